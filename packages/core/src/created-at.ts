@@ -1,0 +1,86 @@
+/**
+ * @module
+ * `created_at` in the form the Python ReplayRail writes (DESIGN §2): UTC with `Z`,
+ * no fraction when it is zero, else exactly six fractional digits. Stored values
+ * are read back as text, never re-formatted, so both libraries agree byte for byte.
+ */
+
+import { InvalidCreatedAtError } from './errors.js';
+
+const ISO_PATTERN =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):?(\d{2}))$/;
+
+function pad(value: number, width: number): string {
+  return String(value).padStart(width, '0');
+}
+
+// Formats a UTC instant given as epoch milliseconds plus extra microseconds (0-999).
+function format(epochMs: number, extraMicros: number): string {
+  const date = new Date(epochMs);
+  const year = date.getUTCFullYear();
+  if (Number.isNaN(epochMs) || year < 1 || year > 9999) {
+    throw new InvalidCreatedAtError('createdAt must be a valid time between the years 1 and 9999 (UTC)', {
+      context: { createdAt: Number.isNaN(epochMs) ? 'Invalid Date' : new Date(epochMs).toISOString() },
+    });
+  }
+  const base =
+    `${pad(year, 4)}-${pad(date.getUTCMonth() + 1, 2)}-${pad(date.getUTCDate(), 2)}` +
+    `T${pad(date.getUTCHours(), 2)}:${pad(date.getUTCMinutes(), 2)}:${pad(date.getUTCSeconds(), 2)}`;
+  const micros = date.getUTCMilliseconds() * 1000 + extraMicros;
+  return micros === 0 ? `${base}Z` : `${base}.${pad(micros, 6)}Z`;
+}
+
+/**
+ * The wire form of a time: a `Date` (millisecond precision), or an ISO 8601 string
+ * with any offset and up to microsecond precision (finer digits are truncated, as
+ * Python's datetime does). Throws `InvalidCreatedAtError` on anything else.
+ *
+ * @example
+ * formatCreatedAt(new Date('2026-06-29T12:00:00.123Z')); // '2026-06-29T12:00:00.123000Z'
+ * formatCreatedAt('2026-06-29T14:00:00+02:00'); // '2026-06-29T12:00:00Z'
+ */
+export function formatCreatedAt(value: Date | string): string {
+  if (value instanceof Date) return format(value.getTime(), 0);
+  if (typeof value !== 'string') {
+    throw new InvalidCreatedAtError(`createdAt must be a Date or an ISO 8601 string, got ${typeof value}`);
+  }
+  const match = ISO_PATTERN.exec(value);
+  if (match === null) {
+    throw new InvalidCreatedAtError(
+      `createdAt must be an ISO 8601 time such as 2026-06-29T12:00:00.123456Z, got ${JSON.stringify(value.slice(0, 64))}`,
+    );
+  }
+  const [, y, mo, d, h, mi, s, fraction = '', , sign, oh, om] = match;
+  const year = Number(y);
+  const month = Number(mo);
+  const day = Number(d);
+  const hour = Number(h);
+  const minute = Number(mi);
+  const second = Number(s);
+  // setUTCFullYear, unlike Date.UTC, leaves years 0-99 alone. It rolls 2026-02-30
+  // over into March, so a real date is one that maps back to itself.
+  const check = new Date(0);
+  check.setUTCFullYear(year, month - 1, day);
+  check.setUTCHours(hour, minute, second, 0);
+  const utc = check.getTime();
+  if (
+    check.getUTCFullYear() !== year ||
+    check.getUTCMonth() !== month - 1 ||
+    check.getUTCDate() !== day ||
+    check.getUTCHours() !== hour ||
+    check.getUTCMinutes() !== minute ||
+    check.getUTCSeconds() !== second ||
+    Number(oh ?? 0) > 23 ||
+    Number(om ?? 0) > 59
+  ) {
+    throw new InvalidCreatedAtError(`createdAt is not a real date and time: ${JSON.stringify(value)}`);
+  }
+  const offsetMs = sign === undefined ? 0 : (sign === '-' ? -1 : 1) * (Number(oh) * 60 + Number(om)) * 60_000;
+  const micros = Number(fraction.slice(0, 6).padEnd(6, '0'));
+  return format(utc - offsetMs + Math.floor(micros / 1000), micros % 1000);
+}
+
+/** The current time in wire form (millisecond precision, as the platform's clock gives). */
+export function nowCreatedAt(now: () => number = Date.now): string {
+  return format(now(), 0);
+}

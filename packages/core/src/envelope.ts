@@ -1,0 +1,143 @@
+/**
+ * @module
+ * The event envelope in its three forms (DESIGN §2): a `NewEvent` before it is
+ * stored, a `StoredEvent` (plus its cursor `id`) as replay and the wire carry it,
+ * and `EventFields`, the seven strings of a stream entry that the Python
+ * ReplayRail writes and reads too.
+ */
+
+import type { ReplayRailLimits } from './config.js';
+import type { Cursor } from './cursor.js';
+import { EventTooLargeError, SerializationError } from './errors.js';
+import { decodeJsonObject, encodeJsonObject, type JsonObject, utf8Length } from './json.js';
+import { assertChannel, assertEventId, assertEventType } from './validate.js';
+
+/** An event ready to store: validated, with its event_id and created_at fixed. */
+export interface NewEvent {
+  /** The logical ID: a uuid, or the caller's own for idempotent retries. */
+  event_id: string;
+  channel: string;
+  type: string;
+  payload: JsonObject;
+  /** Who caused the event (audit context), or null. */
+  actor: JsonObject | null;
+  /** Free-form audit context: correlation IDs, sources. */
+  metadata: JsonObject;
+  /** UTC, `Z`, no fraction or exactly six digits: `2026-06-29T12:00:00.123000Z`. */
+  created_at: string;
+}
+
+/** A stored event: what replay returns and what a WebSocket frame carries. */
+export interface StoredEvent extends NewEvent {
+  /** The cursor: the stream entry ID, `<ms>-<seq>`. */
+  id: Cursor;
+}
+
+/** A stream entry: every field a string, in the order of `ENTRY_FIELDS`. */
+export interface EventFields {
+  event_id: string;
+  channel: string;
+  type: string;
+  /** Compact JSON object. */
+  payload: string;
+  /** Compact JSON object, or the text `null`. */
+  actor: string;
+  /** Compact JSON object. */
+  metadata: string;
+  created_at: string;
+}
+
+/** The entry fields in the order they are written (the Python library's order). */
+export const ENTRY_FIELDS = [
+  'event_id',
+  'channel',
+  'type',
+  'payload',
+  'actor',
+  'metadata',
+  'created_at',
+] as const satisfies readonly (keyof EventFields)[];
+
+/**
+ * Validates a `NewEvent` and encodes it as entry fields: channel, type and event_id
+ * by the rules of DESIGN §8, payload / actor / metadata as lossless JSON objects, and
+ * the whole event within `limits.maxEventBytes`. One JSON encoding per field.
+ */
+export function encodeEvent(event: NewEvent, limits: ReplayRailLimits): EventFields {
+  assertChannel(event.channel, limits);
+  assertEventType(event.type, limits);
+  assertEventId(event.event_id, limits);
+  const fields: EventFields = {
+    event_id: event.event_id,
+    channel: event.channel,
+    type: event.type,
+    payload: encodeJsonObject(event.payload, 'payload', limits.maxJsonDepth),
+    actor: event.actor === null ? 'null' : encodeJsonObject(event.actor, 'actor', limits.maxJsonDepth),
+    metadata: encodeJsonObject(event.metadata, 'metadata', limits.maxJsonDepth),
+    created_at: event.created_at,
+  };
+  const bytes = fieldsByteLength(fields);
+  if (bytes > limits.maxEventBytes) {
+    throw new EventTooLargeError(
+      `event is ${bytes} bytes encoded, over the limit of ${limits.maxEventBytes} (limits.maxEventBytes)`,
+      { context: { bytes, maxEventBytes: limits.maxEventBytes, channel: event.channel, type: event.type } },
+    );
+  }
+  return fields;
+}
+
+/** The UTF-8 size of an entry's values, which is what the event size limit bounds. */
+export function fieldsByteLength(fields: EventFields): number {
+  let bytes = 0;
+  for (const name of ENTRY_FIELDS) bytes += utf8Length(fields[name]);
+  return bytes;
+}
+
+/**
+ * Reads a stream entry as written by this library or the Python one: a missing or
+ * empty `event_id` falls back to the stream ID, a missing `metadata` is `{}`, an
+ * `actor` of `null` or empty is null. An entry that cannot be decoded raises
+ * `SerializationError` naming its ID; it is never dropped in silence.
+ */
+export function decodeEntry(id: Cursor, fields: Readonly<Record<string, string | undefined>>): StoredEvent {
+  const where = { id, channel: fields.channel };
+  const required = (name: 'channel' | 'type' | 'payload' | 'created_at'): string => {
+    const value = fields[name];
+    if (value === undefined || value === '') {
+      throw new SerializationError(`stream entry ${id} has no ${name} field`, { context: { ...where, field: name } });
+    }
+    return value;
+  };
+  const actorText = fields.actor;
+  const actor =
+    actorText === undefined || actorText === '' || actorText === 'null'
+      ? null
+      : decodeJsonObject(actorText, 'actor', where);
+  return {
+    id,
+    event_id: fields.event_id || id,
+    channel: required('channel'),
+    type: required('type'),
+    payload: decodeJsonObject(required('payload'), 'payload', where),
+    actor,
+    metadata: fields.metadata === undefined ? {} : decodeJsonObject(fields.metadata, 'metadata', where),
+    created_at: required('created_at'),
+  };
+}
+
+/**
+ * The wire JSON of a stored event, keys in the documented order:
+ * `{"id","event_id","channel","type","payload","actor","metadata","created_at"}`.
+ */
+export function toWireJson(event: StoredEvent): string {
+  return JSON.stringify({
+    id: event.id,
+    event_id: event.event_id,
+    channel: event.channel,
+    type: event.type,
+    payload: event.payload,
+    actor: event.actor,
+    metadata: event.metadata,
+    created_at: event.created_at,
+  });
+}

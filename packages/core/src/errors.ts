@@ -1,0 +1,295 @@
+/**
+ * @module
+ * Every error ReplayRail raises, and the one table that maps each error code to
+ * its HTTP status and WebSocket close code (DESIGN §7). Browser-safe and zod-free,
+ * so the client imports it through `@replayrail/core/errors`.
+ */
+
+/** What went wrong, as a stable string a program can switch on. */
+export type ReplayRailErrorCode =
+  | 'invalid_channel'
+  | 'invalid_event_type'
+  | 'invalid_event_id'
+  | 'invalid_cursor'
+  | 'invalid_created_at'
+  | 'invalid_request'
+  | 'serialization_error'
+  | 'event_too_large'
+  | 'invalid_config'
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'origin_not_allowed'
+  | 'replay_window_expired'
+  | 'stream_reset'
+  | 'duplicate_event'
+  | 'duplicate_event_conflict'
+  | 'slow_consumer'
+  | 'store_error'
+  | 'store_unavailable'
+  | 'store_closed'
+  | 'shutting_down'
+  | 'internal_error';
+
+/** How an error travels: the HTTP status of a response, the close code of a WebSocket. */
+export interface WireStatus {
+  /** HTTP status; `null` where the error never reaches an HTTP response. */
+  readonly http: number | null;
+  /** WebSocket close code; `null` where the error never closes a socket. */
+  readonly ws: number | null;
+}
+
+/**
+ * The error → status table of DESIGN §7, in one place. Transports look codes up
+ * here and nowhere else. 4xxx close codes are ours (RFC 6455 leaves 4000-4999 to
+ * applications); 1001 and 1011 are the standard "going away" and "internal error".
+ */
+export const WIRE_STATUS: Readonly<Record<ReplayRailErrorCode, WireStatus>> = {
+  // Bad input from the caller: fix the request, do not retry it as is.
+  invalid_channel: { http: 400, ws: 4400 },
+  invalid_event_type: { http: 400, ws: 4400 },
+  invalid_event_id: { http: 400, ws: 4400 },
+  invalid_cursor: { http: 400, ws: 4400 },
+  invalid_created_at: { http: 400, ws: 4400 },
+  invalid_request: { http: 400, ws: 4400 },
+  serialization_error: { http: 400, ws: 4400 },
+  event_too_large: { http: 413, ws: 4400 },
+  // A server misconfiguration, never the client's fault.
+  invalid_config: { http: 500, ws: 1011 },
+  // Authentication and authorization: the client must not retry without new credentials.
+  unauthenticated: { http: 401, ws: 4401 },
+  forbidden: { http: 403, ws: 4403 },
+  origin_not_allowed: { http: 403, ws: 4403 },
+  // The cursor names history that is gone: the client resyncs, then resumes from latest.
+  replay_window_expired: { http: 410, ws: 4410 },
+  stream_reset: { http: 410, ws: 4410 },
+  // An event_id was used before; 409 tells a retrying publisher it was already stored.
+  duplicate_event: { http: 409, ws: null },
+  duplicate_event_conflict: { http: 409, ws: null },
+  // The socket's send buffer passed its cap: the client reconnects with its cursor.
+  slow_consumer: { http: null, ws: 4408 },
+  // Transient: the client retries with backoff.
+  store_error: { http: 500, ws: 1011 },
+  store_unavailable: { http: 503, ws: 1011 },
+  store_closed: { http: 503, ws: 1001 },
+  shutting_down: { http: 503, ws: 1001 },
+  internal_error: { http: 500, ws: 1011 },
+};
+
+/** Extra facts about an error, safe to log and to send to a client. */
+export type ErrorContext = Readonly<Record<string, unknown>>;
+
+export interface ReplayRailErrorOptions {
+  context?: ErrorContext;
+  cause?: unknown;
+}
+
+// Marks our errors so `isReplayRailError` works across two copies of this package in
+// one bundle, where `instanceof` fails.
+const BRAND = Symbol.for('replayrail.error');
+
+/**
+ * The base of every error ReplayRail raises.
+ *
+ * @example
+ * try {
+ *   await rail.replay('orders', { after: cursor });
+ * } catch (error) {
+ *   if (isReplayRailError(error) && error.code === 'replay_window_expired') resync();
+ *   else throw error;
+ * }
+ */
+export class ReplayRailError extends Error {
+  override readonly name: string = 'ReplayRailError';
+  readonly code: ReplayRailErrorCode;
+  readonly context: ErrorContext;
+  readonly [BRAND] = true;
+
+  constructor(code: ReplayRailErrorCode, message: string, options: ReplayRailErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.context = options.context ?? {};
+  }
+
+  /** The HTTP status and WebSocket close code for this error. */
+  get status(): WireStatus {
+    return WIRE_STATUS[this.code];
+  }
+
+  toJSON(): { name: string; code: ReplayRailErrorCode; message: string; context: ErrorContext } {
+    return { name: this.name, code: this.code, message: this.message, context: this.context };
+  }
+}
+
+/** True for any ReplayRail error, even one from another copy of this package. */
+export function isReplayRailError(value: unknown): value is ReplayRailError {
+  return typeof value === 'object' && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true;
+}
+
+/** The wire status of any thrown value; unknown errors are internal (500 / 1011). */
+export function wireStatusOf(error: unknown): WireStatus {
+  return isReplayRailError(error) && error.code in WIRE_STATUS ? WIRE_STATUS[error.code] : WIRE_STATUS.internal_error;
+}
+
+/** A channel name breaks the rules of DESIGN §8. */
+export class InvalidChannelError extends ReplayRailError {
+  override readonly name = 'InvalidChannelError';
+  constructor(message: string, options?: ReplayRailErrorOptions) {
+    super('invalid_channel', message, options);
+  }
+}
+
+/** An event type breaks the rules of DESIGN §8. */
+export class InvalidEventTypeError extends ReplayRailError {
+  override readonly name = 'InvalidEventTypeError';
+  constructor(message: string, options?: ReplayRailErrorOptions) {
+    super('invalid_event_type', message, options);
+  }
+}
+
+/** An event_id breaks the rules of DESIGN §8. */
+export class InvalidEventIdError extends ReplayRailError {
+  override readonly name = 'InvalidEventIdError';
+  constructor(message: string, options?: ReplayRailErrorOptions) {
+    super('invalid_event_id', message, options);
+  }
+}
+
+/** A cursor is not `<ms>-<seq>` (or `$` where that is allowed), or a limit is out of range. */
+export class InvalidCursorError extends ReplayRailError {
+  override readonly name = 'InvalidCursorError';
+  constructor(message: string, options?: ReplayRailErrorOptions) {
+    super('invalid_cursor', message, options);
+  }
+}
+
+/** `createdAt` is not a valid UTC time between the years 1 and 9999. */
+export class InvalidCreatedAtError extends ReplayRailError {
+  override readonly name = 'InvalidCreatedAtError';
+  constructor(message: string, options?: ReplayRailErrorOptions) {
+    super('invalid_created_at', message, options);
+  }
+}
+
+/** A request or frame is malformed (bad JSON, wrong shape, unknown field). */
+export class InvalidRequestError extends ReplayRailError {
+  override readonly name = 'InvalidRequestError';
+  constructor(message: string, options?: ReplayRailErrorOptions) {
+    super('invalid_request', message, options);
+  }
+}
+
+/**
+ * A value cannot be stored as JSON without losing something (NaN, BigInt, a cycle,
+ * `undefined`, a Date or Map, nesting too deep), or a stored entry cannot be decoded.
+ */
+export class SerializationError extends ReplayRailError {
+  override readonly name: string = 'SerializationError';
+  constructor(message: string, options?: ReplayRailErrorOptions) {
+    super('serialization_error', message, options);
+  }
+}
+
+/** An encoded event is larger than `limits.maxEventBytes`. */
+export class EventTooLargeError extends SerializationError {
+  override readonly name = 'EventTooLargeError';
+  override readonly code = 'event_too_large';
+}
+
+/** A `ReplayRailConfig` or store option is invalid; the message names the field. */
+export class ConfigError extends ReplayRailError {
+  override readonly name = 'ConfigError';
+  constructor(message: string, options?: ReplayRailErrorOptions) {
+    super('invalid_config', message, options);
+  }
+}
+
+/** The request carries no valid credentials. */
+export class UnauthenticatedError extends ReplayRailError {
+  override readonly name = 'UnauthenticatedError';
+  constructor(message = 'not authenticated', options?: ReplayRailErrorOptions) {
+    super('unauthenticated', message, options);
+  }
+}
+
+/** The caller is known but may not do this (or its Origin is not allowed). */
+export class ForbiddenError extends ReplayRailError {
+  override readonly name = 'ForbiddenError';
+  constructor(
+    message = 'not allowed',
+    options?: ReplayRailErrorOptions & { code?: 'forbidden' | 'origin_not_allowed' },
+  ) {
+    super(options?.code ?? 'forbidden', message, options);
+  }
+}
+
+/**
+ * Events after the cursor are no longer retained (trimmed by MAXLEN or deleted), so a
+ * replay cannot be complete. Nothing was delivered; the client must resync its state.
+ */
+export class ReplayWindowExpiredError extends ReplayRailError {
+  override readonly name: string = 'ReplayWindowExpiredError';
+  constructor(message: string, options?: ReplayRailErrorOptions) {
+    super('replay_window_expired', message, options);
+  }
+}
+
+/**
+ * The store lost history the cursor points into (a failover to a lagging replica, a
+ * deleted stream, a restart without persistence). A kind of expiry: the same 410 / 4410.
+ */
+export class StreamResetError extends ReplayWindowExpiredError {
+  override readonly name = 'StreamResetError';
+  override readonly code = 'stream_reset';
+}
+
+/** The event_id was published before with the same content and `duplicatePolicy` is `raise`. */
+export class DuplicateEventError extends ReplayRailError {
+  override readonly name = 'DuplicateEventError';
+  constructor(message: string, options?: ReplayRailErrorOptions) {
+    super('duplicate_event', message, options);
+  }
+}
+
+/** The event_id was published before with different content. Nothing was written. */
+export class DuplicateEventConflictError extends ReplayRailError {
+  override readonly name = 'DuplicateEventConflictError';
+  constructor(message: string, options?: ReplayRailErrorOptions) {
+    super('duplicate_event_conflict', message, options);
+  }
+}
+
+/** A subscriber's send buffer passed its cap; it reconnects with its cursor and loses nothing. */
+export class SlowConsumerError extends ReplayRailError {
+  override readonly name = 'SlowConsumerError';
+  constructor(message = 'subscriber is too slow', options?: ReplayRailErrorOptions) {
+    super('slow_consumer', message, options);
+  }
+}
+
+/** The store failed an operation for a reason other than being unreachable. */
+export class StoreError extends ReplayRailError {
+  override readonly name: string = 'StoreError';
+  constructor(message: string, options?: ReplayRailErrorOptions) {
+    super('store_error', message, options);
+  }
+}
+
+/** The store cannot be reached right now; retrying later may succeed. */
+export class StoreUnavailableError extends StoreError {
+  override readonly name = 'StoreUnavailableError';
+  override readonly code = 'store_unavailable';
+}
+
+/** The store was closed; every later call fails with this error. */
+export class StoreClosedError extends StoreError {
+  override readonly name = 'StoreClosedError';
+  override readonly code = 'store_closed';
+}
+
+/** The server is shutting down; clients reconnect elsewhere or later. */
+export class ShuttingDownError extends ReplayRailError {
+  override readonly name = 'ShuttingDownError';
+  constructor(message = 'server is shutting down', options?: ReplayRailErrorOptions) {
+    super('shutting_down', message, options);
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * @module
+ * Idempotent publish by event_id (DESIGN §2), shared by every store so they agree
+ * on what counts as "the same event". A store keeps one record per event_id,
+ * `{stream_key, stream_id, fingerprint, created_at}` (the Python library's three
+ * fields plus ours), and decides atomically whether a publish is new.
+ */
+
+import type { Cursor } from './cursor.js';
+import type { NewEvent } from './envelope.js';
+import { DuplicateEventConflictError } from './errors.js';
+import { eventFingerprint } from './fingerprint.js';
+
+/** How long an idempotency record lives by default: 24 hours. */
+export const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 86_400;
+
+/** What a store remembers about the first publish of an event_id. */
+export interface IdempotencyRecord {
+  stream_key: string;
+  stream_id: Cursor;
+  fingerprint: string;
+  /**
+   * The first publish's created_at, so a retry that did not fix its own time is
+   * compared on content alone. Absent in records the Python library wrote.
+   */
+  created_at?: string;
+}
+
+/**
+ * True when `event` is a retry of the publish `record` remembers. With
+ * `matchCreatedAt` false (the caller let ReplayRail pick the time) the retry is
+ * fingerprinted with the first publish's created_at, so time passing is no conflict.
+ */
+export async function isRetryOf(record: IdempotencyRecord, event: NewEvent, matchCreatedAt: boolean): Promise<boolean> {
+  const createdAt = matchCreatedAt ? event.created_at : (record.created_at ?? event.created_at);
+  return (await eventFingerprint({ ...event, created_at: createdAt })) === record.fingerprint;
+}
+
+/** The error for an event_id reused with different content. */
+export function duplicateConflict(event: NewEvent, record: IdempotencyRecord): DuplicateEventConflictError {
+  return new DuplicateEventConflictError(
+    `event_id ${JSON.stringify(event.event_id)} was already published with different content (as ${record.stream_id})`,
+    { context: { event_id: event.event_id, channel: event.channel, existing_id: record.stream_id } },
+  );
+}

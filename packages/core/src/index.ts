@@ -1,0 +1,73 @@
+/**
+ * @module
+ * `@replayrail/core`: durable, replayable, auditable realtime events. The envelope,
+ * cursors, errors and their wire codes, config, the `EventStore` interface and the
+ * `ReplayRail` facade. Stores live in `@replayrail/store-memory` and
+ * `@replayrail/store-redis`; the conformance suite in `@replayrail/core/testing`.
+ */
+
+export type { DuplicatePolicy, ReplayRailConfig, ReplayRailLimits, ResolvedConfig, StartPosition } from './config.js';
+export { resolveConfig } from './config.js';
+export { formatCreatedAt, nowCreatedAt } from './created-at.js';
+export type { Cursor, CursorParts } from './cursor.js';
+export {
+  assertCursor,
+  compareCursors,
+  cursorAtTime,
+  formatCursor,
+  isCursor,
+  LIVE_CURSOR,
+  nextCursor,
+  parseCursor,
+  ZERO_CURSOR,
+} from './cursor.js';
+export type { EventFields, NewEvent, StoredEvent } from './envelope.js';
+export { decodeEntry, ENTRY_FIELDS, encodeEvent, fieldsByteLength, toWireJson } from './envelope.js';
+export type { ErrorContext, ReplayRailErrorCode, ReplayRailErrorOptions, WireStatus } from './errors.js';
+export {
+  ConfigError,
+  DuplicateEventConflictError,
+  DuplicateEventError,
+  EventTooLargeError,
+  ForbiddenError,
+  InvalidChannelError,
+  InvalidCreatedAtError,
+  InvalidCursorError,
+  InvalidEventIdError,
+  InvalidEventTypeError,
+  InvalidRequestError,
+  isReplayRailError,
+  ReplayRailError,
+  ReplayWindowExpiredError,
+  SerializationError,
+  ShuttingDownError,
+  SlowConsumerError,
+  StoreClosedError,
+  StoreError,
+  StoreUnavailableError,
+  StreamResetError,
+  UnauthenticatedError,
+  WIRE_STATUS,
+  wireStatusOf,
+} from './errors.js';
+export type { StreamFigures } from './expiry.js';
+export { assertReplayable, assertReplayableSince } from './expiry.js';
+export type { FingerprintedContent } from './fingerprint.js';
+export { eventFingerprint, pythonJsonDumps } from './fingerprint.js';
+export type { IdempotencyRecord } from './idempotency.js';
+export { DEFAULT_IDEMPOTENCY_TTL_SECONDS, duplicateConflict, isRetryOf } from './idempotency.js';
+export type { JsonObject, JsonValue } from './json.js';
+export { decodeJsonObject, encodeJsonObject, utf8Length } from './json.js';
+export type {
+  HealthReport,
+  PublishInput,
+  ReadOptions,
+  ReplayAllOptions,
+  ReplayOptions,
+  ReplayPage,
+  ReplayRailOptions,
+} from './rail.js';
+export { ReplayRail } from './rail.js';
+export { newEventSchema, parseStoredEvent, storedEventSchema } from './schema.js';
+export type { AppendRequest, AppendResult, EventStore, ReadQuery, ReplayQuery, StreamRef } from './store.js';
+export { assertChannel, assertEventId, assertEventType } from './validate.js';

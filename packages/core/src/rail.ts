@@ -1,0 +1,332 @@
+/**
+ * @module
+ * `ReplayRail`, the facade applications use: publish, replay, read. It validates
+ * every input (so bad input changes nothing and never reaches a store), applies the
+ * config, and leaves ordering, retention and expiry to the store.
+ */
+
+import { type ReplayRailConfig, type ResolvedConfig, resolveConfig } from './config.js';
+import { formatCreatedAt, nowCreatedAt } from './created-at.js';
+import { assertCursor, type Cursor, LIVE_CURSOR } from './cursor.js';
+import { type EventFields, encodeEvent, type NewEvent, type StoredEvent } from './envelope.js';
+import {
+  DuplicateEventError,
+  InvalidCursorError,
+  InvalidRequestError,
+  isReplayRailError,
+  type ReplayRailError,
+  StoreError,
+} from './errors.js';
+import { eventFingerprint } from './fingerprint.js';
+import type { JsonObject } from './json.js';
+import type { EventStore, StreamRef } from './store.js';
+import { assertChannel } from './validate.js';
+
+/** What `publish` and `prepareEvent` take. */
+export interface PublishInput {
+  channel: string;
+  type: string;
+  /** A JSON object. NaN, BigInt, cycles, `undefined`, Dates and Maps are rejected. */
+  payload: object;
+  /** Who caused the event, for audit; a JSON object or null. */
+  actor?: object | null;
+  /** Audit context such as a correlation ID; a JSON object. @default {} */
+  metadata?: object;
+  /**
+   * Your own ID for this event. Passing one makes the publish idempotent: a retry
+   * with the same content returns the first stored event and writes nothing.
+   * @default a random uuid (no idempotency check, one write)
+   */
+  eventId?: string;
+  /** When it happened; a Date or an ISO 8601 string. @default now */
+  createdAt?: Date | string;
+}
+
+/** Where a replay starts: after a cursor, or at a time; with neither, at the first retained event. */
+export interface ReplayOptions {
+  /** A cursor, `0-0` (everything retained) or `$` (only what comes after now). */
+  after?: Cursor;
+  /** The first event at or after this time. Not together with `after`. */
+  since?: Date;
+  /** Page size, 1 to `limits.maxReplayLimit`. @default config.defaultReplayLimit */
+  limit?: number;
+}
+
+/** One page of a replay. */
+export interface ReplayPage {
+  events: StoredEvent[];
+  /** Pass as `after` for the next page: the last event's ID, or the starting cursor if none. */
+  next: Cursor | null;
+  /** True when the page is full, so more events may follow; false when the end was reached. */
+  hasMore: boolean;
+}
+
+/** Options of `replayAll`. */
+export interface ReplayAllOptions {
+  after?: Cursor;
+  since?: Date;
+  /** Events read per store call; memory stays bounded by it. @default config.defaultReplayLimit */
+  pageSize?: number;
+  signal?: AbortSignal;
+}
+
+/** Options of `read`. */
+export interface ReadOptions {
+  /** A cursor, or `$` for only what comes after now. */
+  after: Cursor;
+  /** How long to wait for the first event, in ms; 0 returns at once. @default config.readBlockMs */
+  blockMs?: number;
+  /** @default config.readBatchSize */
+  limit?: number;
+  signal?: AbortSignal;
+}
+
+/** The result of `healthcheck()`. */
+export type HealthReport = { ok: true } | { ok: false; error: ReplayRailError };
+
+/** Options of the `ReplayRail` constructor. */
+export interface ReplayRailOptions {
+  store: EventStore;
+  config?: ReplayRailConfig;
+}
+
+/**
+ * Durable, replayable, auditable events on an `EventStore`.
+ *
+ * @example
+ * import { ReplayRail } from '@replayrail/core';
+ * import { MemoryEventStore } from '@replayrail/store-memory';
+ *
+ * const rail = new ReplayRail({ store: new MemoryEventStore() });
+ * const event = await rail.publish({ channel: 'orders', type: 'order.created', payload: { id: 1 } });
+ * const { events } = await rail.replay('orders', { after: '0-0' }); // [event]
+ */
+export class ReplayRail {
+  readonly config: Readonly<ResolvedConfig>;
+  readonly store: EventStore;
+
+  constructor(options: ReplayRailOptions) {
+    this.config = resolveConfig(options.config);
+    this.store = options.store;
+  }
+
+  /**
+   * Validates, stores and returns one event with its cursor (`id`).
+   *
+   * @example
+   * const event = await rail.publish({
+   *   channel: 'restaurant:123:orders',
+   *   type: 'order.created',
+   *   payload: { order_id: 'ord_123' },
+   *   actor: { type: 'waiter', id: 'usr_123' },
+   *   metadata: { correlation_id: 'req_abc123' },
+   * });
+   * event.id; // '1719367320123-0'
+   */
+  async publish(input: PublishInput): Promise<StoredEvent> {
+    const event = this.#newEvent(input);
+    return this.#append(
+      event,
+      encodeEvent(event, this.config.limits),
+      input.eventId !== undefined,
+      input.createdAt !== undefined,
+    );
+  }
+
+  /**
+   * Validates an event and fixes its event_id and created_at without storing it:
+   * save it in your own outbox in the same transaction as your state, then
+   * `publishEvent` it (retries are idempotent).
+   */
+  prepareEvent(input: PublishInput): NewEvent {
+    const event = this.#newEvent(input);
+    const fields = encodeEvent(event, this.config.limits);
+    // A copy made of the validated encoding: later changes to the input objects
+    // cannot alter what the outbox holds.
+    return {
+      ...event,
+      payload: JSON.parse(fields.payload) as JsonObject,
+      actor: JSON.parse(fields.actor) as JsonObject | null,
+      metadata: JSON.parse(fields.metadata) as JsonObject,
+    };
+  }
+
+  /** Stores an event made by `prepareEvent`. Idempotent by its event_id. */
+  async publishEvent(event: NewEvent): Promise<StoredEvent> {
+    if (typeof event !== 'object' || event === null) {
+      throw new InvalidRequestError('publishEvent expects an event made by prepareEvent');
+    }
+    const fixed: NewEvent = { ...event, created_at: formatCreatedAt(event.created_at) };
+    return this.#append(fixed, encodeEvent(fixed, this.config.limits), true, true);
+  }
+
+  /**
+   * One page of a channel's retained events, in order.
+   *
+   * @throws ReplayWindowExpiredError when events after `after` are no longer retained.
+   * @example
+   * let page = await rail.replay('orders', { after: lastSeen, limit: 100 });
+   * while (page.hasMore) page = await rail.replay('orders', { after: page.next!, limit: 100 });
+   */
+  async replay(channel: string, options: ReplayOptions = {}): Promise<ReplayPage> {
+    const stream = this.#stream(channel);
+    const limit = this.#limit(options.limit, this.config.defaultReplayLimit, 'limit');
+    const start = await this.#start(stream, options);
+    const events = await this.store.replay(stream, { ...start, limit });
+    const next = events.length > 0 ? (events[events.length - 1] as StoredEvent).id : (start.after ?? null);
+    // A full page may be followed by more. (Reading one extra entry would tell for
+    // sure, but would also decode it, and an undecodable entry must fail its own
+    // page, not the one before.)
+    return { events, next, hasMore: events.length === limit };
+  }
+
+  /**
+   * Every retained event from a position to the current end, page by page in
+   * bounded memory. Stop early with `break`; expiry is rechecked on every page.
+   *
+   * @example
+   * for await (const event of rail.replayAll('orders', { after: '0-0' })) apply(event);
+   */
+  async *replayAll(channel: string, options: ReplayAllOptions = {}): AsyncGenerator<StoredEvent, void, undefined> {
+    const pageSize = this.#limit(options.pageSize, this.config.defaultReplayLimit, 'pageSize');
+    let page = await this.replay(channel, { ...startOf(options), limit: pageSize });
+    for (;;) {
+      for (const event of page.events) {
+        options.signal?.throwIfAborted();
+        yield event;
+      }
+      if (!page.hasMore || page.next === null) return;
+      options.signal?.throwIfAborted();
+      page = await this.replay(channel, { after: page.next, limit: pageSize });
+    }
+  }
+
+  /**
+   * Events after a cursor, waiting up to `blockMs` for the first one.
+   *
+   * @example
+   * const events = await rail.read('orders', { after: lastSeen, blockMs: 5000 });
+   */
+  async read(channel: string, options: ReadOptions): Promise<StoredEvent[]> {
+    const stream = this.#stream(channel);
+    const limit = this.#limit(options.limit, this.config.readBatchSize, 'limit');
+    const blockMs = options.blockMs ?? this.config.readBlockMs;
+    if (!Number.isInteger(blockMs) || blockMs < 0 || blockMs > 2_147_483_647) {
+      throw new InvalidRequestError(`blockMs must be an integer from 0 to 2147483647, got ${String(blockMs)}`);
+    }
+    const { after } = await this.#start(stream, { after: options.after });
+    if (after === undefined) throw new InvalidCursorError('read needs a cursor: pass after (a cursor, 0-0 or $)');
+    return this.store.read(stream, { after, blockMs, limit, ...(options.signal && { signal: options.signal }) });
+  }
+
+  /** The ID of the channel's last event, or `0-0` when it has none. */
+  async latestCursor(channel: string): Promise<Cursor> {
+    return this.store.latestCursor(this.#stream(channel));
+  }
+
+  /** Whether the store answers. Never throws. */
+  async healthcheck(): Promise<HealthReport> {
+    try {
+      await this.store.healthcheck();
+      return { ok: true };
+    } catch (error) {
+      return {
+        ok: false,
+        error: isReplayRailError(error) ? error : new StoreError('store healthcheck failed', { cause: error }),
+      };
+    }
+  }
+
+  /** Closes the store. Safe to call twice. */
+  async close(): Promise<void> {
+    await this.store.close();
+  }
+
+  #newEvent(input: PublishInput): NewEvent {
+    if (typeof input !== 'object' || input === null) {
+      throw new InvalidRequestError('publish expects an object: { channel, type, payload, ... }');
+    }
+    return {
+      event_id: input.eventId ?? crypto.randomUUID(),
+      channel: input.channel,
+      type: input.type,
+      payload: input.payload as JsonObject,
+      actor: (input.actor ?? null) as JsonObject | null,
+      metadata: (input.metadata ?? {}) as JsonObject,
+      created_at: input.createdAt === undefined ? nowCreatedAt() : formatCreatedAt(input.createdAt),
+    };
+  }
+
+  async #append(
+    event: NewEvent,
+    fields: EventFields,
+    idempotent: boolean,
+    matchCreatedAt: boolean,
+  ): Promise<StoredEvent> {
+    const result = await this.store.append(
+      { prefix: this.config.streamPrefix, channel: event.channel },
+      {
+        event,
+        fields,
+        maxLength: this.config.maxStreamLength,
+        approximate: this.config.approximateTrimming,
+        idempotency: idempotent ? { fingerprint: await eventFingerprint(event), matchCreatedAt } : null,
+      },
+    );
+    if (!result.created && this.config.duplicatePolicy === 'raise') {
+      throw new DuplicateEventError(
+        `event_id ${JSON.stringify(event.event_id)} was already published (as ${result.event.id})`,
+        { context: { event_id: event.event_id, channel: event.channel, existing_id: result.event.id } },
+      );
+    }
+    return result.event;
+  }
+
+  #stream(channel: string): StreamRef {
+    assertChannel(channel, this.config.limits);
+    return { prefix: this.config.streamPrefix, channel };
+  }
+
+  #limit(value: number | undefined, fallback: number, name: string): number {
+    if (value === undefined) return fallback;
+    const max = this.config.limits.maxReplayLimit;
+    if (!Number.isInteger(value) || value < 1 || value > max) {
+      throw new InvalidRequestError(
+        `${name} must be an integer from 1 to ${max} (limits.maxReplayLimit), got ${String(value)}`,
+        {
+          context: { [name]: value, max },
+        },
+      );
+    }
+    return value;
+  }
+
+  // Validates a start position and resolves `$` to the channel's last ID now, so no
+  // read ever runs from `$` (DESIGN §3).
+  async #start(
+    stream: StreamRef,
+    options: { after?: Cursor; since?: Date },
+  ): Promise<{ after?: Cursor; since?: Date }> {
+    const { after, since } = options;
+    if (after !== undefined && since !== undefined) {
+      throw new InvalidRequestError('pass after or since, not both');
+    }
+    if (since !== undefined) {
+      if (!(since instanceof Date) || Number.isNaN(since.getTime()) || since.getTime() < 0) {
+        throw new InvalidCursorError(`since must be a valid Date at or after 1970-01-01, got ${String(since)}`);
+      }
+      return { since };
+    }
+    if (after === undefined) return {};
+    if (after === LIVE_CURSOR) return { after: await this.store.latestCursor(stream) };
+    assertCursor(after, 'after');
+    return { after };
+  }
+}
+
+function startOf(options: { after?: Cursor; since?: Date }): { after?: Cursor; since?: Date } {
+  return {
+    ...(options.after !== undefined && { after: options.after }),
+    ...(options.since !== undefined && { since: options.since }),
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * @module
+ * The `EventStore` interface: what a backend must do so `ReplayRail` can publish,
+ * replay and read on it. `ReplayRail` validates every argument before a store sees
+ * it; stores own ordering, retention, expiry detection and idempotency, because
+ * those must be decided atomically where the data lives. Every store must pass the
+ * conformance suite in `@replayrail/core/testing`.
+ */
+
+import type { Cursor } from './cursor.js';
+import type { EventFields, NewEvent, StoredEvent } from './envelope.js';
+
+/** Which stream: a channel under a key prefix. Stores build their keys from both. */
+export interface StreamRef {
+  readonly prefix: string;
+  readonly channel: string;
+}
+
+/** One validated event to append, with everything the store needs to decide. */
+export interface AppendRequest {
+  readonly event: NewEvent;
+  /** The event encoded as entry fields (one JSON encoding per field, done once). */
+  readonly fields: EventFields;
+  /** Trim the stream to this many entries after appending; `null` keeps all. */
+  readonly maxLength: number | null;
+  /** Trim approximately (`MAXLEN ~`): at least `maxLength` remain. */
+  readonly approximate: boolean;
+  /**
+   * Present when the event_id was chosen by the caller: the store appends only if no
+   * record for the event_id exists, atomically, and records it. `null`: append as is.
+   */
+  readonly idempotency: {
+    /** `eventFingerprint(event)`. */
+    readonly fingerprint: string;
+    /** false when ReplayRail picked created_at, so a retry compares on content alone. */
+    readonly matchCreatedAt: boolean;
+  } | null;
+}
+
+/** The stored event and whether this call wrote it (false: a retry of an earlier publish). */
+export interface AppendResult {
+  readonly event: StoredEvent;
+  readonly created: boolean;
+}
+
+/**
+ * A replay query. With `after`, events with a greater ID; with `since`, events at or
+ * after that time; with neither, from the first retained event.
+ */
+export interface ReplayQuery {
+  readonly after?: Cursor;
+  readonly since?: Date;
+  readonly limit: number;
+}
+
+/** A blocking read: events after `after`, waiting up to `blockMs` for the first one. */
+export interface ReadQuery {
+  readonly after: Cursor;
+  /** 0 returns at once; there is no "forever" (use `signal` to cancel). */
+  readonly blockMs: number;
+  readonly limit: number;
+  /** Aborting rejects the read with the signal's reason. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * A durable, ordered, per-channel event log with cursors.
+ *
+ * Expiry (DESIGN §5): `replay` and `read` throw `ReplayWindowExpiredError` when an
+ * event after the cursor is no longer retained, and `StreamResetError` when the
+ * store lost history the cursor points into, deciding this atomically with the page
+ * they read and returning no events with the error. `0-0` never expires.
+ */
+export interface EventStore {
+  /** Appends one event, trimming and deduplicating as asked. */
+  append(stream: StreamRef, request: AppendRequest): Promise<AppendResult>;
+  /** One page of retained events, ascending by ID, at most `query.limit`. */
+  replay(stream: StreamRef, query: ReplayQuery): Promise<StoredEvent[]>;
+  /** Like `replay` after a cursor, but waits up to `blockMs` when nothing is there yet. */
+  read(stream: StreamRef, query: ReadQuery): Promise<StoredEvent[]>;
+  /** The ID of the channel's last entry, or `0-0` when it has none. */
+  latestCursor(stream: StreamRef): Promise<Cursor>;
+  /** Resolves when the store answers; throws `StoreUnavailableError` when it does not. */
+  healthcheck(): Promise<void>;
+  /** Releases what the store holds and wakes pending reads; later calls throw `StoreClosedError`. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,63 @@
+/**
+ * @module
+ * `@replayrail/core/testing`: the conformance suite every `EventStore` must pass,
+ * memory and Redis alike, open to third-party stores. It registers vitest tests;
+ * call it at the top level of a test file.
+ *
+ * @example
+ * import { describeEventStore } from '@replayrail/core/testing';
+ * import { MemoryEventStore } from '@replayrail/store-memory';
+ *
+ * describeEventStore('MemoryEventStore', async () => {
+ *   const store = new MemoryEventStore();
+ *   return {
+ *     store,
+ *     deleteEntries: async (stream, ids) => void store.deleteEntries(stream, ids),
+ *     deleteStream: async (stream) => void store.deleteStream(stream),
+ *     trim: async (stream, maxLength) => void store.trim(stream, maxLength),
+ *     appendRaw: async (stream, fields) => store.appendRaw(stream, fields),
+ *   };
+ * });
+ */
+
+import { describe } from 'vitest';
+import { badInputTests } from './bad-input.js';
+import { blockingReadTests } from './blocking-read.js';
+import { useConformanceContext } from './context.js';
+import type { StoreHarnessFactory } from './harness.js';
+import { idempotencyTests } from './idempotency.js';
+import { propertyTests } from './properties.js';
+import { publishReplayTests } from './publish-replay.js';
+import { retentionTests } from './retention.js';
+
+export type { ConformanceContext } from './context.js';
+export type { StoreHarness, StoreHarnessFactory } from './harness.js';
+
+/** Options of `describeEventStore`. */
+export interface ConformanceOptions {
+  /** Runs of each fast-check property; lower it for slow stores. @default 40 */
+  propertyRuns?: number;
+}
+
+/**
+ * Registers the EventStore conformance suite (DESIGN §9): publish and replay,
+ * paging, ordering under concurrency, blocking reads, trimming and exact expiry,
+ * idempotency, decoding of entries in the Python layout, bad input, close, and
+ * fast-check properties. `createHarness` is called before every test with a
+ * fresh, unique key prefix.
+ */
+export function describeEventStore(
+  name: string,
+  createHarness: StoreHarnessFactory,
+  options: ConformanceOptions = {},
+): void {
+  describe(`EventStore conformance: ${name}`, () => {
+    const ctx = useConformanceContext(createHarness);
+    publishReplayTests(ctx);
+    blockingReadTests(ctx);
+    retentionTests(ctx);
+    idempotencyTests(ctx);
+    badInputTests(ctx);
+    propertyTests(ctx, options.propertyRuns ?? 40);
+  });
+}

@@ -1,0 +1,356 @@
+/**
+ * @module
+ * `MemoryEventStore`: an `EventStore` in process memory with the observable
+ * behaviour of Redis Streams: `<ms>-<seq>` IDs per stream, MAXLEN trimming, the
+ * expiry figures of XINFO STREAM, blocking reads, idempotency records with TTLs.
+ * Every operation runs without an `await` between its check and its write, so it
+ * is atomic under any number of concurrent publishers and readers.
+ */
+
+import {
+  type AppendRequest,
+  type AppendResult,
+  assertReplayable,
+  assertReplayableSince,
+  ConfigError,
+  type Cursor,
+  compareCursors,
+  cursorAtTime,
+  DEFAULT_IDEMPOTENCY_TTL_SECONDS,
+  decodeEntry,
+  duplicateConflict,
+  type EventFields,
+  type EventStore,
+  type IdempotencyRecord,
+  isRetryOf,
+  parseCursor,
+  type ReadQuery,
+  type ReplayQuery,
+  StoreClosedError,
+  type StoredEvent,
+  type StreamFigures,
+  type StreamRef,
+  ZERO_CURSOR,
+} from '@replayrail/core';
+
+/** Options of `MemoryEventStore`. */
+export interface MemoryEventStoreOptions {
+  /**
+   * Honour idempotent publishes (an `eventId` given by the caller). `false` appends
+   * every publish, like a store without records.
+   * @default true
+   */
+  idempotency?: boolean;
+  /** How long an idempotency record lives, in seconds; `null`: forever. @default 86400 */
+  idempotencyTtlSeconds?: number | null;
+  /** The clock for entry IDs and record expiry, in epoch ms. @default Date.now */
+  now?: () => number;
+}
+
+interface Entry {
+  readonly id: Cursor;
+  readonly fields: Readonly<Record<string, string>>;
+}
+
+// One stream with the figures Redis keeps in XINFO STREAM.
+interface Stream {
+  entries: Entry[];
+  entriesAdded: number;
+  lastGeneratedId: Cursor;
+  maxDeletedId: Cursor;
+}
+
+interface StoredRecord {
+  record: IdempotencyRecord;
+  expiresAt: number;
+}
+
+function streamKey(stream: StreamRef): string {
+  return `${stream.prefix}:${stream.channel}`;
+}
+
+// Index of the first entry whose ID is greater than `cursor` (or equal, with `inclusive`).
+function firstIndexAfter(entries: readonly Entry[], cursor: Cursor, inclusive: boolean): number {
+  let low = 0;
+  let high = entries.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    const order = compareCursors((entries[mid] as Entry).id, cursor);
+    if (order > 0 || (inclusive && order === 0)) high = mid;
+    else low = mid + 1;
+  }
+  return low;
+}
+
+/**
+ * An in-memory `EventStore` for tests, local development and the demo.
+ *
+ * @example
+ * import { ReplayRail } from '@replayrail/core';
+ * import { MemoryEventStore } from '@replayrail/store-memory';
+ *
+ * const rail = new ReplayRail({ store: new MemoryEventStore(), config: { maxStreamLength: 1000 } });
+ */
+export class MemoryEventStore implements EventStore {
+  readonly #streams = new Map<string, Stream>();
+  readonly #records = new Map<string, StoredRecord>();
+  readonly #waiters = new Map<string, Set<() => void>>();
+  readonly #idempotency: boolean;
+  readonly #ttlMs: number | null;
+  readonly #now: () => number;
+  #closed = false;
+
+  constructor(options: MemoryEventStoreOptions = {}) {
+    const ttl =
+      options.idempotencyTtlSeconds === undefined ? DEFAULT_IDEMPOTENCY_TTL_SECONDS : options.idempotencyTtlSeconds;
+    if (ttl !== null && (!Number.isInteger(ttl) || ttl <= 0)) {
+      throw new ConfigError(
+        `invalid MemoryEventStore option: idempotencyTtlSeconds must be a positive integer or null, got ${String(ttl)}`,
+        {
+          context: { field: 'idempotencyTtlSeconds' },
+        },
+      );
+    }
+    this.#idempotency = options.idempotency ?? true;
+    this.#ttlMs = ttl === null ? null : ttl * 1000;
+    this.#now = options.now ?? Date.now;
+  }
+
+  async append(stream: StreamRef, request: AppendRequest): Promise<AppendResult> {
+    this.#assertOpen();
+    const idempotency = this.#idempotency ? request.idempotency : null;
+    if (idempotency === null) return { event: this.#appendEntry(stream, request), created: true };
+
+    const recordKey = `${stream.prefix}:idempotency:${request.event.event_id}`;
+    const existing = this.#liveRecord(recordKey);
+    if (existing === undefined) {
+      // Check and write with no await in between: concurrent first publishes of one
+      // event_id cannot both append.
+      const event = this.#appendEntry(stream, request);
+      this.#records.set(recordKey, {
+        record: {
+          stream_key: streamKey(stream),
+          stream_id: event.id,
+          fingerprint: idempotency.fingerprint,
+          created_at: request.event.created_at,
+        },
+        expiresAt: this.#ttlMs === null ? Number.POSITIVE_INFINITY : this.#now() + this.#ttlMs,
+      });
+      return { event, created: true };
+    }
+    if (!(await isRetryOf(existing, request.event, idempotency.matchCreatedAt))) {
+      throw duplicateConflict(request.event, existing);
+    }
+    return { event: this.#firstPublished(existing, request), created: false };
+  }
+
+  async replay(stream: StreamRef, query: ReplayQuery): Promise<StoredEvent[]> {
+    this.#assertOpen();
+    return this.#page(stream, query);
+  }
+
+  async read(stream: StreamRef, query: ReadQuery): Promise<StoredEvent[]> {
+    this.#assertOpen();
+    query.signal?.throwIfAborted();
+    const deadline = Date.now() + query.blockMs;
+    for (;;) {
+      // Re-checks expiry on every wake-up: a trim while we waited must not hide a gap.
+      const events = this.#page(stream, query);
+      const remaining = deadline - Date.now();
+      if (events.length > 0 || remaining <= 0) return events;
+      await this.#nextAppend(streamKey(stream), remaining, query.signal);
+    }
+  }
+
+  async latestCursor(stream: StreamRef): Promise<Cursor> {
+    this.#assertOpen();
+    const entries = this.#streams.get(streamKey(stream))?.entries;
+    return entries?.[entries.length - 1]?.id ?? ZERO_CURSOR;
+  }
+
+  async healthcheck(): Promise<void> {
+    this.#assertOpen();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const waiters of this.#waiters.values()) for (const wake of waiters) wake();
+    this.#waiters.clear();
+  }
+
+  // --- Test helpers: the Redis commands that change history behind a store's back.
+
+  /** Removes entries by ID, like XDEL; returns how many existed. Moves the max deleted ID. */
+  deleteEntries(stream: StreamRef, ids: readonly Cursor[]): number {
+    this.#assertOpen();
+    const state = this.#streams.get(streamKey(stream));
+    if (state === undefined) return 0;
+    let deleted = 0;
+    for (const id of ids) {
+      parseCursor(id);
+      const index = firstIndexAfter(state.entries, id, true);
+      if (state.entries[index]?.id !== id) continue;
+      state.entries.splice(index, 1);
+      deleted++;
+      if (compareCursors(id, state.maxDeletedId) > 0) state.maxDeletedId = id;
+    }
+    return deleted;
+  }
+
+  /** Deletes the whole stream, like DEL: its history and figures are gone. */
+  deleteStream(stream: StreamRef): boolean {
+    this.#assertOpen();
+    return this.#streams.delete(streamKey(stream));
+  }
+
+  /** Trims to the newest `maxLength` entries, like XTRIM MAXLEN =; returns how many went. */
+  trim(stream: StreamRef, maxLength: number): number {
+    this.#assertOpen();
+    const state = this.#streams.get(streamKey(stream));
+    const excess = state === undefined ? 0 : Math.max(0, state.entries.length - maxLength);
+    state?.entries.splice(0, excess);
+    return excess;
+  }
+
+  /**
+   * Appends raw entry fields, like XADD with any field values: for fixtures such as
+   * entries written by the Python library. Returns the new ID.
+   */
+  appendRaw(stream: StreamRef, fields: Readonly<Record<string, string>>): Cursor {
+    this.#assertOpen();
+    return this.#appendFields(stream, fields, null);
+  }
+
+  // --- Internals
+
+  #assertOpen(): void {
+    if (this.#closed) throw new StoreClosedError('MemoryEventStore is closed');
+  }
+
+  #appendEntry(stream: StreamRef, request: AppendRequest): StoredEvent {
+    const fields: EventFields = request.fields;
+    const id = this.#appendFields(stream, fields as unknown as Record<string, string>, request.maxLength);
+    return decodeEntry(id, fields as unknown as Record<string, string>);
+  }
+
+  #appendFields(stream: StreamRef, fields: Readonly<Record<string, string>>, maxLength: number | null): Cursor {
+    const key = streamKey(stream);
+    let state = this.#streams.get(key);
+    if (state === undefined) {
+      state = { entries: [], entriesAdded: 0, lastGeneratedId: ZERO_CURSOR, maxDeletedId: ZERO_CURSOR };
+      this.#streams.set(key, state);
+    }
+    const id = this.#nextId(state.lastGeneratedId);
+    state.entries.push({ id, fields: { ...fields } });
+    state.entriesAdded++;
+    state.lastGeneratedId = id;
+    // Exact MAXLEN even when asked for `~`: Redis keeps at least maxLength, so does this.
+    if (maxLength !== null && state.entries.length > maxLength) {
+      state.entries.splice(0, state.entries.length - maxLength);
+    }
+    const waiters = this.#waiters.get(key);
+    if (waiters !== undefined) {
+      this.#waiters.delete(key);
+      for (const wake of waiters) wake();
+    }
+    return id;
+  }
+
+  // Redis's rule: the current time in ms, or the last ID's ms if the clock is behind,
+  // with the sequence counting up within one ms (and never the reserved 0-0).
+  #nextId(last: Cursor): Cursor {
+    const previous = parseCursor(last);
+    const now = BigInt(Math.max(0, Math.floor(this.#now())));
+    if (now > previous.ms) return `${now}-0` === ZERO_CURSOR ? '0-1' : `${now}-0`;
+    return previous.seq === (1n << 64n) - 1n ? `${previous.ms + 1n}-0` : `${previous.ms}-${previous.seq + 1n}`;
+  }
+
+  #figures(state: Stream | undefined, cursor: Cursor): StreamFigures {
+    if (state === undefined) {
+      return {
+        exists: false,
+        length: 0,
+        entriesAdded: 0,
+        firstId: null,
+        lastGeneratedId: ZERO_CURSOR,
+        maxDeletedId: ZERO_CURSOR,
+        cursorPresent: false,
+      };
+    }
+    const index = firstIndexAfter(state.entries, cursor, true);
+    return {
+      exists: true,
+      length: state.entries.length,
+      entriesAdded: state.entriesAdded,
+      firstId: state.entries[0]?.id ?? null,
+      lastGeneratedId: state.lastGeneratedId,
+      maxDeletedId: state.maxDeletedId,
+      cursorPresent: state.entries[index]?.id === cursor,
+    };
+  }
+
+  #page(stream: StreamRef, query: ReplayQuery): StoredEvent[] {
+    const state = this.#streams.get(streamKey(stream));
+    let start: number;
+    if (query.since !== undefined) {
+      const from = cursorAtTime(query.since);
+      assertReplayableSince(stream.channel, from, this.#figures(state, from));
+      start = state === undefined ? 0 : firstIndexAfter(state.entries, from, true);
+    } else {
+      const after = query.after ?? ZERO_CURSOR;
+      assertReplayable(stream.channel, after, this.#figures(state, after));
+      start = state === undefined ? 0 : firstIndexAfter(state.entries, after, false);
+    }
+    if (state === undefined) return [];
+    return state.entries.slice(start, start + query.limit).map((entry) => decodeEntry(entry.id, entry.fields));
+  }
+
+  #liveRecord(key: string): IdempotencyRecord | undefined {
+    const stored = this.#records.get(key);
+    if (stored === undefined) return undefined;
+    if (stored.expiresAt <= this.#now()) {
+      this.#records.delete(key);
+      return undefined;
+    }
+    return stored.record;
+  }
+
+  // The event the first publish stored; rebuilt from the retry if trimming removed it.
+  #firstPublished(record: IdempotencyRecord, request: AppendRequest): StoredEvent {
+    const entries = this.#streams.get(record.stream_key)?.entries ?? [];
+    const entry = entries[firstIndexAfter(entries, record.stream_id, true)];
+    if (entry?.id === record.stream_id) return decodeEntry(entry.id, entry.fields);
+    return { ...request.event, id: record.stream_id, created_at: record.created_at ?? request.event.created_at };
+  }
+
+  // Resolves on the next append to `key`, after `timeoutMs`, or on close; rejects on abort.
+  #nextAppend(key: string, timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let waiters = this.#waiters.get(key);
+      if (waiters === undefined) {
+        waiters = new Set();
+        this.#waiters.set(key, waiters);
+      }
+      const onAbort = (): void => {
+        done();
+        reject(signal?.reason);
+      };
+      const wake = (): void => {
+        done();
+        if (this.#closed) reject(new StoreClosedError('MemoryEventStore was closed during a blocking read'));
+        else resolve();
+      };
+      const timer = setTimeout(wake, timeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        const current = this.#waiters.get(key);
+        current?.delete(wake);
+        if (current?.size === 0) this.#waiters.delete(key);
+      };
+      waiters.add(wake);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+}

@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+// Tests import sibling packages from their TypeScript source (the `@replayrail/source`
+// export condition), so `pnpm test` needs no build and a stack trace points at src/.
+const sourceConditions = ['@replayrail/source', 'import', 'module', 'node', 'default'];
+
+export default defineConfig({
+  resolve: { conditions: sourceConditions },
+  ssr: { resolve: { conditions: sourceConditions } },
+  test: {
+    include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts'],
+    reporters: ['default', ['json', { outputFile: '.reports/vitest.json' }]],
+  },
+});
