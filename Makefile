@@ -1,0 +1,30 @@
+# The README's commands. Each gets Node >= 22 and pnpm itself (scripts/toolchain.sh
+# installs them into .tools/ when the machine's are older), so a fresh clone needs
+# only npm, make and bash.
+SHELL := bash
+TOOLCHAIN := $(shell bash scripts/toolchain.sh)
+export PATH := $(TOOLCHAIN):$(PATH)
+
+.PHONY: install test quickstart bench clean
+
+install: node_modules/.modules.yaml
+
+node_modules/.modules.yaml: pnpm-lock.yaml package.json packages/*/package.json examples/package.json
+	pnpm install --frozen-lockfile
+	@touch $@
+
+## Everything CI checks: build, lint (biome, publint, attw), typecheck, and every test.
+test: install
+	rm -rf .reports
+	pnpm build
+	pnpm lint
+	pnpm typecheck
+	pnpm test
+
+## Publish and replay a few events on the in-memory store (the README's snippet).
+quickstart: install
+	pnpm build
+	node examples/quickstart.mjs
+
+clean:
+	rm -rf node_modules packages/*/node_modules packages/*/dist .reports .turbo .tools

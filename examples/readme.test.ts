@@ -1,0 +1,53 @@
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { format } from 'node:util';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+
+const root = join(import.meta.dirname, '..');
+
+function captureLogs(): string[] {
+  const lines: string[] = [];
+  vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => {
+    lines.push(format(...args));
+  });
+  return lines;
+}
+
+// Every README's example must run as shown: the root one is examples/quickstart.mjs
+// verbatim, and each package's "## Example" block is run as it stands.
+describe('README examples', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('the root README shows examples/quickstart.mjs verbatim', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const shown = /```js\n([\s\S]*?)```/.exec(readme)?.[1];
+    const example = readFileSync(join(root, 'examples', 'quickstart.mjs'), 'utf8').replace(/^(\/\/.*\n)+/, '');
+    expect(shown).toBe(example);
+  });
+
+  it('the quickstart replays what a reconnecting client missed', async () => {
+    const lines = captureLogs();
+    await import('./quickstart.mjs');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^missed since \d+-\d+: \[ '\d+-\d+ order\.ready' \]$/);
+    expect(lines[1]).toMatch(/^resume from: \d+-\d+$/);
+  });
+
+  const packages = readdirSync(join(root, 'packages'));
+  it.each(packages)('the example in packages/%s/README.md runs', async (name) => {
+    const readme = readFileSync(join(root, 'packages', name, 'README.md'), 'utf8');
+    const code = /## Example\s+```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(code, `packages/${name}/README.md has an "## Example" ts block`).toBeTruthy();
+    // Written beside this test so its imports resolve through examples/node_modules.
+    const file = join(import.meta.dirname, `.readme-${name}.mts`);
+    writeFileSync(file, code as string);
+    const lines = captureLogs();
+    try {
+      await import(file);
+    } finally {
+      rmSync(file, { force: true });
+    }
+    const expected = [...(code as string).matchAll(/console\.log\(.*\); \/\/ (.*)$/gm)].map((match) => match[1]);
+    for (const [index, comment] of expected.entries()) expect(lines[index]).toBe(comment);
+  });
+});

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { resolveConfig } from './config.js';
+import { decodeEntry, encodeEvent, fieldsByteLength, type NewEvent, toWireJson } from './envelope.js';
+import { EventTooLargeError, SerializationError } from './errors.js';
+
+const { limits } = resolveConfig();
+const event: NewEvent = {
+  event_id: 'evt-1',
+  channel: 'restaurant:123:orders',
+  type: 'order.created',
+  payload: { order_id: 'ord_123' },
+  actor: null,
+  metadata: {},
+  created_at: '2026-06-29T12:00:00Z',
+};
+
+describe('encodeEvent', () => {
+  it('writes the seven entry fields as the Python library does', () => {
+    expect(encodeEvent(event, limits)).toEqual({
+      event_id: 'evt-1',
+      channel: 'restaurant:123:orders',
+      type: 'order.created',
+      payload: '{"order_id":"ord_123"}',
+      actor: 'null',
+      metadata: '{}',
+      created_at: '2026-06-29T12:00:00Z',
+    });
+  });
+
+  it('bounds the encoded size in UTF-8 bytes, exactly at the limit', () => {
+    const size = fieldsByteLength(encodeEvent(event, limits));
+    const padded = (extra: string): NewEvent => ({ ...event, payload: { order_id: `ord_123${extra}` } });
+    const room = 100;
+    const tight = { ...limits, maxEventBytes: size + room };
+    expect(() => encodeEvent(padded('x'.repeat(room)), tight)).not.toThrow();
+    expect(() => encodeEvent(padded('x'.repeat(room + 1)), tight)).toThrow(EventTooLargeError);
+    // 'é' is two bytes: half as many fit.
+    expect(() => encodeEvent(padded('é'.repeat(room / 2)), tight)).not.toThrow();
+    expect(() => encodeEvent(padded('é'.repeat(room / 2 + 1)), tight)).toThrow(EventTooLargeError);
+  });
+});
+
+describe('decodeEntry', () => {
+  it('fails with the entry ID when a required field is missing', () => {
+    for (const field of ['channel', 'type', 'payload', 'created_at']) {
+      const fields: Record<string, string> = { ...encodeEvent(event, limits) };
+      delete fields[field];
+      const error = (() => {
+        try {
+          decodeEntry('5-0', fields);
+        } catch (caught) {
+          return caught as SerializationError;
+        }
+      })();
+      expect(error).toBeInstanceOf(SerializationError);
+      expect(error?.context).toMatchObject({ id: '5-0', field });
+    }
+    expect(() => decodeEntry('5-0', { ...encodeEvent(event, limits), actor: '[1]' })).toThrow(SerializationError);
+  });
+});
+
+describe('toWireJson', () => {
+  it('writes the documented key order', () => {
+    expect(toWireJson({ ...event, id: '1-0' })).toBe(
+      '{"id":"1-0","event_id":"evt-1","channel":"restaurant:123:orders","type":"order.created",' +
+        '"payload":{"order_id":"ord_123"},"actor":null,"metadata":{},"created_at":"2026-06-29T12:00:00Z"}',
+    );
+  });
+});

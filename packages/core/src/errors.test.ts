@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import * as errors from './errors.js';
+
+const { WIRE_STATUS, ReplayRailError, isReplayRailError, wireStatusOf } = errors;
+
+// Every concrete error class, constructed with a message, and the code it must carry.
+const CLASSES: [new (message: string) => errors.ReplayRailError, errors.ReplayRailErrorCode][] = [
+  [errors.InvalidChannelError, 'invalid_channel'],
+  [errors.InvalidEventTypeError, 'invalid_event_type'],
+  [errors.InvalidEventIdError, 'invalid_event_id'],
+  [errors.InvalidCursorError, 'invalid_cursor'],
+  [errors.InvalidCreatedAtError, 'invalid_created_at'],
+  [errors.InvalidRequestError, 'invalid_request'],
+  [errors.SerializationError, 'serialization_error'],
+  [errors.EventTooLargeError, 'event_too_large'],
+  [errors.ConfigError, 'invalid_config'],
+  [errors.UnauthenticatedError, 'unauthenticated'],
+  [errors.ForbiddenError, 'forbidden'],
+  [errors.ReplayWindowExpiredError, 'replay_window_expired'],
+  [errors.StreamResetError, 'stream_reset'],
+  [errors.DuplicateEventError, 'duplicate_event'],
+  [errors.DuplicateEventConflictError, 'duplicate_event_conflict'],
+  [errors.SlowConsumerError, 'slow_consumer'],
+  [errors.StoreError, 'store_error'],
+  [errors.StoreUnavailableError, 'store_unavailable'],
+  [errors.StoreClosedError, 'store_closed'],
+  [errors.ShuttingDownError, 'shutting_down'],
+];
+
+describe('errors', () => {
+  it('gives every class its code, name, and a status from the one table', () => {
+    for (const [ErrorClass, code] of CLASSES) {
+      const error = new ErrorClass('boom');
+      expect(error).toBeInstanceOf(ReplayRailError);
+      expect(error.code).toBe(code);
+      expect(error.name).toBe(ErrorClass.name);
+      expect(error.status).toBe(WIRE_STATUS[code]);
+      expect(isReplayRailError(error)).toBe(true);
+    }
+  });
+
+  it('maps the rows of DESIGN §7', () => {
+    const row = (code: errors.ReplayRailErrorCode) => WIRE_STATUS[code];
+    expect(row('invalid_channel')).toEqual({ http: 400, ws: 4400 });
+    expect(row('invalid_cursor')).toEqual({ http: 400, ws: 4400 });
+    expect(row('event_too_large')).toEqual({ http: 413, ws: 4400 });
+    expect(row('unauthenticated')).toEqual({ http: 401, ws: 4401 });
+    expect(row('forbidden')).toEqual({ http: 403, ws: 4403 });
+    expect(row('origin_not_allowed')).toEqual({ http: 403, ws: 4403 });
+    expect(row('replay_window_expired')).toEqual({ http: 410, ws: 4410 });
+    expect(row('stream_reset')).toEqual({ http: 410, ws: 4410 });
+    expect(row('duplicate_event_conflict')).toEqual({ http: 409, ws: null });
+    expect(row('slow_consumer')).toEqual({ http: null, ws: 4408 });
+    expect(row('store_unavailable')).toEqual({ http: 503, ws: 1011 });
+    expect(row('shutting_down')).toEqual({ http: 503, ws: 1001 });
+    expect(new Set(CLASSES.map(([, code]) => code)).size + 2).toBe(Object.keys(WIRE_STATUS).length);
+  });
+
+  it('keeps subclass relations that callers rely on', () => {
+    expect(new errors.StreamResetError('x')).toBeInstanceOf(errors.ReplayWindowExpiredError);
+    expect(new errors.EventTooLargeError('x')).toBeInstanceOf(errors.SerializationError);
+    expect(new errors.StoreUnavailableError('x')).toBeInstanceOf(errors.StoreError);
+    expect(new errors.StoreClosedError('x')).toBeInstanceOf(errors.StoreError);
+    expect(new errors.ForbiddenError('bad origin', { code: 'origin_not_allowed' }).status.ws).toBe(4403);
+  });
+
+  it('carries context and cause, and serializes to JSON', () => {
+    const cause = new Error('socket hang up');
+    const error = new errors.StoreUnavailableError('redis is down', { context: { host: 'r1' }, cause });
+    expect(error.cause).toBe(cause);
+    expect(JSON.parse(JSON.stringify(error))).toEqual({
+      name: 'StoreUnavailableError',
+      code: 'store_unavailable',
+      message: 'redis is down',
+      context: { host: 'r1' },
+    });
+  });
+
+  it('recognises an error from another copy of the package, and treats unknowns as internal', () => {
+    const brand = Symbol.for('replayrail.error');
+    const foreign = Object.assign(new Error('other copy'), { [brand]: true, code: 'forbidden' });
+    expect(isReplayRailError(foreign)).toBe(true);
+    expect(isReplayRailError(new Error('plain'))).toBe(false);
+    expect(isReplayRailError(null)).toBe(false);
+    expect(wireStatusOf(new TypeError('bug'))).toEqual({ http: 500, ws: 1011 });
+    expect(wireStatusOf(new errors.UnauthenticatedError())).toEqual({ http: 401, ws: 4401 });
+  });
+});
