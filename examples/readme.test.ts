@@ -27,7 +27,7 @@ describe('README examples', () => {
 
   it('the quickstart replays what a reconnecting client missed', async () => {
     const lines = captureLogs();
-    await import('./quickstart.mjs');
+    await import(join(import.meta.dirname, 'quickstart.mjs'));
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(/^missed since \d+-\d+: \[ '\d+-\d+ order\.ready' \]$/);
     expect(lines[1]).toMatch(/^resume from: \d+-\d+$/);
