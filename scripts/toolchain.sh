@@ -19,6 +19,11 @@ if [[ -n "$system_node" && "$(node_major "$system_node")" -ge 22 ]] && command -
   dirname "$system_node"
   exit 0
 fi
+# Trust the system's CA bundle too (Node ships its own list): needed behind a
+# TLS-inspecting proxy, harmless elsewhere.
+if [[ -z "${NODE_EXTRA_CA_CERTS:-}" && -r /etc/ssl/certs/ca-certificates.crt ]]; then
+  export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+fi
 echo "toolchain: installing node@24 and pnpm@10 into .tools/ (machine has node $(node --version 2>/dev/null || echo none))" >&2
 mkdir -p "$tools"
 npm install --prefix "$tools" --no-audit --no-fund --loglevel=error node@24 pnpm@10 >&2
