@@ -4,6 +4,10 @@
 SHELL := bash
 TOOLCHAIN := $(shell bash scripts/toolchain.sh)
 export PATH := $(TOOLCHAIN):$(PATH)
+# Trust the system CA bundle as well as Node's own (needed behind a TLS-inspecting proxy).
+ifneq ($(wildcard /etc/ssl/certs/ca-certificates.crt),)
+export NODE_EXTRA_CA_CERTS ?= /etc/ssl/certs/ca-certificates.crt
+endif
 
 .PHONY: install test quickstart bench clean
 

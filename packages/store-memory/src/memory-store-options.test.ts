@@ -1,0 +1,86 @@
+import { ConfigError, ReplayRail } from '@replayrail/core';
+import { describe, expect, it } from 'vitest';
+import { MemoryEventStore } from './memory-store.js';
+
+function railWithClock(start: number, options: { idempotencyTtlSeconds?: number | null; idempotency?: boolean } = {}) {
+  let now = start;
+  const store = new MemoryEventStore({ ...options, now: () => now });
+  const rail = new ReplayRail({ store, config: { maxStreamLength: null } });
+  return { rail, store, setNow: (value: number) => void (now = value) };
+}
+
+describe('MemoryEventStore', () => {
+  it('makes IDs from the clock, counting the sequence within a millisecond', async () => {
+    const { rail, setNow } = railWithClock(1000);
+    const ids: string[] = [];
+    for (const ms of [1000, 1000, 1001, 1001, 1001]) {
+      setNow(ms);
+      ids.push((await rail.publish({ channel: 'c', type: 't', payload: {} })).id);
+    }
+    expect(ids).toEqual(['1000-0', '1000-1', '1001-0', '1001-1', '1001-2']);
+  });
+
+  it('keeps IDs increasing when the clock goes backwards', async () => {
+    const { rail, setNow } = railWithClock(5000);
+    const first = await rail.publish({ channel: 'c', type: 't', payload: {} });
+    setNow(10);
+    const second = await rail.publish({ channel: 'c', type: 't', payload: {} });
+    expect([first.id, second.id]).toEqual(['5000-0', '5000-1']);
+  });
+
+  it('never hands out 0-0, even at epoch zero', async () => {
+    const { rail } = railWithClock(0);
+    expect((await rail.publish({ channel: 'c', type: 't', payload: {} })).id).toBe('0-1');
+  });
+
+  it('forgets an event_id after its TTL, and never with a null TTL', async () => {
+    const order = { channel: 'c', type: 't', payload: {}, eventId: 'evt-1' };
+    const expiring = railWithClock(1_000_000, { idempotencyTtlSeconds: 60 });
+    const first = await expiring.rail.publish(order);
+    expiring.setNow(1_000_000 + 59_999);
+    expect((await expiring.rail.publish(order)).id).toBe(first.id);
+    expiring.setNow(1_000_000 + 60_000);
+    expect((await expiring.rail.publish(order)).id).not.toBe(first.id);
+
+    const forever = railWithClock(1_000_000, { idempotencyTtlSeconds: null });
+    const kept = await forever.rail.publish(order);
+    forever.setNow(1_000_000 + 365 * 86_400_000);
+    expect((await forever.rail.publish(order)).id).toBe(kept.id);
+  });
+
+  it('appends every publish when idempotency is off', async () => {
+    const { rail } = railWithClock(1, { idempotency: false });
+    const order = { channel: 'c', type: 't', payload: {}, eventId: 'evt-1' };
+    const [a, b] = [await rail.publish(order), await rail.publish({ ...order, payload: { other: true } })];
+    expect(a.id).not.toBe(b.id);
+  });
+
+  it('returns the first event rebuilt from the record when trimming removed it', async () => {
+    const store = new MemoryEventStore();
+    const rail = new ReplayRail({ store, config: { maxStreamLength: 1, approximateTrimming: false } });
+    const order = { channel: 'c', type: 't', payload: { n: 1 }, eventId: 'evt-1' };
+    const first = await rail.publish(order);
+    await rail.publish({ channel: 'c', type: 't', payload: { n: 2 } });
+    expect(await rail.publish(order)).toEqual(first);
+  });
+
+  it('rejects an invalid TTL', () => {
+    expect(() => new MemoryEventStore({ idempotencyTtlSeconds: 0 })).toThrow(ConfigError);
+    expect(() => new MemoryEventStore({ idempotencyTtlSeconds: 1.5 })).toThrow(/idempotencyTtlSeconds/);
+  });
+
+  it('leaves no timer behind after reads time out or abort', async () => {
+    const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+    const store = new MemoryEventStore();
+    const rail = new ReplayRail({ store });
+    const before = timers();
+    await Promise.all(Array.from({ length: 50 }, () => rail.read('idle', { after: '0-0', blockMs: 5 })));
+    const controller = new AbortController();
+    const aborted = rail.read('idle', { after: '0-0', blockMs: 60_000, signal: controller.signal });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(timers()).toBe(before + 1);
+    controller.abort(new Error('done'));
+    await expect(aborted).rejects.toThrow('done');
+    expect(timers()).toBe(before);
+  });
+});
