@@ -6,7 +6,10 @@ function railWithClock(start: number, options: { idempotencyTtlSeconds?: number 
   let now = start;
   const store = new MemoryEventStore({ ...options, now: () => now });
   const rail = new ReplayRail({ store, config: { maxStreamLength: null } });
-  return { rail, store, setNow: (value: number) => void (now = value) };
+  const setNow = (value: number): void => {
+    now = value;
+  };
+  return { rail, store, setNow };
 }
 
 describe('MemoryEventStore', () => {
