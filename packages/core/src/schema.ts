@@ -16,8 +16,7 @@ const jsonObject = z.custom<JsonObject>(
   'must be a JSON object',
 );
 
-/** A `NewEvent` as JSON (what `prepareEvent` returns, e.g. read back from an outbox). */
-export const newEventSchema: z.ZodType<NewEvent> = z.strictObject({
+const newEventShape = {
   event_id: z.string().min(1),
   channel: z.string().min(1),
   type: z.string().min(1),
@@ -25,18 +24,15 @@ export const newEventSchema: z.ZodType<NewEvent> = z.strictObject({
   actor: jsonObject.nullable(),
   metadata: jsonObject,
   created_at: z.string().min(1),
-});
+};
+
+/** A `NewEvent` as JSON (what `prepareEvent` returns, e.g. read back from an outbox). */
+export const newEventSchema: z.ZodType<NewEvent> = z.strictObject(newEventShape);
 
 /** A `StoredEvent` as JSON: a WebSocket frame, an HTTP response item. */
 export const storedEventSchema: z.ZodType<StoredEvent> = z.strictObject({
   id: z.string().refine(isCursor, 'must be a cursor <ms>-<seq>'),
-  event_id: z.string().min(1),
-  channel: z.string().min(1),
-  type: z.string().min(1),
-  payload: jsonObject,
-  actor: jsonObject.nullable(),
-  metadata: jsonObject,
-  created_at: z.string().min(1),
+  ...newEventShape,
 });
 
 /**
