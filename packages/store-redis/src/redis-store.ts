@@ -1,0 +1,368 @@
+/**
+ * @module
+ * `RedisStreamStore`: the `EventStore` on Redis Streams, in the layout the Python
+ * ReplayRail reads and writes (DESIGN §2). A plain publish is one XADD; an
+ * idempotent one is one script. Every replay page is read with the expiry figures
+ * in one script (DESIGN §5). Blocking reads run on connections of their own.
+ */
+
+import {
+  type AppendRequest,
+  type AppendResult,
+  assertReplayable,
+  assertReplayableSince,
+  ConfigError,
+  type Cursor,
+  cursorAtTime,
+  DEFAULT_IDEMPOTENCY_TTL_SECONDS,
+  decodeEntry,
+  duplicateConflict,
+  ENTRY_FIELDS,
+  type EventStore,
+  type IdempotencyRecord,
+  isRetryOf,
+  nextCursor,
+  type ReadQuery,
+  type ReplayQuery,
+  StoreClosedError,
+  type StoredEvent,
+  StoreError,
+  type StreamFigures,
+  type StreamRef,
+  ZERO_CURSOR,
+} from '@replayrail/core';
+import { BlockingPool } from './blocking-pool.js';
+import { connectionFor, type RedisConnection } from './connection.js';
+import { withTimeout } from './redis-errors.js';
+import { IDEMPOTENT_APPEND, REPLAY_PAGE, runScript } from './scripts.js';
+
+/** Options of `RedisStreamStore`. */
+export interface RedisStreamStoreOptions {
+  /**
+   * Your client: an ioredis `Redis` or `Cluster`, or a connected node-redis client
+   * (`createClient`) or cluster (`createCluster`). The store never closes it unless
+   * `closeClient` is true.
+   */
+  client: unknown;
+  /**
+   * Hash-tag keys (`<prefix>:{<channel>}`, `<prefix>:idempotency:{<channel>}:<event_id>`)
+   * so a channel's stream and its idempotency records share a cluster slot.
+   * Required with a cluster client; off by default otherwise, for the Python layout.
+   * @default true for a cluster client, else false
+   */
+  hashTags?: boolean;
+  /** Honour idempotent publishes (a caller's `eventId`). @default true */
+  idempotency?: boolean;
+  /** How long an idempotency record lives, in seconds; `null`: forever. @default 86400 */
+  idempotencyTtlSeconds?: number | null;
+  /** The longest any one command may take before `StoreUnavailableError`, in ms. @default 5000 */
+  commandTimeoutMs?: number;
+  /** Most connections opened for blocking reads at once; more reads wait their turn. @default 8 */
+  maxBlockingConnections?: number;
+  /** Close the client on `close()`. @default false */
+  closeClient?: boolean;
+}
+
+function positiveInteger(value: unknown, field: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
+    throw new ConfigError(
+      `invalid RedisStreamStore option: ${field} must be a positive integer, got ${String(value)}`,
+      {
+        context: { field },
+      },
+    );
+  }
+  return value;
+}
+
+// A stream entry as XRANGE returns it: [id, [field, value, field, value, …]].
+type RawEntry = [string, string[]];
+
+function entryFields(raw: readonly string[]): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) fields[raw[i] as string] = raw[i + 1] as string;
+  return fields;
+}
+
+/**
+ * An `EventStore` on Redis Streams.
+ *
+ * @example
+ * import { Redis } from 'ioredis';
+ * import { ReplayRail } from '@replayrail/core';
+ * import { RedisStreamStore } from '@replayrail/store-redis';
+ *
+ * const rail = new ReplayRail({ store: new RedisStreamStore({ client: new Redis() }) });
+ */
+export class RedisStreamStore implements EventStore {
+  readonly #connection: RedisConnection;
+  readonly #client: unknown;
+  readonly #pool: BlockingPool;
+  readonly #hashTags: boolean;
+  readonly #idempotency: boolean;
+  readonly #ttlSeconds: number | null;
+  readonly #timeoutMs: number;
+  readonly #closeClient: boolean;
+  #closed = false;
+
+  constructor(options: RedisStreamStoreOptions) {
+    if (typeof options !== 'object' || options === null) {
+      throw new ConfigError('RedisStreamStore expects options: { client, … }', { context: { field: 'client' } });
+    }
+    this.#client = options.client;
+    this.#connection = connectionFor(options.client);
+    this.#hashTags = options.hashTags ?? this.#connection.isCluster;
+    if (this.#connection.isCluster && !this.#hashTags) {
+      throw new ConfigError(
+        'invalid RedisStreamStore option: hashTags cannot be false with a cluster client (a stream and its idempotency records must share a slot)',
+        { context: { field: 'hashTags' } },
+      );
+    }
+    this.#idempotency = options.idempotency ?? true;
+    const ttl = options.idempotencyTtlSeconds;
+    this.#ttlSeconds =
+      ttl === null ? null : positiveInteger(ttl, 'idempotencyTtlSeconds', DEFAULT_IDEMPOTENCY_TTL_SECONDS);
+    this.#timeoutMs = positiveInteger(options.commandTimeoutMs, 'commandTimeoutMs', 5_000);
+    this.#pool = new BlockingPool(
+      this.#connection,
+      positiveInteger(options.maxBlockingConnections, 'maxBlockingConnections', 8),
+    );
+    this.#closeClient = options.closeClient ?? false;
+  }
+
+  /** The Redis key of a channel's stream: `<prefix>:<channel>`, or `<prefix>:{<channel>}` with hash tags. */
+  streamKey(stream: StreamRef): string {
+    return this.#hashTags ? `${stream.prefix}:{${stream.channel}}` : `${stream.prefix}:${stream.channel}`;
+  }
+
+  /** The Redis key of an event_id's idempotency record. */
+  idempotencyKey(stream: StreamRef, eventId: string): string {
+    return this.#hashTags
+      ? `${stream.prefix}:idempotency:{${stream.channel}}:${eventId}`
+      : `${stream.prefix}:idempotency:${eventId}`;
+  }
+
+  /** Connections this store opened for blocking reads (the user's client not counted). */
+  get blockingConnections(): number {
+    return this.#pool.size;
+  }
+
+  async append(stream: StreamRef, request: AppendRequest): Promise<AppendResult> {
+    this.#assertOpen();
+    const key = this.streamKey(stream);
+    const context = { channel: stream.channel, event_id: request.event.event_id };
+    const values = ENTRY_FIELDS.flatMap((name) => [name, request.fields[name]]);
+    const trim =
+      request.maxLength === null ? [] : ['MAXLEN', request.approximate ? '~' : '=', String(request.maxLength)];
+    const idempotency = this.#idempotency ? request.idempotency : null;
+    const uncertain = idempotency
+      ? '; it may have been stored: retrying with the same eventId publishes it at most once'
+      : '; it may have been stored: pass an eventId to make retries safe';
+
+    if (idempotency === null) {
+      const id = await this.#command(['XADD', key, ...trim, '*', ...values], key, 'XADD', context, uncertain);
+      return { event: { ...request.event, id: String(id) }, created: true };
+    }
+
+    const reply = (await this.#run(
+      runScript(
+        this.#connection,
+        IDEMPOTENT_APPEND,
+        [key, this.idempotencyKey(stream, request.event.event_id)],
+        [
+          request.maxLength === null ? '' : String(request.maxLength),
+          request.approximate ? '1' : '0',
+          idempotency.fingerprint,
+          this.#ttlSeconds === null ? '' : String(this.#ttlSeconds),
+          request.event.created_at,
+          ...values,
+        ],
+      ),
+      'idempotent XADD',
+      context,
+      uncertain,
+    )) as [string, string];
+    if (reply[0] === 'created') return { event: { ...request.event, id: String(reply[1]) }, created: true };
+
+    const record = this.#parseRecord(reply[1], context);
+    const first = await this.#entry(record.stream_key, record.stream_id);
+    // A record the Python library wrote has no created_at: take it from the entry.
+    const known = record.created_at ?? first?.created_at;
+    const withTime = known === undefined ? record : { ...record, created_at: known };
+    if (!(await isRetryOf(withTime, request.event, idempotency.matchCreatedAt))) {
+      throw duplicateConflict(request.event, record);
+    }
+    return {
+      event: first ?? { ...request.event, id: record.stream_id, created_at: known ?? request.event.created_at },
+      created: false,
+    };
+  }
+
+  async replay(stream: StreamRef, query: ReplayQuery): Promise<StoredEvent[]> {
+    this.#assertOpen();
+    return this.#page(stream, query);
+  }
+
+  async read(stream: StreamRef, query: ReadQuery): Promise<StoredEvent[]> {
+    this.#assertOpen();
+    query.signal?.throwIfAborted();
+    const key = this.streamKey(stream);
+    const deadline = Date.now() + query.blockMs;
+    for (;;) {
+      // Every wake-up reads through the expiry check: XREAD alone would skip over
+      // entries trimmed between two reads.
+      const events = await this.#page(stream, query);
+      const remaining = deadline - Date.now();
+      if (events.length > 0 || remaining <= 0) return events;
+      await this.#waitForEntryAfter(key, query.after, remaining, query.signal, stream.channel);
+    }
+  }
+
+  async latestCursor(stream: StreamRef): Promise<Cursor> {
+    this.#assertOpen();
+    const key = this.streamKey(stream);
+    const reply = (await this.#command(['XREVRANGE', key, '+', '-', 'COUNT', '1'], key, 'XREVRANGE', {
+      channel: stream.channel,
+    })) as RawEntry[];
+    return reply[0]?.[0] ?? ZERO_CURSOR;
+  }
+
+  async healthcheck(): Promise<void> {
+    this.#assertOpen();
+    await this.#command(['PING'], undefined, 'PING', {});
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#pool.close();
+    if (this.#closeClient) await this.#connection.quit().catch(() => this.#connection.disconnect());
+  }
+
+  // --- Internals
+
+  #assertOpen(): void {
+    if (this.#closed) throw new StoreClosedError('RedisStreamStore is closed');
+  }
+
+  async #run<T>(promise: Promise<T>, operation: string, context: Record<string, unknown>, uncertain = ''): Promise<T> {
+    return withTimeout(promise, this.#timeoutMs, operation, context, uncertain);
+  }
+
+  async #command(
+    args: string[],
+    key: string | undefined,
+    operation: string,
+    context: Record<string, unknown>,
+    uncertain = '',
+  ): Promise<unknown> {
+    return this.#run(this.#connection.send(args, key), operation, context, uncertain);
+  }
+
+  #parseRecord(text: string, context: Record<string, unknown>): IdempotencyRecord {
+    try {
+      const record = JSON.parse(text) as IdempotencyRecord;
+      if (typeof record.stream_key === 'string' && typeof record.stream_id === 'string') return record;
+    } catch {
+      // Reported below.
+    }
+    throw new StoreError('idempotency record is not valid JSON with stream_key and stream_id', {
+      context: { ...context, record: text.slice(0, 200) },
+    });
+  }
+
+  // One entry by ID, or undefined when it is no longer retained.
+  async #entry(key: string, id: Cursor): Promise<StoredEvent | undefined> {
+    const reply = (await this.#command(['XRANGE', key, id, id], key, 'XRANGE', { id })) as RawEntry[];
+    const raw = reply[0];
+    return raw === undefined ? undefined : decodeEntry(raw[0], entryFields(raw[1]));
+  }
+
+  async #page(stream: StreamRef, query: ReplayQuery): Promise<StoredEvent[]> {
+    const key = this.streamKey(stream);
+    const since = query.since === undefined ? undefined : cursorAtTime(query.since);
+    const after = query.after ?? ZERO_CURSOR;
+    // The cursor to look up (is it a real entry?) and the inclusive start of the page.
+    const check = since === undefined && after !== ZERO_CURSOR ? after : '';
+    const start = since ?? nextCursor(after);
+    const reply = (await this.#run(
+      runScript(this.#connection, REPLAY_PAGE, [key], [check, start, String(query.limit)]),
+      'replay',
+      { channel: stream.channel, after: query.after, since: since },
+    )) as unknown[];
+    const figures = this.#figures(reply, check !== '' ? reply[6] === 1 : false);
+    if (since !== undefined) assertReplayableSince(stream.channel, since, figures);
+    else assertReplayable(stream.channel, after, figures);
+    const page = (reply[0] === 1 ? reply[7] : []) as RawEntry[];
+    return page.map(([id, fields]) => decodeEntry(id, entryFields(fields)));
+  }
+
+  #figures(reply: readonly unknown[], cursorPresent: boolean): StreamFigures {
+    if (reply[0] !== 1) {
+      return {
+        exists: false,
+        length: 0,
+        entriesAdded: 0,
+        firstId: null,
+        lastGeneratedId: ZERO_CURSOR,
+        maxDeletedId: ZERO_CURSOR,
+        cursorPresent: false,
+      };
+    }
+    const length = Number(reply[1]);
+    const entriesAdded = Number(reply[2]);
+    const modern = entriesAdded >= 0;
+    return {
+      exists: true,
+      length,
+      // Before Redis 7.0 there is no entries-added nor max-deleted-entry-id: assume
+      // entries were removed (any cursor before the first retained entry expires)
+      // and skip the lost-history check that needs the deletion figure.
+      entriesAdded: modern ? entriesAdded : length + 1,
+      firstId: reply[3] === '' ? null : String(reply[3]),
+      lastGeneratedId: String(reply[4]),
+      maxDeletedId: modern ? String(reply[5]) : ZERO_CURSOR,
+      cursorPresent: modern ? cursorPresent : true,
+    };
+  }
+
+  // Blocks on a pool connection until an entry after `after` exists or time runs out.
+  async #waitForEntryAfter(
+    key: string,
+    after: Cursor,
+    blockMs: number,
+    signal: AbortSignal | undefined,
+    channel: string,
+  ): Promise<void> {
+    const connection = await this.#pool.acquire();
+    let reusable = false;
+    let onAbort = (): void => {};
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(signal?.reason);
+    });
+    if (signal?.aborted) onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await Promise.race([
+        withTimeout(
+          connection.send(['XREAD', 'BLOCK', String(blockMs), 'COUNT', '1', 'STREAMS', key, after], key),
+          blockMs + this.#timeoutMs,
+          'XREAD',
+          { channel, after },
+        ),
+        aborted,
+      ]);
+      reusable = true;
+    } catch (error) {
+      if (this.#closed)
+        throw new StoreClosedError('RedisStreamStore was closed during a blocking read', { cause: error });
+      throw error;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      // An abandoned XREAD may still answer later: never reuse its connection.
+      if (reusable) this.#pool.release(connection);
+      else await this.#pool.discard(connection);
+    }
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * @module
+ * The two server-side scripts. Each runs atomically on the node that holds its
+ * keys: an idempotent publish (check the record, append, record), and a replay
+ * page read together with the figures that decide expiry (DESIGN §5).
+ * Written for Redis 6.2+; on servers before 7.0 the figures XINFO lacks come back
+ * as -1 / '' and the store falls back to a conservative check.
+ */
+
+import { createHash } from 'node:crypto';
+import type { RedisConnection } from './connection.js';
+
+/** A Lua script and its SHA1, for EVALSHA with an EVAL fallback. */
+export interface Script {
+  readonly source: string;
+  readonly sha: string;
+}
+
+function script(source: string): Script {
+  return { source, sha: createHash('sha1').update(source).digest('hex') };
+}
+
+/**
+ * KEYS: stream, idempotency record. ARGV: maxlen ('' for none), '1' for `~`,
+ * fingerprint, TTL seconds ('' for none), created_at, then the entry's field/value
+ * pairs. Returns {'created', id} or {'existing', record JSON}. The record holds the
+ * Python library's three fields plus created_at, which Python's reader ignores.
+ */
+export const IDEMPOTENT_APPEND = script(`
+local existing = redis.call('GET', KEYS[2])
+if existing then return {'existing', existing} end
+local id
+if ARGV[1] == '' then
+  id = redis.call('XADD', KEYS[1], '*', unpack(ARGV, 6))
+elseif ARGV[2] == '1' then
+  id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', unpack(ARGV, 6))
+else
+  id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], '*', unpack(ARGV, 6))
+end
+local record = '{"stream_key":"' .. KEYS[1] .. '","stream_id":"' .. id .. '","fingerprint":"' .. ARGV[3] ..
+  '","created_at":"' .. ARGV[5] .. '"}'
+if ARGV[4] == '' then
+  redis.call('SET', KEYS[2], record)
+else
+  redis.call('SET', KEYS[2], record, 'EX', ARGV[4])
+end
+return {'created', id}
+`);
+
+/**
+ * KEYS: stream. ARGV: the cursor whose presence to check ('' for none), the first ID
+ * of the page (inclusive), the page size. Returns {0} when the stream does not
+ * exist, else {1, length, entries-added, first entry ID, last-generated-id,
+ * max-deleted-entry-id, cursor present (0/1), page}. Figures and page are read in
+ * one atomic step, so no trim can slip between them.
+ */
+export const REPLAY_PAGE = script(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return {0} end
+local info = redis.call('XINFO', 'STREAM', KEYS[1])
+local f = {}
+for i = 1, #info, 2 do f[info[i]] = info[i + 1] end
+local first = ''
+if f['first-entry'] then first = f['first-entry'][1] end
+local present = 0
+if ARGV[1] ~= '' and #redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1]) > 0 then present = 1 end
+local page = redis.call('XRANGE', KEYS[1], ARGV[2], '+', 'COUNT', ARGV[3])
+return {1, f['length'], f['entries-added'] or -1, first, f['last-generated-id'], f['max-deleted-entry-id'] or '', present, page}
+`);
+
+/** Runs a script by SHA, loading it with EVAL when the node does not have it yet. */
+export async function runScript(
+  connection: RedisConnection,
+  { source, sha }: Script,
+  keys: readonly string[],
+  args: readonly string[],
+): Promise<unknown> {
+  const route = keys[0];
+  try {
+    return await connection.send(['EVALSHA', sha, String(keys.length), ...keys, ...args], route);
+  } catch (error) {
+    if (!String((error as Error)?.message ?? error).includes('NOSCRIPT')) throw error;
+    return connection.send(['EVAL', source, String(keys.length), ...keys, ...args], route);
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * @module
+ * Test helpers shared by the ReplayRail packages (private, not published).
+ */
+
+import { describe, inject } from 'vitest';
+import './provided.js';
+
+export type { FoundRedis } from './find-redis.js';
+export { findRedis, HOW_TO_ENABLE_REDIS } from './find-redis.js';
+export type { RedisCluster } from './redis-cluster.js';
+export { startRedisCluster } from './redis-cluster.js';
+export type { RedisServer } from './redis-server.js';
+export { freePort, hasRedisServerBinary, startRedisServer, waitForRedis } from './redis-server.js';
+
+/** The run's Redis URL (from the global setup), or null when Redis-backed tests skip. */
+export function redisUrl(): string | null {
+  return inject('redisUrl');
+}
+
+/**
+ * `describe` for a suite that needs the run's Redis: skipped, with the reason in
+ * its name, when there is none (the global setup fails the run instead when
+ * REPLAYRAIL_REQUIRE_REDIS=1).
+ */
+export function describeWithRedis(name: string, body: (url: string) => void): void {
+  const url = redisUrl();
+  // Registered even without Redis, so its tests show up as skipped in the counts.
+  describe.skipIf(url === null)(url === null ? `${name} (skipped: no Redis)` : name, () => body(url ?? ''));
+}
+
+/** A key prefix unique to one test, under which it may create and delete keys. */
+export function uniquePrefix(label = 'rrtest'): string {
+  return `${label}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+}
