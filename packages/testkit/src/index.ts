@@ -3,6 +3,7 @@
  * Test helpers shared by the ReplayRail packages (private, not published).
  */
 
+import { execFileSync } from 'node:child_process';
 import { describe, inject } from 'vitest';
 import './provided.js';
 
@@ -32,4 +33,27 @@ export function describeWithRedis(name: string, body: (url: string) => void): vo
 /** A key prefix unique to one test, under which it may create and delete keys. */
 export function uniquePrefix(label = 'rrtest'): string {
   return `${label}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+}
+
+function redisServerOnPath(): boolean {
+  try {
+    execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
+    execFileSync('redis-cli', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `describe` for a suite that starts its own `redis-server` processes (fault,
+ * failover and cluster tests): skipped when `redis-server` and `redis-cli` are not
+ * on PATH, and a failure instead under REPLAYRAIL_REQUIRE_REDIS=1.
+ */
+export function describeWithRedisServer(name: string, body: () => void): void {
+  const available = redisServerOnPath();
+  if (!available && process.env.REPLAYRAIL_REQUIRE_REDIS === '1') {
+    throw new Error(`${name}: REPLAYRAIL_REQUIRE_REDIS=1 but redis-server / redis-cli are not on PATH`);
+  }
+  describe.skipIf(!available)(available ? name : `${name} (skipped: no redis-server on PATH)`, body);
 }

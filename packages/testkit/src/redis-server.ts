@@ -109,6 +109,11 @@ export async function startRedisServer(extraArgs: readonly string[] = []): Promi
       child.kill(signal);
     },
     async restart() {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGKILL');
+        await exited;
+      }
       await launch();
     },
     async stop() {

@@ -17,6 +17,12 @@ export interface StoreHarness {
   trim(stream: StreamRef, maxLength: number): Promise<void>;
   /** Appends an entry with exactly these fields, like XADD; returns its ID. */
   appendRaw(stream: StreamRef, fields: Readonly<Record<string, string>>): Promise<Cursor>;
+  /**
+   * Where an event_id is unique: across the store (the default, and the Python
+   * layout), or per channel (a Redis Cluster store, whose idempotency records live
+   * in their channel's slot). The suite checks the declared behaviour.
+   */
+  readonly eventIdScope?: 'store' | 'channel';
   /** Runs after each test, after the store was closed: delete everything under the test's prefix. */
   cleanup?(): Promise<void>;
 }

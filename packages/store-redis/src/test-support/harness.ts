@@ -24,6 +24,11 @@ export function redisHarness(
   const store = new RedisStreamStore({ client, ...options });
   return {
     store,
+    // Hash-tagged records live in their channel's slot, so event_ids are per channel.
+    eventIdScope:
+      store.idempotencyKey({ prefix, channel: 'a' }, 'e') === store.idempotencyKey({ prefix, channel: 'b' }, 'e')
+        ? 'store'
+        : 'channel',
     deleteEntries: async (stream, ids) => {
       const key = store.streamKey(stream);
       if (ids.length > 0) await admin.send(['XDEL', key, ...ids], key);

@@ -1,0 +1,110 @@
+import { InvalidChannelError, ReplayRail } from '@replayrail/core';
+import { describeWithRedis, uniquePrefix } from '@replayrail/testkit';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { RedisStreamStore } from './redis-store.js';
+
+const UNSAFE_CHANNELS = [
+  'orders*',
+  '*',
+  '{orders}',
+  'a{b',
+  'a}b',
+  'has space',
+  'tab\there',
+  'new\nline',
+  'nul\u0000byte',
+  'bell\u0007',
+  'x'.repeat(10_000),
+  '..',
+  'a/../b',
+  'a/./b',
+  '/leading',
+  'idempotency:evt-1',
+  '',
+];
+
+describeWithRedis('RedisStreamStore and bad input', (url) => {
+  let client: Redis;
+  const sent: string[][] = [];
+  beforeAll(() => {
+    client = new Redis(url);
+  });
+  afterAll(async () => {
+    await client.quit();
+  });
+
+  // The store sees the client only through `call` and `duplicate`: record every command.
+  function recordingClient(): Redis {
+    return new Proxy(client, {
+      get(target, property) {
+        if (property === 'call') {
+          return (...args: string[]) => {
+            sent.push(args);
+            return target.call(args[0] as string, ...args.slice(1));
+          };
+        }
+        const value = Reflect.get(target, property, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+  }
+
+  it('rejects unsafe channel names before any Redis call', async () => {
+    const rail = new ReplayRail({
+      store: new RedisStreamStore({ client: recordingClient() }),
+      config: { streamPrefix: uniquePrefix() },
+    });
+    sent.length = 0;
+    for (const channel of UNSAFE_CHANNELS) {
+      await expect(rail.publish({ channel, type: 't', payload: {} })).rejects.toBeInstanceOf(InvalidChannelError);
+      await expect(rail.replay(channel)).rejects.toBeInstanceOf(InvalidChannelError);
+      await expect(rail.read(channel, { after: '$', blockMs: 0 })).rejects.toBeInstanceOf(InvalidChannelError);
+      await expect(rail.latestCursor(channel)).rejects.toBeInstanceOf(InvalidChannelError);
+    }
+    expect(sent).toEqual([]);
+  });
+
+  it('writes no key outside its prefix, whatever valid names it is given', async () => {
+    const streamPrefix = uniquePrefix();
+    const rail = new ReplayRail({
+      store: new RedisStreamStore({ client: recordingClient() }),
+      config: { streamPrefix },
+    });
+    sent.length = 0;
+    const channels = ['a', 'a:b', 'a/b/c', '-', '_.-:', 'x'.repeat(256), '...x', 'idempotency-not-reserved'];
+    for (const channel of channels) {
+      await rail.publish({
+        channel,
+        type: 'type:with.dots-and_more',
+        payload: { k: 'v' },
+        eventId: `id-${channels.indexOf(channel)}`,
+      });
+    }
+    const written = sent.flatMap((args) => {
+      if (args[0] === 'XADD') return [args[1] as string];
+      if (args[0] === 'EVALSHA' || args[0] === 'EVAL') return args.slice(3, 3 + Number(args[2]));
+      return [];
+    });
+    expect(written.length).toBeGreaterThanOrEqual(channels.length * 2);
+    for (const key of written) expect(key.startsWith(`${streamPrefix}:`)).toBe(true);
+    const keys = await client.keys(`${streamPrefix}*`);
+    expect(keys.every((key) => key.startsWith(`${streamPrefix}:`))).toBe(true);
+    await client.del(...keys);
+  });
+
+  it('keeps its blocking connections within the cap, however many reads wait', async () => {
+    const store = new RedisStreamStore({ client, maxBlockingConnections: 3 });
+    const streamPrefix = uniquePrefix();
+    const rail = new ReplayRail({ store, config: { streamPrefix } });
+    const reads = Array.from({ length: 12 }, () => rail.read('crowd', { after: '0-0', blockMs: 5_000 }));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(store.blockingConnections).toBe(3);
+    const event = await rail.publish({ channel: 'crowd', type: 't', payload: {} });
+    for (const events of await Promise.all(reads)) expect(events.map((e) => e.id)).toEqual([event.id]);
+    expect(store.blockingConnections).toBeLessThanOrEqual(3);
+    await rail.close();
+    expect(store.blockingConnections).toBe(0);
+    await client.del(`${streamPrefix}:crowd`);
+  });
+});
