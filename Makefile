@@ -13,7 +13,7 @@ endif
 
 install: node_modules/.modules.yaml
 
-node_modules/.modules.yaml: pnpm-lock.yaml package.json packages/*/package.json examples/package.json
+node_modules/.modules.yaml: pnpm-lock.yaml package.json packages/*/package.json examples/package.json bench/package.json
 	pnpm install --frozen-lockfile
 	@touch $@
 
@@ -29,6 +29,10 @@ test: install
 quickstart: install
 	pnpm build
 	node examples/quickstart.mjs
+
+## Publish and replay throughput against raw ioredis (needs a Redis: REDIS_URL or 127.0.0.1:6379).
+bench: install
+	pnpm bench
 
 clean:
 	rm -rf node_modules packages/*/node_modules packages/*/dist .reports .turbo .tools

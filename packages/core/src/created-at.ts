@@ -80,7 +80,16 @@ export function formatCreatedAt(value: Date | string): string {
   return format(utc - offsetMs + Math.floor(micros / 1000), micros % 1000);
 }
 
+// Many events share a millisecond under load: format each one once.
+let lastMs = Number.NaN;
+let lastText = '';
+
 /** The current time in wire form (millisecond precision, as the platform's clock gives). */
 export function nowCreatedAt(now: () => number = Date.now): string {
-  return format(now(), 0);
+  const ms = now();
+  if (ms !== lastMs) {
+    lastText = format(ms, 0);
+    lastMs = ms;
+  }
+  return lastText;
 }

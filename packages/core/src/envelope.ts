@@ -76,6 +76,11 @@ export function encodeEvent(event: NewEvent, limits: ReplayRailLimits): EventFie
     metadata: encodeJsonObject(event.metadata, 'metadata', limits.maxJsonDepth),
     created_at: event.created_at,
   };
+  // A UTF-16 unit is at most 3 UTF-8 bytes: most events are far below the limit
+  // and need no exact count.
+  let units = 0;
+  for (const name of ENTRY_FIELDS) units += fields[name].length;
+  if (units * 3 <= limits.maxEventBytes) return fields;
   const bytes = fieldsByteLength(fields);
   if (bytes > limits.maxEventBytes) {
     throw new EventTooLargeError(

@@ -11,36 +11,69 @@
 
 import type { NewEvent } from './envelope.js';
 import type { JsonValue } from './json.js';
+import { sha256Hex } from './sha256.js';
 
-// Python sorts dict keys by code point; JavaScript's default sort compares UTF-16
-// units, which differs for characters above U+FFFF.
+// Python sorts dict keys by code point; JavaScript's `<` compares UTF-16 units,
+// which differs only where a surrogate (part of a character above U+FFFF) meets a
+// unit in U+E000-U+FFFF: the surrogate's character is the greater one.
 function compareCodePoints(a: string, b: string): number {
-  const left = Array.from(a, (char) => char.codePointAt(0) ?? 0);
-  const right = Array.from(b, (char) => char.codePointAt(0) ?? 0);
-  for (let i = 0; i < Math.min(left.length, right.length); i++) {
-    const diff = (left[i] ?? 0) - (right[i] ?? 0);
-    if (diff !== 0) return diff;
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    const xSurrogate = x >= 0xd800 && x <= 0xdfff;
+    const ySurrogate = y >= 0xd800 && y <= 0xdfff;
+    if (xSurrogate !== ySurrogate && (xSurrogate ? y : x) >= 0xe000) return xSurrogate ? 1 : -1;
+    return x - y;
   }
-  return left.length - right.length;
+  return a.length - b.length;
 }
 
 // Python's float repr uses an exponent below 1e-4 ("1e-05"), JavaScript's below 1e-6
 // ("1e-7"); both print the shortest digits that round-trip, and for integers and
 // values above 1e-4 the two agree.
 function pythonNumber(value: number): string {
-  if (Number.isInteger(value) || Math.abs(value) >= 1e-4) return JSON.stringify(value);
+  if (Number.isInteger(value) || Math.abs(value) >= 1e-4) return String(value);
   const [mantissa, exponent = '+0'] = value.toExponential().split('e');
   const sign = exponent[0] === '-' ? '-' : '+';
   return `${mantissa}e${sign}${exponent.replace(/^[+-]/, '').padStart(2, '0')}`;
 }
 
+const SURROGATE = /[\ud800-\udfff]/;
+
+// Keys in code point order: the native sort (UTF-16 order) is right unless a key
+// holds a character above U+FFFF, which is rare; only then the slower comparison.
+function sortedKeys(value: object): string[] {
+  const keys = Object.keys(value).sort();
+  for (const key of keys) if (SURROGATE.test(key)) return keys.sort(compareCodePoints);
+  return keys;
+}
+
 /** Python's `json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))`. */
 export function pythonJsonDumps(value: JsonValue): string {
-  if (value === null || typeof value === 'boolean' || typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number') return pythonNumber(value);
-  if (Array.isArray(value)) return `[${value.map(pythonJsonDumps).join(',')}]`;
-  const keys = Object.keys(value).sort(compareCodePoints);
-  return `{${keys.map((key) => `${JSON.stringify(key)}:${pythonJsonDumps(value[key] as JsonValue)}`).join(',')}}`;
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'number':
+      return pythonNumber(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+  }
+  if (value === null) return 'null';
+  let text: string;
+  if (Array.isArray(value)) {
+    text = '[';
+    for (let i = 0; i < value.length; i++) text += (i === 0 ? '' : ',') + pythonJsonDumps(value[i] as JsonValue);
+    return `${text}]`;
+  }
+  text = '{';
+  let first = true;
+  for (const key of sortedKeys(value)) {
+    text += `${first ? '' : ','}${JSON.stringify(key)}:${pythonJsonDumps(value[key] as JsonValue)}`;
+    first = false;
+  }
+  return `${text}}`;
 }
 
 /** The content a fingerprint covers: the event without its event_id (the lookup key). */
@@ -50,19 +83,17 @@ export type FingerprintedContent = Pick<NewEvent, 'channel' | 'type' | 'payload'
  * sha256 (hex) of the event's content in Python's canonical JSON.
  *
  * @example
- * await eventFingerprint(event); // '3b1f…' (64 hex digits)
+ * eventFingerprint(event); // '3b1f…' (64 hex digits)
  */
-export async function eventFingerprint(event: FingerprintedContent): Promise<string> {
-  const text = pythonJsonDumps({
-    channel: event.channel,
-    type: event.type,
-    payload: event.payload,
-    actor: event.actor,
-    metadata: event.metadata,
-    created_at: event.created_at,
-  });
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
-  let hex = '';
-  for (const byte of new Uint8Array(digest)) hex += byte.toString(16).padStart(2, '0');
-  return hex;
+export function eventFingerprint(event: FingerprintedContent): string {
+  return sha256Hex(
+    pythonJsonDumps({
+      channel: event.channel,
+      type: event.type,
+      payload: event.payload,
+      actor: event.actor,
+      metadata: event.metadata,
+      created_at: event.created_at,
+    }),
+  );
 }

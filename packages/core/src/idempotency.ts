@@ -6,9 +6,10 @@
  * fields plus ours), and decides atomically whether a publish is new.
  */
 
+import type { DuplicatePolicy } from './config.js';
 import type { Cursor } from './cursor.js';
-import type { NewEvent } from './envelope.js';
-import { DuplicateEventConflictError } from './errors.js';
+import type { NewEvent, StoredEvent } from './envelope.js';
+import { DuplicateEventConflictError, DuplicateEventError } from './errors.js';
 import { eventFingerprint } from './fingerprint.js';
 
 /** How long an idempotency record lives by default: 24 hours. */
@@ -31,9 +32,9 @@ export interface IdempotencyRecord {
  * `matchCreatedAt` false (the caller let ReplayRail pick the time) the retry is
  * fingerprinted with the first publish's created_at, so time passing is no conflict.
  */
-export async function isRetryOf(record: IdempotencyRecord, event: NewEvent, matchCreatedAt: boolean): Promise<boolean> {
+export function isRetryOf(record: IdempotencyRecord, event: NewEvent, matchCreatedAt: boolean): boolean {
   const createdAt = matchCreatedAt ? event.created_at : (record.created_at ?? event.created_at);
-  return (await eventFingerprint({ ...event, created_at: createdAt })) === record.fingerprint;
+  return eventFingerprint({ ...event, created_at: createdAt }) === record.fingerprint;
 }
 
 /** The error for an event_id reused with different content. */
@@ -42,4 +43,17 @@ export function duplicateConflict(event: NewEvent, record: IdempotencyRecord): D
     `event_id ${JSON.stringify(event.event_id)} was already published with different content (as ${record.stream_id})`,
     { context: { event_id: event.event_id, channel: event.channel, existing_id: record.stream_id } },
   );
+}
+
+/**
+ * What a store returns for a retry: the first stored event, or, with the `raise`
+ * duplicate policy, a `DuplicateEventError` naming it.
+ */
+export function duplicateEvent(first: StoredEvent, policy: DuplicatePolicy): StoredEvent {
+  if (policy === 'raise') {
+    throw new DuplicateEventError(`event_id ${JSON.stringify(first.event_id)} was already published (as ${first.id})`, {
+      context: { event_id: first.event_id, channel: first.channel, existing_id: first.id },
+    });
+  }
+  return first;
 }

@@ -55,7 +55,7 @@ export { assertReplayable, assertReplayableSince } from './expiry.js';
 export type { FingerprintedContent } from './fingerprint.js';
 export { eventFingerprint, pythonJsonDumps } from './fingerprint.js';
 export type { IdempotencyRecord } from './idempotency.js';
-export { DEFAULT_IDEMPOTENCY_TTL_SECONDS, duplicateConflict, isRetryOf } from './idempotency.js';
+export { DEFAULT_IDEMPOTENCY_TTL_SECONDS, duplicateConflict, duplicateEvent, isRetryOf } from './idempotency.js';
 export type { JsonObject, JsonValue } from './json.js';
 export { decodeJsonObject, encodeJsonObject, utf8Length } from './json.js';
 export type {
@@ -69,5 +69,5 @@ export type {
 } from './rail.js';
 export { ReplayRail } from './rail.js';
 export { newEventSchema, parseStoredEvent, storedEventSchema } from './schema.js';
-export type { AppendRequest, AppendResult, EventStore, ReadQuery, ReplayQuery, StreamRef } from './store.js';
+export type { AppendRequest, EventStore, ReadQuery, ReplayQuery, StreamRef } from './store.js';
 export { assertChannel, assertEventId, assertEventType } from './validate.js';

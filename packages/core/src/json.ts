@@ -29,42 +29,68 @@ function typeName(value: unknown): string {
   return (value as object).constructor?.name ?? 'object';
 }
 
-// Walks the value once, rejecting anything JSON.stringify would change. `ancestors`
-// holds the objects on the current path, so a cycle is found and a shared (non-
-// cyclic) sub-object is still allowed. Depth counts objects and arrays, the root at 1.
-function check(value: unknown, path: string, depth: number, maxDepth: number, ancestors: object[]): void {
+// A problem found by the walk. The path is filled in on the way out (each frame
+// adds its key as the problem passes), so a valid value, the common case, costs
+// no path bookkeeping at all.
+class Problem {
+  readonly keys: (string | number)[] = [];
+  constructor(
+    readonly message: string,
+    readonly context: Record<string, unknown> = {},
+  ) {}
+}
+
+// Adds a key to a problem passing out through this frame, for its path.
+function locate(error: unknown, key: string | number): unknown {
+  if (error instanceof Problem) error.keys.unshift(key);
+  return error;
+}
+
+// Rejects anything JSON.stringify would change. `ancestors` holds the objects on
+// the current path: a cycle is found, a shared (non-cyclic) sub-object is allowed.
+// Depth counts objects and arrays, the root at 1.
+function check(value: unknown, depth: number, maxDepth: number, ancestors: object[]): void {
   switch (typeof value) {
     case 'string':
     case 'boolean':
       return;
     case 'number':
-      if (!Number.isFinite(value)) fail(path, `is ${value}, which JSON cannot represent`);
+      if (!Number.isFinite(value)) throw new Problem(`is ${value}, which JSON cannot represent`);
       return;
     case 'object':
       break;
     default:
       // undefined, bigint, function, symbol
-      fail(path, `is ${typeName(value)}, which is not a JSON value`);
+      throw new Problem(`is ${typeName(value)}, which is not a JSON value`);
   }
   if (value === null) return;
-  if (depth > maxDepth) fail(path, `nests deeper than the limit of ${maxDepth} levels`, { maxDepth });
-  if (ancestors.includes(value)) fail(path, 'refers back to itself (a cycle)');
+  if (depth > maxDepth) throw new Problem(`nests deeper than the limit of ${maxDepth} levels`, { maxDepth });
+  if (ancestors.includes(value)) throw new Problem('refers back to itself (a cycle)');
   ancestors.push(value);
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      if (!(i in value)) fail(`${path}[${i}]`, 'is a hole in a sparse array');
-      check(value[i], `${path}[${i}]`, depth + 1, maxDepth, ancestors);
+      try {
+        if (!(i in value)) throw new Problem('is a hole in a sparse array');
+        check(value[i], depth + 1, maxDepth, ancestors);
+      } catch (error) {
+        throw locate(error, i);
+      }
     }
   } else {
     if (!isPlainObject(value)) {
-      fail(
-        path,
+      throw new Problem(
         `is a ${typeName(value)}; only plain objects, arrays, strings, finite numbers, booleans and null are stored`,
       );
     }
-    if (Object.getOwnPropertySymbols(value).length > 0) fail(path, 'has symbol keys, which JSON drops');
-    for (const key of Object.keys(value)) {
-      check((value as Record<string, unknown>)[key], `${path}.${key}`, depth + 1, maxDepth, ancestors);
+    if (Object.getOwnPropertySymbols(value).length > 0) throw new Problem('has symbol keys, which JSON drops');
+    const keys = Object.keys(value);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as string;
+      try {
+        check((value as Record<string, unknown>)[key], depth + 1, maxDepth, ancestors);
+      } catch (error) {
+        throw locate(error, key);
+      }
     }
   }
   ancestors.pop();
@@ -82,7 +108,14 @@ export function encodeJsonObject(value: unknown, field: string, maxDepth: number
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     fail(field, `must be a JSON object, got ${Array.isArray(value) ? 'an array' : typeName(value)}`);
   }
-  check(value, field, 1, maxDepth, []);
+  try {
+    check(value, 1, maxDepth, []);
+  } catch (error) {
+    if (!(error instanceof Problem)) throw error;
+    let path = field;
+    for (const key of error.keys) path += typeof key === 'number' ? `[${key}]` : `.${key}`;
+    fail(path, error.message, error.context);
+  }
   return JSON.stringify(value);
 }
 

@@ -10,7 +10,6 @@ import { formatCreatedAt, nowCreatedAt } from './created-at.js';
 import { assertCursor, type Cursor, LIVE_CURSOR } from './cursor.js';
 import { type EventFields, encodeEvent, type NewEvent, type StoredEvent } from './envelope.js';
 import {
-  DuplicateEventError,
   InvalidCursorError,
   InvalidRequestError,
   isReplayRailError,
@@ -123,14 +122,16 @@ export class ReplayRail {
    * });
    * event.id; // '1719367320123-0'
    */
-  async publish(input: PublishInput): Promise<StoredEvent> {
-    const event = this.#newEvent(input);
-    return this.#append(
-      event,
-      encodeEvent(event, this.config.limits),
-      input.eventId !== undefined,
-      input.createdAt !== undefined,
-    );
+  publish(input: PublishInput): Promise<StoredEvent> {
+    // Not `async`: the store's promise is handed back as it is. Validation errors
+    // still arrive as a rejection, never as a synchronous throw.
+    try {
+      const event = this.#newEvent(input);
+      const fields = encodeEvent(event, this.config.limits);
+      return this.#append(event, fields, input.eventId !== undefined, input.createdAt !== undefined);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**
@@ -257,29 +258,20 @@ export class ReplayRail {
     };
   }
 
-  async #append(
-    event: NewEvent,
-    fields: EventFields,
-    idempotent: boolean,
-    matchCreatedAt: boolean,
-  ): Promise<StoredEvent> {
-    const result = await this.store.append(
+  // The store's promise, returned as it is: no extra step on the publish path.
+  #append(event: NewEvent, fields: EventFields, idempotent: boolean, matchCreatedAt: boolean): Promise<StoredEvent> {
+    return this.store.append(
       { prefix: this.config.streamPrefix, channel: event.channel },
       {
         event,
         fields,
         maxLength: this.config.maxStreamLength,
         approximate: this.config.approximateTrimming,
-        idempotency: idempotent ? { fingerprint: await eventFingerprint(event), matchCreatedAt } : null,
+        idempotency: idempotent
+          ? { fingerprint: eventFingerprint(event), matchCreatedAt, duplicatePolicy: this.config.duplicatePolicy }
+          : null,
       },
     );
-    if (!result.created && this.config.duplicatePolicy === 'raise') {
-      throw new DuplicateEventError(
-        `event_id ${JSON.stringify(event.event_id)} was already published (as ${result.event.id})`,
-        { context: { event_id: event.event_id, channel: event.channel, existing_id: result.event.id } },
-      );
-    }
-    return result.event;
   }
 
   #stream(channel: string): StreamRef {

@@ -7,6 +7,7 @@
  * conformance suite in `@replayrail/core/testing`.
  */
 
+import type { DuplicatePolicy } from './config.js';
 import type { Cursor } from './cursor.js';
 import type { EventFields, NewEvent, StoredEvent } from './envelope.js';
 
@@ -27,20 +28,18 @@ export interface AppendRequest {
   readonly approximate: boolean;
   /**
    * Present when the event_id was chosen by the caller: the store appends only if no
-   * record for the event_id exists, atomically, and records it. `null`: append as is.
+   * record for the event_id exists, atomically, and records it. A retry (same
+   * content) returns the first stored event, or throws `DuplicateEventError` (see
+   * `duplicateEvent`) with the `raise` policy; other content throws
+   * `DuplicateEventConflictError` (see `duplicateConflict`). `null`: append as is.
    */
   readonly idempotency: {
     /** `eventFingerprint(event)`. */
     readonly fingerprint: string;
     /** false when ReplayRail picked created_at, so a retry compares on content alone. */
     readonly matchCreatedAt: boolean;
+    readonly duplicatePolicy: DuplicatePolicy;
   } | null;
-}
-
-/** The stored event and whether this call wrote it (false: a retry of an earlier publish). */
-export interface AppendResult {
-  readonly event: StoredEvent;
-  readonly created: boolean;
 }
 
 /**
@@ -72,8 +71,8 @@ export interface ReadQuery {
  * they read and returning no events with the error. `0-0` never expires.
  */
 export interface EventStore {
-  /** Appends one event, trimming and deduplicating as asked. */
-  append(stream: StreamRef, request: AppendRequest): Promise<AppendResult>;
+  /** Appends one event, trimming and deduplicating as asked; resolves to the stored event. */
+  append(stream: StreamRef, request: AppendRequest): Promise<StoredEvent>;
   /** One page of retained events, ascending by ID, at most `query.limit`. */
   replay(stream: StreamRef, query: ReplayQuery): Promise<StoredEvent[]>;
   /** Like `replay` after a cursor, but waits up to `blockMs` when nothing is there yet. */

@@ -14,6 +14,26 @@ const NAME_CHARS = /^[A-Za-z0-9._:-]+$/;
 /** Channel names reserved for the idempotency records `<prefix>:idempotency:<event_id>`. */
 const RESERVED_CHANNEL = 'idempotency';
 
+// Names already found valid, per limits object. An app publishes to a few channels
+// and types over and over; each is checked once. Bounded, so a stream of distinct
+// names cannot grow it without limit.
+const KNOWN_LIMIT = 10_000;
+const known = new WeakMap<ReplayRailLimits, Set<string>>();
+
+function isKnown(limits: ReplayRailLimits, key: string): boolean {
+  return known.get(limits)?.has(key) ?? false;
+}
+
+function remember(limits: ReplayRailLimits, key: string): void {
+  let names = known.get(limits);
+  if (names === undefined) {
+    names = new Set();
+    known.set(limits, names);
+  }
+  if (names.size >= KNOWN_LIMIT) names.clear();
+  names.add(key);
+}
+
 function shown(value: string): string {
   return value.length > 64 ? `${JSON.stringify(value.slice(0, 64))}… (${value.length} chars)` : JSON.stringify(value);
 }
@@ -49,6 +69,7 @@ function checkName(
  * assertChannel('orders/../admin', limits); // throws InvalidChannelError
  */
 export function assertChannel(channel: unknown, limits: ReplayRailLimits): asserts channel is string {
+  if (typeof channel === 'string' && isKnown(limits, `c:${channel}`)) return;
   checkName(
     channel,
     'channel',
@@ -57,7 +78,9 @@ export function assertChannel(channel: unknown, limits: ReplayRailLimits): asser
     limits.maxChannelLength,
     InvalidChannelError,
   );
-  for (const segment of channel.split('/')) {
+  // Only a slash or a leading dot can make a bad segment; most names have neither.
+  const segments = channel.includes('/') ? channel.split('/') : channel.startsWith('.') ? [channel] : [];
+  for (const segment of segments) {
     if (segment === '' || segment === '.' || segment === '..') {
       throw new InvalidChannelError(`channel ${shown(channel)} has an empty, "." or ".." segment between slashes`, {
         context: { channel },
@@ -70,11 +93,14 @@ export function assertChannel(channel: unknown, limits: ReplayRailLimits): asser
       { context: { channel } },
     );
   }
+  remember(limits, `c:${channel}`);
 }
 
 /** Throws `InvalidEventTypeError` unless `type` is 1 to `maxEventTypeLength` of `A-Z a-z 0-9 . _ : -`. */
 export function assertEventType(type: unknown, limits: ReplayRailLimits): asserts type is string {
+  if (typeof type === 'string' && isKnown(limits, `t:${type}`)) return;
   checkName(type, 'type', NAME_CHARS, 'letters, digits and . _ : -', limits.maxEventTypeLength, InvalidEventTypeError);
+  remember(limits, `t:${type}`);
 }
 
 /** Throws `InvalidEventIdError` unless `eventId` is 1 to `maxEventIdLength` of `A-Z a-z 0-9 . _ : -`. */

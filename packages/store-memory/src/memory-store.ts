@@ -9,7 +9,6 @@
 
 import {
   type AppendRequest,
-  type AppendResult,
   assertReplayable,
   assertReplayableSince,
   ConfigError,
@@ -19,6 +18,7 @@ import {
   DEFAULT_IDEMPOTENCY_TTL_SECONDS,
   decodeEntry,
   duplicateConflict,
+  duplicateEvent,
   type EventFields,
   type EventStore,
   type IdempotencyRecord,
@@ -116,16 +116,16 @@ export class MemoryEventStore implements EventStore {
     this.#now = options.now ?? Date.now;
   }
 
-  async append(stream: StreamRef, request: AppendRequest): Promise<AppendResult> {
+  async append(stream: StreamRef, request: AppendRequest): Promise<StoredEvent> {
     this.#assertOpen();
     const idempotency = this.#idempotency ? request.idempotency : null;
-    if (idempotency === null) return { event: this.#appendEntry(stream, request), created: true };
+    if (idempotency === null) return this.#appendEntry(stream, request);
 
+    // Check, compare and write with no await in between: concurrent publishes of one
+    // event_id cannot both append.
     const recordKey = `${stream.prefix}:idempotency:${request.event.event_id}`;
     const existing = this.#liveRecord(recordKey);
     if (existing === undefined) {
-      // Check and write with no await in between: concurrent first publishes of one
-      // event_id cannot both append.
       const event = this.#appendEntry(stream, request);
       this.#records.set(recordKey, {
         record: {
@@ -136,12 +136,12 @@ export class MemoryEventStore implements EventStore {
         },
         expiresAt: this.#ttlMs === null ? Number.POSITIVE_INFINITY : this.#now() + this.#ttlMs,
       });
-      return { event, created: true };
+      return event;
     }
-    if (!(await isRetryOf(existing, request.event, idempotency.matchCreatedAt))) {
+    if (!isRetryOf(existing, request.event, idempotency.matchCreatedAt)) {
       throw duplicateConflict(request.event, existing);
     }
-    return { event: this.#firstPublished(existing, request), created: false };
+    return duplicateEvent(this.#firstPublished(existing, request), idempotency.duplicatePolicy);
   }
 
   async replay(stream: StreamRef, query: ReplayQuery): Promise<StoredEvent[]> {

@@ -72,7 +72,7 @@ describeWithRedis('RedisStreamStore and the Python ReplayRail layout', (url) => 
       expect(record).toEqual({
         stream_key: `${prefix}:orders`,
         stream_id: event.id,
-        fingerprint: await eventFingerprint(event),
+        fingerprint: eventFingerprint(event),
         created_at: '2026-06-29T12:00:00Z',
       });
       const ttl = await client.ttl(`${prefix}:idempotency:evt-py-1`);
@@ -153,7 +153,7 @@ describeWithRedis('RedisStreamStore and the Python ReplayRail layout', (url) => 
       // Python's record: its three fields, built by string concatenation in its script.
       await client.set(
         `${prefix}:idempotency:evt-7`,
-        `{"stream_key":"${key}","stream_id":"${id}","fingerprint":"${await eventFingerprint(content)}"}`,
+        `{"stream_key":"${key}","stream_id":"${id}","fingerprint":"${eventFingerprint(content)}"}`,
         'EX',
         86_400,
       );

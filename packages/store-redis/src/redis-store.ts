@@ -8,7 +8,6 @@
 
 import {
   type AppendRequest,
-  type AppendResult,
   assertReplayable,
   assertReplayableSince,
   ConfigError,
@@ -17,7 +16,8 @@ import {
   DEFAULT_IDEMPOTENCY_TTL_SECONDS,
   decodeEntry,
   duplicateConflict,
-  ENTRY_FIELDS,
+  duplicateEvent,
+  type EventFields,
   type EventStore,
   type IdempotencyRecord,
   isRetryOf,
@@ -33,7 +33,7 @@ import {
 } from '@replayrail/core';
 import { BlockingPool } from './blocking-pool.js';
 import { connectionFor, type RedisConnection } from './connection.js';
-import { withTimeout } from './redis-errors.js';
+import { CommandDeadlines } from './redis-errors.js';
 import { IDEMPOTENT_APPEND, REPLAY_PAGE, runScript } from './scripts.js';
 
 /** Options of `RedisStreamStore`. */
@@ -61,6 +61,32 @@ export interface RedisStreamStoreOptions {
   maxBlockingConnections?: number;
   /** Close the client on `close()`. @default false */
   closeClient?: boolean;
+}
+
+// What a caller should know when a publish timed out: it may have been stored.
+const NOT_IDEMPOTENT = '; it may have been stored: pass an eventId to make retries safe';
+const IDEMPOTENT = '; it may have been stored: retrying with the same eventId publishes it at most once';
+
+// Appends the entry's field/value pairs in the Python library's order
+// (ENTRY_FIELDS), spelled out because it runs once per publish.
+function pushEntry(args: string[], fields: EventFields): string[] {
+  args.push(
+    'event_id',
+    fields.event_id,
+    'channel',
+    fields.channel,
+    'type',
+    fields.type,
+    'payload',
+    fields.payload,
+    'actor',
+    fields.actor,
+    'metadata',
+    fields.metadata,
+    'created_at',
+    fields.created_at,
+  );
+  return args;
 }
 
 function positiveInteger(value: unknown, field: string, fallback: number): number {
@@ -103,6 +129,7 @@ export class RedisStreamStore implements EventStore {
   readonly #idempotency: boolean;
   readonly #ttlSeconds: number | null;
   readonly #timeoutMs: number;
+  readonly #deadlines: CommandDeadlines;
   readonly #closeClient: boolean;
   #closed = false;
 
@@ -124,6 +151,7 @@ export class RedisStreamStore implements EventStore {
     this.#ttlSeconds =
       ttl === null ? null : positiveInteger(ttl, 'idempotencyTtlSeconds', DEFAULT_IDEMPOTENCY_TTL_SECONDS);
     this.#timeoutMs = positiveInteger(options.commandTimeoutMs, 'commandTimeoutMs', 5_000);
+    this.#deadlines = new CommandDeadlines(this.#timeoutMs);
     this.#pool = new BlockingPool(
       this.#connection,
       positiveInteger(options.maxBlockingConnections, 'maxBlockingConnections', 8),
@@ -148,24 +176,33 @@ export class RedisStreamStore implements EventStore {
     return this.#pool.size;
   }
 
-  async append(stream: StreamRef, request: AppendRequest): Promise<AppendResult> {
-    this.#assertOpen();
+  append(stream: StreamRef, request: AppendRequest): Promise<StoredEvent> {
+    if (this.#closed) return Promise.reject(new StoreClosedError('RedisStreamStore is closed'));
     const key = this.streamKey(stream);
-    const context = { channel: stream.channel, event_id: request.event.event_id };
-    const values = ENTRY_FIELDS.flatMap((name) => [name, request.fields[name]]);
-    const trim =
-      request.maxLength === null ? [] : ['MAXLEN', request.approximate ? '~' : '=', String(request.maxLength)];
+    const { event, fields } = request;
     const idempotency = this.#idempotency ? request.idempotency : null;
-    const uncertain = idempotency
-      ? '; it may have been stored: retrying with the same eventId publishes it at most once'
-      : '; it may have been stored: pass an eventId to make retries safe';
+    if (idempotency !== null) return this.#appendOnce(stream, key, request, idempotency);
+    const args = ['XADD', key];
+    if (request.maxLength !== null) args.push('MAXLEN', request.approximate ? '~' : '=', String(request.maxLength));
+    args.push('*');
+    pushEntry(args, fields);
+    return this.#deadlines.map(
+      this.#connection.send(args, key),
+      (id) => ({ ...event, id: String(id) }),
+      'XADD',
+      { channel: stream.channel, event_id: event.event_id },
+      NOT_IDEMPOTENT,
+    );
+  }
 
-    if (idempotency === null) {
-      const id = await this.#command(['XADD', key, ...trim, '*', ...values], key, 'XADD', context, uncertain);
-      return { event: { ...request.event, id: String(id) }, created: true };
-    }
-
-    const reply = (await this.#run(
+  async #appendOnce(
+    stream: StreamRef,
+    key: string,
+    request: AppendRequest,
+    idempotency: NonNullable<AppendRequest['idempotency']>,
+  ): Promise<StoredEvent> {
+    const context = { channel: stream.channel, event_id: request.event.event_id };
+    const reply = (await this.#deadlines.run(
       runScript(
         this.#connection,
         IDEMPOTENT_APPEND,
@@ -176,27 +213,27 @@ export class RedisStreamStore implements EventStore {
           idempotency.fingerprint,
           this.#ttlSeconds === null ? '' : String(this.#ttlSeconds),
           request.event.created_at,
-          ...values,
+          ...pushEntry([], request.fields),
         ],
       ),
       'idempotent XADD',
       context,
-      uncertain,
+      IDEMPOTENT,
     )) as [string, string];
-    if (reply[0] === 'created') return { event: { ...request.event, id: String(reply[1]) }, created: true };
+    if (reply[0] === 'created') return { ...request.event, id: String(reply[1]) };
 
     const record = this.#parseRecord(reply[1], context);
     const first = await this.#entry(record.stream_key, record.stream_id);
     // A record the Python library wrote has no created_at: take it from the entry.
     const known = record.created_at ?? first?.created_at;
     const withTime = known === undefined ? record : { ...record, created_at: known };
-    if (!(await isRetryOf(withTime, request.event, idempotency.matchCreatedAt))) {
+    if (!isRetryOf(withTime, request.event, idempotency.matchCreatedAt)) {
       throw duplicateConflict(request.event, record);
     }
-    return {
-      event: first ?? { ...request.event, id: record.stream_id, created_at: known ?? request.event.created_at },
-      created: false,
-    };
+    return duplicateEvent(
+      first ?? { ...request.event, id: record.stream_id, created_at: known ?? request.event.created_at },
+      idempotency.duplicatePolicy,
+    );
   }
 
   async replay(stream: StreamRef, query: ReplayQuery): Promise<StoredEvent[]> {
@@ -246,18 +283,8 @@ export class RedisStreamStore implements EventStore {
     if (this.#closed) throw new StoreClosedError('RedisStreamStore is closed');
   }
 
-  async #run<T>(promise: Promise<T>, operation: string, context: Record<string, unknown>, uncertain = ''): Promise<T> {
-    return withTimeout(promise, this.#timeoutMs, operation, context, uncertain);
-  }
-
-  async #command(
-    args: string[],
-    key: string | undefined,
-    operation: string,
-    context: Record<string, unknown>,
-    uncertain = '',
-  ): Promise<unknown> {
-    return this.#run(this.#connection.send(args, key), operation, context, uncertain);
+  async #command(args: string[], key: string | undefined, operation: string, context: Record<string, unknown>) {
+    return this.#deadlines.run(this.#connection.send(args, key), operation, context);
   }
 
   #parseRecord(text: string, context: Record<string, unknown>): IdempotencyRecord {
@@ -286,7 +313,7 @@ export class RedisStreamStore implements EventStore {
     // The cursor to look up (is it a real entry?) and the inclusive start of the page.
     const check = since === undefined && after !== ZERO_CURSOR ? after : '';
     const start = since ?? nextCursor(after);
-    const reply = (await this.#run(
+    const reply = (await this.#deadlines.run(
       runScript(this.#connection, REPLAY_PAGE, [key], [check, start, String(query.limit)]),
       'replay',
       { channel: stream.channel, after: query.after, since: since },
@@ -345,11 +372,12 @@ export class RedisStreamStore implements EventStore {
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       await Promise.race([
-        withTimeout(
+        this.#deadlines.run(
           connection.send(['XREAD', 'BLOCK', String(blockMs), 'COUNT', '1', 'STREAMS', key, after], key),
-          blockMs + this.#timeoutMs,
           'XREAD',
           { channel, after },
+          '',
+          blockMs + this.#timeoutMs,
         ),
         aborted,
       ]);
