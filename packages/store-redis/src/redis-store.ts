@@ -27,14 +27,13 @@ import {
   StoreClosedError,
   type StoredEvent,
   StoreError,
-  type StreamFigures,
   type StreamRef,
   ZERO_CURSOR,
 } from '@replayrail/core';
 import { BlockingPool } from './blocking-pool.js';
 import { connectionFor, type RedisConnection } from './connection.js';
 import { CommandDeadlines } from './redis-errors.js';
-import { IDEMPOTENT_APPEND, REPLAY_PAGE, runScript } from './scripts.js';
+import { figuresFromReply, IDEMPOTENT_APPEND, REPLAY_PAGE, runScript } from './scripts.js';
 
 /** Options of `RedisStreamStore`. */
 export interface RedisStreamStoreOptions {
@@ -318,40 +317,11 @@ export class RedisStreamStore implements EventStore {
       'replay',
       { channel: stream.channel, after: query.after, since: since },
     )) as unknown[];
-    const figures = this.#figures(reply, check !== '' ? reply[6] === 1 : false);
+    const figures = figuresFromReply(reply, check !== '' ? reply[6] === 1 : false);
     if (since !== undefined) assertReplayableSince(stream.channel, since, figures);
     else assertReplayable(stream.channel, after, figures);
     const page = (reply[0] === 1 ? reply[7] : []) as RawEntry[];
     return page.map(([id, fields]) => decodeEntry(id, entryFields(fields)));
-  }
-
-  #figures(reply: readonly unknown[], cursorPresent: boolean): StreamFigures {
-    if (reply[0] !== 1) {
-      return {
-        exists: false,
-        length: 0,
-        entriesAdded: 0,
-        firstId: null,
-        lastGeneratedId: ZERO_CURSOR,
-        maxDeletedId: ZERO_CURSOR,
-        cursorPresent: false,
-      };
-    }
-    const length = Number(reply[1]);
-    const entriesAdded = Number(reply[2]);
-    const modern = entriesAdded >= 0;
-    return {
-      exists: true,
-      length,
-      // Before Redis 7.0 there is no entries-added nor max-deleted-entry-id: assume
-      // entries were removed (any cursor before the first retained entry expires)
-      // and skip the lost-history check that needs the deletion figure.
-      entriesAdded: modern ? entriesAdded : length + 1,
-      firstId: reply[3] === '' ? null : String(reply[3]),
-      lastGeneratedId: String(reply[4]),
-      maxDeletedId: modern ? String(reply[5]) : ZERO_CURSOR,
-      cursorPresent: modern ? cursorPresent : true,
-    };
   }
 
   // Blocks on a pool connection until an entry after `after` exists or time runs out.

@@ -8,6 +8,7 @@
  */
 
 import { createHash } from 'node:crypto';
+import { type StreamFigures, ZERO_CURSOR } from '@replayrail/core';
 import type { RedisConnection } from './connection.js';
 
 /** A Lua script and its SHA1, for EVALSHA with an EVAL fallback. */
@@ -81,4 +82,36 @@ export async function runScript(
     if (!String((error as Error)?.message ?? error).includes('NOSCRIPT')) throw error;
     return connection.send(['EVAL', source, String(keys.length), ...keys, ...args], route);
   }
+}
+
+/**
+ * The expiry figures from a REPLAY_PAGE reply. Before Redis 7.0 there is no
+ * entries-added nor max-deleted-entry-id: then entries are assumed removed (a cursor
+ * before the first retained entry expires even if nothing was trimmed) and the
+ * lost-history check, which needs the deletion figure, is skipped.
+ */
+export function figuresFromReply(reply: readonly unknown[], cursorPresent: boolean): StreamFigures {
+  if (reply[0] !== 1) {
+    return {
+      exists: false,
+      length: 0,
+      entriesAdded: 0,
+      firstId: null,
+      lastGeneratedId: ZERO_CURSOR,
+      maxDeletedId: ZERO_CURSOR,
+      cursorPresent: false,
+    };
+  }
+  const length = Number(reply[1]);
+  const entriesAdded = Number(reply[2]);
+  const modern = entriesAdded >= 0;
+  return {
+    exists: true,
+    length,
+    entriesAdded: modern ? entriesAdded : length + 1,
+    firstId: reply[3] === '' ? null : String(reply[3]),
+    lastGeneratedId: String(reply[4]),
+    maxDeletedId: modern ? String(reply[5]) : ZERO_CURSOR,
+    cursorPresent: modern ? cursorPresent : true,
+  };
 }

@@ -1,0 +1,41 @@
+import { ReplayRail, StoreError, StoreUnavailableError } from '@replayrail/core';
+import { describeWithRedis, uniquePrefix } from '@replayrail/testkit';
+import { Redis } from 'ioredis';
+import { expect, it } from 'vitest';
+import { RedisStreamStore } from './redis-store.js';
+
+describeWithRedis('RedisStreamStore and its client', (url) => {
+  it('leaves the client it was given open, unless told to close it', async () => {
+    const client = new Redis(url);
+    await new RedisStreamStore({ client }).close();
+    expect(await client.ping()).toBe('PONG');
+    await new RedisStreamStore({ client, closeClient: true }).close();
+    await expect(client.ping()).rejects.toThrow();
+    expect(client.status).toBe('end');
+  });
+
+  it('turns a Redis error reply into a StoreError with context, not an unavailable one', async () => {
+    const client = new Redis(url);
+    const streamPrefix = uniquePrefix();
+    const rail = new ReplayRail({ store: new RedisStreamStore({ client }), config: { streamPrefix } });
+    await client.set(`${streamPrefix}:not-a-stream`, 'plain string');
+    const error = await rail.publish({ channel: 'not-a-stream', type: 't', payload: {} }).catch((caught) => caught);
+    expect(error).toBeInstanceOf(StoreError);
+    expect(error).not.toBeInstanceOf(StoreUnavailableError);
+    expect(error.context).toMatchObject({ operation: 'XADD', channel: 'not-a-stream' });
+    expect(error.context.redis_error).toMatch(/WRONGTYPE/);
+    await expect(rail.replay('not-a-stream')).rejects.toBeInstanceOf(StoreError);
+    await client.del(`${streamPrefix}:not-a-stream`);
+    await rail.close();
+    await client.quit();
+  });
+
+  it('rejects a client it cannot use, and bad options, naming the field', () => {
+    expect(() => new RedisStreamStore({ client: {} })).toThrow(/client must be an ioredis/);
+    const client = new Redis(url, { lazyConnect: true });
+    expect(() => new RedisStreamStore({ client, commandTimeoutMs: 0 })).toThrow(/commandTimeoutMs/);
+    expect(() => new RedisStreamStore({ client, idempotencyTtlSeconds: -1 })).toThrow(/idempotencyTtlSeconds/);
+    expect(() => new RedisStreamStore({ client, maxBlockingConnections: 1.5 })).toThrow(/maxBlockingConnections/);
+    client.disconnect();
+  });
+});
