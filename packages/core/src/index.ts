@@ -54,6 +54,8 @@ export type { StreamFigures } from './expiry.js';
 export { assertReplayable, assertReplayableSince } from './expiry.js';
 export type { FingerprintedContent } from './fingerprint.js';
 export { eventFingerprint, pythonJsonDumps } from './fingerprint.js';
+export type { EventListener, SubscriptionEnd } from './hub/subscription.js';
+export { Subscription } from './hub/subscription.js';
 export type { IdempotencyRecord } from './idempotency.js';
 export { DEFAULT_IDEMPOTENCY_TTL_SECONDS, duplicateConflict, duplicateEvent, isRetryOf } from './idempotency.js';
 export type { JsonObject, JsonValue } from './json.js';
@@ -66,6 +68,7 @@ export type {
   ReplayOptions,
   ReplayPage,
   ReplayRailOptions,
+  SubscribeOptions,
 } from './rail.js';
 export { ReplayRail } from './rail.js';
 export { newEventSchema, parseStoredEvent, storedEventSchema } from './schema.js';

@@ -5,9 +5,9 @@
  * config, and leaves ordering, retention and expiry to the store.
  */
 
-import { type ReplayRailConfig, type ResolvedConfig, resolveConfig } from './config.js';
+import { type ReplayRailConfig, type ResolvedConfig, resolveConfig, type StartPosition } from './config.js';
 import { formatCreatedAt, nowCreatedAt } from './created-at.js';
-import { assertCursor, type Cursor, LIVE_CURSOR } from './cursor.js';
+import { assertCursor, type Cursor, LIVE_CURSOR, ZERO_CURSOR } from './cursor.js';
 import { type EventFields, encodeEvent, type NewEvent, type StoredEvent } from './envelope.js';
 import {
   InvalidCursorError,
@@ -17,6 +17,8 @@ import {
   StoreError,
 } from './errors.js';
 import { eventFingerprint } from './fingerprint.js';
+import { type HubSubscribeOptions, LiveHub } from './hub/hub.js';
+import type { EventListener, Subscription } from './hub/subscription.js';
 import type { JsonObject } from './json.js';
 import type { EventStore, StreamRef } from './store.js';
 import { assertChannel } from './validate.js';
@@ -80,6 +82,24 @@ export interface ReadOptions {
   signal?: AbortSignal;
 }
 
+/** Options of `subscribe`. With none, `config.defaultStartPosition` decides where it starts. */
+export interface SubscribeOptions {
+  /** Start after this cursor (`$`: after the last event now). */
+  after?: Cursor;
+  /** Start at the latest event (only new ones) or the earliest retained. */
+  from?: StartPosition;
+  /** Start at the first event at or after this time. */
+  since?: Date;
+  /** Receive each event with its wire frame; without it, iterate the subscription. */
+  onEvent?: EventListener;
+  /** Told of an entry that could not be decoded (by its ID) and was skipped. */
+  onError?: (error: ReplayRailError) => void;
+  /** Aborting ends the subscription. */
+  signal?: AbortSignal;
+  /** Events an iterating consumer may fall behind by before `SlowConsumerError` ends it. @default 10000 */
+  maxBuffered?: number;
+}
+
 /** The result of `healthcheck()`. */
 export type HealthReport = { ok: true } | { ok: false; error: ReplayRailError };
 
@@ -103,10 +123,12 @@ export interface ReplayRailOptions {
 export class ReplayRail {
   readonly config: Readonly<ResolvedConfig>;
   readonly store: EventStore;
+  readonly #hub: LiveHub;
 
   constructor(options: ReplayRailOptions) {
     this.config = resolveConfig(options.config);
     this.store = options.store;
+    this.#hub = new LiveHub(this.store, this.config);
   }
 
   /**
@@ -218,6 +240,50 @@ export class ReplayRail {
     const { after } = await this.#start(stream, { after: options.after });
     if (after === undefined) throw new InvalidCursorError('read needs a cursor: pass after (a cursor, 0-0 or $)');
     return this.store.read(stream, { after, blockMs, limit, ...(options.signal && { signal: options.signal }) });
+  }
+
+  /**
+   * Subscribes to a channel: the retained events after the start, then live ones,
+   * each once, in order, with no gap (DESIGN §4). The start is resolved before this
+   * returns (`latest` to the channel's last ID now), so every event published after
+   * it is delivered. Subscribers of one channel share one read path per process.
+   *
+   * @example
+   * const subscription = await rail.subscribe('orders', { after: lastSeen });
+   * for await (const event of subscription) render(event);
+   */
+  async subscribe(channel: string, options: SubscribeOptions = {}): Promise<Subscription> {
+    const stream = this.#stream(channel);
+    const chosen = [options.after, options.from, options.since].filter((value) => value !== undefined).length;
+    if (chosen > 1) throw new InvalidRequestError('pass one of after, from and since');
+    if (options.from !== undefined && options.from !== 'latest' && options.from !== 'earliest') {
+      throw new InvalidRequestError(`from must be 'latest' or 'earliest', got ${String(options.from)}`);
+    }
+    const maxBuffered = options.maxBuffered ?? 10_000;
+    if (!Number.isInteger(maxBuffered) || maxBuffered < 1) {
+      throw new InvalidRequestError(`maxBuffered must be a positive integer, got ${String(maxBuffered)}`);
+    }
+    let start: { after: Cursor } | { since: Date };
+    if (options.since !== undefined) {
+      start = (await this.#start(stream, { since: options.since })) as { since: Date };
+    } else if (options.after !== undefined) {
+      start = { after: (await this.#start(stream, { after: options.after })).after as Cursor };
+    } else {
+      const from = options.from ?? this.config.defaultStartPosition;
+      start = { after: from === 'earliest' ? ZERO_CURSOR : await this.store.latestCursor(stream) };
+    }
+    const hubOptions: HubSubscribeOptions = {
+      maxBuffered,
+      ...(options.onEvent && { onEvent: options.onEvent }),
+      ...(options.onError && { onError: options.onError }),
+      ...(options.signal && { signal: options.signal }),
+    };
+    return this.#hub.subscribe(stream, start, hubOptions);
+  }
+
+  /** Channels with a live read path in this process (one per channel, however many subscribers). */
+  get liveChannels(): number {
+    return this.#hub.feeds;
   }
 
   /** The ID of the channel's last event, or `0-0` when it has none. */

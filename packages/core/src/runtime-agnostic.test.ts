@@ -41,7 +41,7 @@ describe('runtime-agnostic packages', () => {
         }
       }
       for (const [index, line] of text.split('\n').entries()) {
-        const code = line.replace(/\/\/.*$/, '');
+        const code = line.replace(/\/\*.*?\*\//g, '').replace(/\/\/.*$/, '');
         if (!code.trim().startsWith('*') && NODE_GLOBALS.test(code)) {
           problems.push(`${relative(packagesDir, file)}:${index + 1} uses a Node global: ${line.trim()}`);
         }

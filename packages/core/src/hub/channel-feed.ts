@@ -1,0 +1,165 @@
+/**
+ * @module
+ * The one read path of a channel in this process (DESIGN §6). A feed reads new
+ * events after its head with blocking store reads, serializes each event to its
+ * wire frame once, and hands it to every live subscriber. N subscribers cost one
+ * store read per batch and one serialization per event.
+ *
+ * The hand-over rule, which the join check relies on: a feed delivers a batch to
+ * all live subscribers and moves its head past it in one synchronous step, so at
+ * any moment every event up to the head has reached every live subscriber, and
+ * every event after it will.
+ */
+
+import type { ResolvedConfig } from '../config.js';
+import { type Cursor, compareCursors } from '../cursor.js';
+import { type StoredEvent, toWireJson } from '../envelope.js';
+import {
+  isReplayRailError,
+  type ReplayRailError,
+  ReplayWindowExpiredError,
+  SerializationError,
+  StoreClosedError,
+  StoreError,
+} from '../errors.js';
+import type { EventStore, StreamRef } from '../store.js';
+import type { Subscription } from './subscription.js';
+
+/** How long a feed waits before reading again after a transient store error, doubling up to the cap. */
+const RETRY_MIN_MS = 100;
+const RETRY_MAX_MS = 5_000;
+
+/** The ID of the entry a SerializationError names, if it names one (an undecodable stored entry). */
+export function undecodableEntry(error: unknown): Cursor | undefined {
+  if (!(error instanceof SerializationError) || error.code !== 'serialization_error') return undefined;
+  const id = error.context.id;
+  return typeof id === 'string' ? id : undefined;
+}
+
+export class ChannelFeed {
+  readonly #store: EventStore;
+  readonly #stream: StreamRef;
+  readonly #config: Readonly<ResolvedConfig>;
+  readonly #onIdle: () => void;
+  readonly #live = new Set<Subscription>();
+  readonly #stop = new AbortController();
+  #head: Cursor;
+
+  /** Starts a feed whose live set begins with `first`, at `first`'s cursor. */
+  constructor(
+    store: EventStore,
+    stream: StreamRef,
+    config: Readonly<ResolvedConfig>,
+    first: Subscription,
+    head: Cursor,
+    onIdle: () => void,
+  ) {
+    this.#store = store;
+    this.#stream = stream;
+    this.#config = config;
+    this.#onIdle = onIdle;
+    this.#head = head;
+    this.#live.add(first);
+    void this.#run();
+  }
+
+  /** Everything up to here has reached every live subscriber. */
+  get head(): Cursor {
+    return this.#head;
+  }
+
+  get subscribers(): number {
+    return this.#live.size;
+  }
+
+  /**
+   * Joins `subscription` to the live set if it has everything up to the head; a
+   * subscriber that is behind must catch up from the store first. Synchronous, so
+   * no batch can be delivered between the check and the join.
+   */
+  tryJoin(subscription: Subscription, cursor: Cursor): boolean {
+    if (this.#stop.signal.aborted || compareCursors(cursor, this.#head) < 0) return false;
+    this.#live.add(subscription);
+    return true;
+  }
+
+  leave(subscription: Subscription): void {
+    this.#live.delete(subscription);
+    if (this.#live.size === 0) this.#close();
+  }
+
+  #close(): void {
+    if (this.#stop.signal.aborted) return;
+    this.#stop.abort();
+    this.#onIdle();
+  }
+
+  #deliver(events: readonly StoredEvent[]): void {
+    for (const event of events) {
+      const frame = toWireJson(event);
+      for (const subscription of this.#live) subscription.deliver(event, frame);
+    }
+    this.#head = (events[events.length - 1] as StoredEvent).id;
+  }
+
+  #fail(error: ReplayRailError): void {
+    this.#close();
+    for (const subscription of [...this.#live]) subscription.end(error);
+    this.#live.clear();
+  }
+
+  async #run(): Promise<void> {
+    const signal = this.#stop.signal;
+    let retryMs = RETRY_MIN_MS;
+    while (!signal.aborted) {
+      let events: StoredEvent[];
+      try {
+        events = await this.#store.read(this.#stream, {
+          after: this.#head,
+          blockMs: this.#config.readBlockMs,
+          limit: this.#config.readBatchSize,
+          signal,
+        });
+        retryMs = RETRY_MIN_MS;
+      } catch (error) {
+        if (signal.aborted) return;
+        const bad = undecodableEntry(error);
+        if (bad !== undefined && compareCursors(bad, this.#head) > 0) {
+          // Never dropped in silence: every subscriber is told the ID, then the feed moves on.
+          for (const subscription of this.#live) subscription.skip(bad, error as SerializationError);
+          this.#head = bad;
+          continue;
+        }
+        if (error instanceof ReplayWindowExpiredError || error instanceof StoreClosedError) {
+          this.#fail(error);
+          return;
+        }
+        if (!(error instanceof StoreError)) {
+          this.#fail(
+            isReplayRailError(error)
+              ? error
+              : new StoreError('live read failed', { cause: error, context: { channel: this.#stream.channel } }),
+          );
+          return;
+        }
+        // Transient (Redis down, a timeout): the subscribers keep their place and wait.
+        await sleep(retryMs, signal);
+        retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
+        continue;
+      }
+      if (events.length > 0 && !signal.aborted) this.#deliver(events);
+    }
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

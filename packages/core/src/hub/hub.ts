@@ -1,0 +1,131 @@
+/**
+ * @module
+ * The per-process live hub: one `ChannelFeed` per channel with subscribers, and the
+ * catch-up that brings a subscriber from its cursor to the feed's head in bounded
+ * pages before it joins (DESIGN §4, §6). Works on any `EventStore`.
+ */
+
+import type { ResolvedConfig } from '../config.js';
+import type { Cursor } from '../cursor.js';
+import { type StoredEvent, toWireJson } from '../envelope.js';
+import { isReplayRailError, type ReplayRailError, StoreError } from '../errors.js';
+import type { EventStore, StreamRef } from '../store.js';
+import { ChannelFeed, undecodableEntry } from './channel-feed.js';
+import { type EventListener, Subscription } from './subscription.js';
+
+/** Where a subscription starts: after a concrete cursor, or at a time. */
+export type SubscriptionStart = { readonly after: Cursor } | { readonly since: Date };
+
+/** What the hub needs to start a subscription. */
+export interface HubSubscribeOptions {
+  readonly onEvent?: EventListener;
+  readonly onError?: (error: ReplayRailError) => void;
+  readonly maxBuffered: number;
+  readonly signal?: AbortSignal;
+}
+
+export class LiveHub {
+  readonly #store: EventStore;
+  readonly #config: Readonly<ResolvedConfig>;
+  readonly #feeds = new Map<string, ChannelFeed>();
+
+  constructor(store: EventStore, config: Readonly<ResolvedConfig>) {
+    this.#store = store;
+    this.#config = config;
+  }
+
+  /** Channels with a live feed in this process. */
+  get feeds(): number {
+    return this.#feeds.size;
+  }
+
+  /**
+   * Starts a subscription: it catches up from `start` in pages, then joins the
+   * channel's feed. Returns at once; expiry or a store failure ends it (`ended`).
+   */
+  subscribe(stream: StreamRef, start: SubscriptionStart, options: HubSubscribeOptions): Subscription {
+    const key = `${stream.prefix}\u0000${stream.channel}`;
+    let feed: ChannelFeed | undefined;
+    const subscription = new Subscription({
+      channel: stream.channel,
+      start: 'after' in start ? start.after : null,
+      maxBuffered: options.maxBuffered,
+      ...(options.onEvent && { onEvent: options.onEvent }),
+      ...(options.onError && { onError: options.onError }),
+      onClose: () => {
+        feed?.leave(subscription);
+        options.signal?.removeEventListener('abort', onAbort);
+      },
+    });
+    const onAbort = (): void => subscription.close();
+    if (options.signal?.aborted) {
+      subscription.close();
+      return subscription;
+    }
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+
+    const join = (cursor: Cursor): boolean => {
+      const existing = this.#feeds.get(key);
+      if (existing !== undefined) {
+        if (!existing.tryJoin(subscription, cursor)) return false;
+        feed = existing;
+        return true;
+      }
+      feed = new ChannelFeed(this.#store, stream, this.#config, subscription, cursor, () => {
+        if (this.#feeds.get(key) === feed) this.#feeds.delete(key);
+      });
+      this.#feeds.set(key, feed);
+      return true;
+    };
+    void this.#catchUp(stream, start, subscription, join);
+    return subscription;
+  }
+
+  // Replays from the subscriber's position in bounded pages until it holds
+  // everything up to the feed's head (or, with no feed, reaches the end of the
+  // stream), then joins. Each join check is synchronous with the page it follows.
+  async #catchUp(
+    stream: StreamRef,
+    start: SubscriptionStart,
+    subscription: Subscription,
+    join: (cursor: Cursor) => boolean,
+  ): Promise<void> {
+    const pageSize = this.#config.defaultReplayLimit;
+    let cursor: Cursor | null = 'after' in start ? start.after : null;
+    try {
+      for (;;) {
+        if (subscription.closed) return;
+        const existing = this.#feeds.get(`${stream.prefix}\u0000${stream.channel}`);
+        if (cursor !== null && existing !== undefined && join(cursor)) return;
+        let page: StoredEvent[];
+        try {
+          page =
+            cursor === null
+              ? await this.#store.replay(stream, { since: (start as { since: Date }).since, limit: pageSize })
+              : await this.#store.replay(stream, { after: cursor, limit: pageSize });
+        } catch (error) {
+          const bad = undecodableEntry(error);
+          if (bad === undefined) throw error;
+          subscription.skip(bad, error as ReplayRailError);
+          cursor = bad;
+          continue;
+        }
+        if (subscription.closed) return;
+        for (const event of page) subscription.deliver(event, toWireJson(event));
+        if (page.length > 0) cursor = (page[page.length - 1] as StoredEvent).id;
+        if (page.length < pageSize) {
+          // Nothing at or after `since` yet: everything new comes after the last entry now.
+          if (cursor === null) cursor = await this.#store.latestCursor(stream);
+          // The end of the stream, as of this page: start a feed there, or join one.
+          else if (join(cursor)) return;
+        }
+      }
+    } catch (error) {
+      subscription.end(
+        isReplayRailError(error)
+          ? error
+          : new StoreError('catch-up replay failed', { cause: error, context: { channel: stream.channel } }),
+      );
+    }
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * @module
+ * One subscriber's view of a channel: the events it has been handed, its cursor,
+ * and how it ends. Events reach it from its own catch-up replay, then from the
+ * channel's shared live feed; the cursor comparison here is what makes the
+ * hand-over exact (an event at or before the cursor is never delivered twice).
+ */
+
+import { type Cursor, compareCursors } from '../cursor.js';
+import type { StoredEvent } from '../envelope.js';
+import { type ReplayRailError, SlowConsumerError } from '../errors.js';
+
+/** Receives events pushed to a subscription, each with its wire frame (serialized once per event). */
+export type EventListener = (event: StoredEvent, frame: string) => void;
+
+/** How a subscription ended: null when closed by its owner, else the error that ended it. */
+export type SubscriptionEnd = ReplayRailError | null;
+
+/** Options a `Subscription` is made with. */
+export interface SubscriptionInit {
+  readonly channel: string;
+  /** The cursor it starts after, or null when it starts at a time (`since`). */
+  readonly start: Cursor | null;
+  readonly onEvent?: EventListener;
+  /** Non-fatal problems (an undecodable entry, reported by its ID and skipped). */
+  readonly onError?: (error: ReplayRailError) => void;
+  /** Events an iterating consumer may fall behind by before it is ended (SlowConsumerError). */
+  readonly maxBuffered: number;
+  /** Called once when it ends, so the hub can drop it from its feed. */
+  readonly onClose: () => void;
+}
+
+/**
+ * A live subscription to one channel: replayed events first, then live ones, each
+ * once and in order (DESIGN §4). Consume it with `onEvent`, or iterate it:
+ *
+ * @example
+ * const subscription = await rail.subscribe('orders', { from: 'latest' });
+ * for await (const event of subscription) console.log(event.id, event.type);
+ */
+export class Subscription implements AsyncIterable<StoredEvent> {
+  readonly channel: string;
+  /** Where it started: after this cursor (resolved before `subscribe` returned), or null for `since`. */
+  readonly start: Cursor | null;
+  /** Resolves when it ends: null when closed by its owner, else the error that ended it. */
+  readonly ended: Promise<SubscriptionEnd>;
+
+  #cursor: Cursor | null;
+  #end: SubscriptionEnd | undefined;
+  #resolveEnded!: (end: SubscriptionEnd) => void;
+  readonly #init: SubscriptionInit;
+  readonly #buffer: StoredEvent[] = [];
+  #wake: (() => void) | undefined;
+
+  constructor(init: SubscriptionInit) {
+    this.channel = init.channel;
+    this.start = init.start;
+    this.#cursor = init.start;
+    this.#init = init;
+    this.ended = new Promise((resolve) => {
+      this.#resolveEnded = resolve;
+    });
+  }
+
+  /**
+   * The last event handed over (to `onEvent`, or into the iterator's buffer), or the
+   * start. A consumer that resumes elsewhere should keep the ID of the last event it
+   * finished processing.
+   */
+  get cursor(): Cursor | null {
+    return this.#cursor;
+  }
+
+  /** Whether it has ended. */
+  get closed(): boolean {
+    return this.#end !== undefined;
+  }
+
+  /** Stops it. Safe to call twice; buffered events are dropped. */
+  close(): void {
+    this.end(null);
+  }
+
+  /**
+   * Hands it one event unless it already has it (id at or before its cursor).
+   * @internal used by the hub
+   */
+  deliver(event: StoredEvent, frame: string): void {
+    if (this.#end !== undefined) return;
+    if (this.#cursor !== null && compareCursors(event.id, this.#cursor) <= 0) return;
+    if (this.#init.onEvent !== undefined) {
+      this.#cursor = event.id;
+      this.#init.onEvent(event, frame);
+      return;
+    }
+    // Full: end it before taking this event, so its cursor still names the last
+    // event it holds and a resume from there loses nothing.
+    if (this.#buffer.length >= this.#init.maxBuffered) {
+      this.end(
+        new SlowConsumerError(`subscriber to ${this.channel} fell ${this.#init.maxBuffered} events behind`, {
+          context: { channel: this.channel, cursor: this.#cursor, maxBuffered: this.#init.maxBuffered },
+        }),
+      );
+      return;
+    }
+    this.#cursor = event.id;
+    this.#buffer.push(event);
+    this.#wake?.();
+  }
+
+  /**
+   * Moves the cursor past an entry that could not be decoded, after telling the owner.
+   * @internal used by the hub
+   */
+  skip(id: Cursor, error: ReplayRailError): void {
+    if (this.#end !== undefined) return;
+    if (this.#cursor !== null && compareCursors(id, this.#cursor) <= 0) return;
+    this.#cursor = id;
+    this.#init.onError?.(error);
+  }
+
+  /** @internal used by the hub */
+  end(end: SubscriptionEnd): void {
+    if (this.#end !== undefined) return;
+    this.#end = end;
+    this.#init.onClose();
+    this.#resolveEnded(end);
+    this.#wake?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<StoredEvent> {
+    if (this.#init.onEvent !== undefined) throw new TypeError('a subscription with onEvent cannot also be iterated');
+    try {
+      for (;;) {
+        const event = this.#buffer.shift();
+        if (event !== undefined) {
+          yield event;
+          continue;
+        }
+        if (this.#end !== undefined) {
+          if (this.#end !== null) throw this.#end;
+          return;
+        }
+        await new Promise<void>((resolve) => {
+          this.#wake = resolve;
+        });
+        this.#wake = undefined;
+      }
+    } finally {
+      // Leaving the loop early (break, return, throw) ends the subscription.
+      this.close();
+    }
+  }
+}
