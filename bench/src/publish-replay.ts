@@ -124,7 +124,7 @@ async function deleteKeys(client: Redis): Promise<number> {
   return deleted;
 }
 
-async function run(client: Redis): Promise<string> {
+async function run(client: Redis, pipelinedClient: Redis): Promise<string> {
   const rail = new ReplayRail({
     store: new RedisStreamStore({ client }),
     config: { streamPrefix: PREFIX, maxStreamLength: MAX_LEN },
@@ -136,30 +136,39 @@ async function run(client: Redis): Promise<string> {
   const fields = encodeEvent(rail.prepareEvent(sampleEvent('pub', 0)), rail.config.limits);
   const values = ENTRY_FIELDS.flatMap((name) => [name, fields[name]]);
   let idempotentIds = 0;
+  // What publishing this event with raw ioredis takes: an ID, a timestamp, one
+  // JSON encoding per object field, one XADD in the same layout.
+  const rawPublish = (redis: Redis, n: number) => {
+    const event = sampleEvent('raw', n);
+    return redis.xadd(
+      rawKey,
+      'MAXLEN',
+      '~',
+      String(MAX_LEN),
+      '*',
+      ...['event_id', randomUUID(), 'channel', event.channel, 'type', event.type],
+      ...['payload', JSON.stringify(event.payload), 'actor', JSON.stringify(event.actor)],
+      ...['metadata', JSON.stringify(event.metadata), 'created_at', new Date().toISOString()],
+    );
+  };
   const targets = {
-    // What publishing this event with raw ioredis takes: an ID, a timestamp, one
-    // JSON encoding per object field, one XADD in the same layout.
-    raw: (n: number) => {
-      const event = sampleEvent('raw', n);
-      return client.xadd(
-        rawKey,
-        'MAXLEN',
-        '~',
-        String(MAX_LEN),
-        '*',
-        ...['event_id', randomUUID(), 'channel', event.channel, 'type', event.type],
-        ...['payload', JSON.stringify(event.payload), 'actor', JSON.stringify(event.actor)],
-        ...['metadata', JSON.stringify(event.metadata), 'created_at', new Date().toISOString()],
-      );
-    },
+    raw: (n: number) => rawPublish(client, n),
+    // The same with ioredis batching commands itself, for reference (the store batches too).
+    autopipelined: (n: number) => rawPublish(pipelinedClient, n),
     rail: (n: number) => rail.publish(sampleEvent('pub', n)),
     idempotent: (n: number) => rail.publish({ ...sampleEvent('idem', n), eventId: `evt-${idempotentIds++}` }),
   };
   console.error(`payload ${fields.payload.length} bytes, entry ${values.join('').length} bytes; prefix ${PREFIX}`);
 
   for (const { concurrency, ops } of PUBLISH_CASES) {
-    const names = concurrency === 64 ? (['raw', 'rail', 'idempotent'] as const) : (['raw', 'rail'] as const);
-    const results: Record<string, { rate: number; cpu: number }[]> = { raw: [], rail: [], idempotent: [] };
+    const names =
+      concurrency === 64 ? (['raw', 'autopipelined', 'rail', 'idempotent'] as const) : (['raw', 'rail'] as const);
+    const results: Record<string, { rate: number; cpu: number }[]> = {
+      raw: [],
+      autopipelined: [],
+      rail: [],
+      idempotent: [],
+    };
     for (const name of names) await measure(concurrency, Math.min(ops, 2_000), targets[name]); // warm-up
     for (let round = 0; round < ROUNDS; round++) {
       for (const name of names) results[name]?.push(await measure(concurrency, ops, targets[name]));
@@ -167,8 +176,12 @@ async function run(client: Redis): Promise<string> {
     const raw = results.raw as { rate: number; cpu: number }[];
     for (const name of names) {
       const runs = results[name] as { rate: number; cpu: number }[];
-      const label =
-        name === 'raw' ? 'ioredis `xadd`' : name === 'rail' ? '`rail.publish`' : '`rail.publish({ eventId })`';
+      const label = {
+        raw: 'ioredis `xadd`',
+        autopipelined: 'ioredis `xadd`, `enableAutoPipelining`',
+        rail: '`rail.publish`',
+        idempotent: '`rail.publish({ eventId })`',
+      }[name];
       const ratio = median(runs.map((run, i) => run.rate / (raw[i] as { rate: number }).rate)).toFixed(2);
       const cpuRatio = median(runs.map((run, i) => run.cpu / (raw[i] as { cpu: number }).cpu)).toFixed(2);
       rows.push(
@@ -258,8 +271,10 @@ async function run(client: Redis): Promise<string> {
 
 const client = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
 client.on('error', () => {}); // Connection errors surface through the commands that fail.
+const pipelinedClient = new Redis(REDIS_URL, { maxRetriesPerRequest: 1, enableAutoPipelining: true });
+pipelinedClient.on('error', () => {});
 try {
-  const report = await run(client);
+  const report = await run(client, pipelinedClient);
   console.log(report);
   const dir = new URL('../results/', import.meta.url);
   await mkdir(dir, { recursive: true });
@@ -274,4 +289,5 @@ try {
   });
   console.error(`deleted ${deleted} keys under ${PREFIX}:*`);
   await client.quit();
+  await pipelinedClient.quit();
 }

@@ -34,7 +34,8 @@ describeWithRedis('RedisStreamStore and bad input', (url) => {
     await client.quit();
   });
 
-  // The store sees the client only through `call` and `duplicate`: record every command.
+  // The store sends through `call`, or `pipeline().call` for commands issued in one
+  // tick: record every command either way.
   function recordingClient(): Redis {
     return new Proxy(client, {
       get(target, property) {
@@ -42,6 +43,17 @@ describeWithRedis('RedisStreamStore and bad input', (url) => {
           return (...args: string[]) => {
             sent.push(args);
             return target.call(args[0] as string, ...args.slice(1));
+          };
+        }
+        if (property === 'pipeline') {
+          return () => {
+            const pipeline = target.pipeline();
+            const call = pipeline.call.bind(pipeline);
+            pipeline.call = ((...args: string[]) => {
+              sent.push(args);
+              return call(args[0] as string, ...args.slice(1));
+            }) as typeof pipeline.call;
+            return pipeline;
           };
         }
         const value = Reflect.get(target, property, target);
@@ -73,20 +85,19 @@ describeWithRedis('RedisStreamStore and bad input', (url) => {
     });
     sent.length = 0;
     const channels = ['a', 'a:b', 'a/b/c', '-', '_.-:', 'x'.repeat(256), '...x', 'idempotency-not-reserved'];
-    for (const channel of channels) {
-      await rail.publish({
-        channel,
-        type: 'type:with.dots-and_more',
-        payload: { k: 'v' },
-        eventId: `id-${channels.indexOf(channel)}`,
-      });
-    }
+    // Concurrent, so the store's pipelining is exercised too.
+    await Promise.all(
+      channels.flatMap((channel, index) => [
+        rail.publish({ channel, type: 'type:with.dots-and_more', payload: { k: 'v' }, eventId: `id-${index}` }),
+        rail.publish({ channel, type: 'plain', payload: { k: 'v' } }),
+      ]),
+    );
     const written = sent.flatMap((args) => {
       if (args[0] === 'XADD') return [args[1] as string];
       if (args[0] === 'EVALSHA' || args[0] === 'EVAL') return args.slice(3, 3 + Number(args[2]));
       return [];
     });
-    expect(written.length).toBeGreaterThanOrEqual(channels.length * 2);
+    expect(written.length).toBeGreaterThanOrEqual(channels.length * 3);
     for (const key of written) expect(key.startsWith(`${streamPrefix}:`)).toBe(true);
     const keys = await client.keys(`${streamPrefix}*`);
     expect(keys.every((key) => key.startsWith(`${streamPrefix}:`))).toBe(true);
