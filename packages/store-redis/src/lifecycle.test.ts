@@ -30,6 +30,25 @@ describeWithRedis('RedisStreamStore and its client', (url) => {
     await client.quit();
   });
 
+  it('gives each command of a pipelined batch its own result', async () => {
+    const client = new Redis(url);
+    const streamPrefix = uniquePrefix();
+    const rail = new ReplayRail({ store: new RedisStreamStore({ client }), config: { streamPrefix } });
+    await client.set(`${streamPrefix}:broken`, 'plain string');
+    // The first goes out at once; the two issued while it is in flight share a pipeline.
+    const results = await Promise.allSettled([
+      rail.publish({ channel: 'good', type: 't', payload: { n: 1 } }),
+      rail.publish({ channel: 'broken', type: 't', payload: {} }),
+      rail.publish({ channel: 'good', type: 't', payload: { n: 2 } }),
+    ]);
+    expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((results[1] as PromiseRejectedResult).reason).toBeInstanceOf(StoreError);
+    expect((await rail.replay('good')).events.map((event) => event.payload.n)).toEqual([1, 2]);
+    await client.del(`${streamPrefix}:broken`, `${streamPrefix}:good`);
+    await rail.close();
+    await client.quit();
+  });
+
   it('rejects a client it cannot use, and bad options, naming the field', () => {
     expect(() => new RedisStreamStore({ client: {} })).toThrow(/client must be an ioredis/);
     const client = new Redis(url, { lazyConnect: true });
