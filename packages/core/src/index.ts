@@ -60,6 +60,26 @@ export type { IdempotencyRecord } from './idempotency.js';
 export { DEFAULT_IDEMPOTENCY_TTL_SECONDS, duplicateConflict, duplicateEvent, isRetryOf } from './idempotency.js';
 export type { JsonObject, JsonValue } from './json.js';
 export { decodeJsonObject, encodeJsonObject, utf8Length } from './json.js';
+export type { ClientFrame } from './protocol/frames.js';
+export {
+  errorFrame,
+  expiredFrame,
+  isClientCursor,
+  PONG_FRAME,
+  PROTOCOL_NAME,
+  PROTOCOL_VERSION,
+  parseClientFrame,
+  subscribedFrame,
+  unsubscribedFrame,
+} from './protocol/frames.js';
+export type {
+  Authorize,
+  AuthorizeRequest,
+  ClientStart,
+  ProtocolSocket,
+  SessionOptions,
+} from './protocol/session.js';
+export { ProtocolSession } from './protocol/session.js';
 export type {
   HealthReport,
   PublishInput,

@@ -1,0 +1,101 @@
+/**
+ * @module
+ * The frames of the ReplayRail WebSocket protocol, version 1 (docs/protocol.md).
+ * An event travels as its bare envelope, the same text on every socket, so a frame
+ * is built once per event however many sockets receive it. Control frames carry an
+ * `op` field, which an envelope never has.
+ */
+
+import { isCursor } from '../cursor.js';
+import { InvalidRequestError } from '../errors.js';
+
+/** The protocol version, also the WebSocket subprotocol `replayrail.v1`. */
+export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_NAME = `replayrail.v${PROTOCOL_VERSION}`;
+
+/** A frame from the client on the multiplexed endpoint. */
+export type ClientFrame =
+  | {
+      op: 'subscribe';
+      channel: string;
+      after?: string;
+      from?: 'latest' | 'earliest';
+      since?: string;
+    }
+  | { op: 'unsubscribe'; channel: string }
+  | { op: 'ping' };
+
+const SUBSCRIBE_KEYS = new Set(['op', 'channel', 'after', 'from', 'since']);
+
+function invalid(message: string): never {
+  throw new InvalidRequestError(message);
+}
+
+/**
+ * Parses one client frame, or throws `InvalidRequestError` saying what is wrong.
+ * Channel names and cursors are checked later, by the rail, with the usual errors.
+ */
+export function parseClientFrame(text: string): ClientFrame {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    invalid('frame is not valid JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) invalid('frame must be a JSON object');
+  const frame = value as Record<string, unknown>;
+  switch (frame.op) {
+    case 'ping':
+      return { op: 'ping' };
+    case 'unsubscribe':
+      if (typeof frame.channel !== 'string') invalid('unsubscribe needs a channel');
+      return { op: 'unsubscribe', channel: frame.channel };
+    case 'subscribe': {
+      if (typeof frame.channel !== 'string') invalid('subscribe needs a channel');
+      for (const key of Object.keys(frame))
+        if (!SUBSCRIBE_KEYS.has(key)) invalid(`subscribe has an unknown field ${JSON.stringify(key)}`);
+      const result: ClientFrame = { op: 'subscribe', channel: frame.channel };
+      if (frame.after !== undefined) {
+        if (typeof frame.after !== 'string') invalid('after must be a cursor string');
+        result.after = frame.after;
+      }
+      if (frame.from !== undefined) {
+        if (frame.from !== 'latest' && frame.from !== 'earliest') invalid("from must be 'latest' or 'earliest'");
+        result.from = frame.from;
+      }
+      if (frame.since !== undefined) {
+        if (typeof frame.since !== 'string') invalid('since must be an ISO 8601 time');
+        result.since = frame.since;
+      }
+      return result;
+    }
+    default:
+      invalid(`unknown op ${JSON.stringify(frame.op)}; expected subscribe, unsubscribe or ping`);
+  }
+}
+
+/** `{"op":"subscribed"}`: the subscription started after `cursor` (null for `since`). */
+export function subscribedFrame(channel: string, cursor: string | null): string {
+  return JSON.stringify({ op: 'subscribed', channel, cursor });
+}
+
+export function unsubscribedFrame(channel: string): string {
+  return JSON.stringify({ op: 'unsubscribed', channel });
+}
+
+/** A subscription ended because its history is gone; the client resyncs, then subscribes again. */
+export function expiredFrame(channel: string, code: string, message: string): string {
+  return JSON.stringify({ op: 'expired', channel, code, message });
+}
+
+/** An error about one request or one channel; the socket stays open. */
+export function errorFrame(code: string, message: string, extra: Record<string, unknown> = {}): string {
+  return JSON.stringify({ op: 'error', code, message, ...extra });
+}
+
+export const PONG_FRAME = '{"op":"pong"}';
+
+/** True for a cursor a client may send (`$` included). */
+export function isClientCursor(value: string): boolean {
+  return value === '$' || isCursor(value);
+}

@@ -1,0 +1,267 @@
+/**
+ * @module
+ * One WebSocket connection, independent of the server library: it parses and
+ * checks client frames, authorizes, subscribes through the rail, writes frames,
+ * enforces the send-buffer cap, and maps errors to close codes (DESIGN §7).
+ * Transports (server-ws, adapter-hono) only move bytes and call into it.
+ */
+
+import type { StartPosition } from '../config.js';
+import { formatCreatedAt } from '../created-at.js';
+import {
+  ForbiddenError,
+  InvalidRequestError,
+  isReplayRailError,
+  type ReplayRailError,
+  ReplayWindowExpiredError,
+  SlowConsumerError,
+  StoreError,
+  wireStatusOf,
+} from '../errors.js';
+import type { Subscription } from '../hub/subscription.js';
+import type { ReplayRail, SubscribeOptions } from '../rail.js';
+import {
+  errorFrame,
+  expiredFrame,
+  PONG_FRAME,
+  parseClientFrame,
+  subscribedFrame,
+  unsubscribedFrame,
+} from './frames.js';
+
+/** What a session needs of a socket. */
+export interface ProtocolSocket {
+  send(text: string): void;
+  close(code: number, reason: string): void;
+  /** Bytes queued for sending and not yet written to the network. */
+  readonly bufferedAmount: number;
+}
+
+/** What an `authorize` hook is asked. */
+export interface AuthorizeRequest<Request> {
+  readonly request: Request;
+  readonly channel: string;
+  readonly action: 'subscribe';
+}
+
+/**
+ * Decides whether a request may subscribe to a channel: return true to allow,
+ * false to deny (4403), or throw `UnauthenticatedError` (4401) / `ForbiddenError` (4403).
+ */
+export type Authorize<Request> = (request: AuthorizeRequest<Request>) => boolean | Promise<boolean>;
+
+/** Options every session of a server shares. */
+export interface SessionOptions<Request> {
+  readonly authorize?: Authorize<Request>;
+  /** Close a socket with 4408 once this many bytes wait to be sent to it. */
+  readonly maxBufferedBytes: number;
+}
+
+/** Where a subscription starts, as a client asks for it. */
+export interface ClientStart {
+  readonly after?: string;
+  readonly from?: StartPosition;
+  readonly since?: string;
+}
+
+function toError(error: unknown): ReplayRailError {
+  return isReplayRailError(error) ? error : new StoreError('unexpected failure', { cause: error });
+}
+
+/** Close reasons are limited to 123 bytes by RFC 6455. */
+function reason(error: ReplayRailError): string {
+  return error.code.slice(0, 120);
+}
+
+export class ProtocolSession<Request> {
+  readonly #rail: ReplayRail;
+  readonly #request: Request;
+  readonly #options: SessionOptions<Request>;
+  readonly #subscriptions = new Map<string, Subscription>();
+  // Channels whose subscribe is being authorized or resolved, so a second subscribe
+  // to the same channel in the meantime is refused rather than doubled.
+  readonly #pending = new Set<string>();
+  #socket: ProtocolSocket | undefined;
+  // Frames produced before the socket was attached (events published between the
+  // start cursor being resolved and the upgrade completing).
+  #early: string[] = [];
+  #closed = false;
+  // Why the session closed, for a socket attached after that (an upgrade in flight).
+  #closeCode: [number, string] | undefined;
+  #inbox: Promise<void> = Promise.resolve();
+
+  constructor(rail: ReplayRail, request: Request, options: SessionOptions<Request>) {
+    this.#rail = rail;
+    this.#request = request;
+    this.#options = options;
+  }
+
+  get subscriptions(): number {
+    return this.#subscriptions.size + this.#pending.size;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Authorizes and starts a subscription; its start cursor is resolved when this
+   * resolves. Throws a ReplayRail error (bad channel or cursor, denied, limit).
+   * `single`: the socket carries this one channel (the Python-compatible endpoint),
+   * so its end closes the socket.
+   */
+  async subscribe(channel: string, start: ClientStart, single: boolean): Promise<Subscription> {
+    if (this.#subscriptions.has(channel) || this.#pending.has(channel)) {
+      throw new InvalidRequestError(`already subscribed to ${JSON.stringify(channel)}`, { context: { channel } });
+    }
+    const max = this.#rail.config.limits.maxSubscriptionsPerSocket;
+    if (this.subscriptions >= max) {
+      throw new InvalidRequestError(
+        `a socket may hold at most ${max} subscriptions (limits.maxSubscriptionsPerSocket)`,
+        {
+          context: { channel, max },
+        },
+      );
+    }
+    this.#pending.add(channel);
+    try {
+      if (this.#options.authorize !== undefined) {
+        const allowed = await this.#options.authorize({ request: this.#request, channel, action: 'subscribe' });
+        if (allowed !== true) throw new ForbiddenError(`not allowed to subscribe to ${JSON.stringify(channel)}`);
+      }
+      // Frames of this channel wait until its acknowledgement is out.
+      let waiting: string[] | undefined = [];
+      const send = (frame: string): void => {
+        if (waiting === undefined) this.#send(frame);
+        else waiting.push(frame);
+      };
+      const options: SubscribeOptions = {
+        onEvent: (_event, frame) => send(frame),
+        onError: (error) => send(errorFrame(error.code, error.message, { channel, id: error.context.id })),
+      };
+      if (start.after !== undefined) options.after = start.after;
+      if (start.from !== undefined) options.from = start.from;
+      if (start.since !== undefined) options.since = new Date(formatCreatedAt(start.since));
+      const subscription = await this.#rail.subscribe(channel, options);
+      if (this.#closed) {
+        subscription.close();
+        return subscription;
+      }
+      this.#subscriptions.set(channel, subscription);
+      // Acknowledged with the resolved start, so the client holds a cursor before its first event.
+      if (!single) this.#send(subscribedFrame(channel, subscription.start));
+      const early = waiting;
+      waiting = undefined;
+      for (const frame of early) this.#send(frame);
+      void subscription.ended.then((end) => this.#ended(channel, subscription, end, single));
+      return subscription;
+    } finally {
+      this.#pending.delete(channel);
+    }
+  }
+
+  /** Hands the session its socket once the upgrade completed; sends what waited. */
+  attach(socket: ProtocolSocket): void {
+    if (this.#closeCode !== undefined) {
+      socket.close(...this.#closeCode);
+      return;
+    }
+    this.#socket = socket;
+    const early = this.#early;
+    this.#early = [];
+    for (const frame of early) this.#send(frame);
+  }
+
+  /**
+   * Handles one frame from the client on the multiplexed endpoint. Frames are
+   * handled one after another, so replies come in the order of the requests.
+   */
+  receive(data: string | Uint8Array, isBinary: boolean): Promise<void> {
+    this.#inbox = this.#inbox.then(() => this.#handle(data, isBinary));
+    return this.#inbox;
+  }
+
+  async #handle(data: string | Uint8Array, isBinary: boolean): Promise<void> {
+    if (this.#closed) return;
+    if (isBinary || typeof data !== 'string') {
+      this.close(4400, 'binary frames are not part of the protocol');
+      return;
+    }
+    let frame: ReturnType<typeof parseClientFrame>;
+    try {
+      frame = parseClientFrame(data);
+    } catch (error) {
+      const failure = toError(error);
+      this.#send(errorFrame(failure.code, failure.message));
+      return;
+    }
+    switch (frame.op) {
+      case 'ping':
+        this.#send(PONG_FRAME);
+        return;
+      case 'unsubscribe': {
+        const subscription = this.#subscriptions.get(frame.channel);
+        if (subscription === undefined) {
+          this.#send(errorFrame('invalid_request', 'not subscribed', { channel: frame.channel }));
+          return;
+        }
+        this.#subscriptions.delete(frame.channel);
+        subscription.close();
+        this.#send(unsubscribedFrame(frame.channel));
+        return;
+      }
+      case 'subscribe': {
+        try {
+          await this.subscribe(frame.channel, frame, false);
+        } catch (error) {
+          const failure = toError(error);
+          this.#send(errorFrame(failure.code, failure.message, { channel: frame.channel }));
+        }
+      }
+    }
+  }
+
+  /** Ends every subscription and closes the socket with `code`. Safe to call twice. */
+  close(code: number, why: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#closeCode = [code, why];
+    for (const subscription of this.#subscriptions.values()) subscription.close();
+    this.#subscriptions.clear();
+    this.#socket?.close(code, why);
+  }
+
+  /** The socket went away: release everything without writing to it. */
+  dispose(): void {
+    this.#socket = undefined;
+    this.close(1000, 'gone');
+  }
+
+  #send(frame: string): void {
+    if (this.#closed) return;
+    const socket = this.#socket;
+    if (socket === undefined) {
+      this.#early.push(frame);
+      return;
+    }
+    if (socket.bufferedAmount > this.#options.maxBufferedBytes) {
+      const error = new SlowConsumerError();
+      this.close(wireStatusOf(error).ws ?? 4408, reason(error));
+      return;
+    }
+    socket.send(frame);
+  }
+
+  #ended(channel: string, subscription: Subscription, end: ReplayRailError | null, single: boolean): void {
+    if (this.#subscriptions.get(channel) === subscription) this.#subscriptions.delete(channel);
+    if (end === null || this.#closed) return;
+    if (single) {
+      this.close(wireStatusOf(end).ws ?? 1011, reason(end));
+    } else if (end instanceof ReplayWindowExpiredError) {
+      this.#send(expiredFrame(channel, end.code, end.message));
+    } else {
+      // The store is gone or closing: the client reconnects and resumes from its cursors.
+      this.close(wireStatusOf(end).ws ?? 1011, reason(end));
+    }
+  }
+}

@@ -1,0 +1,271 @@
+/**
+ * @module
+ * `ReplayRailWebSocketServer`: ReplayRail's two WebSocket endpoints on `ws`,
+ * attached to your `http.Server` or standalone. The protocol itself (frames,
+ * subscriptions, limits, close codes) lives in core's `ProtocolSession`; this
+ * file moves bytes: upgrades, pings, closes.
+ */
+
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import {
+  type Authorize,
+  ConfigError,
+  ForbiddenError,
+  isReplayRailError,
+  PROTOCOL_NAME,
+  ProtocolSession,
+  type ReplayRail,
+  type ReplayRailError,
+  ShuttingDownError,
+  StoreError,
+  wireStatusOf,
+} from '@replayrail/core';
+import { type WebSocket, WebSocketServer } from 'ws';
+
+/** Options of `ReplayRailWebSocketServer`. */
+export interface WebSocketServerOptions {
+  rail: ReplayRail;
+  /** Attach to this server's upgrades; without it, `listen()` starts a server of its own. */
+  server?: Server;
+  /** Path of the endpoints: `<path>` (multiplexed) and `<path>/<channel>` (one channel). @default '/ws' */
+  path?: string;
+  /** May this request subscribe to this channel? Deny → 4403; throw UnauthenticatedError → 4401. */
+  authorize?: Authorize<IncomingMessage>;
+  /**
+   * Origins allowed to open a socket (`https://app.example.com`). Browsers send
+   * cookies with cross-site WebSocket requests, so without a check any page can
+   * open one with your user's session (Cross-Site WebSocket Hijacking). `'same-origin'`
+   * allows only the Host the request was sent to; unset allows every origin.
+   */
+  allowedOrigins?: readonly string[] | 'same-origin';
+  /** Sockets open at once in this process; more are closed with 1013 (try again later). @default 10000 */
+  maxConnections?: number;
+  /** Bytes waiting to be sent to one socket before it is closed with 4408. @default 1048576 */
+  maxBufferedBytes?: number;
+  /** Ping interval; a socket that did not answer the previous ping is dropped. @default 30000 */
+  heartbeatMs?: number;
+}
+
+interface Connection {
+  readonly socket: WebSocket;
+  readonly session: ProtocolSession<IncomingMessage>;
+  alive: boolean;
+}
+
+function positive(value: number | undefined, fallback: number, field: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new ConfigError(`invalid WebSocket server option: ${field} must be a positive integer, got ${value}`, {
+      context: { field },
+    });
+  }
+  return value;
+}
+
+function failure(error: unknown): ReplayRailError {
+  return isReplayRailError(error) ? error : new StoreError('unexpected failure', { cause: error });
+}
+
+/**
+ * Serves `GET <path>/<channel>?last_event_id=<cursor>` (Python-compatible: each
+ * text frame is one event) and `GET <path>` (one socket, many channels: see
+ * docs/protocol.md).
+ *
+ * @example
+ * const server = createServer();
+ * const sockets = new ReplayRailWebSocketServer({ rail, server, allowedOrigins: 'same-origin' });
+ * server.listen(8080);
+ */
+export class ReplayRailWebSocketServer {
+  readonly #rail: ReplayRail;
+  readonly #path: string;
+  readonly #options: WebSocketServerOptions;
+  readonly #wss: WebSocketServer;
+  readonly #connections = new Set<Connection>();
+  readonly #maxConnections: number;
+  readonly #maxBufferedBytes: number;
+  readonly #heartbeat: ReturnType<typeof setInterval>;
+  readonly #onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    void this.#upgrade(request, socket, head);
+  };
+  #server: Server | undefined;
+  #ownServer = false;
+  #closing = false;
+
+  constructor(options: WebSocketServerOptions) {
+    this.#rail = options.rail;
+    this.#options = options;
+    this.#path = (options.path ?? '/ws').replace(/\/+$/, '');
+    this.#maxConnections = positive(options.maxConnections, 10_000, 'maxConnections');
+    this.#maxBufferedBytes = positive(options.maxBufferedBytes, 1024 * 1024, 'maxBufferedBytes');
+    const heartbeatMs = positive(options.heartbeatMs, 30_000, 'heartbeatMs');
+    // ws refuses (1009) any incoming frame over the limit before buffering it whole.
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: this.#rail.config.limits.maxFrameBytes,
+      handleProtocols: (protocols) => (protocols.has(PROTOCOL_NAME) ? PROTOCOL_NAME : false),
+    });
+    this.#heartbeat = setInterval(() => this.#ping(), heartbeatMs);
+    this.#heartbeat.unref();
+    if (options.server !== undefined) this.#attach(options.server);
+  }
+
+  /** Open sockets. */
+  get connections(): number {
+    return this.#connections.size;
+  }
+
+  /** Starts a server of its own on `port` (0: any free port); resolves with the port. */
+  async listen(port: number, host = '127.0.0.1'): Promise<number> {
+    if (this.#server !== undefined) throw new ConfigError('already attached to a server');
+    const server = createServer((_request, response) => {
+      response.writeHead(426, { 'content-type': 'text/plain' }).end('WebSocket endpoint: upgrade required\n');
+    });
+    this.#ownServer = true;
+    this.#attach(server);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
+    });
+    const address = server.address();
+    return typeof address === 'object' && address !== null ? address.port : port;
+  }
+
+  /**
+   * Stops accepting sockets, closes every open one with 1001 (clients retry
+   * elsewhere and resume from their cursors), ends their subscriptions, and
+   * resolves when they are gone. Leaves the rail and the store open.
+   */
+  async close(): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    clearInterval(this.#heartbeat);
+    this.#server?.off('upgrade', this.#onUpgrade);
+    const gone = [...this.#connections].map(
+      (connection) =>
+        new Promise<void>((resolve) => {
+          connection.socket.once('close', () => resolve());
+          const error = new ShuttingDownError();
+          connection.session.close(wireStatusOf(error).ws ?? 1001, error.code);
+          // A peer that never answers the close handshake is cut off.
+          setTimeout(() => connection.socket.terminate(), 1_000).unref();
+        }),
+    );
+    await Promise.all(gone);
+    await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
+    if (this.#ownServer && this.#server !== undefined) {
+      const server = this.#server;
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  }
+
+  #attach(server: Server): void {
+    this.#server = server;
+    server.on('upgrade', this.#onUpgrade);
+  }
+
+  #originAllowed(request: IncomingMessage): boolean {
+    const allowed = this.#options.allowedOrigins;
+    if (allowed === undefined) return true;
+    const origin = request.headers.origin;
+    if (origin === undefined) return false;
+    if (allowed === 'same-origin') {
+      try {
+        return new URL(origin).host === request.headers.host;
+      } catch {
+        return false;
+      }
+    }
+    return allowed.includes(origin);
+  }
+
+  async #upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    // The path as sent, not normalized: `a/../b` must reach channel validation as it is.
+    const [pathname = '/', query = ''] = (request.url ?? '/').split('?', 2);
+    const params = new URLSearchParams(query);
+    const single = pathname.startsWith(`${this.#path}/`);
+    if (pathname !== this.#path && !single) return; // not ours: another handler may take it
+    socket.on('error', () => socket.destroy());
+
+    let refusal: ReplayRailError | { code: number; reason: string } | undefined;
+    const session = new ProtocolSession(this.#rail, request, {
+      ...(this.#options.authorize && { authorize: this.#options.authorize }),
+      maxBufferedBytes: this.#maxBufferedBytes,
+    });
+    if (this.#closing) refusal = new ShuttingDownError();
+    else if (!this.#originAllowed(request)) {
+      refusal = new ForbiddenError('origin not allowed', { code: 'origin_not_allowed' });
+    } else if (this.#connections.size >= this.#maxConnections) {
+      refusal = { code: 1013, reason: 'too many connections' };
+    } else if (single) {
+      // Resolve the start before the upgrade completes: every event published after
+      // the client's `open` is delivered.
+      let channel: string;
+      try {
+        channel = decodeURIComponent(pathname.slice(this.#path.length + 1));
+      } catch {
+        channel = pathname.slice(this.#path.length + 1);
+      }
+      const lastEventId = params.get('last_event_id');
+      const from = params.get('from');
+      const since = params.get('since');
+      try {
+        await session.subscribe(
+          channel,
+          {
+            ...(lastEventId !== null && { after: lastEventId }),
+            ...((from === 'latest' || from === 'earliest') && { from }),
+            ...(since !== null && { since }),
+          },
+          true,
+        );
+      } catch (error) {
+        refusal = failure(error);
+      }
+    }
+
+    this.#wss.handleUpgrade(request, socket, head, (ws) => {
+      if (refusal !== undefined) {
+        session.dispose();
+        const { code, reason } =
+          'reason' in refusal ? refusal : { code: wireStatusOf(refusal).ws ?? 1011, reason: refusal.code };
+        ws.close(code, reason);
+        return;
+      }
+      const connection: Connection = { socket: ws, session, alive: true };
+      this.#connections.add(connection);
+      session.attach({
+        send: (text) => ws.send(text),
+        close: (code, reason) => ws.close(code, reason),
+        get bufferedAmount() {
+          return ws.bufferedAmount;
+        },
+      });
+      ws.on('pong', () => {
+        connection.alive = true;
+      });
+      ws.on('message', (data, isBinary) => {
+        if (single) return; // the one-channel endpoint takes no requests
+        void session.receive(isBinary ? new Uint8Array(data as Buffer) : data.toString(), isBinary);
+      });
+      ws.on('error', () => {});
+      ws.on('close', () => {
+        this.#connections.delete(connection);
+        session.dispose();
+      });
+    });
+  }
+
+  #ping(): void {
+    for (const connection of this.#connections) {
+      if (!connection.alive) {
+        // No pong since the last ping: a half-open socket.
+        connection.socket.terminate();
+        continue;
+      }
+      connection.alive = false;
+      connection.socket.ping();
+    }
+  }
+}

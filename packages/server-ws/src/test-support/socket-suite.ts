@@ -1,0 +1,296 @@
+import {
+  compareCursors,
+  type EventStore,
+  PROTOCOL_NAME,
+  ReplayRail,
+  type ReplayRailConfig,
+  type StoredEvent,
+  UnauthenticatedError,
+} from '@replayrail/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ReplayRailWebSocketServer, type WebSocketServerOptions } from '../index.js';
+import { connect } from './client.js';
+
+/** A store for one test and how to dispose of it. */
+export interface StoreFixture {
+  readonly store: EventStore;
+  readonly prefix: string;
+  dispose(): Promise<void>;
+}
+
+const tick = (ms = 0) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function isEvent(frame: Record<string, unknown>): boolean {
+  return !('op' in frame);
+}
+
+/**
+ * The WebSocket behaviour every transport must show, over real sockets: run by
+ * server-ws here, and by the Hono adapter on its own transport.
+ */
+export function socketSuite(name: string, fixture: () => Promise<StoreFixture>): void {
+  describe(`WebSocket endpoints: ${name}`, () => {
+    const cleanups: (() => Promise<void>)[] = [];
+    afterEach(async () => {
+      for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    });
+
+    async function start(
+      config: ReplayRailConfig = {},
+      options: Omit<WebSocketServerOptions, 'rail'> = {},
+    ): Promise<{ rail: ReplayRail; server: ReplayRailWebSocketServer; url: string }> {
+      const { store, prefix, dispose } = await fixture();
+      const rail = new ReplayRail({ store, config: { streamPrefix: prefix, ...config } });
+      const server = new ReplayRailWebSocketServer({ rail, ...options });
+      const port = await server.listen(0);
+      cleanups.push(async () => {
+        await server.close();
+        await rail.close();
+        await dispose();
+      });
+      return { rail, server, url: `ws://127.0.0.1:${port}/ws` };
+    }
+
+    const publish = (rail: ReplayRail, channel: string, n: number) =>
+      rail.publish({ channel, type: 'test.event', payload: { n } });
+
+    it('replays what a client missed after a reconnect, then streams live', async () => {
+      const { rail, url } = await start();
+      const events: StoredEvent[] = [];
+      for (let n = 0; n < 5; n++) events.push(await publish(rail, 'orders', n));
+      const socket = connect(`${url}/orders?last_event_id=${events[1]?.id}`);
+      await socket.opened;
+      const live = await publish(rail, 'orders', 5);
+      await socket.until((frames) => frames.length === 4);
+      expect(socket.json().map((frame) => frame.id)).toEqual([...events.slice(2), live].map((event) => event.id));
+      expect(socket.json()[0]).toEqual(events[2]);
+      socket.ws.close();
+    });
+
+    it('starts at latest by default, and at earliest when asked or configured', async () => {
+      const { rail, url } = await start();
+      const old = await publish(rail, 'c', 0);
+      const latest = connect(`${url}/c`);
+      const earliest = connect(`${url}/c?from=earliest`);
+      await Promise.all([latest.opened, earliest.opened]);
+      const fresh = await publish(rail, 'c', 1);
+      await latest.until((frames) => frames.length === 1);
+      await earliest.until((frames) => frames.length === 2);
+      expect(latest.json().map((frame) => frame.id)).toEqual([fresh.id]);
+      expect(earliest.json().map((frame) => frame.id)).toEqual([old.id, fresh.id]);
+      const configured = await start({ defaultStartPosition: 'earliest' });
+      await publish(configured.rail, 'c', 0);
+      const byDefault = connect(`${configured.url}/c`);
+      await byDefault.until((frames) => frames.length === 1);
+      for (const socket of [latest, earliest, byDefault]) socket.ws.close();
+    });
+
+    it('delivers every event published after open to 200 sockets opened at once', async () => {
+      const { rail, url } = await start();
+      await publish(rail, 'crowd', 0);
+      const sockets = Array.from({ length: 200 }, () => connect(`${url}/crowd`));
+      // Publish the moment each socket opens: nothing published after an open is lost.
+      const published: StoredEvent[] = [];
+      const opens = sockets.map((socket, i) =>
+        socket.opened.then(async () => {
+          if (i % 20 === 0) published.push(await publish(rail, 'crowd', i));
+        }),
+      );
+      await Promise.all(opens);
+      const last = await publish(rail, 'crowd', 999);
+      await Promise.all(sockets.map((socket) => socket.until((frames) => frames.at(-1)?.id === last.id)));
+      for (const [i, socket] of sockets.entries()) {
+        const ids = socket.json().map((frame) => frame.id as string);
+        // In order, once each, ending with the last event.
+        expect(new Set(ids).size).toBe(ids.length);
+        expect(ids).toEqual([...ids].sort(compareCursors));
+        // Every event published after this socket opened is there.
+        for (const event of published.slice(Math.ceil(i / 20))) expect(ids).toContain(event.id);
+        socket.ws.close();
+      }
+    });
+
+    it('closes with 4400 and sends nothing for an invalid cursor or channel', async () => {
+      const { rail, url } = await start();
+      await publish(rail, 'c', 0);
+      for (const path of ['/c?last_event_id=abc', '/c?last_event_id=01-0', '/bad%20channel', '/a//b', '/x%2A']) {
+        const socket = connect(`${url}${path}`);
+        expect((await socket.closed).code, path).toBe(4400);
+        expect(socket.frames).toEqual([]);
+      }
+    });
+
+    it('closes with 4410 and sends nothing for an expired cursor', async () => {
+      const { rail, url } = await start({ maxStreamLength: 3, approximateTrimming: false });
+      const first = await publish(rail, 'c', 0);
+      for (let n = 1; n < 6; n++) await publish(rail, 'c', n);
+      const socket = connect(`${url}/c?last_event_id=${first.id}`);
+      expect(await socket.closed).toMatchObject({ code: 4410, reason: 'replay_window_expired' });
+      expect(socket.frames).toEqual([]);
+    });
+
+    it('closes with 4403 when authorize denies, 4401 when it says unauthenticated', async () => {
+      const { url } = await start(
+        {},
+        {
+          authorize: ({ request, channel }) => {
+            if (request.headers.authorization === undefined) throw new UnauthenticatedError();
+            return !channel.startsWith('admin');
+          },
+        },
+      );
+      const anonymous = connect(`${url}/orders`);
+      expect((await anonymous.closed).code).toBe(4401);
+      const { WebSocket } = await import('ws');
+      const denied = new WebSocket(`${url}/admin`, { headers: { authorization: 'Bearer x' } });
+      const code = await new Promise((resolve) => denied.once('close', (closeCode) => resolve(closeCode)));
+      expect(code).toBe(4403);
+    });
+
+    it('closes with 4403 for an origin not on the allow-list', async () => {
+      const { url } = await start({}, { allowedOrigins: ['https://app.example.com'] });
+      const foreign = connect(`${url}/c`, { origin: 'https://evil.example.com' });
+      expect(await foreign.closed).toMatchObject({ code: 4403, reason: 'origin_not_allowed' });
+      const allowed = connect(`${url}/c`, { origin: 'https://app.example.com' });
+      await allowed.opened;
+      allowed.ws.close();
+    });
+
+    describe('the multiplexed endpoint', () => {
+      it('acknowledges each subscribe with its start cursor, then streams each channel', async () => {
+        const { rail, url } = await start();
+        const a0 = await publish(rail, 'a', 0);
+        const socket = connect(url, { protocols: [PROTOCOL_NAME] });
+        await socket.opened;
+        expect(socket.ws.protocol).toBe(PROTOCOL_NAME);
+        socket.ws.send(JSON.stringify({ op: 'subscribe', channel: 'a', from: 'latest' }));
+        socket.ws.send(JSON.stringify({ op: 'subscribe', channel: 'b', from: 'earliest' }));
+        await socket.until((frames) => frames.filter((frame) => frame.op === 'subscribed').length === 2);
+        expect(socket.json()).toContainEqual({ op: 'subscribed', channel: 'a', cursor: a0.id });
+        expect(socket.json()).toContainEqual({ op: 'subscribed', channel: 'b', cursor: '0-0' });
+        const a1 = await publish(rail, 'a', 1);
+        const b1 = await publish(rail, 'b', 1);
+        await socket.until((frames) => frames.filter(isEvent).length === 2);
+        // Order holds within a channel; two channels' feeds interleave freely.
+        expect(socket.json().filter(isEvent)).toEqual(expect.arrayContaining([a1, b1]));
+        socket.ws.send(JSON.stringify({ op: 'unsubscribe', channel: 'a' }));
+        await socket.until((frames) => frames.some((frame) => frame.op === 'unsubscribed'));
+        await publish(rail, 'a', 2);
+        const b2 = await publish(rail, 'b', 2);
+        await socket.until((frames) => frames.filter(isEvent).length === 3);
+        expect(socket.json().filter(isEvent).at(-1)).toEqual(b2);
+        socket.ws.send(JSON.stringify({ op: 'ping' }));
+        await socket.until((frames) => frames.some((frame) => frame.op === 'pong'));
+        socket.ws.close();
+      });
+
+      it('answers bad requests with error frames and keeps the socket', async () => {
+        const { rail, url } = await start({ maxStreamLength: 2, approximateTrimming: false });
+        const first = await publish(rail, 'gone', 0);
+        for (let n = 1; n < 4; n++) await publish(rail, 'gone', n);
+        const socket = connect(url);
+        await socket.opened;
+        const requests = [
+          'not json',
+          '[1,2]',
+          '{"op":"dance"}',
+          '{"op":"subscribe"}',
+          '{"op":"subscribe","channel":"bad*"}',
+          '{"op":"subscribe","channel":"c","after":"xyz"}',
+          '{"op":"subscribe","channel":"c","extra":1}',
+          '{"op":"unsubscribe","channel":"never"}',
+        ];
+        for (const request of requests) socket.ws.send(request);
+        await socket.until((frames) => frames.length === requests.length);
+        expect(socket.json().map((frame) => [frame.op, frame.code])).toEqual([
+          ['error', 'invalid_request'],
+          ['error', 'invalid_request'],
+          ['error', 'invalid_request'],
+          ['error', 'invalid_request'],
+          ['error', 'invalid_channel'],
+          ['error', 'invalid_cursor'],
+          ['error', 'invalid_request'],
+          ['error', 'invalid_request'],
+        ]);
+        // An expired channel gets its own frame; the socket stays open.
+        socket.ws.send(JSON.stringify({ op: 'subscribe', channel: 'gone', after: first.id }));
+        await socket.until((frames) => frames.some((frame) => frame.op === 'expired'));
+        expect(socket.json().find((frame) => frame.op === 'expired')).toMatchObject({
+          channel: 'gone',
+          code: 'replay_window_expired',
+        });
+        socket.ws.send('{"op":"ping"}');
+        await socket.until((frames) => frames.some((frame) => frame.op === 'pong'));
+        socket.ws.close();
+      });
+
+      it('refuses the 101st subscription, and a binary frame closes with 4400', async () => {
+        const { url } = await start();
+        const socket = connect(url);
+        await socket.opened;
+        for (let i = 0; i <= 100; i++) socket.ws.send(JSON.stringify({ op: 'subscribe', channel: `c${i}` }));
+        await socket.until((frames) => frames.length === 101);
+        const frames = socket.json();
+        expect(frames.filter((frame) => frame.op === 'subscribed')).toHaveLength(100);
+        expect(frames.filter((frame) => frame.op === 'error')).toEqual([
+          expect.objectContaining({ code: 'invalid_request', channel: 'c100' }),
+        ]);
+        socket.ws.send(new Uint8Array([1, 2, 3]));
+        expect((await socket.closed).code).toBe(4400);
+      });
+
+      it('closes with 1009 on a frame over maxFrameBytes, without taking it in', async () => {
+        const { url } = await start({ limits: { maxFrameBytes: 1024 } });
+        const socket = connect(url);
+        await socket.opened;
+        socket.ws.send(JSON.stringify({ op: 'subscribe', channel: 'x'.repeat(5000) }));
+        expect((await socket.closed).code).toBe(1009);
+      });
+    });
+
+    it('closes a socket that stops reading with 4408; it resumes from its cursor and loses nothing', async () => {
+      const { rail, url } = await start({ maxStreamLength: null }, { maxBufferedBytes: 64 * 1024 });
+      const socket = connect(`${url}/firehose?from=earliest`);
+      await socket.opened;
+      // The client stops reading: the kernel buffers fill, then the server's queue.
+      (socket.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+      const big = 'x'.repeat(16 * 1024);
+      const published: StoredEvent[] = [];
+      for (let n = 0; n < 400; n++) {
+        published.push(await rail.publish({ channel: 'firehose', type: 't', payload: { n, big } }));
+      }
+      (socket.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+      expect((await socket.closed).code).toBe(4408);
+      const received = socket.json();
+      expect(received.length).toBeLessThan(published.length);
+      expect(received.map((frame) => frame.id)).toEqual(published.slice(0, received.length).map((event) => event.id));
+      const resumed = connect(`${url}/firehose?last_event_id=${received.at(-1)?.id ?? '0-0'}`);
+      await resumed.until((frames) => frames.length === published.length - received.length, 'the rest');
+      expect(resumed.json().map((frame) => frame.id)).toEqual(
+        published.slice(received.length).map((event) => event.id),
+      );
+      resumed.ws.close();
+    });
+
+    it('reaps a socket that stops answering pings', async () => {
+      const { server, url } = await start({}, { heartbeatMs: 50 });
+      const socket = connect(`${url}/c`);
+      await socket.opened;
+      expect(server.connections).toBe(1);
+      // A paused socket reads no ping, so it sends no pong: half-open from the server's side.
+      (socket.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+      for (let i = 0; i < 100 && server.connections > 0; i++) await tick(20);
+      expect(server.connections).toBe(0);
+      socket.ws.terminate();
+    });
+
+    it('closes every socket with 1001 on close(), and takes no new ones', async () => {
+      const { server, url } = await start();
+      const sockets = [connect(`${url}/a`), connect(url)];
+      await Promise.all(sockets.map((socket) => socket.opened));
+      await server.close();
+      for (const socket of sockets) expect((await socket.closed).code).toBe(1001);
+      expect(server.connections).toBe(0);
+    });
+  });
+}
