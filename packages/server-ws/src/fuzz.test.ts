@@ -43,6 +43,10 @@ describe('fuzzing the WebSocket endpoints', () => {
   const frame = fc.oneof(
     text.map((value) => ({ binary: false, data: value as string | Uint8Array })),
     fc.uint8Array({ maxLength: 300 }).map((value) => ({ binary: true, data: value as string | Uint8Array })),
+    // Raw bytes in a text frame: mostly invalid UTF-8, which ws refuses with 1007.
+    fc
+      .uint8Array({ minLength: 1, maxLength: 50 })
+      .map((value) => ({ binary: false, data: Buffer.from(value) as Uint8Array })),
   );
 
   it('survives any sequence of frames, and other sockets keep every event', async () => {

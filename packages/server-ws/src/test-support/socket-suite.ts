@@ -284,13 +284,24 @@ export function socketSuite(name: string, fixture: () => Promise<StoreFixture>):
       socket.ws.terminate();
     });
 
-    it('closes every socket with 1001 on close(), and takes no new ones', async () => {
-      const { server, url } = await start();
+    it('closes every socket with 1001 on close(), and leaves no timer or socket behind', async () => {
+      const resources = () =>
+        process
+          .getActiveResourcesInfo()
+          .filter((kind) => kind === 'Timeout' || kind === 'TCPSocketWrap' || kind === 'TCPServerWrap');
+      const before = resources().length;
+      const { rail, server, url } = await start();
       const sockets = [connect(`${url}/a`), connect(url)];
       await Promise.all(sockets.map((socket) => socket.opened));
+      sockets[1]?.ws.send(JSON.stringify({ op: 'subscribe', channel: 'b' }));
+      await sockets[1]?.until((frames) => frames.length === 1);
       await server.close();
       for (const socket of sockets) expect((await socket.closed).code).toBe(1001);
       expect(server.connections).toBe(0);
+      expect(rail.liveChannels).toBe(0);
+      // The store's connections belong to the fixture; only what the server made must be gone.
+      for (let i = 0; i < 50 && resources().length > before + 2; i++) await tick(10);
+      expect(resources().length).toBeLessThanOrEqual(before + 2);
     });
   });
 }
