@@ -26,6 +26,17 @@ export interface StreamFigures {
   readonly cursorPresent: boolean;
 }
 
+/** The figures of a stream that does not exist. */
+export const NO_STREAM: StreamFigures = Object.freeze({
+  exists: false,
+  length: 0,
+  entriesAdded: 0,
+  firstId: null,
+  lastGeneratedId: ZERO_CURSOR,
+  maxDeletedId: ZERO_CURSOR,
+  cursorPresent: false,
+});
+
 /**
  * Throws unless every event after `cursor` that the stream ever held is still
  * retained: `ReplayWindowExpiredError` when some were trimmed or deleted,

@@ -51,7 +51,7 @@ export {
   wireStatusOf,
 } from './errors.js';
 export type { StreamFigures } from './expiry.js';
-export { assertReplayable, assertReplayableSince } from './expiry.js';
+export { assertReplayable, assertReplayableSince, NO_STREAM } from './expiry.js';
 export type { FingerprintedContent } from './fingerprint.js';
 export { eventFingerprint, pythonJsonDumps } from './fingerprint.js';
 export type { EventListener, SubscriptionEnd } from './hub/subscription.js';

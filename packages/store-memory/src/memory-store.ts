@@ -23,6 +23,7 @@ import {
   type EventStore,
   type IdempotencyRecord,
   isRetryOf,
+  NO_STREAM,
   parseCursor,
   type ReadQuery,
   type ReplayQuery,
@@ -268,15 +269,7 @@ export class MemoryEventStore implements EventStore {
 
   #figures(state: Stream | undefined, cursor: Cursor): StreamFigures {
     if (state === undefined) {
-      return {
-        exists: false,
-        length: 0,
-        entriesAdded: 0,
-        firstId: null,
-        lastGeneratedId: ZERO_CURSOR,
-        maxDeletedId: ZERO_CURSOR,
-        cursorPresent: false,
-      };
+      return NO_STREAM;
     }
     const index = firstIndexAfter(state.entries, cursor, true);
     return {

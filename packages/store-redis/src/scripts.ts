@@ -8,7 +8,7 @@
  */
 
 import { createHash } from 'node:crypto';
-import { type StreamFigures, ZERO_CURSOR } from '@replayrail/core';
+import { NO_STREAM, type StreamFigures, ZERO_CURSOR } from '@replayrail/core';
 import type { RedisConnection } from './connection.js';
 
 /** A Lua script and its SHA1, for EVALSHA with an EVAL fallback. */
@@ -92,15 +92,7 @@ export async function runScript(
  */
 export function figuresFromReply(reply: readonly unknown[], cursorPresent: boolean): StreamFigures {
   if (reply[0] !== 1) {
-    return {
-      exists: false,
-      length: 0,
-      entriesAdded: 0,
-      firstId: null,
-      lastGeneratedId: ZERO_CURSOR,
-      maxDeletedId: ZERO_CURSOR,
-      cursorPresent: false,
-    };
+    return NO_STREAM;
   }
   const length = Number(reply[1]);
   const entriesAdded = Number(reply[2]);
