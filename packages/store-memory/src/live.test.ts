@@ -126,6 +126,22 @@ describe('rail.subscribe on the memory store', () => {
     resumed.subscription.close();
   });
 
+  it('ends only the subscription whose listener throws', async () => {
+    const rail = new ReplayRail({ store: new MemoryEventStore() });
+    const thrower = await rail.subscribe('c', {
+      from: 'latest',
+      onEvent: () => {
+        throw new Error('listener bug');
+      },
+    });
+    const healthy = await collect(rail, 'c', { from: 'latest' });
+    await rail.publish({ channel: 'c', type: 't', payload: { n: 1 } });
+    await rail.publish({ channel: 'c', type: 't', payload: { n: 2 } });
+    expect(await thrower.ended).toMatchObject({ code: 'internal_error' });
+    await until(() => healthy.events.length === 2, 'the healthy subscriber');
+    healthy.subscription.close();
+  });
+
   it('iterates, and ends on abort', async () => {
     const rail = new ReplayRail({ store: new MemoryEventStore() });
     const controller = new AbortController();

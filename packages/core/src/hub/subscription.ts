@@ -8,7 +8,7 @@
 
 import { type Cursor, compareCursors } from '../cursor.js';
 import type { StoredEvent } from '../envelope.js';
-import { type ReplayRailError, SlowConsumerError } from '../errors.js';
+import { ReplayRailError, SlowConsumerError } from '../errors.js';
 
 /** Receives events pushed to a subscription, each with its wire frame (serialized once per event). */
 export type EventListener = (event: StoredEvent, frame: string) => void;
@@ -90,7 +90,17 @@ export class Subscription implements AsyncIterable<StoredEvent> {
     if (this.#cursor !== null && compareCursors(event.id, this.#cursor) <= 0) return;
     if (this.#init.onEvent !== undefined) {
       this.#cursor = event.id;
-      this.#init.onEvent(event, frame);
+      try {
+        this.#init.onEvent(event, frame);
+      } catch (error) {
+        // A throwing listener ends its own subscription, never the channel's feed.
+        this.end(
+          new ReplayRailError('internal_error', `onEvent threw for ${event.id}`, {
+            cause: error,
+            context: { channel: this.channel, id: event.id },
+          }),
+        );
+      }
       return;
     }
     // Full: end it before taking this event, so its cursor still names the last
