@@ -22,6 +22,7 @@ import {
   wireStatusOf,
 } from '@replayrail/core';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { FrameCache, sendPrepared } from './frame-writer.js';
 
 /** Options of `ReplayRailWebSocketServer`. */
 export interface WebSocketServerOptions {
@@ -83,6 +84,7 @@ export class ReplayRailWebSocketServer {
   readonly #options: WebSocketServerOptions;
   readonly #wss: WebSocketServer;
   readonly #connections = new Set<Connection>();
+  readonly #frames = new FrameCache();
   readonly #maxConnections: number;
   readonly #maxBufferedBytes: number;
   readonly #heartbeat: ReturnType<typeof setInterval>;
@@ -236,7 +238,8 @@ export class ReplayRailWebSocketServer {
       const connection: Connection = { socket: ws, session, alive: true };
       this.#connections.add(connection);
       session.attach({
-        send: (text) => ws.send(text),
+        // Each event's text is framed once for all sockets (frame-writer.ts).
+        send: (text) => sendPrepared(ws, this.#frames.frame(text)),
         close: (code, reason) => ws.close(code, reason),
         get bufferedAmount() {
           return ws.bufferedAmount;
