@@ -47,11 +47,15 @@ describe('sendPrepared', () => {
     }) as typeof socket.send;
     const cache = new FrameCache();
     // Written raw, then once more through ws.send, interleaved on one socket.
-    for (const message of messages) sendPrepared(socket, cache.frame(message));
+    sendPrepared(socket, [cache.frame(messages[0] as string)]);
+    sendPrepared(
+      socket,
+      messages.slice(1).map((message) => cache.frame(message)),
+    );
     for (const message of messages) socket.send(message);
     await all;
     expect(received).toEqual([...messages, ...messages]);
-    // The prepared frames went out raw: only the second round used ws.send.
+    // The prepared frames went out raw (one, then a corked batch): only the second round used ws.send.
     expect(sendCalls).toBe(messages.length);
     client.close();
   });

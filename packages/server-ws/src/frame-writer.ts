@@ -4,7 +4,7 @@
  * every socket (encode to UTF-8, build a header, two writes); for a fanout the
  * bytes are the same each time. Here a message is framed once (`Sender.frame`, ws's
  * public framing function) into one buffer, and that buffer is written to every
- * socket: one write each, nothing re-encoded.
+ * socket; the frames of one read batch go to a socket in one write.
  *
  * Writing to the socket under a `ws` WebSocket uses ws internals (`_socket`,
  * `_sender`); this is the only module that does, and it falls back to `ws.send`
@@ -35,17 +35,27 @@ export function prepareFrame(text: string): PreparedFrame {
 }
 
 /**
- * Remembers the last framed message: a feed hands one event's text (the very same
- * string) to every socket in a row, so one entry serves them all.
+ * Remembers the messages framed in the current turn of the event loop: a feed hands
+ * each event's text (the very same string) to every socket, so each is framed once.
+ * Emptied on the next turn, so it holds one batch at most.
  */
 export class FrameCache {
-  #last: PreparedFrame | undefined;
+  readonly #frames = new Map<string, PreparedFrame>();
+  #clearing = false;
 
   frame(text: string): PreparedFrame {
-    const last = this.#last;
-    if (last !== undefined && last.text === text) return last;
-    const prepared = prepareFrame(text);
-    this.#last = prepared;
+    let prepared = this.#frames.get(text);
+    if (prepared === undefined) {
+      prepared = prepareFrame(text);
+      this.#frames.set(text, prepared);
+      if (!this.#clearing) {
+        this.#clearing = true;
+        setImmediate(() => {
+          this.#frames.clear();
+          this.#clearing = false;
+        });
+      }
+    }
     return prepared;
   }
 }
@@ -55,8 +65,11 @@ interface WebSocketInternals {
   _sender?: { _queue?: unknown[]; _state?: number };
 }
 
-/** Sends a prepared frame on `ws`: raw when possible, else through `ws.send`. */
-export function sendPrepared(ws: WebSocket, frame: PreparedFrame): void {
+/**
+ * Sends prepared frames on `ws` in one write (corked), raw when possible, else
+ * through `ws.send` one by one.
+ */
+export function sendPrepared(ws: WebSocket, frames: readonly PreparedFrame[]): void {
   const internals = ws as unknown as WebSocketInternals;
   const socket = internals._socket;
   const sender = internals._sender;
@@ -67,8 +80,14 @@ export function sendPrepared(ws: WebSocket, frame: PreparedFrame): void {
     (sender?._queue?.length ?? 0) > 0 ||
     sender?._state !== 0
   ) {
-    ws.send(frame.text);
+    for (const frame of frames) ws.send(frame.text);
     return;
   }
-  socket.write(frame.bytes);
+  if (frames.length === 1) {
+    socket.write((frames[0] as PreparedFrame).bytes);
+    return;
+  }
+  socket.cork();
+  for (const frame of frames) socket.write(frame.bytes);
+  socket.uncork();
 }

@@ -238,8 +238,13 @@ export class ReplayRailWebSocketServer {
       const connection: Connection = { socket: ws, session, alive: true };
       this.#connections.add(connection);
       session.attach({
-        // Each event's text is framed once for all sockets (frame-writer.ts).
-        send: (text) => sendPrepared(ws, this.#frames.frame(text)),
+        // Each event's text is framed once for all sockets, a batch written at once (frame-writer.ts).
+        send: (text) => sendPrepared(ws, [this.#frames.frame(text)]),
+        sendBatch: (texts) =>
+          sendPrepared(
+            ws,
+            texts.map((text) => this.#frames.frame(text)),
+          ),
         close: (code, reason) => ws.close(code, reason),
         get bufferedAmount() {
           return ws.bufferedAmount;

@@ -32,6 +32,8 @@ import {
 /** What a session needs of a socket. */
 export interface ProtocolSocket {
   send(text: string): void;
+  /** Sends several frames at once, e.g. in one write (optional: `send` each otherwise). */
+  sendBatch?(texts: readonly string[]): void;
   close(code: number, reason: string): void;
   /** Bytes queued for sending and not yet written to the network. */
   readonly bufferedAmount: number;
@@ -89,6 +91,9 @@ export class ProtocolSession<Request> {
   // Why the session closed, for a socket attached after that (an upgrade in flight).
   #closeCode: [number, string] | undefined;
   #inbox: Promise<void> = Promise.resolve();
+  // Frames of this turn, written together once the turn's events are all in: one
+  // write per socket per read batch, however many events the batch holds.
+  #outbox: string[] = [];
 
   constructor(rail: ReplayRail, request: Request, options: SessionOptions<Request>) {
     this.#rail = rail;
@@ -224,6 +229,9 @@ export class ProtocolSession<Request> {
   /** Ends every subscription and closes the socket with `code`. Safe to call twice. */
   close(code: number, why: string): void {
     if (this.#closed) return;
+    // Frames already produced go out before the close frame, unless the reader is the problem.
+    if (code !== 4408) this.#flush();
+    if (this.#closed) return; // the flush found a stalled reader and closed with 4408
     this.#closed = true;
     this.#closeCode = [code, why];
     for (const subscription of this.#subscriptions.values()) subscription.close();
@@ -239,17 +247,27 @@ export class ProtocolSession<Request> {
 
   #send(frame: string): void {
     if (this.#closed) return;
-    const socket = this.#socket;
-    if (socket === undefined) {
+    if (this.#socket === undefined) {
       this.#early.push(frame);
       return;
     }
+    this.#outbox.push(frame);
+    if (this.#outbox.length === 1) queueMicrotask(() => this.#flush());
+  }
+
+  #flush(): void {
+    const socket = this.#socket;
+    const frames = this.#outbox;
+    this.#outbox = [];
+    if (this.#closed || socket === undefined || frames.length === 0) return;
+    // What is still queued from earlier writes: a reader that keeps up has drained it.
     if (socket.bufferedAmount > this.#options.maxBufferedBytes) {
       const error = new SlowConsumerError();
       this.close(wireStatusOf(error).ws ?? 4408, reason(error));
       return;
     }
-    socket.send(frame);
+    if (socket.sendBatch !== undefined) socket.sendBatch(frames);
+    else for (const frame of frames) socket.send(frame);
   }
 
   #ended(channel: string, subscription: Subscription, end: ReplayRailError | null, single: boolean): void {
