@@ -144,5 +144,6 @@ describeWithRedisServer('RedisStreamStore after a failover to a replica that mis
     await railReplica.close();
     await onPrimary.quit();
     await onReplica.quit();
-  });
+    // Replication has to start and sync first: give the real servers time.
+  }, 30_000);
 });
