@@ -1,0 +1,103 @@
+/**
+ * Fanout benchmark, the server process of one stack: `ReplayRailWebSocketServer` on a
+ * `RedisStreamStore`, or a Socket.IO 4 server with `connectionStateRecovery` and the
+ * Redis Streams adapter, both on ioredis named after the stack (so the driver can
+ * count this process's Redis connections in CLIENT LIST) and listening on 127.0.0.1.
+ * It measures its own CPU time (`process.cpuUsage()` between `cpu-start` and
+ * `cpu-stop`) and memory (RSS and heap after `gc()`) when the driver asks.
+ * Run by driver.js with --expose-gc.
+ */
+
+import { createServer } from 'node:http';
+import { ReplayRail } from '@replayrail/core';
+import { ReplayRailWebSocketServer } from '@replayrail/server-ws';
+import { RedisStreamStore } from '@replayrail/store-redis';
+import { createAdapter } from '@socket.io/redis-streams-adapter';
+import { Redis } from 'ioredis';
+import { Server } from 'socket.io';
+import { REDIS_URL, type StackOptions, serve, serverClientName, sioAdapterOptions, sleep } from './shared.js';
+
+const gc = (globalThis as { gc?: () => void }).gc;
+if (gc === undefined) throw new Error('run with node --expose-gc');
+
+let connections = (): number => 0;
+let close = async (): Promise<void> => {};
+let cpuMark: NodeJS.CpuUsage | undefined;
+
+async function start(options: StackOptions): Promise<{ port: number }> {
+  const redis = new Redis(REDIS_URL, { connectionName: serverClientName(options), maxRetriesPerRequest: 1 });
+  redis.on('error', () => {}); // Failures surface through the commands that fail.
+  if (options.target === 'rr') {
+    const rail = new ReplayRail({
+      store: new RedisStreamStore({ client: redis }),
+      config: {
+        streamPrefix: `${options.prefix}:rr`,
+        maxStreamLength: options.maxLen,
+        approximateTrimming: !options.exactTrim,
+      },
+    });
+    const sockets = new ReplayRailWebSocketServer({ rail });
+    const port = await sockets.listen(0);
+    connections = () => sockets.connections;
+    close = async () => {
+      await sockets.close();
+      await rail.close();
+      await redis.quit();
+    };
+    return { port };
+  }
+  const http = createServer();
+  const io = new Server(http, {
+    adapter: createAdapter(redis, sioAdapterOptions(options)),
+    connectionStateRecovery: { maxDisconnectionDuration: 120_000 },
+    transports: ['websocket'],
+    serveClient: false,
+  });
+  // A recovered socket is back in its rooms already.
+  io.on('connection', (socket) => {
+    if (!socket.recovered) void socket.join(String(socket.handshake.auth.room));
+  });
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(0, '127.0.0.1', () => resolve());
+  });
+  await sleep(250); // the adapter's stream reader starts at `$` once its own connection is up
+  const address = http.address();
+  connections = () => io.engine.clientsCount;
+  close = async () => {
+    await io.close(); // also closes the http server
+    await redis.quit();
+  };
+  return { port: typeof address === 'object' && address !== null ? address.port : 0 };
+}
+
+async function memory(): Promise<{ rss: number; heapUsed: number }> {
+  for (let i = 0; i < 3; i++) {
+    gc?.();
+    await sleep(50);
+  }
+  const { rss, heapUsed } = process.memoryUsage();
+  return { rss, heapUsed };
+}
+
+serve(async (op, args) => {
+  switch (op) {
+    case 'start':
+      return start(args as StackOptions);
+    case 'cpu-start':
+      cpuMark = process.cpuUsage();
+      return null;
+    case 'cpu-stop': {
+      const used = process.cpuUsage(cpuMark);
+      return used.user + used.system; // µs
+    }
+    case 'connections':
+      return connections();
+    case 'memory':
+      return memory();
+    case 'stop':
+      return close();
+    default:
+      throw new Error(`unknown op ${op}`);
+  }
+});

@@ -1,0 +1,111 @@
+/**
+ * Fanout benchmark, shared by the driver and its child processes: what a stack is
+ * (one server, one publisher, subscriber processes, all for one target), the event
+ * payload every target carries, the wall clock all processes stamp it with, and the
+ * request/reply loop a child serves over its IPC channel. Measures nothing itself.
+ */
+
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** `rr`: ReplayRail (`@replayrail/server-ws` on `@replayrail/store-redis`); `sio`: Socket.IO 4 with the Redis Streams adapter. */
+export type Target = 'rr' | 'sio';
+
+/** What every process of one stack is started with. */
+export interface StackOptions {
+  target: Target;
+  /** The run's key prefix: every Redis key and client name starts with it. */
+  prefix: string;
+  /** This stack's name: the channel (ReplayRail), the room and stream (Socket.IO). */
+  name: string;
+  /** Events the stream keeps (ReplayRail `maxStreamLength`, Socket.IO adapter `maxLen`). */
+  maxLen: number;
+  /** ReplayRail trims exactly (`approximateTrimming: false`); the Socket.IO adapter always trims with `~`. */
+  exactTrim: boolean;
+}
+
+/** The Redis client name of a stack's server process, to count its connections in CLIENT LIST. */
+export const serverClientName = (options: StackOptions): string => `${options.prefix}-${options.name}-server`;
+
+/** Options of `@socket.io/redis-streams-adapter`, the same in the server and the publisher. */
+export const sioAdapterOptions = (options: StackOptions) => ({
+  streamName: `${options.prefix}:sio:${options.name}`,
+  sessionKeyPrefix: `${options.prefix}:sio-session:`,
+  channelPrefix: `${options.prefix}-sio`,
+  maxLen: options.maxLen,
+});
+
+/** The event both targets carry: a phase tag, a sequence number, the send time and a ~200-byte order. */
+export interface Payload {
+  phase: string;
+  seq: number;
+  /** Send time, ms since the epoch with µs (performance.timeOrigin + performance.now()). */
+  t: number;
+  order: {
+    order_id: string;
+    restaurant_id: string;
+    table: number;
+    items: { sku: string; qty: number; unit_price: number }[];
+    total: number;
+    currency: string;
+  };
+}
+
+/** Wall-clock ms with µs, comparable across the processes of this machine. */
+export const now = (): number => performance.timeOrigin + performance.now();
+
+export function samplePayload(phase: string, seq: number): Payload {
+  return {
+    phase,
+    seq,
+    t: now(),
+    order: {
+      order_id: `ord_${String(seq).padStart(8, '0')}`,
+      restaurant_id: 'rst_123',
+      table: 12,
+      items: [
+        { sku: 'pizza-margherita', qty: 2, unit_price: 1150 },
+        { sku: 'sparkling-water', qty: 3, unit_price: 250 },
+      ],
+      total: 3050,
+      currency: 'EUR',
+    },
+  };
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A request from the driver to a child, and the child's reply. */
+export interface Request {
+  id: number;
+  op: string;
+  args: unknown;
+}
+export type Reply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };
+
+/**
+ * Serves the driver's requests one at a time, in order, until `stop` (which ends the
+ * process after replying). The child also exits when the driver goes away.
+ */
+export function serve(handle: (op: string, args: unknown) => Promise<unknown>): void {
+  const send = (reply: Reply, then: () => void = () => {}): void => {
+    if (process.connected) process.send?.(reply, undefined, undefined, then);
+  };
+  let queue = Promise.resolve();
+  process.on('message', (message: Request) => {
+    queue = queue.then(async () => {
+      try {
+        const result = await handle(message.op, message.args);
+        send({ id: message.id, ok: true, result: result ?? null }, () => {
+          if (message.op === 'stop') process.exit(0);
+        });
+      } catch (error) {
+        send({
+          id: message.id,
+          ok: false,
+          error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+        });
+      }
+    });
+  });
+  process.on('disconnect', () => process.exit(0));
+}
