@@ -222,6 +222,7 @@ export class ReplayRailWebSocketServer {
           },
           true,
         );
+        session.releaseRequest();
       } catch (error) {
         refusal = failure(error);
       }

@@ -77,7 +77,8 @@ function reason(error: ReplayRailError): string {
 
 export class ProtocolSession<Request> {
   readonly #rail: ReplayRail;
-  readonly #request: Request;
+  // Kept for authorizing later subscribes; dropped once none can come (see releaseRequest).
+  #request: Request | undefined;
   readonly #options: SessionOptions<Request>;
   readonly #subscriptions = new Map<string, Subscription>();
   // Channels whose subscribe is being authorized or resolved, so a second subscribe
@@ -131,7 +132,9 @@ export class ProtocolSession<Request> {
     this.#pending.add(channel);
     try {
       if (this.#options.authorize !== undefined) {
-        const allowed = await this.#options.authorize({ request: this.#request, channel, action: 'subscribe' });
+        const request = this.#request;
+        if (request === undefined) throw new InvalidRequestError('this socket takes no more subscriptions');
+        const allowed = await this.#options.authorize({ request, channel, action: 'subscribe' });
         if (allowed !== true) throw new ForbiddenError(`not allowed to subscribe to ${JSON.stringify(channel)}`);
       }
       // Frames of this channel wait until its acknowledgement is out.
@@ -163,6 +166,14 @@ export class ProtocolSession<Request> {
     } finally {
       this.#pending.delete(channel);
     }
+  }
+
+  /**
+   * Lets go of the request once no further subscribe can come (the one-channel
+   * endpoint): an HTTP request object is a few KiB an idle socket need not hold.
+   */
+  releaseRequest(): void {
+    this.#request = undefined;
   }
 
   /** Hands the session its socket once the upgrade completed; sends what waited. */
