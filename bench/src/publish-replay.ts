@@ -25,6 +25,7 @@ import os from 'node:os';
 import { ENTRY_FIELDS, encodeEvent, type PublishInput, ReplayRail } from '@replayrail/core';
 import { RedisStreamStore } from '@replayrail/store-redis';
 import { Redis } from 'ioredis';
+import { deleteKeys, median, sampleOrder } from './common.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PREFIX = `rrbench-${Date.now()}`;
@@ -49,17 +50,7 @@ function sampleEvent(channel: string, n: number): PublishInput {
   return {
     channel,
     type: 'order.created',
-    payload: {
-      order_id: `ord_${String(n).padStart(8, '0')}`,
-      restaurant_id: 'rst_123',
-      table: 12,
-      items: [
-        { sku: 'pizza-margherita', qty: 2, unit_price: 1150 },
-        { sku: 'sparkling-water', qty: 3, unit_price: 250 },
-      ],
-      total: 3050,
-      currency: 'EUR',
-    },
+    payload: sampleOrder(n),
     actor: { type: 'waiter', id: 'usr_123' },
     metadata: { correlation_id: 'req_abc123', source: 'pos' },
   };
@@ -103,26 +94,8 @@ async function measureReplay(drain: (onPage: () => void) => Promise<number>): Pr
   return [rate, peak - baseline];
 }
 
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-};
 const rate = (value: number): string => Math.round(value).toLocaleString('en-US');
 const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-
-async function deleteKeys(client: Redis): Promise<number> {
-  let cursor = '0';
-  let deleted = 0;
-  do {
-    const [next, keys] = await client.scan(cursor, 'MATCH', `${PREFIX}:*`, 'COUNT', 1000);
-    if (keys.length > 0) deleted += await client.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-  return deleted;
-}
 
 async function run(client: Redis, pipelinedClient: Redis): Promise<string> {
   const rail = new ReplayRail({
@@ -283,7 +256,7 @@ try {
   console.error(error);
   process.exitCode = 1;
 } finally {
-  const deleted = await deleteKeys(client).catch((error: unknown) => {
+  const deleted = await deleteKeys(client, PREFIX).catch((error: unknown) => {
     console.error('cleanup failed:', error);
     return 0;
   });

@@ -33,6 +33,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import * as hdr from 'hdr-histogram-js';
 import { Redis } from 'ioredis';
+import { deleteKeys, median } from '../common.js';
 import {
   REDIS_URL,
   type Reply,
@@ -346,26 +347,8 @@ async function countConnections(redis: Redis, name: string): Promise<number> {
   return list.split('\n').filter((line) => line.includes(` name=${name} `)).length;
 }
 
-async function deleteKeys(redis: Redis): Promise<number> {
-  let cursor = '0';
-  let deleted = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${PREFIX}:*`, 'COUNT', 1000);
-    if (keys.length > 0) deleted += await redis.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-  return deleted;
-}
-
 // --- Report.
 
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-};
 const ms = (micros: number): string => (micros / 1000).toFixed(micros < 10_000 ? 2 : 1);
 const int = (value: number): string => Math.round(value).toLocaleString('en-US');
 const ratio = (a: number, b: number): string => (b === 0 ? '—' : (a / b).toFixed(2));
@@ -597,7 +580,7 @@ async function shutdown(code: number): Promise<never> {
   for (const child of children) child.kill();
   await sleep(300);
   try {
-    const deleted = await deleteKeys(redis);
+    const deleted = await deleteKeys(redis, PREFIX);
     console.error(`deleted ${deleted} keys under ${PREFIX}:*`);
     const left = String(await redis.call('CLIENT', 'LIST'))
       .split('\n')

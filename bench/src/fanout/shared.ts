@@ -5,6 +5,8 @@
  * request/reply loop a child serves over its IPC channel. Measures nothing itself.
  */
 
+import { sampleOrder } from '../common.js';
+
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /** `rr`: ReplayRail (`@replayrail/server-ws` on `@replayrail/store-redis`); `sio`: Socket.IO 4 with the Redis Streams adapter. */
@@ -58,17 +60,7 @@ export function samplePayload(phase: string, seq: number): Payload {
     phase,
     seq,
     t: now(),
-    order: {
-      order_id: `ord_${String(seq).padStart(8, '0')}`,
-      restaurant_id: 'rst_123',
-      table: 12,
-      items: [
-        { sku: 'pizza-margherita', qty: 2, unit_price: 1150 },
-        { sku: 'sparkling-water', qty: 3, unit_price: 250 },
-      ],
-      total: 3050,
-      currency: 'EUR',
-    },
+    order: sampleOrder(seq),
   };
 }
 
