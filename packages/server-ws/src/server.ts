@@ -15,6 +15,7 @@ import {
   isReplayRailError,
   PROTOCOL_NAME,
   ProtocolSession,
+  type ProtocolSocket,
   type ReplayRail,
   type ReplayRailError,
   ShuttingDownError,
@@ -48,11 +49,62 @@ export interface WebSocketServerOptions {
   heartbeatMs?: number;
 }
 
-interface Connection {
-  readonly socket: WebSocket;
-  readonly session: ProtocolSession<IncomingMessage>;
-  alive: boolean;
+/**
+ * One open socket, as its session sees it (`ProtocolSocket`). A class with shared
+ * methods and module-level listeners, not closures per socket: an idle socket costs
+ * only what it holds.
+ */
+class Connection implements ProtocolSocket {
+  alive = true;
+
+  constructor(
+    readonly socket: WebSocket,
+    readonly session: ProtocolSession<IncomingMessage>,
+    readonly frames: FrameCache,
+    readonly registry: Set<Connection>,
+  ) {}
+
+  // Each event's text is framed once for all sockets, a batch written at once (frame-writer.ts).
+  send(text: string): void {
+    sendPrepared(this.socket, [this.frames.frame(text)]);
+  }
+
+  sendBatch(texts: readonly string[]): void {
+    sendPrepared(
+      this.socket,
+      texts.map((text) => this.frames.frame(text)),
+    );
+  }
+
+  close(code: number, reason: string): void {
+    this.socket.close(code, reason);
+  }
+
+  get bufferedAmount(): number {
+    return this.socket.bufferedAmount;
+  }
 }
+
+const connectionOf = new WeakMap<WebSocket, Connection>();
+
+function onPong(this: WebSocket): void {
+  const connection = connectionOf.get(this);
+  if (connection !== undefined) connection.alive = true;
+}
+
+function onMessage(this: WebSocket, data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
+  const session = connectionOf.get(this)?.session;
+  void session?.receive(isBinary ? new Uint8Array(data as Buffer) : data.toString(), isBinary);
+}
+
+function onClose(this: WebSocket): void {
+  const connection = connectionOf.get(this);
+  if (connection === undefined) return;
+  connection.registry.delete(connection);
+  connection.session.dispose();
+}
+
+const ignore = (): void => {};
 
 function positive(value: number | undefined, fallback: number, field: string): number {
   if (value === undefined) return fallback;
@@ -236,33 +288,15 @@ export class ReplayRailWebSocketServer {
         ws.close(code, reason);
         return;
       }
-      const connection: Connection = { socket: ws, session, alive: true };
+      const connection = new Connection(ws, session, this.#frames, this.#connections);
       this.#connections.add(connection);
-      session.attach({
-        // Each event's text is framed once for all sockets, a batch written at once (frame-writer.ts).
-        send: (text) => sendPrepared(ws, [this.#frames.frame(text)]),
-        sendBatch: (texts) =>
-          sendPrepared(
-            ws,
-            texts.map((text) => this.#frames.frame(text)),
-          ),
-        close: (code, reason) => ws.close(code, reason),
-        get bufferedAmount() {
-          return ws.bufferedAmount;
-        },
-      });
-      ws.on('pong', () => {
-        connection.alive = true;
-      });
-      ws.on('message', (data, isBinary) => {
-        if (single) return; // the one-channel endpoint takes no requests
-        void session.receive(isBinary ? new Uint8Array(data as Buffer) : data.toString(), isBinary);
-      });
-      ws.on('error', () => {});
-      ws.on('close', () => {
-        this.#connections.delete(connection);
-        session.dispose();
-      });
+      connectionOf.set(ws, connection);
+      session.attach(connection);
+      ws.on('pong', onPong);
+      ws.on('error', ignore);
+      ws.on('close', onClose);
+      // The one-channel endpoint takes no requests: no listener for its messages.
+      if (!single) ws.on('message', onMessage);
     });
   }
 

@@ -49,7 +49,8 @@ export class Subscription implements AsyncIterable<StoredEvent> {
   #end: SubscriptionEnd | undefined;
   #resolveEnded!: (end: SubscriptionEnd) => void;
   readonly #init: SubscriptionInit;
-  readonly #buffer: StoredEvent[] = [];
+  // Only an iterating consumer needs a buffer; a listener gets events as they come.
+  #buffer: StoredEvent[] | undefined;
   #wake: (() => void) | undefined;
 
   constructor(init: SubscriptionInit) {
@@ -105,6 +106,7 @@ export class Subscription implements AsyncIterable<StoredEvent> {
     }
     // Full: end it before taking this event, so its cursor still names the last
     // event it holds and a resume from there loses nothing.
+    this.#buffer ??= [];
     if (this.#buffer.length >= this.#init.maxBuffered) {
       this.end(
         new SlowConsumerError(`subscriber to ${this.channel} fell ${this.#init.maxBuffered} events behind`, {
@@ -142,7 +144,7 @@ export class Subscription implements AsyncIterable<StoredEvent> {
     if (this.#init.onEvent !== undefined) throw new TypeError('a subscription with onEvent cannot also be iterated');
     try {
       for (;;) {
-        const event = this.#buffer.shift();
+        const event = this.#buffer?.shift();
         if (event !== undefined) {
           yield event;
           continue;
