@@ -122,7 +122,6 @@ function entryFields(raw: readonly string[]): Record<string, string> {
  */
 export class RedisStreamStore implements EventStore {
   readonly #connection: RedisConnection;
-  readonly #client: unknown;
   readonly #pool: BlockingPool;
   readonly #hashTags: boolean;
   readonly #idempotency: boolean;
@@ -136,7 +135,6 @@ export class RedisStreamStore implements EventStore {
     if (typeof options !== 'object' || options === null) {
       throw new ConfigError('RedisStreamStore expects options: { client, … }', { context: { field: 'client' } });
     }
-    this.#client = options.client;
     this.#connection = connectionFor(options.client);
     this.#hashTags = options.hashTags ?? this.#connection.isCluster;
     if (this.#connection.isCluster && !this.#hashTags) {
