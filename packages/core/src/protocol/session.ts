@@ -83,18 +83,19 @@ export class ProtocolSession<Request> {
   readonly #subscriptions = new Map<string, Subscription>();
   // Channels whose subscribe is being authorized or resolved, so a second subscribe
   // to the same channel in the meantime is refused rather than doubled.
-  readonly #pending = new Set<string>();
+  // Created on first use, like the queues below: an idle socket's session holds little.
+  #pending: Set<string> | undefined;
   #socket: ProtocolSocket | undefined;
   // Frames produced before the socket was attached (events published between the
   // start cursor being resolved and the upgrade completing).
-  #early: string[] = [];
+  #early: string[] | undefined;
   #closed = false;
   // Why the session closed, for a socket attached after that (an upgrade in flight).
   #closeCode: [number, string] | undefined;
-  #inbox: Promise<void> = Promise.resolve();
+  #inbox: Promise<void> | undefined;
   // Frames of this turn, written together once the turn's events are all in: one
   // write per socket per read batch, however many events the batch holds.
-  #outbox: string[] = [];
+  #outbox: string[] | undefined;
 
   constructor(rail: ReplayRail, request: Request, options: SessionOptions<Request>) {
     this.#rail = rail;
@@ -103,7 +104,7 @@ export class ProtocolSession<Request> {
   }
 
   get subscriptions(): number {
-    return this.#subscriptions.size + this.#pending.size;
+    return this.#subscriptions.size + (this.#pending?.size ?? 0);
   }
 
   get closed(): boolean {
@@ -117,7 +118,7 @@ export class ProtocolSession<Request> {
    * so its end closes the socket.
    */
   async subscribe(channel: string, start: ClientStart, single: boolean): Promise<Subscription> {
-    if (this.#subscriptions.has(channel) || this.#pending.has(channel)) {
+    if (this.#subscriptions.has(channel) || this.#pending?.has(channel)) {
       throw new InvalidRequestError(`already subscribed to ${JSON.stringify(channel)}`, { context: { channel } });
     }
     const max = this.#rail.config.limits.maxSubscriptionsPerSocket;
@@ -129,6 +130,7 @@ export class ProtocolSession<Request> {
         },
       );
     }
+    this.#pending ??= new Set();
     this.#pending.add(channel);
     try {
       if (this.#options.authorize !== undefined) {
@@ -164,7 +166,7 @@ export class ProtocolSession<Request> {
       void subscription.ended.then((end) => this.#ended(channel, subscription, end, single));
       return subscription;
     } finally {
-      this.#pending.delete(channel);
+      this.#pending?.delete(channel);
     }
   }
 
@@ -184,8 +186,8 @@ export class ProtocolSession<Request> {
     }
     this.#socket = socket;
     const early = this.#early;
-    this.#early = [];
-    for (const frame of early) this.#send(frame);
+    this.#early = undefined;
+    for (const frame of early ?? []) this.#send(frame);
   }
 
   /**
@@ -193,8 +195,9 @@ export class ProtocolSession<Request> {
    * handled one after another, so replies come in the order of the requests.
    */
   receive(data: string | Uint8Array, isBinary: boolean): Promise<void> {
-    this.#inbox = this.#inbox.then(() => this.#handle(data, isBinary));
-    return this.#inbox;
+    const inbox = (this.#inbox ?? Promise.resolve()).then(() => this.#handle(data, isBinary));
+    this.#inbox = inbox;
+    return inbox;
   }
 
   async #handle(data: string | Uint8Array, isBinary: boolean): Promise<void> {
@@ -259,18 +262,22 @@ export class ProtocolSession<Request> {
   #send(frame: string): void {
     if (this.#closed) return;
     if (this.#socket === undefined) {
+      this.#early ??= [];
       this.#early.push(frame);
       return;
     }
+    if (this.#outbox === undefined) {
+      this.#outbox = [];
+      queueMicrotask(() => this.#flush());
+    }
     this.#outbox.push(frame);
-    if (this.#outbox.length === 1) queueMicrotask(() => this.#flush());
   }
 
   #flush(): void {
     const socket = this.#socket;
     const frames = this.#outbox;
-    this.#outbox = [];
-    if (this.#closed || socket === undefined || frames.length === 0) return;
+    this.#outbox = undefined;
+    if (this.#closed || socket === undefined || frames === undefined) return;
     // What is still queued from earlier writes: a reader that keeps up has drained it.
     if (socket.bufferedAmount > this.#options.maxBufferedBytes) {
       const error = new SlowConsumerError();
