@@ -36,6 +36,7 @@ import { Redis } from 'ioredis';
 import { deleteKeys, median } from '../common.js';
 import {
   REDIS_URL,
+  type Recovery,
   type Reply,
   type StackOptions,
   samplePayload,
@@ -304,17 +305,6 @@ async function idleRound(target: Target, round: number): Promise<Idle> {
 }
 
 // --- Case 3: reconnect after missing events.
-
-interface Recovery {
-  ms: number | null;
-  received: number;
-  duplicates: number;
-  gaps: number;
-  inOrder: boolean;
-  closeCode: number | null;
-  closeReason: string;
-  recovered: boolean | null;
-}
 
 async function reconnect(target: Target, expired: boolean, round: number): Promise<Recovery> {
   const options = {

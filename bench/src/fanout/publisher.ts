@@ -16,6 +16,7 @@ import {
   now,
   type Payload,
   REDIS_URL,
+  railConfig,
   type StackOptions,
   samplePayload,
   serve,
@@ -35,11 +36,7 @@ function start(options: StackOptions): void {
   if (options.target === 'rr') {
     const rail = new ReplayRail({
       store: new RedisStreamStore({ client: redis }),
-      config: {
-        streamPrefix: `${options.prefix}:rr`,
-        maxStreamLength: options.maxLen,
-        approximateTrimming: !options.exactTrim,
-      },
+      config: railConfig(options),
     });
     let pending: Promise<unknown>[] = [];
     let failure: unknown;

@@ -15,7 +15,15 @@ import { RedisStreamStore } from '@replayrail/store-redis';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
-import { REDIS_URL, type StackOptions, serve, serverClientName, sioAdapterOptions, sleep } from './shared.js';
+import {
+  REDIS_URL,
+  railConfig,
+  type StackOptions,
+  serve,
+  serverClientName,
+  sioAdapterOptions,
+  sleep,
+} from './shared.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error('run with node --expose-gc');
@@ -30,11 +38,7 @@ async function start(options: StackOptions): Promise<{ port: number }> {
   if (options.target === 'rr') {
     const rail = new ReplayRail({
       store: new RedisStreamStore({ client: redis }),
-      config: {
-        streamPrefix: `${options.prefix}:rr`,
-        maxStreamLength: options.maxLen,
-        approximateTrimming: !options.exactTrim,
-      },
+      config: railConfig(options),
     });
     const sockets = new ReplayRailWebSocketServer({ rail });
     const port = await sockets.listen(0);

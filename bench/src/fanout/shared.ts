@@ -37,6 +37,25 @@ export const sioAdapterOptions = (options: StackOptions) => ({
 });
 
 /** The event both targets carry: a phase tag, a sequence number, the send time and a ~200-byte order. */
+/** What the reconnecting subscriber reports: how long it took and what it got. */
+export interface Recovery {
+  ms: number | null;
+  received: number;
+  duplicates: number;
+  gaps: number;
+  inOrder: boolean;
+  closeCode: number | null;
+  closeReason: string;
+  recovered: boolean | null;
+}
+
+/** The ReplayRail config every process of a stack uses, so they share one stream layout. */
+export const railConfig = (options: StackOptions) => ({
+  streamPrefix: `${options.prefix}:rr`,
+  maxStreamLength: options.maxLen,
+  approximateTrimming: !options.exactTrim,
+});
+
 export interface Payload {
   phase: string;
   seq: number;

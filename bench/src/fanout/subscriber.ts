@@ -13,7 +13,7 @@
 import * as hdr from 'hdr-histogram-js';
 import { io, type Socket } from 'socket.io-client';
 import { WebSocket } from 'ws';
-import { now, type Payload, serve, type Target } from './shared.js';
+import { now, type Payload, type Recovery, serve, type Target } from './shared.js';
 
 interface Envelope {
   id: string;
@@ -139,17 +139,6 @@ function collect() {
 }
 
 // --- Reconnect: one socket that misses events and comes back with its cursor.
-
-interface Recovery {
-  ms: number | null;
-  received: number;
-  duplicates: number;
-  gaps: number;
-  inOrder: boolean;
-  closeCode: number | null;
-  closeReason: string;
-  recovered: boolean | null;
-}
 
 let rr: { port: number; name: string; socket: WebSocket | undefined; cursor: string } | undefined;
 let sio: Socket | undefined;
