@@ -264,10 +264,10 @@ export class ReplayRail {
       throw new InvalidRequestError(`maxBuffered must be a positive integer, got ${String(maxBuffered)}`);
     }
     let start: { after: Cursor } | { since: Date };
-    if (options.since !== undefined) {
-      start = (await this.#start(stream, { since: options.since })) as { since: Date };
-    } else if (options.after !== undefined) {
-      start = { after: (await this.#start(stream, { after: options.after })).after as Cursor };
+    if (options.after !== undefined || options.since !== undefined) {
+      // Validated and `$` resolved as for replay.
+      const resolved = await this.#start(stream, options);
+      start = resolved.since !== undefined ? { since: resolved.since } : { after: resolved.after as Cursor };
     } else {
       const from = options.from ?? this.config.defaultStartPosition;
       start = { after: from === 'earliest' ? ZERO_CURSOR : await this.store.latestCursor(stream) };
