@@ -18,7 +18,7 @@ import {
 } from './errors.js';
 import { eventFingerprint } from './fingerprint.js';
 import { type HubSubscribeOptions, LiveHub } from './hub/hub.js';
-import type { EventListener, Subscription } from './hub/subscription.js';
+import type { EventListener, Subscription, SubscriptionEnd } from './hub/subscription.js';
 import type { JsonObject } from './json.js';
 import type { EventStore, StreamRef } from './store.js';
 import { assertChannel } from './validate.js';
@@ -94,6 +94,8 @@ export interface SubscribeOptions {
   onEvent?: EventListener;
   /** Told of an entry that could not be decoded (by its ID) and was skipped. */
   onError?: (error: ReplayRailError) => void;
+  /** Called once when it ends: with null when closed by its owner, else the error that ended it (as `ended`). */
+  onEnd?: (end: SubscriptionEnd) => void;
   /** Aborting ends the subscription. */
   signal?: AbortSignal;
   /** Events an iterating consumer may fall behind by before `SlowConsumerError` ends it. @default 10000 */
@@ -276,6 +278,7 @@ export class ReplayRail {
       maxBuffered,
       ...(options.onEvent && { onEvent: options.onEvent }),
       ...(options.onError && { onError: options.onError }),
+      ...(options.onEnd && { onEnd: options.onEnd }),
       ...(options.signal && { signal: options.signal }),
     };
     return this.#hub.subscribe(stream, start, hubOptions);

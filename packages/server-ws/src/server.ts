@@ -18,6 +18,7 @@ import {
   type ProtocolSocket,
   type ReplayRail,
   type ReplayRailError,
+  type SessionOptions,
   ShuttingDownError,
   StoreError,
   wireStatusOf,
@@ -106,6 +107,10 @@ function onClose(this: WebSocket): void {
 
 const ignore = (): void => {};
 
+function destroySocket(this: Duplex): void {
+  this.destroy();
+}
+
 function positive(value: number | undefined, fallback: number, field: string): number {
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value <= 0) {
@@ -138,7 +143,8 @@ export class ReplayRailWebSocketServer {
   readonly #connections = new Set<Connection>();
   readonly #frames = new FrameCache();
   readonly #maxConnections: number;
-  readonly #maxBufferedBytes: number;
+  // One options object for every session: an idle socket holds a reference, not a copy.
+  readonly #sessionOptions: SessionOptions<IncomingMessage>;
   readonly #heartbeat: ReturnType<typeof setInterval>;
   readonly #onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     void this.#upgrade(request, socket, head);
@@ -152,7 +158,10 @@ export class ReplayRailWebSocketServer {
     this.#options = options;
     this.#path = (options.path ?? '/ws').replace(/\/+$/, '');
     this.#maxConnections = positive(options.maxConnections, 10_000, 'maxConnections');
-    this.#maxBufferedBytes = positive(options.maxBufferedBytes, 1024 * 1024, 'maxBufferedBytes');
+    this.#sessionOptions = {
+      ...(options.authorize && { authorize: options.authorize }),
+      maxBufferedBytes: positive(options.maxBufferedBytes, 1024 * 1024, 'maxBufferedBytes'),
+    };
     const heartbeatMs = positive(options.heartbeatMs, 30_000, 'heartbeatMs');
     // ws refuses (1009) any incoming frame over the limit before buffering it whole.
     this.#wss = new WebSocketServer({
@@ -240,13 +249,10 @@ export class ReplayRailWebSocketServer {
     const params = new URLSearchParams(query);
     const single = pathname.startsWith(`${this.#path}/`);
     if (pathname !== this.#path && !single) return; // not ours: another handler may take it
-    socket.on('error', () => socket.destroy());
+    socket.on('error', destroySocket);
 
     let refusal: ReplayRailError | { code: number; reason: string } | undefined;
-    const session = new ProtocolSession(this.#rail, request, {
-      ...(this.#options.authorize && { authorize: this.#options.authorize }),
-      maxBufferedBytes: this.#maxBufferedBytes,
-    });
+    const session = new ProtocolSession(this.#rail, request, this.#sessionOptions);
     if (this.#closing) refusal = new ShuttingDownError();
     else if (!this.#originAllowed(request)) {
       refusal = new ForbiddenError('origin not allowed', { code: 'origin_not_allowed' });

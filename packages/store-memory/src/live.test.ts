@@ -157,6 +157,31 @@ describe('rail.subscribe on the memory store', () => {
     expect(rail.liveChannels).toBe(0);
   });
 
+  it('tells onEnd once how it ended, and honours a signal aborted before subscribing', async () => {
+    const rail = new ReplayRail({
+      store: new MemoryEventStore(),
+      config: { maxStreamLength: 2, approximateTrimming: false },
+    });
+    const ends: unknown[] = [];
+    const closed = await rail.subscribe('c', { from: 'latest', onEnd: (end) => ends.push(end) });
+    closed.close();
+    closed.close();
+    expect(ends).toEqual([null]);
+
+    const first = await rail.publish({ channel: 'c', type: 't', payload: {} });
+    for (let n = 0; n < 3; n++) await rail.publish({ channel: 'c', type: 't', payload: { n } });
+    const expired: unknown[] = [];
+    const late = await rail.subscribe('c', { after: first.id, onEvent: () => {}, onEnd: (end) => expired.push(end) });
+    expect(await late.ended).toBeInstanceOf(ReplayWindowExpiredError);
+    expect(expired).toHaveLength(1);
+    expect(expired[0]).toBe(await late.ended);
+
+    const aborted = await rail.subscribe('c', { from: 'earliest', signal: AbortSignal.abort() });
+    expect(aborted.closed).toBe(true);
+    expect(await aborted.ended).toBeNull();
+    expect(rail.liveChannels).toBe(0);
+  });
+
   it('subscribes since a time: the first event at or after it, then live', async () => {
     const rail = new ReplayRail({ store: new MemoryEventStore() });
     await rail.publish({ channel: 'c', type: 't', payload: { n: 0 } });

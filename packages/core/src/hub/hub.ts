@@ -11,7 +11,7 @@ import { type StoredEvent, toWireJson } from '../envelope.js';
 import { isReplayRailError, type ReplayRailError, StoreError } from '../errors.js';
 import type { EventStore, StreamRef } from '../store.js';
 import { ChannelFeed, undecodableEntry } from './channel-feed.js';
-import { type EventListener, Subscription } from './subscription.js';
+import { type EventListener, Subscription, type SubscriptionEnd } from './subscription.js';
 
 /** Where a subscription starts: after a concrete cursor, or at a time. */
 export type SubscriptionStart = { readonly after: Cursor } | { readonly since: Date };
@@ -20,8 +20,13 @@ export type SubscriptionStart = { readonly after: Cursor } | { readonly since: D
 export interface HubSubscribeOptions {
   readonly onEvent?: EventListener;
   readonly onError?: (error: ReplayRailError) => void;
+  readonly onEnd?: (end: SubscriptionEnd) => void;
   readonly maxBuffered: number;
   readonly signal?: AbortSignal;
+}
+
+function feedKey(stream: StreamRef): string {
+  return `${stream.prefix}\u0000${stream.channel}`;
 }
 
 export class LiveHub {
@@ -44,41 +49,35 @@ export class LiveHub {
    * channel's feed. Returns at once; expiry or a store failure ends it (`ended`).
    */
   subscribe(stream: StreamRef, start: SubscriptionStart, options: HubSubscribeOptions): Subscription {
-    const key = `${stream.prefix}\u0000${stream.channel}`;
-    let feed: ChannelFeed | undefined;
     const subscription = new Subscription({
       channel: stream.channel,
       start: 'after' in start ? start.after : null,
       maxBuffered: options.maxBuffered,
       ...(options.onEvent && { onEvent: options.onEvent }),
       ...(options.onError && { onError: options.onError }),
-      onClose: () => {
-        feed?.leave(subscription);
-        options.signal?.removeEventListener('abort', onAbort);
-      },
+      ...(options.onEnd && { onEnd: options.onEnd }),
+      ...(options.signal && { signal: options.signal }),
     });
-    const onAbort = (): void => subscription.close();
-    if (options.signal?.aborted) {
-      subscription.close();
-      return subscription;
-    }
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-
-    const join = (cursor: Cursor): boolean => {
-      const existing = this.#feeds.get(key);
-      if (existing !== undefined) {
-        if (!existing.tryJoin(subscription, cursor)) return false;
-        feed = existing;
-        return true;
-      }
-      feed = new ChannelFeed(this.#store, stream, this.#config, subscription, cursor, () => {
-        if (this.#feeds.get(key) === feed) this.#feeds.delete(key);
-      });
-      this.#feeds.set(key, feed);
-      return true;
-    };
-    void this.#catchUp(stream, start, subscription, join);
+    if (!subscription.closed) void this.#catchUp(stream, start, subscription);
     return subscription;
+  }
+
+  // Joins the channel's feed at `cursor` (starting the feed if there is none), or
+  // says no: the feed is past `cursor`, so the subscriber must read on first.
+  #join(stream: StreamRef, subscription: Subscription, cursor: Cursor): boolean {
+    const key = feedKey(stream);
+    const existing = this.#feeds.get(key);
+    if (existing !== undefined) {
+      if (!existing.tryJoin(subscription, cursor)) return false;
+      subscription.joined(existing);
+      return true;
+    }
+    const feed: ChannelFeed = new ChannelFeed(this.#store, stream, this.#config, subscription, cursor, () => {
+      if (this.#feeds.get(key) === feed) this.#feeds.delete(key);
+    });
+    this.#feeds.set(key, feed);
+    subscription.joined(feed);
+    return true;
   }
 
   // Replays from the subscriber's position in bounded pages until it holds
@@ -88,15 +87,14 @@ export class LiveHub {
     stream: StreamRef,
     start: SubscriptionStart,
     subscription: Subscription,
-    join: (cursor: Cursor) => boolean,
   ): Promise<void> {
     const pageSize = this.#config.defaultReplayLimit;
     let cursor: Cursor | null = 'after' in start ? start.after : null;
     try {
       for (;;) {
         if (subscription.closed) return;
-        const existing = this.#feeds.get(`${stream.prefix}\u0000${stream.channel}`);
-        if (cursor !== null && existing !== undefined && join(cursor)) return;
+        const existing = this.#feeds.get(feedKey(stream));
+        if (cursor !== null && existing !== undefined && this.#join(stream, subscription, cursor)) return;
         let page: StoredEvent[];
         try {
           page =
@@ -117,7 +115,7 @@ export class LiveHub {
           // Nothing at or after `since` yet: everything new comes after the last entry now.
           if (cursor === null) cursor = await this.#store.latestCursor(stream);
           // The end of the stream, as of this page: start a feed there, or join one.
-          else if (join(cursor)) return;
+          else if (this.#join(stream, subscription, cursor)) return;
         }
       }
     } catch (error) {

@@ -24,10 +24,17 @@ export interface SubscriptionInit {
   readonly onEvent?: EventListener;
   /** Non-fatal problems (an undecodable entry, reported by its ID and skipped). */
   readonly onError?: (error: ReplayRailError) => void;
+  /** Called once when it ends, with how it ended. */
+  readonly onEnd?: (end: SubscriptionEnd) => void;
   /** Events an iterating consumer may fall behind by before it is ended (SlowConsumerError). */
   readonly maxBuffered: number;
-  /** Called once when it ends, so the hub can drop it from its feed. */
-  readonly onClose: () => void;
+  /** Aborting it ends the subscription. */
+  readonly signal?: AbortSignal;
+}
+
+/** What a subscription leaves when it ends: the hub's channel feed. */
+export interface SubscriptionFeed {
+  leave(subscription: Subscription): void;
 }
 
 /**
@@ -42,13 +49,18 @@ export class Subscription implements AsyncIterable<StoredEvent> {
   readonly channel: string;
   /** Where it started: after this cursor (resolved before `subscribe` returned), or null for `since`. */
   readonly start: Cursor | null;
-  /** Resolves when it ends: null when closed by its owner, else the error that ended it. */
-  readonly ended: Promise<SubscriptionEnd>;
 
+  // Fields, not an options object or closures: every idle socket holds one of these.
   #cursor: Cursor | null;
   #end: SubscriptionEnd | undefined;
-  #resolveEnded!: (end: SubscriptionEnd) => void;
-  readonly #init: SubscriptionInit;
+  #ended: Promise<SubscriptionEnd> | undefined;
+  #resolveEnded: ((end: SubscriptionEnd) => void) | undefined;
+  readonly #onEvent: EventListener | undefined;
+  readonly #onError: ((error: ReplayRailError) => void) | undefined;
+  readonly #onEnd: ((end: SubscriptionEnd) => void) | undefined;
+  readonly #maxBuffered: number;
+  readonly #signal: AbortSignal | undefined;
+  #feed: SubscriptionFeed | undefined;
   // Only an iterating consumer needs a buffer; a listener gets events as they come.
   #buffer: StoredEvent[] | undefined;
   #wake: (() => void) | undefined;
@@ -57,10 +69,28 @@ export class Subscription implements AsyncIterable<StoredEvent> {
     this.channel = init.channel;
     this.start = init.start;
     this.#cursor = init.start;
-    this.#init = init;
-    this.ended = new Promise((resolve) => {
-      this.#resolveEnded = resolve;
-    });
+    this.#onEvent = init.onEvent;
+    this.#onError = init.onError;
+    this.#onEnd = init.onEnd;
+    this.#maxBuffered = init.maxBuffered;
+    this.#signal = init.signal;
+    if (init.signal?.aborted) this.close();
+    // The subscription is its own abort listener (`handleEvent`): no closure to hold.
+    else init.signal?.addEventListener('abort', this, { once: true });
+  }
+
+  /** Resolves when it ends: null when closed by its owner, else the error that ended it. */
+  get ended(): Promise<SubscriptionEnd> {
+    // Made on first use: a listener-style subscriber may never ask.
+    if (this.#ended === undefined) {
+      if (this.#end !== undefined) this.#ended = Promise.resolve(this.#end);
+      else {
+        this.#ended = new Promise((resolve) => {
+          this.#resolveEnded = resolve;
+        });
+      }
+    }
+    return this.#ended;
   }
 
   /**
@@ -89,10 +119,10 @@ export class Subscription implements AsyncIterable<StoredEvent> {
   deliver(event: StoredEvent, frame: string): void {
     if (this.#end !== undefined) return;
     if (this.#cursor !== null && compareCursors(event.id, this.#cursor) <= 0) return;
-    if (this.#init.onEvent !== undefined) {
+    if (this.#onEvent !== undefined) {
       this.#cursor = event.id;
       try {
-        this.#init.onEvent(event, frame);
+        this.#onEvent(event, frame);
       } catch (error) {
         // A throwing listener ends its own subscription, never the channel's feed.
         this.end(
@@ -107,10 +137,10 @@ export class Subscription implements AsyncIterable<StoredEvent> {
     // Full: end it before taking this event, so its cursor still names the last
     // event it holds and a resume from there loses nothing.
     this.#buffer ??= [];
-    if (this.#buffer.length >= this.#init.maxBuffered) {
+    if (this.#buffer.length >= this.#maxBuffered) {
       this.end(
-        new SlowConsumerError(`subscriber to ${this.channel} fell ${this.#init.maxBuffered} events behind`, {
-          context: { channel: this.channel, cursor: this.#cursor, maxBuffered: this.#init.maxBuffered },
+        new SlowConsumerError(`subscriber to ${this.channel} fell ${this.#maxBuffered} events behind`, {
+          context: { channel: this.channel, cursor: this.#cursor, maxBuffered: this.#maxBuffered },
         }),
       );
       return;
@@ -128,20 +158,36 @@ export class Subscription implements AsyncIterable<StoredEvent> {
     if (this.#end !== undefined) return;
     if (this.#cursor !== null && compareCursors(id, this.#cursor) <= 0) return;
     this.#cursor = id;
-    this.#init.onError?.(error);
+    this.#onError?.(error);
+  }
+
+  /**
+   * It joined `feed`'s live set, which it leaves when it ends.
+   * @internal used by the hub
+   */
+  joined(feed: SubscriptionFeed): void {
+    this.#feed = feed;
   }
 
   /** @internal used by the hub */
   end(end: SubscriptionEnd): void {
     if (this.#end !== undefined) return;
     this.#end = end;
-    this.#init.onClose();
-    this.#resolveEnded(end);
+    this.#feed?.leave(this);
+    this.#feed = undefined;
+    this.#signal?.removeEventListener('abort', this);
+    this.#resolveEnded?.(end);
     this.#wake?.();
+    this.#onEnd?.(end);
+  }
+
+  /** The abort signal fired. @internal */
+  handleEvent(): void {
+    this.close();
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<StoredEvent> {
-    if (this.#init.onEvent !== undefined) throw new TypeError('a subscription with onEvent cannot also be iterated');
+    if (this.#onEvent !== undefined) throw new TypeError('a subscription with onEvent cannot also be iterated');
     try {
       for (;;) {
         const event = this.#buffer?.shift();

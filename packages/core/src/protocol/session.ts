@@ -139,20 +139,28 @@ export class ProtocolSession<Request> {
         const allowed = await this.#options.authorize({ request, channel, action: 'subscribe' });
         if (allowed !== true) throw new ForbiddenError(`not allowed to subscribe to ${JSON.stringify(channel)}`);
       }
-      // Frames of this channel wait until its acknowledgement is out.
+      // Frames of this channel wait until its acknowledgement is out. The three
+      // listeners share one small closure context, an idle socket's whole cost here.
       let waiting: string[] | undefined = [];
-      const send = (frame: string): void => {
-        if (waiting === undefined) this.#send(frame);
-        else waiting.push(frame);
-      };
+      let subscription: Subscription | undefined;
       const options: SubscribeOptions = {
-        onEvent: (_event, frame) => send(frame),
-        onError: (error) => send(errorFrame(error.code, error.message, { channel, id: error.context.id })),
+        onEvent: (_event, frame) => {
+          if (waiting === undefined) this.#send(frame);
+          else waiting.push(frame);
+        },
+        onError: (error) => {
+          const frame = errorFrame(error.code, error.message, { channel, id: error.context.id });
+          if (waiting === undefined) this.#send(frame);
+          else waiting.push(frame);
+        },
+        onEnd: (end) => {
+          if (subscription !== undefined) this.#ended(channel, subscription, end, single);
+        },
       };
       if (start.after !== undefined) options.after = start.after;
       if (start.from !== undefined) options.from = start.from;
       if (start.since !== undefined) options.since = new Date(formatCreatedAt(start.since));
-      const subscription = await this.#rail.subscribe(channel, options);
+      subscription = await this.#rail.subscribe(channel, options);
       if (this.#closed) {
         subscription.close();
         return subscription;
@@ -163,10 +171,12 @@ export class ProtocolSession<Request> {
       const early = waiting;
       waiting = undefined;
       for (const frame of early) this.#send(frame);
-      void subscription.ended.then((end) => this.#ended(channel, subscription, end, single));
+      // Ended while its acknowledgement was on its way (expired at once, say): report it now.
+      if (subscription.closed) void subscription.ended.then((end) => this.#ended(channel, subscription, end, single));
       return subscription;
     } finally {
       this.#pending?.delete(channel);
+      if (this.#pending?.size === 0) this.#pending = undefined;
     }
   }
 
