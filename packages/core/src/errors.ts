@@ -5,6 +5,8 @@
  * so the client imports it through `@replayrail/core/errors`.
  */
 
+import type { StoredEvent } from './envelope.js';
+
 /** What went wrong, as a stable string a program can switch on. */
 export type ReplayRailErrorCode =
   | 'invalid_channel'
@@ -245,8 +247,11 @@ export class StreamResetError extends ReplayWindowExpiredError {
 /** The event_id was published before with the same content and `duplicatePolicy` is `raise`. */
 export class DuplicateEventError extends ReplayRailError {
   override readonly name = 'DuplicateEventError';
-  constructor(message: string, options?: ReplayRailErrorOptions) {
+  /** The event as first stored, when the store knows it (both stores do). */
+  readonly existing: StoredEvent | undefined;
+  constructor(message: string, options?: ReplayRailErrorOptions & { existing?: StoredEvent }) {
     super('duplicate_event', message, options);
+    this.existing = options?.existing;
   }
 }
 

@@ -53,6 +53,7 @@ export function duplicateEvent(first: StoredEvent, policy: DuplicatePolicy): Sto
   if (policy === 'raise') {
     throw new DuplicateEventError(`event_id ${JSON.stringify(first.event_id)} was already published (as ${first.id})`, {
       context: { event_id: first.event_id, channel: first.channel, existing_id: first.id },
+      existing: first,
     });
   }
   return first;

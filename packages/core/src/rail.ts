@@ -5,7 +5,13 @@
  * config, and leaves ordering, retention and expiry to the store.
  */
 
-import { type ReplayRailConfig, type ResolvedConfig, resolveConfig, type StartPosition } from './config.js';
+import {
+  type DuplicatePolicy,
+  type ReplayRailConfig,
+  type ResolvedConfig,
+  resolveConfig,
+  type StartPosition,
+} from './config.js';
 import { formatCreatedAt, nowCreatedAt } from './created-at.js';
 import { assertCursor, type Cursor, LIVE_CURSOR, ZERO_CURSOR } from './cursor.js';
 import { type EventFields, encodeEvent, type NewEvent, type StoredEvent } from './envelope.js';
@@ -41,6 +47,12 @@ export interface PublishInput {
   eventId?: string;
   /** When it happened; a Date or an ISO 8601 string. @default now */
   createdAt?: Date | string;
+  /**
+   * What a retry of `eventId` gets, for this call: the first stored event, or a
+   * `DuplicateEventError` carrying it (`existing`), to tell a retry from a first publish.
+   * @default config.duplicatePolicy
+   */
+  duplicatePolicy?: DuplicatePolicy;
 }
 
 /** Where a replay starts: after a cursor, or at a time; with neither, at the first retained event. */
@@ -152,7 +164,13 @@ export class ReplayRail {
     try {
       const event = this.#newEvent(input);
       const fields = encodeEvent(event, this.config.limits);
-      return this.#append(event, fields, input.eventId !== undefined, input.createdAt !== undefined);
+      return this.#append(
+        event,
+        fields,
+        input.eventId !== undefined,
+        input.createdAt !== undefined,
+        input.duplicatePolicy ?? this.config.duplicatePolicy,
+      );
     } catch (error) {
       return Promise.reject(error);
     }
@@ -182,7 +200,7 @@ export class ReplayRail {
       throw new InvalidRequestError('publishEvent expects an event made by prepareEvent');
     }
     const fixed: NewEvent = { ...event, created_at: formatCreatedAt(event.created_at) };
-    return this.#append(fixed, encodeEvent(fixed, this.config.limits), true, true);
+    return this.#append(fixed, encodeEvent(fixed, this.config.limits), true, true, this.config.duplicatePolicy);
   }
 
   /**
@@ -316,6 +334,10 @@ export class ReplayRail {
     if (typeof input !== 'object' || input === null) {
       throw new InvalidRequestError('publish expects an object: { channel, type, payload, ... }');
     }
+    const policy = input.duplicatePolicy;
+    if (policy !== undefined && policy !== 'return_existing' && policy !== 'raise') {
+      throw new InvalidRequestError(`duplicatePolicy must be 'return_existing' or 'raise', got ${String(policy)}`);
+    }
     return {
       event_id: input.eventId ?? crypto.randomUUID(),
       channel: input.channel,
@@ -328,7 +350,13 @@ export class ReplayRail {
   }
 
   // The store's promise, returned as it is: no extra step on the publish path.
-  #append(event: NewEvent, fields: EventFields, idempotent: boolean, matchCreatedAt: boolean): Promise<StoredEvent> {
+  #append(
+    event: NewEvent,
+    fields: EventFields,
+    idempotent: boolean,
+    matchCreatedAt: boolean,
+    duplicatePolicy: DuplicatePolicy,
+  ): Promise<StoredEvent> {
     return this.store.append(
       { prefix: this.config.streamPrefix, channel: event.channel },
       {
@@ -336,9 +364,7 @@ export class ReplayRail {
         fields,
         maxLength: this.config.maxStreamLength,
         approximate: this.config.approximateTrimming,
-        idempotency: idempotent
-          ? { fingerprint: eventFingerprint(event), matchCreatedAt, duplicatePolicy: this.config.duplicatePolicy }
-          : null,
+        idempotency: idempotent ? { fingerprint: eventFingerprint(event), matchCreatedAt, duplicatePolicy } : null,
       },
     );
   }

@@ -83,11 +83,7 @@ export class LiveHub {
   // Replays from the subscriber's position in bounded pages until it holds
   // everything up to the feed's head (or, with no feed, reaches the end of the
   // stream), then joins. Each join check is synchronous with the page it follows.
-  async #catchUp(
-    stream: StreamRef,
-    start: SubscriptionStart,
-    subscription: Subscription,
-  ): Promise<void> {
+  async #catchUp(stream: StreamRef, start: SubscriptionStart, subscription: Subscription): Promise<void> {
     const pageSize = this.#config.defaultReplayLimit;
     let cursor: Cursor | null = 'after' in start ? start.after : null;
     try {

@@ -70,6 +70,18 @@ export function idempotencyTests(ctx: () => ConformanceContext): void {
       const error = await rail.publish(order).catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(DuplicateEventError);
       expect((error as DuplicateEventError).context).toMatchObject({ event_id: 'evt-1', existing_id: first.id });
+      expect((error as DuplicateEventError).existing).toEqual(first);
+    });
+
+    it('takes duplicatePolicy per publish, over the configured one', async () => {
+      const rail = ctx().rail();
+      const first = await rail.publish({ ...order, duplicatePolicy: 'raise' });
+      const error = await rail.publish({ ...order, duplicatePolicy: 'raise' }).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(DuplicateEventError);
+      expect((error as DuplicateEventError).existing).toEqual(first);
+      expect(await rail.publish(order)).toEqual(first);
+      const bad = { ...order, duplicatePolicy: 'ignore' as 'raise' };
+      await expect(rail.publish(bad)).rejects.toMatchObject({ code: 'invalid_request' });
     });
 
     it('writes once when the same event_id is published concurrently', async () => {
