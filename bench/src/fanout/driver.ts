@@ -462,7 +462,11 @@ async function run(redis: Redis): Promise<string> {
   for (let round = 0; round < ROUNDS; round++) {
     for (const target of round % 2 === 0 ? TARGETS : [...TARGETS].reverse()) {
       console.error(`idle memory round ${round + 1}/${ROUNDS}: ${NAMES[target]} (${elapsed()} s)`);
-      idle[target].push(await idleRound(target, round));
+      const result = await idleRound(target, round);
+      console.error(
+        `  ${NAMES[target]} idle: ${(result.rss / 1024).toFixed(1)} KiB RSS, ${(result.heap / 1024).toFixed(1)} KiB heap per socket`,
+      );
+      idle[target].push(result);
     }
   }
   const kib = (bytes: number): string => (bytes / 1024).toFixed(1);
@@ -478,6 +482,13 @@ async function run(redis: Redis): Promise<string> {
   rows.push(
     idleRow('server RSS growth per socket (KiB)', (result) => result.rss, kib),
     idleRow('server heap growth per socket (KiB)', (result) => result.heap, kib),
+    row([
+      idleName,
+      'server RSS growth per socket, each round (KiB)',
+      idle.rr.map((result) => kib(result.rss)).join(' / '),
+      idle.sio.map((result) => kib(result.rss)).join(' / '),
+      idle.rr.map((result, i) => (result.rss / (idle.sio[i] as Idle).rss).toFixed(2)).join(' / '),
+    ]),
     row([
       idleName,
       'sockets open on the server (min of rounds)',
