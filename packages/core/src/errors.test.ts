@@ -21,6 +21,7 @@ const CLASSES: [new (message: string) => errors.ReplayRailError, errors.ReplayRa
   [errors.DuplicateEventError, 'duplicate_event'],
   [errors.DuplicateEventConflictError, 'duplicate_event_conflict'],
   [errors.SlowConsumerError, 'slow_consumer'],
+  [errors.TooManyConnectionsError, 'too_many_connections'],
   [errors.StoreError, 'store_error'],
   [errors.StoreUnavailableError, 'store_unavailable'],
   [errors.StoreClosedError, 'store_closed'],
@@ -53,6 +54,7 @@ describe('errors', () => {
     expect(row('slow_consumer')).toEqual({ http: null, ws: 4408 });
     expect(row('store_unavailable')).toEqual({ http: 503, ws: 1011 });
     expect(row('shutting_down')).toEqual({ http: 503, ws: 1001 });
+    expect(row('too_many_connections')).toEqual({ http: 503, ws: 1013 });
     expect(new Set(CLASSES.map(([, code]) => code)).size + 2).toBe(Object.keys(WIRE_STATUS).length);
   });
 

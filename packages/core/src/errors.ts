@@ -26,6 +26,7 @@ export type ReplayRailErrorCode =
   | 'duplicate_event'
   | 'duplicate_event_conflict'
   | 'slow_consumer'
+  | 'too_many_connections'
   | 'store_error'
   | 'store_unavailable'
   | 'store_closed'
@@ -69,6 +70,8 @@ export const WIRE_STATUS: Readonly<Record<ReplayRailErrorCode, WireStatus>> = {
   duplicate_event_conflict: { http: 409, ws: null },
   // The socket's send buffer passed its cap: the client reconnects with its cursor.
   slow_consumer: { http: null, ws: 4408 },
+  // The process holds as many sockets and streams as it is allowed (maxConnections): retry later.
+  too_many_connections: { http: 503, ws: 1013 },
   // Transient: the client retries with backoff.
   store_error: { http: 500, ws: 1011 },
   store_unavailable: { http: 503, ws: 1011 },
@@ -268,6 +271,14 @@ export class SlowConsumerError extends ReplayRailError {
   override readonly name = 'SlowConsumerError';
   constructor(message = 'subscriber is too slow', options?: ReplayRailErrorOptions) {
     super('slow_consumer', message, options);
+  }
+}
+
+/** The process already holds `maxConnections` sockets and streams: retry later (503 / 1013). */
+export class TooManyConnectionsError extends ReplayRailError {
+  override readonly name = 'TooManyConnectionsError';
+  constructor(message = 'too many connections', options?: ReplayRailErrorOptions) {
+    super('too_many_connections', message, options);
   }
 }
 

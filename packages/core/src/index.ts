@@ -46,6 +46,7 @@ export {
   StoreError,
   StoreUnavailableError,
   StreamResetError,
+  TooManyConnectionsError,
   UnauthenticatedError,
   WIRE_STATUS,
   wireStatusOf,
@@ -79,7 +80,15 @@ export type {
   ProtocolSocket,
   SessionOptions,
 } from './protocol/session.js';
-export { ProtocolSession } from './protocol/session.js';
+export { checkAuthorized, ProtocolSession } from './protocol/session.js';
+export type { ResolvedTransportOptions, TransportOptions } from './protocol/transport.js';
+export {
+  channelFromPath,
+  clientStartFromQuery,
+  originAllowed,
+  positiveOption,
+  resolveTransportOptions,
+} from './protocol/transport.js';
 export type {
   HealthReport,
   PublishInput,

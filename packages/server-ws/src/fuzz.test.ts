@@ -1,9 +1,9 @@
 import { ReplayRail, type StoredEvent } from '@replayrail/core';
 import { MemoryEventStore } from '@replayrail/store-memory';
+import { connect, type TestSocket } from '@replayrail/testkit';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReplayRailWebSocketServer } from './server.js';
-import { connect, type TestSocket } from './test-support/client.js';
 
 // Arbitrary frames thrown at both endpoints: the server never crashes, answers each
 // with an error frame or a close code, and a bystander socket keeps every event.

@@ -1,6 +1,7 @@
 import { ReplayRail, type StoredEvent } from '@replayrail/core';
 import { RedisStreamStore } from '@replayrail/store-redis';
 import {
+  connect,
   describeWithRedis,
   describeWithRedisServer,
   type RedisServer,
@@ -10,7 +11,6 @@ import {
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ReplayRailWebSocketServer } from './server.js';
-import { connect } from './test-support/client.js';
 
 describeWithRedis('two servers on one Redis', (url) => {
   it('delivers to a client of one server what is published through the other', async () => {

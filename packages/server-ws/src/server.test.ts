@@ -1,10 +1,22 @@
 import { MemoryEventStore } from '@replayrail/store-memory';
 import { RedisStreamStore } from '@replayrail/store-redis';
-import { redisUrl, uniquePrefix } from '@replayrail/testkit';
-import { Redis } from 'ioredis';
-import { socketSuite } from './test-support/socket-suite.js';
+import { redisStoreFixture, redisUrl, type StartTransport, socketSuite, uniquePrefix } from '@replayrail/testkit';
+import { ReplayRailWebSocketServer } from './index.js';
 
-socketSuite('memory store', async () => ({
+const serverWs: StartTransport = async (rail, options) => {
+  const { authorize, ...rest } = options;
+  const server = new ReplayRailWebSocketServer({
+    rail,
+    ...rest,
+    ...(authorize && {
+      authorize: ({ request, channel }) => authorize((name) => request.headers[name] as string | undefined, channel),
+    }),
+  });
+  const port = await server.listen(0);
+  return { url: `ws://127.0.0.1:${port}/ws`, connections: () => server.connections, close: () => server.close() };
+};
+
+socketSuite('server-ws, memory store', serverWs, async () => ({
   store: new MemoryEventStore(),
   prefix: uniquePrefix(),
   dispose: async () => {},
@@ -12,17 +24,9 @@ socketSuite('memory store', async () => ({
 
 const url = redisUrl();
 if (url !== null) {
-  socketSuite('Redis store', async () => {
-    const client = new Redis(url);
-    const prefix = uniquePrefix();
-    return {
-      store: new RedisStreamStore({ client }),
-      prefix,
-      dispose: async () => {
-        const keys = await client.keys(`${prefix}*`);
-        if (keys.length > 0) await client.del(...keys);
-        await client.quit();
-      },
-    };
-  });
+  socketSuite(
+    'server-ws, Redis store',
+    serverWs,
+    redisStoreFixture(url, (client) => new RedisStreamStore({ client })),
+  );
 }

@@ -9,45 +9,35 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import {
-  type Authorize,
   ConfigError,
+  channelFromPath,
+  clientStartFromQuery,
   ForbiddenError,
   isReplayRailError,
+  originAllowed,
   PROTOCOL_NAME,
   ProtocolSession,
   type ProtocolSocket,
   type ReplayRail,
   type ReplayRailError,
-  type SessionOptions,
+  type ResolvedTransportOptions,
+  resolveTransportOptions,
   ShuttingDownError,
   StoreError,
+  TooManyConnectionsError,
+  type TransportOptions,
   wireStatusOf,
 } from '@replayrail/core';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { FrameCache, sendPrepared } from './frame-writer.js';
 
-/** Options of `ReplayRailWebSocketServer`. */
-export interface WebSocketServerOptions {
+/** Options of `ReplayRailWebSocketServer` (limits and hooks shared with every transport: `TransportOptions`). */
+export interface WebSocketServerOptions extends TransportOptions<IncomingMessage> {
   rail: ReplayRail;
   /** Attach to this server's upgrades; without it, `listen()` starts a server of its own. */
   server?: Server;
   /** Path of the endpoints: `<path>` (multiplexed) and `<path>/<channel>` (one channel). @default '/ws' */
   path?: string;
-  /** May this request subscribe to this channel? Deny → 4403; throw UnauthenticatedError → 4401. */
-  authorize?: Authorize<IncomingMessage>;
-  /**
-   * Origins allowed to open a socket (`https://app.example.com`). Browsers send
-   * cookies with cross-site WebSocket requests, so without a check any page can
-   * open one with your user's session (Cross-Site WebSocket Hijacking). `'same-origin'`
-   * allows only the Host the request was sent to; unset allows every origin.
-   */
-  allowedOrigins?: readonly string[] | 'same-origin';
-  /** Sockets open at once in this process; more are closed with 1013 (try again later). @default 10000 */
-  maxConnections?: number;
-  /** Bytes waiting to be sent to one socket before it is closed with 4408. @default 1048576 */
-  maxBufferedBytes?: number;
-  /** Ping interval; a socket that did not answer the previous ping is dropped. @default 30000 */
-  heartbeatMs?: number;
 }
 
 /**
@@ -111,16 +101,6 @@ function destroySocket(this: Duplex): void {
   this.destroy();
 }
 
-function positive(value: number | undefined, fallback: number, field: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new ConfigError(`invalid WebSocket server option: ${field} must be a positive integer, got ${value}`, {
-      context: { field },
-    });
-  }
-  return value;
-}
-
 function failure(error: unknown): ReplayRailError {
   return isReplayRailError(error) ? error : new StoreError('unexpected failure', { cause: error });
 }
@@ -138,13 +118,10 @@ function failure(error: unknown): ReplayRailError {
 export class ReplayRailWebSocketServer {
   readonly #rail: ReplayRail;
   readonly #path: string;
-  readonly #options: WebSocketServerOptions;
+  readonly #options: ResolvedTransportOptions<IncomingMessage>;
   readonly #wss: WebSocketServer;
   readonly #connections = new Set<Connection>();
   readonly #frames = new FrameCache();
-  readonly #maxConnections: number;
-  // One options object for every session: an idle socket holds a reference, not a copy.
-  readonly #sessionOptions: SessionOptions<IncomingMessage>;
   readonly #heartbeat: ReturnType<typeof setInterval>;
   readonly #onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     void this.#upgrade(request, socket, head);
@@ -155,21 +132,15 @@ export class ReplayRailWebSocketServer {
 
   constructor(options: WebSocketServerOptions) {
     this.#rail = options.rail;
-    this.#options = options;
+    this.#options = resolveTransportOptions(options);
     this.#path = (options.path ?? '/ws').replace(/\/+$/, '');
-    this.#maxConnections = positive(options.maxConnections, 10_000, 'maxConnections');
-    this.#sessionOptions = {
-      ...(options.authorize && { authorize: options.authorize }),
-      maxBufferedBytes: positive(options.maxBufferedBytes, 1024 * 1024, 'maxBufferedBytes'),
-    };
-    const heartbeatMs = positive(options.heartbeatMs, 30_000, 'heartbeatMs');
     // ws refuses (1009) any incoming frame over the limit before buffering it whole.
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: this.#rail.config.limits.maxFrameBytes,
       handleProtocols: (protocols) => (protocols.has(PROTOCOL_NAME) ? PROTOCOL_NAME : false),
     });
-    this.#heartbeat = setInterval(() => this.#ping(), heartbeatMs);
+    this.#heartbeat = setInterval(() => this.#ping(), this.#options.heartbeatMs);
     this.#heartbeat.unref();
     if (options.server !== undefined) this.#attach(options.server);
   }
@@ -228,21 +199,6 @@ export class ReplayRailWebSocketServer {
     server.on('upgrade', this.#onUpgrade);
   }
 
-  #originAllowed(request: IncomingMessage): boolean {
-    const allowed = this.#options.allowedOrigins;
-    if (allowed === undefined) return true;
-    const origin = request.headers.origin;
-    if (origin === undefined) return false;
-    if (allowed === 'same-origin') {
-      try {
-        return new URL(origin).host === request.headers.host;
-      } catch {
-        return false;
-      }
-    }
-    return allowed.includes(origin);
-  }
-
   async #upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     // The path as sent, not normalized: `a/../b` must reach channel validation as it is.
     const [pathname = '/', query = ''] = (request.url ?? '/').split('?', 2);
@@ -251,35 +207,19 @@ export class ReplayRailWebSocketServer {
     if (pathname !== this.#path && !single) return; // not ours: another handler may take it
     socket.on('error', destroySocket);
 
-    let refusal: ReplayRailError | { code: number; reason: string } | undefined;
-    const session = new ProtocolSession(this.#rail, request, this.#sessionOptions);
+    let refusal: ReplayRailError | undefined;
+    const session = new ProtocolSession(this.#rail, request, this.#options.session);
     if (this.#closing) refusal = new ShuttingDownError();
-    else if (!this.#originAllowed(request)) {
+    else if (!originAllowed(this.#options.allowedOrigins, request.headers.origin, request.headers.host)) {
       refusal = new ForbiddenError('origin not allowed', { code: 'origin_not_allowed' });
-    } else if (this.#connections.size >= this.#maxConnections) {
-      refusal = { code: 1013, reason: 'too many connections' };
+    } else if (this.#connections.size >= this.#options.maxConnections) {
+      refusal = new TooManyConnectionsError();
     } else if (single) {
       // Resolve the start before the upgrade completes: every event published after
       // the client's `open` is delivered.
-      let channel: string;
+      const channel = channelFromPath(pathname.slice(this.#path.length + 1));
       try {
-        channel = decodeURIComponent(pathname.slice(this.#path.length + 1));
-      } catch {
-        channel = pathname.slice(this.#path.length + 1);
-      }
-      const lastEventId = params.get('last_event_id');
-      const from = params.get('from');
-      const since = params.get('since');
-      try {
-        await session.subscribe(
-          channel,
-          {
-            ...(lastEventId !== null && { after: lastEventId }),
-            ...((from === 'latest' || from === 'earliest') && { from }),
-            ...(since !== null && { since }),
-          },
-          true,
-        );
+        await session.subscribe(channel, clientStartFromQuery(params), true);
         session.releaseRequest();
       } catch (error) {
         refusal = failure(error);
@@ -289,9 +229,7 @@ export class ReplayRailWebSocketServer {
     this.#wss.handleUpgrade(request, socket, head, (ws) => {
       if (refusal !== undefined) {
         session.dispose();
-        const { code, reason } =
-          'reason' in refusal ? refusal : { code: wireStatusOf(refusal).ws ?? 1011, reason: refusal.code };
-        ws.close(code, reason);
+        ws.close(wireStatusOf(refusal).ws ?? 1011, refusal.code);
         return;
       }
       const connection = new Connection(ws, session, this.#frames, this.#connections);

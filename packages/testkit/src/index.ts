@@ -13,6 +13,11 @@ export type { RedisCluster } from './redis-cluster.js';
 export { startRedisCluster } from './redis-cluster.js';
 export type { RedisServer } from './redis-server.js';
 export { freePort, hasRedisServerBinary, startRedisServer, waitForRedis } from './redis-server.js';
+export type { TestSocket } from './socket-client.js';
+export { connect } from './socket-client.js';
+export type { RunningTransport, StartTransport, StoreFixture, SuiteTransportOptions } from './socket-suite.js';
+export { redisStoreFixture, socketSuite } from './socket-suite.js';
+export { uniquePrefix } from './unique-prefix.js';
 
 /** The run's Redis URL (from the global setup), or null when Redis-backed tests skip. */
 export function redisUrl(): string | null {
@@ -28,11 +33,6 @@ export function describeWithRedis(name: string, body: (url: string) => void): vo
   const url = redisUrl();
   // Registered even without Redis, so its tests show up as skipped in the counts.
   describe.skipIf(url === null)(url === null ? `${name} (skipped: no Redis)` : name, () => body(url ?? ''));
-}
-
-/** A key prefix unique to one test, under which it may create and delete keys. */
-export function uniquePrefix(label = 'rrtest'): string {
-  return `${label}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
 }
 
 function redisServerOnPath(): boolean {

@@ -39,11 +39,11 @@ export interface ProtocolSocket {
   readonly bufferedAmount: number;
 }
 
-/** What an `authorize` hook is asked. */
+/** What an `authorize` hook is asked: may `request` read (`subscribe`: sockets, SSE, pages) or publish to `channel`? */
 export interface AuthorizeRequest<Request> {
   readonly request: Request;
   readonly channel: string;
-  readonly action: 'subscribe';
+  readonly action: 'subscribe' | 'publish';
 }
 
 /**
@@ -64,6 +64,23 @@ export interface ClientStart {
   readonly after?: string;
   readonly from?: StartPosition;
   readonly since?: string;
+}
+
+/**
+ * Asks `authorize` and throws `ForbiddenError` (403 / 4403) unless it answers true;
+ * its own `UnauthenticatedError` (401 / 4401) passes through. Every transport asks this way.
+ */
+export async function checkAuthorized<Request>(
+  authorize: Authorize<Request> | undefined,
+  question: AuthorizeRequest<Request>,
+): Promise<void> {
+  if (authorize === undefined) return;
+  const allowed = await authorize(question);
+  if (allowed !== true) {
+    throw new ForbiddenError(`not allowed to ${question.action} to ${JSON.stringify(question.channel)}`, {
+      context: { channel: question.channel, action: question.action },
+    });
+  }
 }
 
 function toError(error: unknown): ReplayRailError {
@@ -136,8 +153,7 @@ export class ProtocolSession<Request> {
       if (this.#options.authorize !== undefined) {
         const request = this.#request;
         if (request === undefined) throw new InvalidRequestError('this socket takes no more subscriptions');
-        const allowed = await this.#options.authorize({ request, channel, action: 'subscribe' });
-        if (allowed !== true) throw new ForbiddenError(`not allowed to subscribe to ${JSON.stringify(channel)}`);
+        await checkAuthorized(this.#options.authorize, { request, channel, action: 'subscribe' });
       }
       // Frames of this channel wait until its acknowledgement is out. The three
       // listeners share one small closure context, an idle socket's whole cost here.

@@ -7,9 +7,10 @@ import {
   type StoredEvent,
   UnauthenticatedError,
 } from '@replayrail/core';
+import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ReplayRailWebSocketServer, type WebSocketServerOptions } from '../index.js';
-import { connect } from './client.js';
+import { connect } from './socket-client.js';
+import { uniquePrefix } from './unique-prefix.js';
 
 /** A store for one test and how to dispose of it. */
 export interface StoreFixture {
@@ -18,17 +19,59 @@ export interface StoreFixture {
   dispose(): Promise<void>;
 }
 
+/**
+ * A fixture of a store on the run's Redis (`url`), under a prefix unique to the
+ * test; disposing deletes the prefix's keys and closes the client.
+ */
+export function redisStoreFixture(url: string, makeStore: (client: Redis) => EventStore): () => Promise<StoreFixture> {
+  return async () => {
+    const client = new Redis(url);
+    const prefix = uniquePrefix();
+    return {
+      store: makeStore(client),
+      prefix,
+      dispose: async () => {
+        const keys = await client.keys(`${prefix}*`);
+        if (keys.length > 0) await client.del(...keys);
+        await client.quit();
+      },
+    };
+  };
+}
+
 const tick = (ms = 0) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function isEvent(frame: Record<string, unknown>): boolean {
   return !('op' in frame);
 }
 
+/** What the suite asks of a transport; each adapts it to its own options. */
+export interface SuiteTransportOptions {
+  /** Decides from the request's headers (by lower-case name) whether it may subscribe. */
+  authorize?: (header: (name: string) => string | undefined, channel: string) => boolean;
+  allowedOrigins?: readonly string[];
+  maxBufferedBytes?: number;
+  heartbeatMs?: number;
+}
+
+/** A transport serving a rail's WebSocket endpoints on a loopback port. */
+export interface RunningTransport {
+  /** The multiplexed endpoint, `ws://127.0.0.1:<port>/ws`; one channel is `<url>/<channel>`. */
+  readonly url: string;
+  /** Sockets open on the server. */
+  connections(): number;
+  /** Closes every socket (1001) and stops listening. */
+  close(): Promise<void>;
+}
+
+/** Starts a transport for one test. */
+export type StartTransport = (rail: ReplayRail, options: SuiteTransportOptions) => Promise<RunningTransport>;
+
 /**
- * The WebSocket behaviour every transport must show, over real sockets: run by
- * server-ws here, and by the Hono adapter on its own transport.
+ * The WebSocket behaviour every transport must show, over real sockets: one suite,
+ * run by server-ws and by the Hono adapter, each on the memory store and on Redis.
  */
-export function socketSuite(name: string, fixture: () => Promise<StoreFixture>): void {
+export function socketSuite(name: string, startTransport: StartTransport, fixture: () => Promise<StoreFixture>): void {
   describe(`WebSocket endpoints: ${name}`, () => {
     const cleanups: (() => Promise<void>)[] = [];
     afterEach(async () => {
@@ -37,18 +80,17 @@ export function socketSuite(name: string, fixture: () => Promise<StoreFixture>):
 
     async function start(
       config: ReplayRailConfig = {},
-      options: Omit<WebSocketServerOptions, 'rail'> = {},
-    ): Promise<{ rail: ReplayRail; server: ReplayRailWebSocketServer; url: string }> {
+      options: SuiteTransportOptions = {},
+    ): Promise<{ rail: ReplayRail; server: RunningTransport; url: string }> {
       const { store, prefix, dispose } = await fixture();
       const rail = new ReplayRail({ store, config: { streamPrefix: prefix, ...config } });
-      const server = new ReplayRailWebSocketServer({ rail, ...options });
-      const port = await server.listen(0);
+      const server = await startTransport(rail, options);
       cleanups.push(async () => {
         await server.close();
         await rail.close();
         await dispose();
       });
-      return { rail, server, url: `ws://127.0.0.1:${port}/ws` };
+      return { rail, server, url: server.url };
     }
 
     const publish = (rail: ReplayRail, channel: string, n: number) =>
@@ -133,8 +175,8 @@ export function socketSuite(name: string, fixture: () => Promise<StoreFixture>):
       const { url } = await start(
         {},
         {
-          authorize: ({ request, channel }) => {
-            if (request.headers.authorization === undefined) throw new UnauthenticatedError();
+          authorize: (header, channel) => {
+            if (header('authorization') === undefined) throw new UnauthenticatedError();
             return !channel.startsWith('admin');
           },
         },
@@ -276,11 +318,11 @@ export function socketSuite(name: string, fixture: () => Promise<StoreFixture>):
       const { server, url } = await start({}, { heartbeatMs: 50 });
       const socket = connect(`${url}/c`);
       await socket.opened;
-      expect(server.connections).toBe(1);
+      expect(server.connections()).toBe(1);
       // A paused socket reads no ping, so it sends no pong: half-open from the server's side.
       (socket.ws as unknown as { _socket: { pause(): void } })._socket.pause();
-      for (let i = 0; i < 100 && server.connections > 0; i++) await tick(20);
-      expect(server.connections).toBe(0);
+      for (let i = 0; i < 100 && server.connections() > 0; i++) await tick(20);
+      expect(server.connections()).toBe(0);
       socket.ws.terminate();
     });
 
@@ -297,7 +339,7 @@ export function socketSuite(name: string, fixture: () => Promise<StoreFixture>):
       await sockets[1]?.until((frames) => frames.length === 1);
       await server.close();
       for (const socket of sockets) expect((await socket.closed).code).toBe(1001);
-      expect(server.connections).toBe(0);
+      expect(server.connections()).toBe(0);
       expect(rail.liveChannels).toBe(0);
       // The store's connections belong to the fixture; only what the server made must be gone.
       for (let i = 0; i < 50 && resources().length > before + 2; i++) await tick(10);

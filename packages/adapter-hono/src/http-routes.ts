@@ -1,0 +1,166 @@
+/**
+ * @module
+ * `POST /events/<channel>` (publish, idempotent with `event_id` or an
+ * `Idempotency-Key` header) and `GET /events/<channel>?after=&limit=` (a page).
+ * Nothing is written unless every check passed: channel, authorization, content
+ * type, body size (before the body is read), JSON, body shape, catalog.
+ */
+
+import {
+  assertChannel,
+  channelFromPath,
+  checkAuthorized,
+  DuplicateEventError,
+  EventTooLargeError,
+  InvalidRequestError,
+  type ReplayRail,
+  type StoredEvent,
+  toWireJson,
+} from '@replayrail/core';
+import type { Context } from 'hono';
+import { type CatalogEvent, checkAgainstCatalog, type EventCatalog } from './catalog.js';
+import type { ReplayRailRoutesOptions, ResolvedRoutesOptions } from './options.js';
+import { parsePublishBody } from './publish-body.js';
+
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
+
+/** The channel named by the rest of the path after `prefix/`, as sent (percent-decoded). */
+export function channelOf(c: Context, prefix: string): string {
+  return channelFromPath(new URL(c.req.url).pathname.slice(prefix.length + 1));
+}
+
+/**
+ * The request's JSON body, read only if it is JSON and no larger than `maxBytes`:
+ * a declared length over it is refused unread, a body that grows past it is cut off.
+ */
+export async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {
+  const type = request.headers.get('content-type') ?? '';
+  if (!JSON_TYPE.test(type)) {
+    throw new InvalidRequestError(`content-type must be application/json, got ${JSON.stringify(type)}`);
+  }
+  const declared = Number(request.headers.get('content-length') ?? Number.NaN);
+  const tooLarge = () =>
+    new EventTooLargeError(`request body is over ${maxBytes} bytes (maxBodyBytes)`, { context: { maxBytes } });
+  if (declared > maxBytes) throw tooLarge();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (request.body !== null) {
+    const reader = request.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) {
+        await reader.cancel();
+        throw tooLarge();
+      }
+      chunks.push(value);
+    }
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new InvalidRequestError('request body is not valid UTF-8');
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new InvalidRequestError(`request body is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+function jsonResponse(text: string, status: number): Response {
+  return new Response(text, { status, headers: JSON_HEADERS });
+}
+
+/** `POST <events>/<channel>`: 201 with the stored event, 200 with the first one for a retry. */
+export async function publishRoute(
+  c: Context,
+  rail: ReplayRail,
+  options: ReplayRailRoutesOptions<EventCatalog>,
+  resolved: ResolvedRoutesOptions,
+): Promise<Response> {
+  const channel = channelOf(c, resolved.eventsPath);
+  assertChannel(channel, rail.config.limits);
+  await checkAuthorized(options.authorize, { request: c, channel, action: 'publish' });
+  const body = parsePublishBody(await readJsonBody(c.req.raw, resolved.maxBodyBytes));
+  const key = c.req.header('idempotency-key');
+  if (key !== undefined && body.event_id !== undefined && key !== body.event_id) {
+    throw new InvalidRequestError('the Idempotency-Key header and event_id differ; send one, or the same value');
+  }
+  const payload = options.catalog ? checkAgainstCatalog(options.catalog, body.type, body.payload) : body.payload;
+  let event = {
+    channel,
+    type: body.type,
+    payload,
+    actor: body.actor ?? null,
+    metadata: body.metadata ?? {},
+  } as CatalogEvent<EventCatalog> & { channel: string };
+  if (options.beforePublish) event = await options.beforePublish(event, c);
+  const eventId = body.event_id ?? key;
+  let stored: StoredEvent;
+  try {
+    stored = await rail.publish({
+      channel: event.channel,
+      type: event.type,
+      payload: event.payload,
+      actor: event.actor,
+      metadata: event.metadata,
+      ...(eventId !== undefined && { eventId, duplicatePolicy: 'raise' as const }),
+      ...(body.created_at !== undefined && { createdAt: body.created_at }),
+    });
+  } catch (error) {
+    // A retry of the same event: nothing new was written; answer with the first one.
+    if (error instanceof DuplicateEventError && error.existing !== undefined) {
+      return jsonResponse(toWireJson(error.existing), 200);
+    }
+    throw error;
+  }
+  return jsonResponse(toWireJson(stored), 201);
+}
+
+function limitParam(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d{1,9}$/.test(value))
+    throw new InvalidRequestError(`limit must be a positive integer, got ${JSON.stringify(value)}`);
+  return Number(value);
+}
+
+function sinceParam(value: string | undefined): Date | undefined {
+  if (value === undefined) return undefined;
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime()))
+    throw new InvalidRequestError(`since must be an ISO 8601 time, got ${JSON.stringify(value)}`);
+  return date;
+}
+
+/** `GET <events>/<channel>?after=&since=&limit=`: `{ events, next, has_more }`. */
+export async function pageRoute(
+  c: Context,
+  rail: ReplayRail,
+  options: ReplayRailRoutesOptions<EventCatalog>,
+  resolved: ResolvedRoutesOptions,
+): Promise<Response> {
+  const channel = channelOf(c, resolved.eventsPath);
+  assertChannel(channel, rail.config.limits);
+  await checkAuthorized(options.authorize, { request: c, channel, action: 'subscribe' });
+  const after = c.req.query('after');
+  const since = sinceParam(c.req.query('since'));
+  const limit = limitParam(c.req.query('limit'));
+  const page = await rail.replay(channel, {
+    ...(after !== undefined && { after }),
+    ...(since !== undefined && { since }),
+    ...(limit !== undefined && { limit }),
+  });
+  // Events in their wire form (DESIGN §2 field order), as every transport sends them.
+  const events = page.events.map(toWireJson).join(',');
+  return jsonResponse(`{"events":[${events}],"next":${JSON.stringify(page.next)},"has_more":${page.hasMore}}`, 200);
+}

@@ -1,0 +1,43 @@
+/**
+ * @module
+ * The body of `POST /events/<channel>` (DESIGN §7): checked with zod, strictly
+ * (an unknown field is a typo the caller should hear about), before the rail
+ * validates names, sizes and JSON. Errors name the field.
+ */
+
+import { InvalidRequestError } from '@replayrail/core';
+import { z } from 'zod';
+
+const jsonObject = z.record(z.string(), z.unknown());
+
+export const publishBodySchema = z.strictObject({
+  type: z.string(),
+  payload: jsonObject,
+  actor: jsonObject.nullable().optional(),
+  metadata: jsonObject.optional(),
+  event_id: z.string().optional(),
+  created_at: z.string().optional(),
+});
+
+/** What a client may POST. */
+export type PublishBody = z.output<typeof publishBodySchema>;
+
+/** The first problem zod found, as `field: what is wrong`. */
+export function describeIssue(error: z.ZodError, root = ''): string {
+  const issue = error.issues[0];
+  if (issue === undefined) return 'invalid body';
+  const path = [root, ...issue.path.map(String)].filter((part) => part !== '').join('.');
+  const keys = issue.code === 'unrecognized_keys' ? ` (${issue.keys.join(', ')})` : '';
+  return `${path === '' ? 'body' : path}: ${issue.message}${keys}`;
+}
+
+/** Parses a decoded JSON value as a publish body, or throws `InvalidRequestError` naming the field. */
+export function parsePublishBody(value: unknown): PublishBody {
+  const result = publishBodySchema.safeParse(value);
+  if (!result.success) {
+    throw new InvalidRequestError(describeIssue(result.error), {
+      context: { field: result.error.issues[0]?.path.join('.') },
+    });
+  }
+  return result.data;
+}

@@ -1,0 +1,85 @@
+/**
+ * @module
+ * `createReplayRailRoutes`: ReplayRail's HTTP, Server-Sent Events and WebSocket
+ * routes as one Hono app to mount on yours.
+ */
+
+import type { Subscription } from '@replayrail/core';
+import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { EventCatalog } from './catalog.js';
+import { errorResponse } from './error-response.js';
+import { pageRoute, publishRoute } from './http-routes.js';
+import { type ReplayRailRoutesOptions, resolveRoutesOptions } from './options.js';
+import { sseRoute, wantsEventStream } from './sse-route.js';
+import { WebSocketRoutes } from './websocket-routes.js';
+
+/** What `createReplayRailRoutes` returns. */
+export interface ReplayRailRoutes {
+  /** The routes, to mount with `app.route('/', routes.app)`. */
+  readonly app: Hono;
+  /** Open WebSockets and event streams. */
+  readonly connections: number;
+  /**
+   * Closes every socket with 1001 and ends every event stream (clients resume
+   * from their cursors elsewhere); leaves the rail and its store open.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * ReplayRail's routes on Hono:
+ * - `POST <events>/<channel>`: publish (201, or 200 with the first event for a retried `event_id`);
+ * - `GET <events>/<channel>?after=&limit=`: a page `{ events, next, has_more }`;
+ * - the same URL with `Accept: text/event-stream`: Server-Sent Events from `Last-Event-ID`;
+ * - `<ws>/<channel>?last_event_id=` and `<ws>` (multiplexed): WebSockets, given `upgradeWebSocket`.
+ *
+ * @example
+ * const app = new Hono();
+ * const { upgradeWebSocket, injectWebSocket, wss } = createNodeWebSocket({ app });
+ * const routes = createReplayRailRoutes({ rail, upgradeWebSocket, webSocketServer: wss });
+ * app.route('/', routes.app);
+ * injectWebSocket(serve({ fetch: app.fetch, port: 8000 }));
+ */
+export function createReplayRailRoutes<const Catalog extends EventCatalog = EventCatalog>(
+  options: ReplayRailRoutesOptions<Catalog>,
+): ReplayRailRoutes {
+  const { rail } = options;
+  const general = options as unknown as ReplayRailRoutesOptions<EventCatalog>;
+  const resolved = resolveRoutesOptions(general);
+  const streams = new Set<Subscription>();
+  const connections = () => streams.size + (sockets?.open ?? 0);
+  const sockets = options.upgradeWebSocket ? new WebSocketRoutes(rail, resolved, connections) : undefined;
+  // ws refuses (1009) an incoming frame over the limit before buffering it whole.
+  if (options.webSocketServer) options.webSocketServer.options.maxPayload = rail.config.limits.maxFrameBytes;
+
+  const app = new Hono();
+  app.onError((error) =>
+    errorResponse(
+      error instanceof HTTPException && error.status < 500 ? Object.assign(error, { code: 'invalid_request' }) : error,
+    ),
+  );
+  const events = `${resolved.eventsPath}/*`;
+  app.post(events, (c) => publishRoute(c, rail, general, resolved));
+  app.get(events, (c) =>
+    wantsEventStream(c)
+      ? sseRoute(c, rail, general, resolved, streams, connections)
+      : pageRoute(c, rail, general, resolved),
+  );
+  if (sockets && options.upgradeWebSocket) {
+    const handler = sockets.handler(options.upgradeWebSocket);
+    app.get(resolved.wsPath, handler);
+    app.get(`${resolved.wsPath}/*`, handler);
+  }
+
+  return {
+    app,
+    get connections() {
+      return connections();
+    },
+    async close() {
+      for (const stream of streams) stream.close();
+      await sockets?.close();
+    },
+  };
+}
