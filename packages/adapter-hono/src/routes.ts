@@ -4,8 +4,8 @@
  * routes as one Hono app to mount on yours.
  */
 
-import type { Subscription } from '@replayrail/core';
-import { Hono } from 'hono';
+import { ShuttingDownError, type Subscription } from '@replayrail/core';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { EventCatalog } from './catalog.js';
 import { errorResponse } from './error-response.js';
@@ -54,12 +54,15 @@ export function createReplayRailRoutes<const Catalog extends EventCatalog = Even
   if (options.webSocketServer) options.webSocketServer.options.maxPayload = rail.config.limits.maxFrameBytes;
 
   const app = new Hono();
-  app.onError((error) =>
-    errorResponse(
-      error instanceof HTTPException && error.status < 500 ? Object.assign(error, { code: 'invalid_request' }) : error,
-    ),
-  );
+  // Hono's own refusals (HTTPException) keep their status; everything else maps by the table.
+  app.onError((error) => (error instanceof HTTPException ? error.getResponse() : errorResponse(error)));
+  let closing = false;
   const events = `${resolved.eventsPath}/*`;
+  app.use(events, async (_c, next) => {
+    // After close() the HTTP routes answer 503 too: clients retry on another instance.
+    if (closing) throw new ShuttingDownError();
+    await next();
+  });
   app.post(events, (c) => publishRoute(c, rail, general, resolved));
   app.get(events, (c) =>
     wantsEventStream(c)
@@ -67,9 +70,15 @@ export function createReplayRailRoutes<const Catalog extends EventCatalog = Even
       : pageRoute(c, rail, general, resolved),
   );
   if (sockets && options.upgradeWebSocket) {
+    const upgradeOnly: MiddlewareHandler = async (c, next) => {
+      if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
+        return c.text('WebSocket endpoint: upgrade required\n', 426);
+      }
+      await next();
+    };
     const handler = sockets.handler(options.upgradeWebSocket);
-    app.get(resolved.wsPath, handler);
-    app.get(`${resolved.wsPath}/*`, handler);
+    app.get(resolved.wsPath, upgradeOnly, handler);
+    app.get(`${resolved.wsPath}/*`, upgradeOnly, handler);
   }
 
   return {
@@ -78,6 +87,7 @@ export function createReplayRailRoutes<const Catalog extends EventCatalog = Even
       return connections();
     },
     async close() {
+      closing = true;
       for (const stream of streams) stream.close();
       await sockets?.close();
     },

@@ -39,6 +39,9 @@ interface RawSocket {
   terminate?(): void;
 }
 
+/** How long an accepted upgrade may take to open before its session is dropped. */
+const UPGRADE_TIMEOUT_MS = 30_000;
+
 /** One open socket, as its session sees it. */
 class HonoSocket implements ProtocolSocket {
   alive = true;
@@ -96,12 +99,14 @@ export class WebSocketRoutes {
     return this.#sockets.size;
   }
 
-  /** The handler of both endpoints: `single` for `<ws>/<channel>`. */
+  /** The handler of both endpoints. */
   handler(upgradeWebSocket: UpgradeWebSocket<unknown>) {
     return upgradeWebSocket((c) => this.#events(c));
   }
 
   async #events(c: Context): Promise<WSEvents<unknown>> {
+    // Plain GETs are answered (426) before this; a non-upgrade here subscribes nothing.
+    if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') return {};
     const url = new URL(c.req.url);
     const single = url.pathname.startsWith(`${this.#options.wsPath}/`);
     const session = new ProtocolSession(this.#rail, c, this.#options.transport.session);
@@ -123,8 +128,13 @@ export class WebSocketRoutes {
       }
     }
     let socket: HonoSocket | undefined;
+    // A client gone before its upgrade completed never opens (and @hono/node-ws
+    // never says so): let its subscription go after a while.
+    const abandoned = setTimeout(() => session.dispose(), UPGRADE_TIMEOUT_MS);
+    (abandoned as { unref?: () => void }).unref?.();
     return {
       onOpen: (_event, ws) => {
+        clearTimeout(abandoned);
         if (refusal !== undefined) {
           session.dispose();
           ws.close(wireStatusOf(refusal).ws ?? 1011, refusal.code);
