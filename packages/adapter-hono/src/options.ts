@@ -16,7 +16,7 @@ import type { CatalogEvent, EventCatalog } from './catalog.js';
 
 /** Something holding a `ws`-style frame limit: `@hono/node-ws`'s `wss`, or a `WebSocketServer`. */
 export interface FrameLimitHolder {
-  options: { maxPayload?: number };
+  options: { maxPayload?: number | undefined };
 }
 
 /** Options of `createReplayRailRoutes`. `authorize` sees the Hono `Context`. */
