@@ -23,7 +23,6 @@ import type { ReplayRailRoutesOptions, ResolvedRoutesOptions } from './options.j
 import { parsePublishBody } from './publish-body.js';
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
-const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
 
 /** The channel named by the rest of the path after `prefix/`, as sent (percent-decoded). */
 export function channelOf(c: Context, prefix: string): string {
@@ -78,7 +77,8 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
 }
 
 function jsonResponse(text: string, status: number): Response {
-  return new Response(text, { status, headers: JSON_HEADERS });
+  // A new headers object each time: @hono/node-server writes content-length into the one it is given.
+  return new Response(text, { status, headers: { 'content-type': 'application/json; charset=utf-8' } });
 }
 
 /** `POST <events>/<channel>`: 201 with the stored event, 200 with the first one for a retry. */
