@@ -67,7 +67,7 @@ export async function sseRoute(
     const keepAlive = setInterval(() => void stream.write(': keep-alive\n\n'), resolved.sseKeepAliveMs);
     try {
       // `retry:` tells EventSource how soon to reconnect after a drop.
-      await stream.write(`retry: 1000\n: subscribed after ${subscription.start ?? 'since'}\n\n`);
+      await stream.write(`retry: 1000\n: subscribed\n\n`);
       // Iterated, so a stream that cannot keep up is ended (SlowConsumerError) rather
       // than buffered without bound; its EventSource resumes from the last id.
       for await (const event of subscription) await stream.write(message(null, toWireJson(event), event.id));

@@ -1,0 +1,112 @@
+/** One parsed Server-Sent Events message. */
+export interface SseMessage {
+  event: string;
+  data: string;
+  id: string | undefined;
+}
+
+/** A test client for an event stream: what it received, parsed as the SSE spec says. */
+export interface SseStream {
+  readonly messages: SseMessage[];
+  /** Comment lines (`: ...`), e.g. keep-alives. */
+  readonly comments: string[];
+  readonly status: number;
+  /** Resolves when the server ends the stream. */
+  readonly ended: Promise<void>;
+  /** Resolves when `check` holds. */
+  until(check: () => boolean, what?: string): Promise<void>;
+  /** Drops the connection, as a network failure would. */
+  drop(): void;
+}
+
+export async function openSse(url: string, headers: Record<string, string> = {}): Promise<SseStream> {
+  const controller = new AbortController();
+  const response = await fetch(url, {
+    headers: { accept: 'text/event-stream', ...headers },
+    signal: controller.signal,
+  });
+  const messages: SseMessage[] = [];
+  const comments: string[] = [];
+  const waiters = new Set<() => void>();
+  const wake = () => {
+    for (const waiter of waiters) waiter();
+  };
+  let buffer = '';
+  let current: { event?: string; data: string[]; id?: string } = { data: [] };
+  const consume = (line: string) => {
+    if (line === '') {
+      if (current.data.length > 0) {
+        messages.push({ event: current.event ?? 'message', data: current.data.join('\n'), id: current.id });
+      }
+      current = { data: [] };
+      return;
+    }
+    if (line.startsWith(':')) {
+      comments.push(line.slice(1).trim());
+      return;
+    }
+    const colon = line.indexOf(':');
+    const field = colon === -1 ? line : line.slice(0, colon);
+    const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '');
+    if (field === 'data') current.data.push(value);
+    else if (field === 'event') current.event = value;
+    else if (field === 'id') current.id = value;
+  };
+  const ended = (async () => {
+    if (response.body === null) return;
+    const decoder = new TextDecoder();
+    try {
+      for await (const chunk of response.body) {
+        buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+        let newline = buffer.indexOf('\n');
+        while (newline !== -1) {
+          consume(buffer.slice(0, newline).replace(/\r$/, ''));
+          buffer = buffer.slice(newline + 1);
+          newline = buffer.indexOf('\n');
+        }
+        wake();
+      }
+    } catch {
+      // dropped by the test
+    } finally {
+      wake();
+    }
+  })();
+  let done = false;
+  void ended.then(() => {
+    done = true;
+    wake();
+  });
+  return {
+    messages,
+    comments,
+    status: response.status,
+    ended,
+    until(check, what = 'messages') {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          waiters.delete(waiter);
+          reject(new Error(`timed out waiting for ${what}; got ${messages.length} messages`));
+        }, 10_000);
+        const waiter = (): void => {
+          if (!check()) {
+            if (done) {
+              clearTimeout(timer);
+              waiters.delete(waiter);
+              reject(new Error(`stream ended before ${what}; got ${messages.length} messages`));
+            }
+            return;
+          }
+          clearTimeout(timer);
+          waiters.delete(waiter);
+          resolve();
+        };
+        waiters.add(waiter);
+        waiter();
+      });
+    },
+    drop() {
+      controller.abort();
+    },
+  };
+}
