@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 // no Node built-ins. tsconfig.runtime.json checks the types; this checks the text,
 // so a stray `process.env` or `node:` import fails the tests even without a typecheck.
 const packagesDir = join(import.meta.dirname, '..', '..');
-const RUNTIME_AGNOSTIC = ['core/src', 'store-memory/src', 'client/src'];
+const RUNTIME_AGNOSTIC = ['core/src', 'store-memory/src', 'client/src', 'adapter-hono/src'];
 const NODE_GLOBALS = /\b(process|Buffer|__dirname|__filename|require|global|setImmediate)\s*[.([]/;
 
 function sources(dir: string): string[] {
@@ -18,7 +18,13 @@ function sources(dir: string): string[] {
     return [];
   }
   return entries
-    .filter((file) => file.endsWith('.ts') && !file.endsWith('.test.ts') && !file.startsWith('testing'))
+    .filter(
+      (file) =>
+        file.endsWith('.ts') &&
+        !file.endsWith('.test.ts') &&
+        !file.startsWith('testing') &&
+        !file.startsWith('test-support'),
+    )
     .map((file) => join(dir, file));
 }
 

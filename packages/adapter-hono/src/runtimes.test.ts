@@ -1,0 +1,122 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { StoredEvent } from '@replayrail/core';
+import { connect } from '@replayrail/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openSse } from './test-support/sse-client.js';
+
+// The same routes on Bun and Deno (both installed from the npm registry as dev
+// dependencies), driven over real HTTP, SSE and WebSockets from here.
+const packageDir = join(import.meta.dirname, '..');
+const script = join(import.meta.dirname, 'test-support', 'runtime-server.ts');
+const RUNTIMES = [
+  { name: 'Bun', bin: join(packageDir, 'node_modules', '.bin', 'bun'), args: ['run', script] },
+  { name: 'Deno', bin: join(packageDir, 'node_modules', '.bin', 'deno'), args: ['run', '-A', script] },
+];
+
+function startServer(bin: string, args: string[]): Promise<{ child: ChildProcess; base: string }> {
+  if (!existsSync(join(packageDir, 'dist', 'index.js'))) {
+    throw new Error('adapter-hono is not built: run `pnpm build` first (the runtimes load dist/)');
+  }
+  const child = spawn(bin, args, { cwd: packageDir, stdio: ['pipe', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const timer = setTimeout(() => reject(new Error(`no port from ${bin} after 20 s: ${output}`)), 20_000);
+    child.on('error', reject);
+    child.on('exit', (code) => reject(new Error(`${bin} exited with ${code}: ${output}`)));
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const port = /port (\d+)/.exec(output)?.[1];
+      if (port !== undefined) {
+        clearTimeout(timer);
+        resolve({ child, base: `127.0.0.1:${port}` });
+      }
+    });
+  });
+}
+
+for (const runtime of RUNTIMES) {
+  const available = existsSync(runtime.bin);
+  describe.skipIf(!available)(`adapter-hono on ${runtime.name}${available ? '' : ' (skipped: not installed)'}`, () => {
+    let child: ChildProcess;
+    let base: string;
+    beforeAll(async () => {
+      ({ child, base } = await startServer(runtime.bin, runtime.args));
+    }, 30_000);
+    afterAll(async () => {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.stdin?.end();
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    });
+
+    const publish = async (channel: string, n: number) => {
+      const response = await fetch(`http://${base}/events/${channel}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ type: 'test.event', payload: { n } }),
+      });
+      expect(response.status).toBe(201);
+      return (await response.json()) as StoredEvent;
+    };
+
+    it('publishes over HTTP and pages, with the error table', async () => {
+      const first = await publish('http', 0);
+      const second = await publish('http', 1);
+      const page = (await (await fetch(`http://${base}/events/http?after=${first.id}`)).json()) as {
+        events: StoredEvent[];
+      };
+      expect(page.events).toEqual([second]);
+      const bad = await fetch(`http://${base}/events/bad*`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
+      expect(bad.status).toBe(400);
+      expect(await bad.json()).toMatchObject({ error: { code: 'invalid_channel' } });
+    });
+
+    it('replays what a WebSocket client missed, then streams live', async () => {
+      const events: StoredEvent[] = [];
+      for (let n = 0; n < 4; n++) events.push(await publish('ws', n));
+      const socket = connect(`ws://${base}/ws/ws?last_event_id=${events[1]?.id}`);
+      await socket.opened;
+      const live = await publish('ws', 4);
+      await socket.until((frames) => frames.length === 3);
+      expect(socket.json()).toEqual([events[2], events[3], live]);
+      socket.ws.close();
+      const bad = connect(`ws://${base}/ws/ws?last_event_id=nope`);
+      expect((await bad.closed).code).toBe(4400);
+    });
+
+    it('acknowledges multiplexed subscriptions with their start cursor', async () => {
+      const last = await publish('mux', 0);
+      const socket = connect(`ws://${base}/ws`);
+      await socket.opened;
+      socket.ws.send(JSON.stringify({ op: 'subscribe', channel: 'mux' }));
+      await socket.until((frames) => frames.length === 1);
+      expect(socket.json()[0]).toEqual({ op: 'subscribed', channel: 'mux', cursor: last.id });
+      const next = await publish('mux', 1);
+      await socket.until((frames) => frames.length === 2);
+      expect(socket.json()[1]).toEqual(next);
+      socket.ws.close();
+    });
+
+    it('resumes an event stream from Last-Event-ID, and reports expiry', async () => {
+      const events: StoredEvent[] = [];
+      for (let n = 0; n < 3; n++) events.push(await publish('sse', n));
+      const stream = await openSse(`http://${base}/events/sse`, { 'last-event-id': events[0]?.id as string });
+      await stream.until(() => stream.messages.length === 2);
+      expect(stream.messages.map((message) => message.id)).toEqual([events[1]?.id, events[2]?.id]);
+      await stream.until(() => stream.comments.includes('keep-alive'), 'a keep-alive');
+      stream.drop();
+      // The server keeps 50 events per channel: the first is gone after 60 more.
+      for (let n = 3; n < 63; n++) await publish('sse', n);
+      const expired = await openSse(`http://${base}/events/sse`, { 'last-event-id': events[0]?.id as string });
+      await expired.ended;
+      expect(expired.messages.map((message) => message.event)).toEqual(['expired']);
+    });
+  });
+}

@@ -1,0 +1,50 @@
+// The adapter's routes on Bun or Deno, for runtimes.test.ts: run with
+// `bun run runtime-server.ts` or `deno run -A runtime-server.ts`. Imports the built
+// packages (dist), as an app on that runtime would. Prints `port <n>` when listening;
+// stops when its stdin closes.
+import { createReplayRailRoutes } from '@replayrail/adapter-hono';
+import { ReplayRail } from '@replayrail/core';
+import { MemoryEventStore } from '@replayrail/store-memory';
+import { Hono } from 'hono';
+
+declare const Bun: {
+  serve(options: { port: number; hostname: string; fetch: unknown; websocket: unknown }): { port: number };
+  stdin: { stream(): ReadableStream<Uint8Array> };
+};
+declare const Deno: {
+  serve(options: { port: number; hostname: string; onListen(address: { port: number }): void }, handler: unknown): void;
+  stdin: { readable: ReadableStream<Uint8Array> };
+  exit(code: number): never;
+};
+
+const rail = new ReplayRail({
+  store: new MemoryEventStore(),
+  config: { maxStreamLength: 50, approximateTrimming: false },
+});
+const app = new Hono();
+const onBun = typeof Bun !== 'undefined';
+const helper = onBun ? await import('hono/bun') : await import('hono/deno');
+const routes = createReplayRailRoutes({ rail, upgradeWebSocket: helper.upgradeWebSocket as never, sseKeepAliveMs: 50 });
+app.route('/', routes.app);
+
+let stdin: ReadableStream<Uint8Array>;
+if (onBun) {
+  const server = Bun.serve({
+    port: 0,
+    hostname: '127.0.0.1',
+    fetch: app.fetch,
+    websocket: (helper as typeof import('hono/bun')).websocket,
+  });
+  console.log(`port ${server.port}`);
+  stdin = Bun.stdin.stream();
+} else {
+  Deno.serve({ port: 0, hostname: '127.0.0.1', onListen: ({ port }) => console.log(`port ${port}`) }, app.fetch);
+  stdin = Deno.stdin.readable;
+}
+// The test ends the process by closing stdin.
+for await (const _chunk of stdin) {
+  // nothing to read: waiting for the end
+}
+await routes.close();
+if (onBun) process.exit(0);
+else Deno.exit(0);
