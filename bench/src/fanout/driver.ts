@@ -26,18 +26,17 @@
  * @replayrail/bench run bench:fanout` after `pnpm build`.
  */
 
-import { type ChildProcess, execFileSync, fork } from 'node:child_process';
-import { once } from 'node:events';
+import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import * as hdr from 'hdr-histogram-js';
 import { Redis } from 'ioredis';
 import { deleteKeys, median } from '../common.js';
+import { Child, children } from '../ipc.js';
 import {
   REDIS_URL,
   type Recovery,
-  type Reply,
   type StackOptions,
   samplePayload,
   serverClientName,
@@ -62,72 +61,6 @@ const TIME_LIMIT_MS = 330_000;
 const TARGETS: readonly Target[] = ['rr', 'sio'];
 const NAMES: Record<Target, string> = { rr: 'ReplayRail', sio: 'Socket.IO' };
 
-// --- Child processes, and requests to them over IPC.
-
-const children = new Set<Child>();
-let nextRequest = 0;
-
-class Child {
-  readonly #process: ChildProcess;
-  readonly #pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
-  #exited = false;
-
-  constructor(
-    readonly label: string,
-    file: string,
-  ) {
-    this.#process = fork(fileURLToPath(new URL(file, import.meta.url)), [], {
-      execArgv: ['--expose-gc'],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    children.add(this);
-    this.#process.on('message', (reply: Reply) => {
-      const pending = this.#pending.get(reply.id);
-      this.#pending.delete(reply.id);
-      if (reply.ok) pending?.resolve(reply.result);
-      else pending?.reject(new Error(`${label}: ${reply.error}`));
-    });
-    this.#process.on('exit', (code, signal) => {
-      this.#exited = true;
-      children.delete(this);
-      for (const pending of this.#pending.values()) pending.reject(new Error(`${label} exited (${signal ?? code})`));
-      this.#pending.clear();
-    });
-  }
-
-  request<T>(op: string, args: unknown = null, timeoutMs = 30_000): Promise<T> {
-    if (this.#exited) return Promise.reject(new Error(`${this.label} has exited`));
-    const id = nextRequest++;
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(id);
-        reject(new Error(`${this.label}: ${op} took over ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.#pending.set(id, {
-        resolve: (value) => {
-          clearTimeout(timer);
-          resolve(value as T);
-        },
-        reject: (error) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      });
-      this.#process.send({ id, op, args });
-    });
-  }
-
-  /** Waits up to `ms` for the process to exit (it does after `stop`), then kills it. */
-  async end(ms = 3_000): Promise<void> {
-    if (!this.#exited) await Promise.race([once(this.#process, 'exit'), sleep(ms)]);
-    this.kill();
-  }
-
-  kill(): void {
-    if (!this.#exited) this.#process.kill('SIGKILL');
-  }
-}
-
 // --- A stack: one target's server, publisher and subscriber processes.
 
 interface Stack {
@@ -139,11 +72,13 @@ interface Stack {
 }
 
 async function startStack(options: StackOptions, subscriberProcesses: number, withPublisher: boolean): Promise<Stack> {
-  const server = new Child(`${options.name} server`, './server.js');
-  const publisher = withPublisher ? new Child(`${options.name} publisher`, './publisher.js') : undefined;
+  const server = new Child(`${options.name} server`, new URL('./server.js', import.meta.url));
+  const publisher = withPublisher
+    ? new Child(`${options.name} publisher`, new URL('./publisher.js', import.meta.url))
+    : undefined;
   const subscribers = Array.from(
     { length: subscriberProcesses },
-    (_, i) => new Child(`${options.name} subscribers ${i + 1}`, './subscriber.js'),
+    (_, i) => new Child(`${options.name} subscribers ${i + 1}`, new URL('./subscriber.js', import.meta.url)),
   );
   const { port } = await server.request<{ port: number }>('start', options);
   await publisher?.request('start', options);

@@ -12,6 +12,7 @@ import { RedisStreamStore } from '@replayrail/store-redis';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
+import { serve } from '../ipc.js';
 import {
   now,
   type Payload,
@@ -19,7 +20,6 @@ import {
   railConfig,
   type StackOptions,
   samplePayload,
-  serve,
   sioAdapterOptions,
   sleep,
 } from './shared.js';

@@ -15,15 +15,8 @@ import { RedisStreamStore } from '@replayrail/store-redis';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
-import {
-  REDIS_URL,
-  railConfig,
-  type StackOptions,
-  serve,
-  serverClientName,
-  sioAdapterOptions,
-  sleep,
-} from './shared.js';
+import { serve } from '../ipc.js';
+import { REDIS_URL, railConfig, type StackOptions, serverClientName, sioAdapterOptions, sleep } from './shared.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error('run with node --expose-gc');

@@ -84,39 +84,3 @@ export function samplePayload(phase: string, seq: number): Payload {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** A request from the driver to a child, and the child's reply. */
-export interface Request {
-  id: number;
-  op: string;
-  args: unknown;
-}
-export type Reply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };
-
-/**
- * Serves the driver's requests one at a time, in order, until `stop` (which ends the
- * process after replying). The child also exits when the driver goes away.
- */
-export function serve(handle: (op: string, args: unknown) => Promise<unknown>): void {
-  const send = (reply: Reply, then: () => void = () => {}): void => {
-    if (process.connected) process.send?.(reply, undefined, undefined, then);
-  };
-  let queue = Promise.resolve();
-  process.on('message', (message: Request) => {
-    queue = queue.then(async () => {
-      try {
-        const result = await handle(message.op, message.args);
-        send({ id: message.id, ok: true, result: result ?? null }, () => {
-          if (message.op === 'stop') process.exit(0);
-        });
-      } catch (error) {
-        send({
-          id: message.id,
-          ok: false,
-          error: error instanceof Error ? (error.stack ?? error.message) : String(error),
-        });
-      }
-    });
-  });
-  process.on('disconnect', () => process.exit(0));
-}

@@ -13,7 +13,8 @@
 import * as hdr from 'hdr-histogram-js';
 import { io, type Socket } from 'socket.io-client';
 import { WebSocket } from 'ws';
-import { now, type Payload, type Recovery, serve, type Target } from './shared.js';
+import { serve } from '../ipc.js';
+import { now, type Payload, type Recovery, type Target } from './shared.js';
 
 interface Envelope {
   id: string;

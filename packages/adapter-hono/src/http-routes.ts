@@ -30,39 +30,50 @@ export function channelOf(c: Context, prefix: string): string {
 }
 
 /**
- * The request's JSON body, read only if it is JSON and no larger than `maxBytes`:
- * a declared length over it is refused unread, a body that grows past it is cut off.
+ * The body's chunks. Under @hono/node-server they come straight from Node's request
+ * (its `incoming` binding): building the Web `Request` body stream costs about three
+ * times the rest of a publish. Elsewhere, the Request's own stream.
  */
-export async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {
-  const type = request.headers.get('content-type') ?? '';
+function bodyChunks(c: Context): AsyncIterator<Uint8Array> | undefined {
+  const incoming = (c.env as { incoming?: Partial<AsyncIterable<Uint8Array>> } | undefined)?.incoming;
+  const iterate = incoming?.[Symbol.asyncIterator];
+  if (typeof iterate === 'function') return iterate.call(incoming);
+  const reader = c.req.raw.body?.getReader();
+  if (reader === undefined) return undefined;
+  return {
+    next: async () => {
+      const { done, value } = await reader.read();
+      return done ? { done: true, value: undefined } : { done: false, value };
+    },
+  };
+}
+
+/**
+ * The request's JSON body, read only if it is JSON and no larger than `maxBytes`:
+ * a declared length over it is refused unread, a body that grows past it is no
+ * longer read (the server discards the rest once the 413 is sent).
+ */
+export async function readJsonBody(c: Context, maxBytes: number): Promise<unknown> {
+  const type = c.req.header('content-type') ?? '';
   if (!JSON_TYPE.test(type)) {
     throw new InvalidRequestError(`content-type must be application/json, got ${JSON.stringify(type)}`);
   }
-  const declared = Number(request.headers.get('content-length') ?? Number.NaN);
+  const declared = Number(c.req.header('content-length') ?? Number.NaN);
   const tooLarge = () =>
     new EventTooLargeError(`request body is over ${maxBytes} bytes (maxBodyBytes)`, { context: { maxBytes } });
   if (declared > maxBytes) throw tooLarge();
   const chunks: Uint8Array[] = [];
   let size = 0;
-  if (request.body !== null) {
-    const reader = request.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > maxBytes) {
-        await reader.cancel();
-        throw tooLarge();
-      }
-      chunks.push(value);
-    }
+  const source = bodyChunks(c);
+  for (;;) {
+    const next = await source?.next();
+    if (next === undefined || next.done === true) break;
+    size += next.value.byteLength;
+    // Not `return()`-ed: on Node that would destroy the socket the 413 goes out on.
+    if (size > maxBytes) throw tooLarge();
+    chunks.push(next.value);
   }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
+  const bytes = chunks.length === 1 ? (chunks[0] as Uint8Array) : concat(chunks, size);
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -74,6 +85,16 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
   } catch (error) {
     throw new InvalidRequestError(`request body is not valid JSON: ${(error as Error).message}`);
   }
+}
+
+function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
 }
 
 function jsonResponse(text: string, status: number): Response {
@@ -91,7 +112,7 @@ export async function publishRoute(
   const channel = channelOf(c, resolved.eventsPath);
   assertChannel(channel, rail.config.limits);
   await checkAuthorized(options.authorize, { request: c, channel, action: 'publish' });
-  const body = parsePublishBody(await readJsonBody(c.req.raw, resolved.maxBodyBytes));
+  const body = parsePublishBody(await readJsonBody(c, resolved.maxBodyBytes));
   const key = c.req.header('idempotency-key');
   if (key !== undefined && body.event_id !== undefined && key !== body.event_id) {
     throw new InvalidRequestError('the Idempotency-Key header and event_id differ; send one, or the same value');

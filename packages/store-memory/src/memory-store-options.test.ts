@@ -31,6 +31,25 @@ describe('MemoryEventStore', () => {
     expect([first.id, second.id]).toEqual(['5000-0', '5000-1']);
   });
 
+  it('trims exactly with =, and with ~ keeps at least maxLength and at most a tenth more', async () => {
+    for (const approximateTrimming of [false, true]) {
+      const rail = new ReplayRail({
+        store: new MemoryEventStore(),
+        config: { maxStreamLength: 100, approximateTrimming },
+      });
+      const lengths: number[] = [];
+      for (let n = 0; n < 350; n++) {
+        await rail.publish({ channel: 'c', type: 't', payload: { n } });
+        lengths.push((await rail.replay('c', { limit: 1000 })).events.length);
+      }
+      expect(Math.min(...lengths.slice(100))).toBe(100);
+      expect(Math.max(...lengths)).toBe(approximateTrimming ? 110 : 100);
+      // Whatever is kept is the newest, in order.
+      const kept = (await rail.replay('c', { limit: 1000 })).events.map((event) => event.payload.n);
+      expect(kept).toEqual(Array.from({ length: kept.length }, (_, i) => 350 - kept.length + i));
+    }
+  });
+
   it('never hands out 0-0, even at epoch zero', async () => {
     const { rail } = railWithClock(0);
     expect((await rail.publish({ channel: 'c', type: 't', payload: {} })).id).toBe('0-1');

@@ -231,11 +231,21 @@ export class MemoryEventStore implements EventStore {
 
   #appendEntry(stream: StreamRef, request: AppendRequest): StoredEvent {
     const fields: EventFields = request.fields;
-    const id = this.#appendFields(stream, fields as unknown as Record<string, string>, request.maxLength);
+    const id = this.#appendFields(
+      stream,
+      fields as unknown as Record<string, string>,
+      request.maxLength,
+      request.approximate,
+    );
     return decodeEntry(id, fields as unknown as Record<string, string>);
   }
 
-  #appendFields(stream: StreamRef, fields: Readonly<Record<string, string>>, maxLength: number | null): Cursor {
+  #appendFields(
+    stream: StreamRef,
+    fields: Readonly<Record<string, string>>,
+    maxLength: number | null,
+    approximate = false,
+  ): Cursor {
     const key = streamKey(stream);
     let state = this.#streams.get(key);
     if (state === undefined) {
@@ -246,8 +256,11 @@ export class MemoryEventStore implements EventStore {
     state.entries.push({ id, fields: { ...fields } });
     state.entriesAdded++;
     state.lastGeneratedId = id;
-    // Exact MAXLEN even when asked for `~`: Redis keeps at least maxLength, so does this.
-    if (maxLength !== null && state.entries.length > maxLength) {
+    // Trimming shifts the whole array, so with `~` (which, as in Redis, promises only
+    // to keep at least maxLength) it waits until a tenth more has piled up: one shift
+    // per maxLength/10 appends, not one per append of a full stream.
+    const slack = approximate ? Math.floor((maxLength ?? 0) / 10) : 0;
+    if (maxLength !== null && state.entries.length > maxLength + slack) {
       state.entries.splice(0, state.entries.length - maxLength);
     }
     const waiters = this.#waiters.get(key);
