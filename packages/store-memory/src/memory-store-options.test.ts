@@ -1,5 +1,5 @@
 import { ConfigError, ReplayRail } from '@replayrail/core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { MemoryEventStore } from './memory-store.js';
 
 function railWithClock(start: number, options: { idempotencyTtlSeconds?: number | null; idempotency?: boolean } = {}) {
@@ -92,17 +92,36 @@ describe('MemoryEventStore', () => {
   });
 
   it('leaves no timer behind after reads time out or abort', async () => {
-    const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
-    const store = new MemoryEventStore();
-    const rail = new ReplayRail({ store });
-    const before = timers();
-    await Promise.all(Array.from({ length: 50 }, () => rail.read('idle', { after: '0-0', blockMs: 5 })));
-    const controller = new AbortController();
-    const aborted = rail.read('idle', { after: '0-0', blockMs: 60_000, signal: controller.signal });
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(timers()).toBe(before + 1);
-    controller.abort(new Error('done'));
-    await expect(aborted).rejects.toThrow('done');
-    expect(timers()).toBe(before);
+    // The store's own timers, tracked through setTimeout / clearTimeout (a count of the
+    // process's timers would also see other tests' and vitest's come and go).
+    const realSetTimeout = globalThis.setTimeout;
+    const realClearTimeout = globalThis.clearTimeout;
+    const live = new Set<unknown>();
+    vi.spyOn(globalThis, 'setTimeout').mockImplementation(((callback: () => void, ms?: number) => {
+      const handle = realSetTimeout(() => {
+        live.delete(handle);
+        callback();
+      }, ms);
+      live.add(handle);
+      return handle;
+    }) as typeof setTimeout);
+    vi.spyOn(globalThis, 'clearTimeout').mockImplementation((handle) => {
+      live.delete(handle);
+      realClearTimeout(handle);
+    });
+    try {
+      const rail = new ReplayRail({ store: new MemoryEventStore() });
+      await Promise.all(Array.from({ length: 50 }, () => rail.read('idle', { after: '0-0', blockMs: 5 })));
+      expect(live.size).toBe(0);
+      const controller = new AbortController();
+      const aborted = rail.read('idle', { after: '0-0', blockMs: 60_000, signal: controller.signal });
+      await new Promise((resolve) => realSetTimeout(resolve, 10));
+      expect(live.size).toBe(1);
+      controller.abort(new Error('done'));
+      await expect(aborted).rejects.toThrow('done');
+      expect(live.size).toBe(0);
+    } finally {
+      vi.restoreAllMocks();
+    }
   });
 });
