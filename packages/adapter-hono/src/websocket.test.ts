@@ -2,19 +2,17 @@ import { MemoryEventStore } from '@replayrail/store-memory';
 import { RedisStreamStore } from '@replayrail/store-redis';
 import { redisStoreFixture, redisUrl, socketSuite, uniquePrefix } from '@replayrail/testkit';
 import { honoTransport } from './test-support/node-app.js';
+import { nodeServer2Transport } from './test-support/node-server-2.js';
 
-// The same suite server-ws runs, over @hono/node-server and @hono/node-ws.
-socketSuite('adapter-hono on Node, memory store', honoTransport, async () => ({
-  store: new MemoryEventStore(),
-  prefix: uniquePrefix(),
-  dispose: async () => {},
-}));
+// The same suite server-ws runs, over @hono/node-server + @hono/node-ws, and over
+// @hono/node-server 2's own WebSocket support.
+const memory = async () => ({ store: new MemoryEventStore(), prefix: uniquePrefix(), dispose: async () => {} });
+socketSuite('adapter-hono on @hono/node-ws, memory store', honoTransport, memory);
+socketSuite('adapter-hono on @hono/node-server 2, memory store', nodeServer2Transport, memory);
 
 const url = redisUrl();
 if (url !== null) {
-  socketSuite(
-    'adapter-hono on Node, Redis store',
-    honoTransport,
-    redisStoreFixture(url, (client) => new RedisStreamStore({ client })),
-  );
+  const redis = redisStoreFixture(url, (client) => new RedisStreamStore({ client }));
+  socketSuite('adapter-hono on @hono/node-ws, Redis store', honoTransport, redis);
+  socketSuite('adapter-hono on @hono/node-server 2, Redis store', nodeServer2Transport, redis);
 }
