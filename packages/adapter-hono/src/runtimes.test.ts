@@ -104,6 +104,13 @@ for (const runtime of RUNTIMES) {
       socket.ws.close();
     });
 
+    it('refuses a frame over maxFrameBytes with 1009, the runtime setting no limit of ours', async () => {
+      const socket = connect(`ws://${base}/ws`);
+      await socket.opened;
+      socket.ws.send(JSON.stringify({ op: 'subscribe', channel: 'x'.repeat(20 * 1024) }));
+      expect((await socket.closed).code).toBe(1009);
+    });
+
     it('resumes an event stream from Last-Event-ID, and reports expiry', async () => {
       const events: StoredEvent[] = [];
       for (let n = 0; n < 3; n++) events.push(await publish('sse', n));

@@ -18,6 +18,7 @@ import {
   type ReplayRailError,
   ShuttingDownError,
   TooManyConnectionsError,
+  utf8Length,
   wireStatusOf,
 } from '@replayrail/core';
 import type { Context } from 'hono';
@@ -37,6 +38,12 @@ interface RawSocket {
   ping?(): void;
   on?(event: 'pong', listener: () => void): void;
   terminate?(): void;
+}
+
+/** Bytes of an incoming message as Hono hands it over. */
+function frameSize(data: string | Blob | ArrayBufferLike): number {
+  if (typeof data === 'string') return utf8Length(data);
+  return 'size' in data ? data.size : data.byteLength;
 }
 
 /** How long an accepted upgrade may take to open before its session is dropped. */
@@ -151,6 +158,12 @@ export class WebSocketRoutes {
       onMessage: (event) => {
         if (single) return; // the one-channel endpoint takes no requests
         const data = event.data;
+        // Where the server could not be told the limit (see `webSocketServer`), the
+        // frame is refused here, after the runtime took it in, with the same 1009.
+        if (frameSize(data) > this.#rail.config.limits.maxFrameBytes) {
+          session.close(1009, 'frame too large');
+          return;
+        }
         if (typeof data === 'string') void session.receive(data, false);
         else void session.receive(new Uint8Array(), true);
       },
