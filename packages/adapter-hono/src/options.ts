@@ -32,8 +32,8 @@ export interface ReplayRailRoutesOptions<Catalog extends EventCatalog = EventCat
   /**
    * `@hono/node-ws`'s `wss` (or the `WebSocketServer` you gave `@hono/node-server`):
    * its frame limit is set to `limits.maxFrameBytes`, so an oversized frame is
-   * refused (1009) before it is buffered. `@hono/node-ws` otherwise accepts frames
-   * of up to 100 MiB.
+   * refused (1009) before it is buffered. Without it, `@hono/node-ws` reads frames
+   * of up to 100 MiB, which the adapter then refuses with the same 1009.
    */
   webSocketServer?: FrameLimitHolder;
   /** Event type → zod schema of its payload; unknown types and bad payloads are refused (400). */
