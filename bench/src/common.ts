@@ -4,6 +4,8 @@
  * cleanup of the keys a run created.
  */
 
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 
 export const median = (values: readonly number[]): number => {
@@ -39,4 +41,14 @@ export async function deleteKeys(redis: Redis, prefix: string): Promise<number> 
     cursor = next;
   } while (cursor !== '0');
   return deleted;
+}
+
+/** The short commit the benchmark ran at, or `?` outside a git checkout. */
+export function gitCommit(): string {
+  try {
+    const cwd = fileURLToPath(new URL('.', import.meta.url));
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd }).toString().trim();
+  } catch {
+    return '?';
+  }
 }

@@ -26,13 +26,11 @@
  * @replayrail/bench run bench:fanout` after `pnpm build`.
  */
 
-import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
-import { fileURLToPath } from 'node:url';
 import * as hdr from 'hdr-histogram-js';
 import { Redis } from 'ioredis';
-import { deleteKeys, median } from '../common.js';
+import { deleteKeys, gitCommit, median } from '../common.js';
 import { Child, children } from '../ipc.js';
 import {
   REDIS_URL,
@@ -467,11 +465,7 @@ async function run(redis: Redis): Promise<string> {
   }
 
   const server = (await redis.info('server')).match(/redis_version:(\S+)/)?.[1] ?? '?';
-  let commit = '?';
-  try {
-    const cwd = fileURLToPath(new URL('.', import.meta.url));
-    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd }).toString().trim();
-  } catch {} // not a git checkout
+  const commit = gitCommit();
   return [
     '# Fanout benchmark: ReplayRail vs Socket.IO',
     '',

@@ -9,13 +9,11 @@
  * bench/results/http-publish.md. Run: `pnpm bench:http`.
  */
 
-import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
-import { deleteKeys, median } from '../common.js';
+import { deleteKeys, gitCommit, median } from '../common.js';
 import { Child, children } from '../ipc.js';
 import { type HttpStoreKind, publishBody, REDIS_URL } from './shared.js';
 
@@ -119,11 +117,7 @@ async function main(): Promise<void> {
       );
     }
     const server = (await redis.info('server')).match(/redis_version:(\S+)/)?.[1] ?? '?';
-    let commit = '?';
-    try {
-      const cwd = fileURLToPath(new URL('.', import.meta.url));
-      commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd }).toString().trim();
-    } catch {} // not a git checkout
+    const commit = gitCommit();
     const report = [
       '# HTTP publish benchmark: adapter-hono vs rail.publish',
       '',

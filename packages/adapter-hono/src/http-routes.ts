@@ -24,9 +24,26 @@ import { parsePublishBody } from './publish-body.js';
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
-/** The channel named by the rest of the path after `prefix/`, as sent (percent-decoded). */
-export function channelOf(c: Context, prefix: string): string {
-  return channelFromPath(new URL(c.req.url).pathname.slice(prefix.length + 1));
+/** What every HTTP route works with. */
+export interface RouteDeps {
+  readonly rail: ReplayRail;
+  readonly options: ReplayRailRoutesOptions<EventCatalog>;
+  readonly resolved: ResolvedRoutesOptions;
+}
+
+/**
+ * The channel named by the rest of the path (percent-decoded, not normalized),
+ * checked, and authorized for `action`: what every route does first.
+ */
+export async function authorizedChannel(
+  c: Context,
+  { rail, options, resolved }: RouteDeps,
+  action: 'subscribe' | 'publish',
+): Promise<string> {
+  const channel = channelFromPath(new URL(c.req.url).pathname.slice(resolved.eventsPath.length + 1));
+  assertChannel(channel, rail.config.limits);
+  await checkAuthorized(options.authorize, { request: c, channel, action });
+  return channel;
 }
 
 /**
@@ -103,15 +120,9 @@ function jsonResponse(text: string, status: number): Response {
 }
 
 /** `POST <events>/<channel>`: 201 with the stored event, 200 with the first one for a retry. */
-export async function publishRoute(
-  c: Context,
-  rail: ReplayRail,
-  options: ReplayRailRoutesOptions<EventCatalog>,
-  resolved: ResolvedRoutesOptions,
-): Promise<Response> {
-  const channel = channelOf(c, resolved.eventsPath);
-  assertChannel(channel, rail.config.limits);
-  await checkAuthorized(options.authorize, { request: c, channel, action: 'publish' });
+export async function publishRoute(c: Context, deps: RouteDeps): Promise<Response> {
+  const { rail, options, resolved } = deps;
+  const channel = await authorizedChannel(c, deps, 'publish');
   const body = parsePublishBody(await readJsonBody(c, resolved.maxBodyBytes));
   const key = c.req.header('idempotency-key');
   if (key !== undefined && body.event_id !== undefined && key !== body.event_id) {
@@ -164,19 +175,12 @@ function sinceParam(value: string | undefined): Date | undefined {
 }
 
 /** `GET <events>/<channel>?after=&since=&limit=`: `{ events, next, has_more }`. */
-export async function pageRoute(
-  c: Context,
-  rail: ReplayRail,
-  options: ReplayRailRoutesOptions<EventCatalog>,
-  resolved: ResolvedRoutesOptions,
-): Promise<Response> {
-  const channel = channelOf(c, resolved.eventsPath);
-  assertChannel(channel, rail.config.limits);
-  await checkAuthorized(options.authorize, { request: c, channel, action: 'subscribe' });
+export async function pageRoute(c: Context, deps: RouteDeps): Promise<Response> {
+  const channel = await authorizedChannel(c, deps, 'subscribe');
   const after = c.req.query('after');
   const since = sinceParam(c.req.query('since'));
   const limit = limitParam(c.req.query('limit'));
-  const page = await rail.replay(channel, {
+  const page = await deps.rail.replay(channel, {
     ...(after !== undefined && { after }),
     ...(since !== undefined && { since }),
     ...(limit !== undefined && { limit }),

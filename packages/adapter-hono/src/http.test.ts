@@ -8,12 +8,13 @@ import {
 } from '@replayrail/core';
 import { MemoryEventStore } from '@replayrail/store-memory';
 import { RedisStreamStore } from '@replayrail/store-redis';
-import { freePort, redisStoreFixture, redisUrl, type StoreFixture, uniquePrefix } from '@replayrail/testkit';
+import { freePort, redisStoreFixture, redisUrl, type StoreFixture, storeFixture } from '@replayrail/testkit';
 import { Redis } from 'ioredis';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineCatalog } from './catalog.js';
 import type { ReplayRailRoutesOptions } from './options.js';
+import { appHarness } from './test-support/harness.js';
 import { startApp } from './test-support/node-app.js';
 
 const catalog = defineCatalog({
@@ -23,20 +24,10 @@ const catalog = defineCatalog({
 
 function httpSuite(name: string, fixture: () => Promise<StoreFixture>): void {
   describe(`HTTP routes: ${name}`, () => {
-    const cleanups: (() => Promise<void>)[] = [];
-    afterEach(async () => {
-      for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-    });
+    const startRailApp = appHarness(fixture);
 
     async function start(config: ReplayRailConfig = {}, options: Omit<ReplayRailRoutesOptions, 'rail'> = {}) {
-      const { store, prefix, dispose } = await fixture();
-      const rail = new ReplayRail({ store, config: { streamPrefix: prefix, ...config } });
-      const app = await startApp(rail, options);
-      cleanups.push(async () => {
-        await app.close();
-        await rail.close();
-        await dispose();
-      });
+      const { rail, app } = await startRailApp(config, options);
       const post = (channel: string, body: unknown, headers: Record<string, string> = {}) =>
         fetch(`${app.base}/events/${channel}`, {
           method: 'POST',
@@ -268,11 +259,10 @@ function rawPost(url: string, body: string): Promise<{ status: number; body: str
   });
 }
 
-httpSuite('memory store', async () => ({
-  store: new MemoryEventStore(),
-  prefix: uniquePrefix(),
-  dispose: async () => {},
-}));
+httpSuite(
+  'memory store',
+  storeFixture(() => new MemoryEventStore()),
+);
 
 const url = redisUrl();
 if (url !== null) {

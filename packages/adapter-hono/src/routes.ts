@@ -63,12 +63,9 @@ export function createReplayRailRoutes<const Catalog extends EventCatalog = Even
     if (closing) throw new ShuttingDownError();
     await next();
   });
-  app.post(events, (c) => publishRoute(c, rail, general, resolved));
-  app.get(events, (c) =>
-    wantsEventStream(c)
-      ? sseRoute(c, rail, general, resolved, streams, connections)
-      : pageRoute(c, rail, general, resolved),
-  );
+  const deps = { rail, options: general, resolved };
+  app.post(events, (c) => publishRoute(c, deps));
+  app.get(events, (c) => (wantsEventStream(c) ? sseRoute(c, deps, streams, connections) : pageRoute(c, deps)));
   if (sockets && options.upgradeWebSocket) {
     const upgradeOnly: MiddlewareHandler = async (c, next) => {
       if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {

@@ -8,11 +8,8 @@
  */
 
 import {
-  assertChannel,
-  checkAuthorized,
   clientStartFromQuery,
   formatCreatedAt,
-  type ReplayRail,
   ReplayWindowExpiredError,
   type SubscribeOptions,
   type Subscription,
@@ -22,8 +19,7 @@ import {
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { asReplayRailError } from './error-response.js';
-import { channelOf } from './http-routes.js';
-import type { ReplayRailRoutesOptions, ResolvedRoutesOptions } from './options.js';
+import { authorizedChannel, type RouteDeps } from './http-routes.js';
 
 /** True when the client asks for an event stream rather than a JSON page. */
 export function wantsEventStream(c: Context): boolean {
@@ -48,15 +44,12 @@ function message(event: string | null, data: string, id?: string): string {
 
 export async function sseRoute(
   c: Context,
-  rail: ReplayRail,
-  options: ReplayRailRoutesOptions,
-  resolved: ResolvedRoutesOptions,
+  deps: RouteDeps,
   open: Set<Subscription>,
   connections: () => number,
 ): Promise<Response> {
-  const channel = channelOf(c, resolved.eventsPath);
-  assertChannel(channel, rail.config.limits);
-  await checkAuthorized(options.authorize, { request: c, channel, action: 'subscribe' });
+  const { rail, resolved } = deps;
+  const channel = await authorizedChannel(c, deps, 'subscribe');
   if (connections() >= resolved.transport.maxConnections) throw new TooManyConnectionsError();
   // Subscribed before the response starts: a bad cursor is a 400, not a broken stream,
   // and every event published after the response begins is delivered.

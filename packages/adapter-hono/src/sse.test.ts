@@ -1,30 +1,20 @@
-import { ReplayRail, type ReplayRailConfig, type StoredEvent } from '@replayrail/core';
+import type { ReplayRailConfig, StoredEvent } from '@replayrail/core';
 import { MemoryEventStore } from '@replayrail/store-memory';
 import { RedisStreamStore } from '@replayrail/store-redis';
-import { redisStoreFixture, redisUrl, type StoreFixture, uniquePrefix } from '@replayrail/testkit';
-import { afterEach, describe, expect, it } from 'vitest';
+import { redisStoreFixture, redisUrl, type StoreFixture, storeFixture } from '@replayrail/testkit';
+import { describe, expect, it } from 'vitest';
 import type { ReplayRailRoutesOptions } from './options.js';
-import { startApp } from './test-support/node-app.js';
+import { appHarness } from './test-support/harness.js';
 import { openSse } from './test-support/sse-client.js';
 
 const tick = (ms = 0) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function sseSuite(name: string, fixture: () => Promise<StoreFixture>): void {
   describe(`Server-Sent Events: ${name}`, () => {
-    const cleanups: (() => Promise<void>)[] = [];
-    afterEach(async () => {
-      for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-    });
+    const startRailApp = appHarness(fixture);
 
     async function start(config: ReplayRailConfig = {}, options: Omit<ReplayRailRoutesOptions, 'rail'> = {}) {
-      const { store, prefix, dispose } = await fixture();
-      const rail = new ReplayRail({ store, config: { streamPrefix: prefix, ...config } });
-      const app = await startApp(rail, options);
-      cleanups.push(async () => {
-        await app.close();
-        await rail.close();
-        await dispose();
-      });
+      const { rail, app } = await startRailApp(config, options);
       return { rail, app, url: (path: string) => `${app.base}/events/${path}` };
     }
 
@@ -127,11 +117,10 @@ function sseSuite(name: string, fixture: () => Promise<StoreFixture>): void {
   });
 }
 
-sseSuite('memory store', async () => ({
-  store: new MemoryEventStore(),
-  prefix: uniquePrefix(),
-  dispose: async () => {},
-}));
+sseSuite(
+  'memory store',
+  storeFixture(() => new MemoryEventStore()),
+);
 
 const url = redisUrl();
 if (url !== null) {

@@ -1,6 +1,6 @@
 import { MemoryEventStore } from '@replayrail/store-memory';
 import { RedisStreamStore } from '@replayrail/store-redis';
-import { redisStoreFixture, redisUrl, type StartTransport, socketSuite, uniquePrefix } from '@replayrail/testkit';
+import { redisStoreFixture, redisUrl, type StartTransport, socketSuite, storeFixture } from '@replayrail/testkit';
 import { ReplayRailWebSocketServer } from './index.js';
 
 const serverWs: StartTransport = async (rail, options) => {
@@ -16,11 +16,11 @@ const serverWs: StartTransport = async (rail, options) => {
   return { url: `ws://127.0.0.1:${port}/ws`, connections: () => server.connections, close: () => server.close() };
 };
 
-socketSuite('server-ws, memory store', serverWs, async () => ({
-  store: new MemoryEventStore(),
-  prefix: uniquePrefix(),
-  dispose: async () => {},
-}));
+socketSuite(
+  'server-ws, memory store',
+  serverWs,
+  storeFixture(() => new MemoryEventStore()),
+);
 
 const url = redisUrl();
 if (url !== null) {

@@ -19,6 +19,11 @@ export interface StoreFixture {
   dispose(): Promise<void>;
 }
 
+/** A fixture of a store that needs no cleanup (the memory store), under a unique prefix. */
+export function storeFixture(makeStore: () => EventStore): () => Promise<StoreFixture> {
+  return async () => ({ store: makeStore(), prefix: uniquePrefix(), dispose: async () => {} });
+}
+
 /**
  * A fixture of a store on the run's Redis (`url`), under a prefix unique to the
  * test; disposing deletes the prefix's keys and closes the client.
