@@ -66,6 +66,7 @@ export {
   errorFrame,
   expiredFrame,
   isClientCursor,
+  liveFrame,
   PONG_FRAME,
   PROTOCOL_NAME,
   PROTOCOL_VERSION,

@@ -108,6 +108,8 @@ export interface SubscribeOptions {
   onError?: (error: ReplayRailError) => void;
   /** Called once when it ends: with null when closed by its owner, else the error that ended it (as `ended`). */
   onEnd?: (end: SubscriptionEnd) => void;
+  /** Called once it has caught up with the channel: every later event is live. */
+  onLive?: () => void;
   /** Aborting ends the subscription. */
   signal?: AbortSignal;
   /** Events an iterating consumer may fall behind by before `SlowConsumerError` ends it. @default 10000 */
@@ -297,6 +299,7 @@ export class ReplayRail {
       ...(options.onEvent && { onEvent: options.onEvent }),
       ...(options.onError && { onError: options.onError }),
       ...(options.onEnd && { onEnd: options.onEnd }),
+      ...(options.onLive && { onLive: options.onLive }),
       ...(options.signal && { signal: options.signal }),
     };
     return this.#hub.subscribe(stream, start, hubOptions);

@@ -215,6 +215,8 @@ export function socketSuite(name: string, startTransport: StartTransport, fixtur
         await socket.until((frames) => frames.filter((frame) => frame.op === 'subscribed').length === 2);
         expect(socket.json()).toContainEqual({ op: 'subscribed', channel: 'a', cursor: a0.id });
         expect(socket.json()).toContainEqual({ op: 'subscribed', channel: 'b', cursor: '0-0' });
+        // Both caught up at once (nothing to replay): each says so before its live events.
+        await socket.until((frames) => frames.filter((frame) => frame.op === 'live').length === 2);
         const a1 = await publish(rail, 'a', 1);
         const b1 = await publish(rail, 'b', 1);
         await socket.until((frames) => frames.filter(isEvent).length === 2);
@@ -228,6 +230,21 @@ export function socketSuite(name: string, startTransport: StartTransport, fixtur
         expect(socket.json().filter(isEvent).at(-1)).toEqual(b2);
         socket.ws.send(JSON.stringify({ op: 'ping' }));
         await socket.until((frames) => frames.some((frame) => frame.op === 'pong'));
+        socket.ws.close();
+      });
+
+      it('says live once the replay is over: replayed events, then live, then live events', async () => {
+        const { rail, url } = await start({ defaultReplayLimit: 3 });
+        const replayed: StoredEvent[] = [];
+        for (let n = 0; n < 10; n++) replayed.push(await publish(rail, 'r', n));
+        const socket = connect(url);
+        await socket.opened;
+        socket.ws.send(JSON.stringify({ op: 'subscribe', channel: 'r', after: replayed[1]?.id }));
+        await socket.until((frames) => frames.some((frame) => frame.op === 'live'));
+        const fresh = await publish(rail, 'r', 10);
+        await socket.until((frames) => frames.at(-1)?.id === fresh.id);
+        const ops = socket.json().map((frame) => (frame.op as string | undefined) ?? frame.id);
+        expect(ops).toEqual(['subscribed', ...replayed.slice(2).map((event) => event.id), 'live', fresh.id]);
         socket.ws.close();
       });
 
@@ -276,8 +293,8 @@ export function socketSuite(name: string, startTransport: StartTransport, fixtur
         const socket = connect(url);
         await socket.opened;
         for (let i = 0; i <= 100; i++) socket.ws.send(JSON.stringify({ op: 'subscribe', channel: `c${i}` }));
-        await socket.until((frames) => frames.length === 101);
-        const frames = socket.json();
+        await socket.until((frames) => frames.filter((frame) => frame.op !== 'live').length === 101);
+        const frames = socket.json().filter((frame) => frame.op !== 'live');
         expect(frames.filter((frame) => frame.op === 'subscribed')).toHaveLength(100);
         expect(frames.filter((frame) => frame.op === 'error')).toEqual([
           expect.objectContaining({ code: 'invalid_request', channel: 'c100' }),

@@ -21,6 +21,7 @@ export interface HubSubscribeOptions {
   readonly onEvent?: EventListener;
   readonly onError?: (error: ReplayRailError) => void;
   readonly onEnd?: (end: SubscriptionEnd) => void;
+  readonly onLive?: () => void;
   readonly maxBuffered: number;
   readonly signal?: AbortSignal;
 }
@@ -56,6 +57,7 @@ export class LiveHub {
       ...(options.onEvent && { onEvent: options.onEvent }),
       ...(options.onError && { onError: options.onError }),
       ...(options.onEnd && { onEnd: options.onEnd }),
+      ...(options.onLive && { onLive: options.onLive }),
       ...(options.signal && { signal: options.signal }),
     });
     if (!subscription.closed) void this.#catchUp(stream, start, subscription);

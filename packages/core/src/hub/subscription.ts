@@ -26,6 +26,8 @@ export interface SubscriptionInit {
   readonly onError?: (error: ReplayRailError) => void;
   /** Called once when it ends, with how it ended. */
   readonly onEnd?: (end: SubscriptionEnd) => void;
+  /** Called once it has caught up: every later event is live. */
+  readonly onLive?: () => void;
   /** Events an iterating consumer may fall behind by before it is ended (SlowConsumerError). */
   readonly maxBuffered: number;
   /** Aborting it ends the subscription. */
@@ -58,6 +60,7 @@ export class Subscription implements AsyncIterable<StoredEvent> {
   readonly #onEvent: EventListener | undefined;
   readonly #onError: ((error: ReplayRailError) => void) | undefined;
   readonly #onEnd: ((end: SubscriptionEnd) => void) | undefined;
+  readonly #onLive: (() => void) | undefined;
   readonly #maxBuffered: number;
   readonly #signal: AbortSignal | undefined;
   #feed: SubscriptionFeed | undefined;
@@ -72,6 +75,7 @@ export class Subscription implements AsyncIterable<StoredEvent> {
     this.#onEvent = init.onEvent;
     this.#onError = init.onError;
     this.#onEnd = init.onEnd;
+    this.#onLive = init.onLive;
     this.#maxBuffered = init.maxBuffered;
     this.#signal = init.signal;
     if (init.signal?.aborted) this.close();
@@ -167,6 +171,7 @@ export class Subscription implements AsyncIterable<StoredEvent> {
    */
   joined(feed: SubscriptionFeed): void {
     this.#feed = feed;
+    this.#onLive?.();
   }
 
   /** @internal used by the hub */

@@ -79,6 +79,11 @@ export function subscribedFrame(channel: string, cursor: string | null): string 
   return JSON.stringify({ op: 'subscribed', channel, cursor });
 }
 
+/** `{"op":"live"}`: the subscription caught up; the events after this frame are live. */
+export function liveFrame(channel: string): string {
+  return JSON.stringify({ op: 'live', channel });
+}
+
 export function unsubscribedFrame(channel: string): string {
   return JSON.stringify({ op: 'unsubscribed', channel });
 }

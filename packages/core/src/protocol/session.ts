@@ -23,6 +23,7 @@ import type { ReplayRail, SubscribeOptions } from '../rail.js';
 import {
   errorFrame,
   expiredFrame,
+  liveFrame,
   PONG_FRAME,
   parseClientFrame,
   subscribedFrame,
@@ -155,24 +156,23 @@ export class ProtocolSession<Request> {
         if (request === undefined) throw new InvalidRequestError('this socket takes no more subscriptions');
         await checkAuthorized(this.#options.authorize, { request, channel, action: 'subscribe' });
       }
-      // Frames of this channel wait until its acknowledgement is out. The three
-      // listeners share one small closure context, an idle socket's whole cost here.
+      // Frames of this channel wait until its acknowledgement is out. The listeners
+      // share one small closure context, an idle socket's whole cost here.
       let waiting: string[] | undefined = [];
       let subscription: Subscription | undefined;
+      const out = (frame: string): void => {
+        if (waiting === undefined) this.#send(frame);
+        else waiting.push(frame);
+      };
       const options: SubscribeOptions = {
-        onEvent: (_event, frame) => {
-          if (waiting === undefined) this.#send(frame);
-          else waiting.push(frame);
-        },
-        onError: (error) => {
-          const frame = errorFrame(error.code, error.message, { channel, id: error.context.id });
-          if (waiting === undefined) this.#send(frame);
-          else waiting.push(frame);
-        },
+        onEvent: (_event, frame) => out(frame),
+        onError: (error) => out(errorFrame(error.code, error.message, { channel, id: error.context.id })),
         onEnd: (end) => {
           if (subscription !== undefined) this.#ended(channel, subscription, end, single);
         },
       };
+      // The one-channel endpoint sends events only (as the Python library does).
+      if (!single) options.onLive = () => out(liveFrame(channel));
       if (start.after !== undefined) options.after = start.after;
       if (start.from !== undefined) options.from = start.from;
       if (start.since !== undefined) options.since = new Date(formatCreatedAt(start.since));
