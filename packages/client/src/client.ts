@@ -1,0 +1,337 @@
+/**
+ * @module
+ * `createClient`: one WebSocket to a ReplayRail server for many channels (the
+ * multiplexed protocol of docs/protocol.md), or the Python-compatible one-channel
+ * URL. It reconnects with backoff and jitter, at once when the browser comes back
+ * online or a sleeping tab wakes, drops dead connections, and resubscribes every
+ * channel from its cursor, so each handler sees every event once, in order.
+ */
+
+import { type BackoffOptions, backoffDelay } from './backoff.js';
+import { type CursorStorage, defaultStorage } from './storage.js';
+import { ClientSubscription, type SubscribeOptions, type SubscriptionHost } from './subscription.js';
+import type { ClientError, ClientState, EventOf } from './types.js';
+
+/** What the client needs of a WebSocket: the browser's, or `ws` in Node. */
+export interface WebSocketLike {
+  readonly readyState: number;
+  onopen: ((event: unknown) => void) | null;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  onclose: ((event: { code: number; reason: string }) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+}
+
+export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
+
+/** Options of `createClient`. */
+export interface ClientOptions {
+  /**
+   * The server's multiplexed endpoint, `wss://example.com/ws`; with `single`, a
+   * one-channel URL, `wss://example.com/ws/<channel>`.
+   */
+  url: string;
+  /** Serve one channel from a one-channel URL (the Python ReplayRail's endpoint). */
+  single?: boolean;
+  /** Where cursors are kept. @default localStorage in browsers, memory elsewhere */
+  storage?: CursorStorage;
+  backoff?: BackoffOptions;
+  /**
+   * With no traffic for this long, the client pings; with none for twice as long,
+   * it drops the connection and reconnects. 0 turns it off (as does `single`, whose
+   * endpoint does not answer pings). @default 20000
+   */
+  heartbeatMs?: number;
+  /** @default globalThis.WebSocket */
+  WebSocket?: WebSocketConstructor;
+  /** Query parameters added on every connect, e.g. a fresh auth token. */
+  params?: () => Record<string, string> | Promise<Record<string, string>>;
+}
+
+type Listener = (value: never) => void;
+
+// Close codes after which trying again cannot help (docs/protocol.md): a bad
+// request, no or wrong credentials, a frame the server cannot take.
+const FATAL = [1002, 1003, 1007, 1008, 1009, 4400, 4401, 4403];
+const OPEN = 1;
+
+/**
+ * Connects to a ReplayRail server. Nothing is sent until the first `subscribe`.
+ *
+ * @example
+ * const client = createClient<{ 'order.created': { order_id: string } }>({ url: 'wss://example.com/ws' });
+ * client.subscribe('restaurant:123:orders', (event) => render(event.payload.order_id));
+ */
+export function createClient<Events = undefined>(options: ClientOptions): ReplayRailClient<Events> {
+  return new ReplayRailClient<Events>(options);
+}
+
+export class ReplayRailClient<Events = undefined> implements SubscriptionHost {
+  readonly storage: CursorStorage;
+  readonly #options: ClientOptions;
+  readonly #subscriptions = new Map<string, ClientSubscription<EventOf<Events>>>();
+  readonly #listeners = new Map<string, Set<Listener>>();
+  #socket: WebSocketLike | undefined;
+  #state: ClientState = 'connecting';
+  #lastError: ClientError | undefined;
+  #attempt = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #stable: ReturnType<typeof setTimeout> | undefined;
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
+  #lastTraffic = 0;
+  #hiddenAt = 0;
+  #started = false;
+  #closedByUser = false;
+  readonly #online = (): void => this.#wake();
+  readonly #visibility = (): void => {
+    const hidden = (globalThis as { document?: { visibilityState?: string } }).document?.visibilityState === 'hidden';
+    if (hidden) this.#hiddenAt = Date.now();
+    // Back from a long sleep: the socket may be dead without knowing it.
+    else if (this.#hiddenAt > 0 && Date.now() - this.#hiddenAt > this.#heartbeatMs()) this.#check();
+  };
+
+  constructor(options: ClientOptions) {
+    this.#options = options;
+    this.storage = options.storage ?? defaultStorage();
+  }
+
+  /** The connection's state. */
+  get state(): ClientState {
+    return this.#state;
+  }
+
+  /** The last error, with the server's code (and close code). */
+  get lastError(): ClientError | undefined {
+    return this.#lastError;
+  }
+
+  /** Listens to state changes or errors; returns the function that stops it. */
+  on(type: 'state', listener: (state: ClientState) => void): () => void;
+  on(type: 'error', listener: (error: ClientError) => void): () => void;
+  on(type: string, listener: Listener): () => void {
+    const set = this.#listeners.get(type) ?? new Set();
+    this.#listeners.set(type, set.add(listener));
+    return () => set.delete(listener);
+  }
+
+  /**
+   * Receives a channel's events, each once, in order: `onEvent` gets the next one
+   * only when it returned (or its promise resolved), and the cursor moves then.
+   */
+  subscribe(
+    channel: string,
+    onEvent: (event: EventOf<Events>) => void | Promise<void>,
+    options: SubscribeOptions = {},
+  ): ClientSubscription<EventOf<Events>> {
+    if (this.#subscriptions.has(channel) || (this.#options.single && this.#subscriptions.size > 0)) {
+      throw new Error(`already subscribed to ${channel}${this.#options.single ? ' (single: one channel)' : ''}`);
+    }
+    const subscription = new ClientSubscription(channel, onEvent, options, this);
+    this.#subscriptions.set(channel, subscription);
+    return subscription;
+  }
+
+  /** Connects again at once, also after a fatal error (say, with a fresh token from `params`). */
+  reconnect(): void {
+    if (this.#closedByUser || !this.#started) return;
+    this.#attempt = 0;
+    if (this.#state === 'closed') this.#listen(true);
+    this.#wake();
+  }
+
+  /** Closes the connection for good. */
+  close(): void {
+    this.#closedByUser = true;
+    this.#end();
+    this.#drop()?.close(1000);
+  }
+
+  /** @internal */
+  request(subscription: ClientSubscription<never>): void {
+    if (subscription.closed) return;
+    if (!this.#started) {
+      this.#started = true;
+      this.#listen(true);
+      void this.#connect();
+    } else if (!this.#options.single) this.#send(subscription);
+    else {
+      // The one channel starts from its URL: connect again from its new position.
+      this.#drop()?.close(1000);
+      this.#wake();
+    }
+  }
+
+  /** @internal */
+  remove(subscription: ClientSubscription<never>, notify: boolean): void {
+    this.#subscriptions.delete(subscription.channel);
+    if (notify && !this.#options.single && this.#socket?.readyState === OPEN) {
+      this.#socket.send(JSON.stringify({ op: 'unsubscribe', channel: subscription.channel }));
+    }
+  }
+
+  /** @internal */
+  report(error: ClientError): void {
+    this.#lastError = error;
+    this.#emit('error', error);
+  }
+
+  #heartbeatMs(): number {
+    return this.#options.single ? 0 : (this.#options.heartbeatMs ?? 20_000);
+  }
+
+  #emit(type: string, value: unknown): void {
+    for (const listener of this.#listeners.get(type) ?? []) (listener as (value: unknown) => void)(value);
+  }
+
+  #setState(state: ClientState): void {
+    if (this.#state === state) return;
+    this.#state = state;
+    this.#emit('state', state);
+  }
+
+  #listen(on: boolean): void {
+    const method = on ? 'addEventListener' : 'removeEventListener';
+    const scope = globalThis as { document?: EventTarget } & Partial<EventTarget>;
+    scope[method]?.('online', this.#online);
+    scope.document?.[method]('visibilitychange', this.#visibility);
+  }
+
+  // Closed for good (by `close()` or a fatal close code): no timers, no listeners.
+  #end(): void {
+    this.#setState('closed');
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#listen(false);
+  }
+
+  // Lets go of the socket at once: a dead one may take minutes to report its close.
+  #drop(): WebSocketLike | undefined {
+    const socket = this.#socket;
+    this.#socket = undefined;
+    clearTimeout(this.#stable);
+    clearInterval(this.#heartbeat);
+    if (socket) socket.onclose = socket.onmessage = null;
+    return socket;
+  }
+
+  async #connect(): Promise<void> {
+    this.#timer = undefined;
+    const single = this.#options.single === true;
+    const url = new URL(this.#options.url);
+    let params: Record<string, string> | undefined;
+    try {
+      params = await this.#options.params?.();
+    } catch (error) {
+      this.#retry({ code: 'params_failed', message: String(error) });
+      return;
+    }
+    if (this.#state === 'closed' || this.#socket !== undefined) return;
+    for (const [key, value] of Object.entries(params ?? {})) url.searchParams.set(key, value);
+    const first = single ? [...this.#subscriptions.values()][0] : undefined;
+    if (first?.cursor) url.searchParams.set('last_event_id', first.cursor);
+    else if (first) url.searchParams.set('from', first.from);
+    const WebSocketClass = this.#options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    if (WebSocketClass === undefined) throw new Error('no WebSocket here: pass options.WebSocket');
+    const socket = single ? new WebSocketClass(url.href) : new WebSocketClass(url.href, 'replayrail.v1');
+    this.#socket = socket;
+    socket.onopen = () => {
+      this.#lastTraffic = Date.now();
+      this.#setState('open');
+      // Only a connection that stays up resets the backoff (a server that accepts,
+      // then drops at once, must not be hammered).
+      this.#stable = setTimeout(() => {
+        this.#attempt = 0;
+      }, this.#options.backoff?.stableMs ?? 10_000);
+      const heartbeatMs = this.#heartbeatMs();
+      if (heartbeatMs > 0) this.#heartbeat = setInterval(() => this.#check(), heartbeatMs / 2);
+      for (const subscription of this.#subscriptions.values()) {
+        // The one-channel endpoint never says when its replay ends.
+        subscription.setState(single ? 'live' : 'replaying');
+        if (!single && subscription.ready) this.#send(subscription);
+      }
+    };
+    socket.onmessage = (event) => this.#receive(String(event.data));
+    socket.onerror = () => {};
+    socket.onclose = ({ code, reason }) => {
+      this.#drop();
+      const error: ClientError = { code: reason || 'connection_lost', message: `closed with ${code}`, closeCode: code };
+      if (FATAL.includes(code)) {
+        this.report(error);
+        this.#end();
+      } else if (code === 4410 && first) {
+        // The one-channel endpoint's expiry: the subscription resyncs, then asks again.
+        this.#setState('reconnecting');
+        first.expired({ channel: first.channel, code: reason, message: 'cursor older than the server retains' });
+      } else this.#retry(error);
+    };
+  }
+
+  #retry(error: ClientError): void {
+    this.report(error);
+    this.#setState('reconnecting');
+    this.#timer = setTimeout(() => void this.#connect(), backoffDelay(this.#attempt++, this.#options.backoff));
+  }
+
+  // Connects now instead of waiting out the backoff (online again, tab awake, asked to).
+  #wake(): void {
+    if (this.#closedByUser || this.#socket !== undefined || !this.#started) return;
+    clearTimeout(this.#timer);
+    this.#setState('reconnecting');
+    void this.#connect();
+  }
+
+  // Liveness: ping after a quiet spell; drop the socket after a silent one.
+  #check(): void {
+    const socket = this.#socket;
+    if (socket === undefined) {
+      this.#wake();
+      return;
+    }
+    if (socket.readyState !== OPEN) return;
+    const quiet = Date.now() - this.#lastTraffic;
+    const heartbeatMs = this.#heartbeatMs();
+    if (quiet >= 2 * heartbeatMs) {
+      this.#drop()?.close(4001, 'no traffic');
+      this.#retry({ code: 'no_traffic', message: `nothing heard for ${quiet} ms` });
+    } else if (quiet >= heartbeatMs / 2) socket.send('{"op":"ping"}');
+  }
+
+  #send(subscription: ClientSubscription<never>): void {
+    if (this.#socket?.readyState !== OPEN) return;
+    const start = subscription.cursor === null ? { from: subscription.from } : { after: subscription.cursor };
+    this.#socket.send(JSON.stringify({ op: 'subscribe', channel: subscription.channel, ...start }));
+  }
+
+  #receive(text: string): void {
+    this.#lastTraffic = Date.now();
+    let frame: Record<string, unknown>;
+    try {
+      frame = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      return;
+    }
+    const channel = frame.channel as string;
+    const subscription = this.#options.single ? [...this.#subscriptions.values()][0] : this.#subscriptions.get(channel);
+    switch (frame.op) {
+      case undefined:
+        subscription?.deliver(frame as unknown as EventOf<Events>);
+        return;
+      case 'subscribed':
+        subscription?.started(frame.cursor as string | null);
+        return;
+      case 'live':
+        subscription?.setState('live');
+        return;
+      case 'expired':
+        subscription?.expired({ channel, code: frame.code as string, message: frame.message as string });
+        return;
+      case 'error': {
+        const error = { code: frame.code as string, message: frame.message as string, channel };
+        // With an id, one stored entry was skipped; the subscription goes on.
+        if (subscription === undefined || frame.id !== undefined) this.report(error);
+        else subscription.fail(error);
+      }
+    }
+  }
+}
