@@ -12,13 +12,17 @@ import { type CursorStorage, defaultStorage } from './storage.js';
 import { ClientSubscription, type SubscribeOptions, type SubscriptionHost } from './subscription.js';
 import type { ClientError, ClientState, EventOf } from './types.js';
 
-/** What the client needs of a WebSocket: the browser's, or `ws` in Node. */
+/**
+ * What the client needs of a WebSocket: the browser's (and Node's, Deno's, Bun's
+ * global one), or `ws`. The handlers are only ever set by the client, hence `never`:
+ * any socket's own handler types fit.
+ */
 export interface WebSocketLike {
   readonly readyState: number;
-  onopen: ((event: unknown) => void) | null;
-  onmessage: ((event: { data: unknown }) => void) | null;
-  onclose: ((event: { code: number; reason: string }) => void) | null;
-  onerror: ((event: unknown) => void) | null;
+  onopen: ((event: never) => void) | null;
+  onmessage: ((event: never) => void) | null;
+  onclose: ((event: never) => void) | null;
+  onerror: ((event: never) => void) | null;
   send(data: string): void;
   close(code?: number, reason?: string): void;
 }
@@ -251,9 +255,9 @@ export class ReplayRailClient<Events = undefined> implements SubscriptionHost {
         if (!single && subscription.ready) this.#send(subscription);
       }
     };
-    socket.onmessage = (event) => this.#receive(String(event.data));
+    socket.onmessage = (event: { data: unknown }) => this.#receive(String(event.data));
     socket.onerror = () => {};
-    socket.onclose = ({ code, reason }) => {
+    socket.onclose = ({ code, reason }: { code: number; reason: string }) => {
       this.#drop();
       const error: ClientError = { code: reason || 'connection_lost', message: `closed with ${code}`, closeCode: code };
       if (FATAL.includes(code)) {
