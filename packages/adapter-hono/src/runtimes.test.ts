@@ -96,11 +96,14 @@ for (const runtime of RUNTIMES) {
       const socket = connect(`ws://${base}/ws`);
       await socket.opened;
       socket.ws.send(JSON.stringify({ op: 'subscribe', channel: 'mux' }));
-      await socket.until((frames) => frames.length === 1);
-      expect(socket.json()[0]).toEqual({ op: 'subscribed', channel: 'mux', cursor: last.id });
-      const next = await publish('mux', 1);
       await socket.until((frames) => frames.length === 2);
-      expect(socket.json()[1]).toEqual(next);
+      expect(socket.json()).toEqual([
+        { op: 'subscribed', channel: 'mux', cursor: last.id },
+        { op: 'live', channel: 'mux' },
+      ]);
+      const next = await publish('mux', 1);
+      await socket.until((frames) => frames.length === 3);
+      expect(socket.json()[2]).toEqual(next);
       socket.ws.close();
     });
 
