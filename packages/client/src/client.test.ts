@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, expectTypeOf, it, vi } from 'vitest';
 import { backoffDelay } from './backoff.js';
 import { createClient } from './client.js';
-import { memoryStorage } from './storage.js';
+import { defaultStorage, localStorageCursors, memoryStorage } from './storage.js';
 import { envelope, FakeSocket } from './test-support/fake-socket.js';
 import type { ClientEvent, ClientState } from './types.js';
 
@@ -217,6 +217,27 @@ describe('createClient', () => {
     expect(backoffDelay(40, { initialMs: 500, maxMs: 30_000 }, () => 0.5)).toBe(15_000);
   });
 
+  it('brings 1,000 clients back spread over the first backoff step when their server restarts', async () => {
+    const clients = Array.from({ length: 1_000 }, () => setup({ backoff: { initialMs: 1_000 } }).client);
+    for (const client of clients) client.subscribe('a', () => {});
+    await settle();
+    const first = [...FakeSocket.sockets];
+    for (const socket of first) socket.open();
+    // The server goes away: every socket closes at the same moment.
+    for (const socket of first) socket.serverClose(1001, 'shutting_down');
+    const perTenth: number[] = [];
+    for (let tenth = 0; tenth < 10; tenth++) {
+      const before = FakeSocket.sockets.length;
+      await vi.advanceTimersByTimeAsync(100);
+      perTenth.push(FakeSocket.sockets.length - before);
+    }
+    // All back within the step, about a tenth in each tenth of it: never all at once.
+    expect(perTenth.reduce((sum, n) => sum + n, 0)).toBe(1_000);
+    expect(Math.max(...perTenth)).toBeLessThan(200);
+    expect(Math.min(...perTenth)).toBeGreaterThan(50);
+    for (const client of clients) client.close();
+  });
+
   it('pings after a quiet spell and drops a silent connection', async () => {
     const { client } = setup({ heartbeatMs: 1_000, backoff: { initialMs: 1 } });
     client.subscribe('a', () => {});
@@ -335,5 +356,27 @@ describe('createClient', () => {
     expect(new URL(FakeSocket.last.url).searchParams.get('from')).toBe('latest');
     expect(seen).toEqual(['3-0']);
     client.close();
+  });
+
+  it('keeps cursors in localStorage where there is one, under a prefix', () => {
+    const items = new Map<string, string>();
+    vi.stubGlobal('localStorage', {
+      getItem: (key: string) => items.get(key) ?? null,
+      setItem: (key: string, value: string) => items.set(key, value),
+      removeItem: (key: string) => items.delete(key),
+    });
+    try {
+      const storage = defaultStorage();
+      storage.set('orders', '12-0');
+      expect(items.get('replayrail:orders')).toBe('12-0');
+      expect(storage.get('orders')).toBe('12-0');
+      storage.set('orders', null);
+      expect(items.has('replayrail:orders')).toBe(false);
+      localStorageCursors('app:').set('c', '1-1');
+      expect(items.get('app:c')).toBe('1-1');
+    } finally {
+      vi.unstubAllGlobals();
+    }
+    expect(defaultStorage().get('orders')).toBeUndefined();
   });
 });
