@@ -9,11 +9,11 @@ ifneq ($(wildcard /etc/ssl/certs/ca-certificates.crt),)
 export NODE_EXTRA_CA_CERTS ?= /etc/ssl/certs/ca-certificates.crt
 endif
 
-.PHONY: install test quickstart bench clean
+.PHONY: install test demo quickstart bench clean
 
 install: node_modules/.modules.yaml
 
-node_modules/.modules.yaml: pnpm-lock.yaml package.json packages/*/package.json examples/package.json bench/package.json
+node_modules/.modules.yaml: pnpm-lock.yaml package.json packages/*/package.json apps/*/package.json examples/package.json bench/package.json
 	pnpm install --frozen-lockfile
 	@touch $@
 
@@ -25,6 +25,12 @@ test: install
 	pnpm typecheck
 	pnpm test
 
+## The demo, a restaurant's live kitchen board, on http://localhost:8000 (PORT to change it).
+## The memory store; with REDIS_URL set, Redis.
+demo: install
+	pnpm build
+	node apps/demo/dist/server.js
+
 ## Publish and replay a few events on the in-memory store (the README's snippet).
 quickstart: install
 	pnpm build
@@ -35,4 +41,4 @@ bench: install
 	pnpm bench
 
 clean:
-	rm -rf node_modules packages/*/node_modules packages/*/dist .reports .turbo .tools
+	rm -rf node_modules packages/*/node_modules packages/*/dist apps/*/node_modules apps/*/dist .reports .turbo .tools

@@ -1,0 +1,85 @@
+/**
+ * @module
+ * The demo server: ReplayRail's Hono routes (HTTP, SSE, WebSockets) with the
+ * demo's catalog, and the board's page, on the memory store or on Redis.
+ */
+
+import { readFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { createNodeWebSocket } from '@hono/node-ws';
+import { createReplayRailRoutes } from '@replayrail/adapter-hono';
+import { type EventStore, ReplayRail } from '@replayrail/core';
+import { MemoryEventStore } from '@replayrail/store-memory';
+import { RedisStreamStore } from '@replayrail/store-redis';
+import { Hono } from 'hono';
+import { Redis } from 'ioredis';
+import { catalog } from './catalog.js';
+
+export interface DemoOptions {
+  /** @default 8000 */
+  port?: number;
+  /** @default '0.0.0.0' */
+  host?: string;
+  /** Redis to keep events in; without it, the memory store (events last until the process ends). */
+  redisUrl?: string;
+  /** Key prefix of the streams. @default 'replay' (the Python library's) */
+  streamPrefix?: string;
+}
+
+export interface Demo {
+  readonly port: number;
+  readonly store: 'memory' | 'redis';
+  close(): Promise<void>;
+}
+
+const PAGE_FILES: Record<string, string> = {
+  '/': 'index.html',
+  '/board.js': 'board.js',
+  '/board.js.map': 'board.js.map',
+  '/board.css': 'board.css',
+};
+const TYPES: Record<string, string> = {
+  html: 'text/html; charset=utf-8',
+  js: 'text/javascript; charset=utf-8',
+  map: 'application/json',
+  css: 'text/css; charset=utf-8',
+};
+
+export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
+  const redis = options.redisUrl ? new Redis(options.redisUrl) : undefined;
+  const store: EventStore = redis ? new RedisStreamStore({ client: redis }) : new MemoryEventStore();
+  const rail = new ReplayRail({
+    store,
+    config: { maxStreamLength: 10_000, ...(options.streamPrefix && { streamPrefix: options.streamPrefix }) },
+  });
+  const app = new Hono();
+  const { upgradeWebSocket, injectWebSocket, wss } = createNodeWebSocket({ app });
+  const routes = createReplayRailRoutes({ rail, catalog, upgradeWebSocket, webSocketServer: wss });
+  app.route('/', routes.app);
+  const publicDir = new URL('./public/', import.meta.url);
+  for (const [path, file] of Object.entries(PAGE_FILES)) {
+    app.get(path, async (c) => {
+      const body = await readFile(new URL(file, publicDir));
+      return c.body(body, 200, { 'content-type': TYPES[file.split('.').pop() ?? ''] ?? 'application/octet-stream' });
+    });
+  }
+  const server = serve({ fetch: app.fetch, port: options.port ?? 8000, hostname: options.host ?? '0.0.0.0' });
+  injectWebSocket(server);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.once('listening', () => resolve());
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    store: redis ? 'redis' : 'memory',
+    async close() {
+      await routes.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+      });
+      await rail.close();
+    },
+  };
+}

@@ -1,0 +1,33 @@
+/**
+ * @module
+ * The demo's event catalog: one zod schema per event type. `POST /events` checks
+ * bodies against it (an unknown type or a bad payload is a 400 naming the field),
+ * and the page takes its types from it (type-only: no zod in the browser bundle).
+ * Every `order.*` event needs only `order_id`, so the Python README's curl works
+ * as it is; other fields are checked when present and kept when unknown (the
+ * Python README's `order.ready` carries a `table_id`).
+ */
+
+import { defineCatalog } from '@replayrail/adapter-hono';
+import { z } from 'zod';
+
+const orderId = z.string().min(1).max(64);
+
+export const catalog = defineCatalog({
+  'order.created': z.looseObject({
+    order_id: orderId,
+    table: z.number().int().positive().optional(),
+    items: z
+      .array(z.looseObject({ name: z.string().min(1).max(80), qty: z.number().int().positive() }))
+      .max(50)
+      .optional(),
+    total_cents: z.number().int().nonnegative().optional(),
+  }),
+  'order.confirmed': z.looseObject({ order_id: orderId, eta_minutes: z.number().int().positive().optional() }),
+  'order.preparing': z.looseObject({ order_id: orderId, station: z.string().max(40).optional() }),
+  'order.ready': z.looseObject({ order_id: orderId }),
+  'order.delivered': z.looseObject({ order_id: orderId }),
+});
+
+/** Event type → payload, for the client SDK's typed handlers. */
+export type DemoEvents = { [Type in keyof typeof catalog]: z.output<(typeof catalog)[Type]> };

@@ -1,0 +1,149 @@
+/**
+ * @module
+ * The kitchen board: subscribes to the restaurant's orders and kitchen channels
+ * through `@replayrail/client`, keeps the board and the cursors together in
+ * localStorage, and renders columns, an audit trail and a connection badge.
+ */
+
+import { type ClientSubscription, type CursorStorage, createClient, type EventOf } from '@replayrail/client';
+import type { DemoEvents } from '../catalog.js';
+import { ORDER_STEPS } from '../order-steps.js';
+import { applyEvent, type BoardState, forgetChannel, loadBoard, saveBoard } from './board-state.js';
+import { simulateTraffic } from './simulator.js';
+
+const restaurant = new URLSearchParams(location.search).get('restaurant') ?? '123';
+const channels = [`restaurant:${restaurant}:orders`, `restaurant:${restaurant}:kitchen`];
+const storageKey = `replayrail-demo:${restaurant}`;
+const board: BoardState = loadBoard(storageKey);
+
+const element = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+element('restaurant').textContent = `restaurant ${restaurant}`;
+
+// The cursors live in the board's own saved state: one write keeps both in step.
+const storage: CursorStorage = {
+  get: (channel) => board.cursors[channel] ?? null,
+  set: (channel, cursor) => {
+    board.cursors[channel] = cursor;
+    saveBoard(storageKey, board);
+  },
+};
+
+const protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+const client = createClient<DemoEvents>({ url: `${protocol}//${location.host}/ws`, storage });
+const subscriptions: ClientSubscription<EventOf<DemoEvents>>[] = [];
+
+let scheduled = false;
+function render(): void {
+  if (scheduled) return;
+  scheduled = true;
+  requestAnimationFrame(() => {
+    scheduled = false;
+    renderBoard();
+    renderAudit();
+    renderBadge();
+    element('cursors').textContent = channels
+      .map((channel) => `${channel} @ ${board.cursors[channel] ?? '—'}`)
+      .join(' · ');
+  });
+}
+
+function renderBoard(): void {
+  const columns = ORDER_STEPS.map((step) => {
+    const column = document.createElement('section');
+    column.className = 'column';
+    column.dataset.step = step;
+    const title = document.createElement('h2');
+    title.textContent = step.replace('order.', '');
+    column.append(title);
+    const orders = Object.values(board.orders)
+      .filter((order) => order.step === step)
+      .sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
+    for (const order of orders) {
+      const card = document.createElement('article');
+      card.className = 'card';
+      card.dataset.order = order.id;
+      card.dataset.step = order.step;
+      const name = document.createElement('strong');
+      name.textContent = order.id;
+      const detail = document.createElement('small');
+      const items = order.items?.map((item) => `${item.qty}× ${item.name}`).join(', ');
+      detail.textContent = [order.table === undefined ? '' : `table ${order.table}`, items].filter(Boolean).join(' · ');
+      card.append(name, detail);
+      column.append(card);
+    }
+    return column;
+  });
+  element('board').replaceChildren(...columns);
+}
+
+function renderAudit(): void {
+  const entries = board.audit.slice(0, 50).map((entry) => {
+    const item = document.createElement('li');
+    item.dataset.id = entry.id;
+    const head = document.createElement('span');
+    const who = entry.actor
+      ? `${String(entry.actor.type ?? 'actor')} ${String(entry.actor.id ?? '')}`.trim()
+      : 'no actor';
+    head.textContent = `${entry.createdAt.slice(11, 19)} ${entry.type} ${entry.orderId} by ${who} `;
+    const meta = document.createElement('code');
+    meta.textContent = JSON.stringify(entry.metadata);
+    item.append(head, meta);
+    return item;
+  });
+  element('audit').replaceChildren(...entries);
+}
+
+function renderBadge(): void {
+  const state =
+    client.state !== 'open'
+      ? client.state
+      : subscriptions.every((subscription) => subscription.state === 'live')
+        ? 'live'
+        : 'replaying';
+  const badge = element('badge');
+  badge.dataset.state = state;
+  badge.textContent = state;
+}
+
+function notify(text: string): void {
+  const notice = element('notice');
+  notice.textContent = text;
+  notice.hidden = false;
+}
+
+client.on('state', render);
+client.on('error', (error) => {
+  if (client.state === 'closed') notify(`Disconnected for good: ${error.code} (${error.message})`);
+});
+for (const channel of channels) {
+  const subscription = client.subscribe(
+    channel,
+    (event) => {
+      applyEvent(board, event);
+      render();
+    },
+    {
+      from: 'earliest',
+      onState: render,
+      onExpired: (info) => {
+        // History older than the server keeps is gone: start this channel over from now.
+        forgetChannel(board, channel);
+        saveBoard(storageKey, board);
+        notify(
+          `${info.channel}: the saved position is older than the server keeps (${info.code}); the board continues from now.`,
+        );
+        render();
+      },
+    },
+  );
+  subscriptions.push(subscription);
+}
+
+element('simulate').addEventListener('click', () => {
+  simulateTraffic(restaurant).catch((error: unknown) => notify(String(error)));
+});
+element('reset').addEventListener('click', () => {
+  localStorage.removeItem(storageKey);
+  location.reload();
+});
+render();
