@@ -23,7 +23,7 @@ export interface DemoOptions {
   host?: string;
   /** Redis to keep events in; without it, the memory store (events last until the process ends). */
   redisUrl?: string;
-  /** Key prefix of the streams. @default 'replay' (the Python library's) */
+  /** Key prefix of the streams. @default 'rr' (as in the Python library's README) */
   streamPrefix?: string;
 }
 

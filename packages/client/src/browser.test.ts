@@ -1,27 +1,20 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ReplayRail, type StoredEvent } from '@replayrail/core';
 import { RedisStreamStore } from '@replayrail/store-redis';
-import { describeWithRedis, freePort, uniquePrefix } from '@replayrail/testkit';
+import { describeWithChromium, describeWithRedis, freePort, launchChromium, uniquePrefix } from '@replayrail/testkit';
 import { build } from 'esbuild';
 import { Redis } from 'ioredis';
-import { type Browser, chromium } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ServerProcess } from './test-support/server-control.js';
 
-// Debian's chromium, driven by playwright-core (browser downloads fail here).
-// .ci/run installs it and sets REPLAYRAIL_REQUIRE_BROWSER=1, which turns a skip into a failure.
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium && process.env.REPLAYRAIL_REQUIRE_BROWSER === '1') {
-  throw new Error(`REPLAYRAIL_REQUIRE_BROWSER=1 but there is no chromium at ${CHROMIUM}`);
-}
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describeWithRedis('client in a real browser', (redisUrl) => {
-  describe.skipIf(!hasChromium)(hasChromium ? 'chromium' : `chromium (skipped: none at ${CHROMIUM})`, () => {
+  describeWithChromium('chromium', () => {
     let browser: Browser;
     let staticDir: string;
     beforeAll(async () => {
@@ -37,10 +30,7 @@ describeWithRedis('client in a real browser', (redisUrl) => {
         outfile: join(staticDir, 'client.js'),
       });
       await copyFile(join(import.meta.dirname, 'test-support', 'browser', 'index.html'), join(staticDir, 'index.html'));
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-      });
+      browser = await launchChromium();
     }, 60_000);
     afterAll(async () => {
       await browser?.close();

@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, inject } from 'vitest';
 import './provided.js';
 
+export { describeWithChromium, launchChromium } from './chromium.js';
 export type { FoundRedis } from './find-redis.js';
 export { findRedis, HOW_TO_ENABLE_REDIS } from './find-redis.js';
 export type { RedisCluster } from './redis-cluster.js';
