@@ -25,6 +25,8 @@ export interface DemoOptions {
   redisUrl?: string;
   /** Key prefix of the streams. @default 'rr' (as in the Python library's README) */
   streamPrefix?: string;
+  /** Where the built page is. @default `public/` beside this module (dist/public) */
+  publicDir?: URL;
 }
 
 export interface Demo {
@@ -57,7 +59,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   const { upgradeWebSocket, injectWebSocket, wss } = createNodeWebSocket({ app });
   const routes = createReplayRailRoutes({ rail, catalog, upgradeWebSocket, webSocketServer: wss });
   app.route('/', routes.app);
-  const publicDir = new URL('./public/', import.meta.url);
+  const publicDir = options.publicDir ?? new URL('./public/', import.meta.url);
   for (const [path, file] of Object.entries(PAGE_FILES)) {
     app.get(path, async (c) => {
       const body = await readFile(new URL(file, publicDir));
