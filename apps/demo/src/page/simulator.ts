@@ -11,25 +11,28 @@ const DISHES = ['Margherita', 'Carbonara', 'Caesar salad', 'Tiramisu', 'Lasagne'
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)] as T;
 
-async function publish<Type extends keyof DemoEvents>(
-  channel: string,
-  type: Type,
-  payload: DemoEvents[Type],
-  actor: Record<string, unknown>,
-  correlationId: string,
-): Promise<void> {
-  const response = await fetch(`/events/${channel}`, {
+/** One step of an order: where it goes, what it says, who does it, and the pause before it. */
+interface Step<Type extends keyof DemoEvents = keyof DemoEvents> {
+  channel: string;
+  type: Type;
+  payload: DemoEvents[Type];
+  actor: Record<string, unknown>;
+  pauseMs: number;
+}
+
+async function publish(step: Step, correlationId: string): Promise<void> {
+  const response = await fetch(`/events/${step.channel}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
-      type,
-      payload,
-      actor,
+      type: step.type,
+      payload: step.payload,
+      actor: step.actor,
       metadata: { correlation_id: correlationId, source: 'simulator' },
-      event_id: `${payload.order_id}.${type}`,
+      event_id: `${step.payload.order_id}.${step.type}`,
     }),
   });
-  if (!response.ok) throw new Error(`POST ${type}: ${response.status} ${await response.text()}`);
+  if (!response.ok) throw new Error(`POST ${step.type}: ${response.status} ${await response.text()}`);
 }
 
 /** Runs `count` orders through every step, overlapping, like a busy evening. */
@@ -41,43 +44,47 @@ export async function simulateTraffic(restaurant: string, count = 5): Promise<vo
     const id = `ord_${Date.now().toString(36)}${i}`;
     const correlation = `req_${Math.random().toString(36).slice(2, 10)}`;
     const waiter = { type: 'waiter', id: `usr_${1 + (i % 3)}` };
+    const chef = { type: 'chef', id: 'usr_chef' };
     const items = Array.from({ length: 1 + Math.floor(Math.random() * 3) }, () => ({
       name: pick(DISHES),
       qty: 1 + Math.floor(Math.random() * 2),
     }));
-    await publish(
-      orders,
-      'order.created',
-      { order_id: id, table: 1 + Math.floor(Math.random() * 20), items },
-      waiter,
-      correlation,
-    );
-    await sleep(500 + Math.random() * 500);
-    await publish(
-      orders,
-      'order.confirmed',
-      { order_id: id, eta_minutes: 15 + Math.floor(Math.random() * 20) },
-      waiter,
-      correlation,
-    );
-    await sleep(500 + Math.random() * 800);
-    await publish(
-      kitchen,
-      'order.preparing',
-      { order_id: id, station: pick(['grill', 'pasta', 'cold']) },
-      { type: 'chef', id: 'usr_chef' },
-      correlation,
-    );
-    await sleep(800 + Math.random() * 1000);
-    await publish(kitchen, 'order.ready', { order_id: id }, { type: 'chef', id: 'usr_chef' }, correlation);
-    await sleep(500 + Math.random() * 800);
-    await publish(
-      orders,
-      'order.delivered',
-      { order_id: id },
-      { type: 'courier', id: `usr_courier_${i % 2}` },
-      correlation,
-    );
+    const table = 1 + Math.floor(Math.random() * 20);
+    const steps: Step[] = [
+      { channel: orders, type: 'order.created', payload: { order_id: id, table, items }, actor: waiter, pauseMs: 0 },
+      {
+        channel: orders,
+        type: 'order.confirmed',
+        payload: { order_id: id, eta_minutes: 15 + Math.floor(Math.random() * 20) },
+        actor: waiter,
+        pauseMs: 500 + Math.random() * 500,
+      },
+      {
+        channel: kitchen,
+        type: 'order.preparing',
+        payload: { order_id: id, station: pick(['grill', 'pasta', 'cold']) },
+        actor: chef,
+        pauseMs: 500 + Math.random() * 800,
+      },
+      {
+        channel: kitchen,
+        type: 'order.ready',
+        payload: { order_id: id },
+        actor: chef,
+        pauseMs: 800 + Math.random() * 1000,
+      },
+      {
+        channel: orders,
+        type: 'order.delivered',
+        payload: { order_id: id },
+        actor: { type: 'courier', id: `usr_courier_${i % 2}` },
+        pauseMs: 500 + Math.random() * 800,
+      },
+    ];
+    for (const step of steps) {
+      await sleep(step.pauseMs);
+      await publish(step, correlation);
+    }
   });
   await Promise.all(runs);
 }
