@@ -104,18 +104,41 @@ describeWithRedis('RedisStreamStore and bad input', (url) => {
     await client.del(...keys);
   });
 
-  it('keeps its blocking connections within the cap, however many reads wait', async () => {
+  it('with shareBlockingReads false, waits one connection per read, within the cap', async () => {
+    expect(() => new RedisStreamStore({ client, shareBlockingReads: 'yes' as unknown as boolean })).toThrow(
+      /shareBlockingReads must be a boolean/,
+    );
+    const store = new RedisStreamStore({ client, maxBlockingConnections: 3, shareBlockingReads: false });
+    const streamPrefix = uniquePrefix();
+    const rail = new ReplayRail({ store, config: { streamPrefix } });
+    const channels = ['p0', 'p1', 'p2', 'p3', 'p4'];
+    const reads = channels.map((channel) => rail.read(channel, { after: '0-0', blockMs: 5_000 }));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(store.blockingConnections).toBe(3);
+    const events = [];
+    for (const channel of channels) events.push(await rail.publish({ channel, type: 't', payload: {} }));
+    const results = await Promise.all(reads);
+    for (const [i, result] of results.entries()) expect(result.map((e) => e.id)).toEqual([events[i]?.id]);
+    await rail.close();
+    await client.del(...channels.map((channel) => `${streamPrefix}:${channel}`));
+  });
+
+  it('waits on one blocking connection however many reads, of however many channels, wait', async () => {
     const store = new RedisStreamStore({ client, maxBlockingConnections: 3 });
     const streamPrefix = uniquePrefix();
     const rail = new ReplayRail({ store, config: { streamPrefix } });
-    const reads = Array.from({ length: 12 }, () => rail.read('crowd', { after: '0-0', blockMs: 5_000 }));
+    const channels = Array.from({ length: 12 }, (_, i) => `crowd${i}`);
+    const reads = channels.map((channel) => rail.read(channel, { after: '0-0', blockMs: 5_000 }));
     await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(store.blockingConnections).toBe(3);
-    const event = await rail.publish({ channel: 'crowd', type: 't', payload: {} });
-    for (const events of await Promise.all(reads)) expect(events.map((e) => e.id)).toEqual([event.id]);
-    expect(store.blockingConnections).toBeLessThanOrEqual(3);
+    expect(store.blockingConnections).toBe(1);
+    // Each channel wakes on its own publish, the first and the last waiter alike.
+    const events = [];
+    for (const channel of channels) events.push(await rail.publish({ channel, type: 't', payload: {} }));
+    const results = await Promise.all(reads);
+    for (const [i, result] of results.entries()) expect(result.map((e) => e.id)).toEqual([events[i]?.id]);
+    expect(store.blockingConnections).toBe(1);
     await rail.close();
     expect(store.blockingConnections).toBe(0);
-    await client.del(`${streamPrefix}:crowd`);
+    await client.del(...channels.map((channel) => `${streamPrefix}:${channel}`));
   });
 });

@@ -34,6 +34,7 @@ import { BlockingPool } from './blocking-pool.js';
 import { connectionFor, type RedisConnection } from './connection.js';
 import { CommandDeadlines } from './redis-errors.js';
 import { figuresFromReply, IDEMPOTENT_APPEND, REPLAY_PAGE, runScript } from './scripts.js';
+import { StreamWatcher } from './stream-watcher.js';
 
 /** Options of `RedisStreamStore`. */
 export interface RedisStreamStoreOptions {
@@ -56,6 +57,13 @@ export interface RedisStreamStoreOptions {
   idempotencyTtlSeconds?: number | null;
   /** The longest any one command may take before `StoreUnavailableError`, in ms. @default 5000 */
   commandTimeoutMs?: number;
+  /**
+   * On one server, let the blocking reads of every channel share one `XREAD` on one
+   * connection (a cluster cannot: there each read has its own). Off, each read
+   * waits on a connection of its own from the pool.
+   * @default true (false with a cluster client)
+   */
+  shareBlockingReads?: boolean;
   /** Most connections opened for blocking reads at once; more reads wait their turn. @default 8 */
   maxBlockingConnections?: number;
   /** Close the client on `close()`. @default false */
@@ -123,6 +131,7 @@ function entryFields(raw: readonly string[]): Record<string, string> {
 export class RedisStreamStore implements EventStore {
   readonly #connection: RedisConnection;
   readonly #pool: BlockingPool;
+  readonly #watcher: StreamWatcher | undefined;
   readonly #hashTags: boolean;
   readonly #idempotency: boolean;
   readonly #ttlSeconds: number | null;
@@ -153,6 +162,24 @@ export class RedisStreamStore implements EventStore {
       this.#connection,
       positiveInteger(options.maxBlockingConnections, 'maxBlockingConnections', 8),
     );
+    // A cluster cannot XREAD keys of several slots at once: there, each wait has its own.
+    if (options.shareBlockingReads !== undefined && typeof options.shareBlockingReads !== 'boolean') {
+      throw new ConfigError('invalid RedisStreamStore option: shareBlockingReads must be a boolean', {
+        context: { field: 'shareBlockingReads' },
+      });
+    }
+    if (this.#connection.isCluster && options.shareBlockingReads === true) {
+      throw new ConfigError(
+        'invalid RedisStreamStore option: shareBlockingReads needs a single server (one XREAD cannot span cluster slots)',
+        { context: { field: 'shareBlockingReads' } },
+      );
+    }
+    this.#watcher =
+      this.#connection.isCluster || options.shareBlockingReads === false
+        ? undefined
+        : new StreamWatcher(this.#pool, this.#connection, (command, operation, blockMs) =>
+            this.#deadlines.run(command, operation, {}, '', blockMs + this.#timeoutMs),
+          );
     this.#closeClient = options.closeClient ?? false;
   }
 
@@ -270,6 +297,7 @@ export class RedisStreamStore implements EventStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#watcher?.close(new StoreClosedError('RedisStreamStore was closed during a blocking read'));
     await this.#pool.close();
     if (this.#closeClient) await this.#connection.quit().catch(() => this.#connection.disconnect());
   }
@@ -330,6 +358,8 @@ export class RedisStreamStore implements EventStore {
     signal: AbortSignal | undefined,
     channel: string,
   ): Promise<void> {
+    // Standalone: every channel's wait shares one XREAD (stream-watcher.ts).
+    if (this.#watcher !== undefined) return this.#watcher.wait(key, after, blockMs, signal);
     const connection = await this.#pool.acquire();
     let reusable = false;
     let onAbort = (): void => {};
