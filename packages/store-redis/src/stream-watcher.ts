@@ -124,6 +124,10 @@ export class StreamWatcher {
     this.#looping = true;
     try {
       while (this.#waiters.size > 0) await this.#round();
+    } catch (error) {
+      // No connection to wait on (the pool is closed): every wait fails with why.
+      for (const waiter of this.#waiters) waiter.reject(error);
+      this.#waiters.clear();
     } finally {
       this.#looping = false;
     }
