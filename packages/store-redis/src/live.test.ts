@@ -27,6 +27,72 @@ describeWithRedis('live subscriptions on a real Redis', (url) => {
     await admin.quit();
   });
 
+  it('30 channels: subscribers come and go at random during concurrent publishing, each gets its exact sequence', async () => {
+    // Exercises the shared blocking read: waits join and leave the running XREAD
+    // (CLIENT UNBLOCK) all the time, on many keys, while events keep arriving.
+    const streamPrefix = `${prefix}-channels`;
+    const subscriberClient = new Redis(url);
+    const publisherClient = new Redis(url);
+    const store = new RedisStreamStore({ client: subscriberClient });
+    const rail = new ReplayRail({
+      store,
+      config: { streamPrefix, maxStreamLength: null, defaultReplayLimit: 7, readBatchSize: 5, readBlockMs: 2_000 },
+    });
+    const publisher = new ReplayRail({
+      store: new RedisStreamStore({ client: publisherClient }),
+      config: { streamPrefix, maxStreamLength: null },
+    });
+    const channels = Array.from({ length: 30 }, (_, i) => `c${i}`);
+    let publishing = true;
+    const writers = Promise.all(
+      Array.from({ length: 3 }, async () => {
+        for (let n = 0; publishing; n++) {
+          await publisher.publish({
+            channel: channels[Math.floor(Math.random() * channels.length)] as string,
+            type: 't',
+            payload: { n },
+          });
+          if (n % 5 === 0) await tick(1);
+        }
+      }),
+    );
+    const subscribers: { channel: string; after: string; received: StoredEvent[]; subscription: Subscription }[] = [];
+    for (let i = 0; i < 120; i++) {
+      const channel = channels[Math.floor(Math.random() * channels.length)] as string;
+      const after = Math.random() < 0.3 ? '0-0' : await rail.latestCursor(channel);
+      const received: StoredEvent[] = [];
+      const subscription = await rail.subscribe(channel, { after, onEvent: (event) => received.push(event) });
+      subscribers.push({ channel, after, received, subscription });
+      // Some leave early: their channel's feed may stop and start again.
+      if (Math.random() < 0.3) {
+        const leaving = subscribers[Math.floor(Math.random() * subscribers.length)];
+        leaving?.subscription.close();
+      }
+      await tick(Math.floor(Math.random() * 8));
+    }
+    publishing = false;
+    await writers;
+    expect(store.blockingConnections).toBe(1);
+    for (const subscriber of subscribers) {
+      if (subscriber.subscription.closed) continue;
+      const all: StoredEvent[] = [];
+      for await (const event of publisher.replayAll(subscriber.channel, { after: subscriber.after })) all.push(event);
+      await until(() => subscriber.received.length >= all.length, 'a subscriber to catch up');
+      expect(subscriber.received.map((event) => event.id)).toEqual(all.map((event) => event.id));
+      subscriber.subscription.close();
+    }
+    // A subscriber that left got a prefix of its sequence, in order, once each.
+    for (const subscriber of subscribers) {
+      const ids = subscriber.received.map((event) => event.id);
+      expect(ids).toEqual([...new Set(ids)].sort(compareCursors));
+    }
+    expect(rail.liveChannels).toBe(0);
+    await rail.close();
+    await publisher.close();
+    await subscriberClient.quit();
+    await publisherClient.quit();
+  });
+
   it('50 subscribers joining at random cursors during concurrent publishing each get their exact sequence', async () => {
     const streamPrefix = `${prefix}-race`;
     const subscriberClient = new Redis(url);
