@@ -379,4 +379,25 @@ describe('createClient', () => {
     }
     expect(defaultStorage().get('orders')).toBeUndefined();
   });
+
+  it('refuses bad options at once: no WebSocket, a URL that does not parse; a URL the socket refuses ends it', async () => {
+    vi.stubGlobal('WebSocket', undefined);
+    try {
+      expect(() => createClient({ url: 'ws://server/ws' })).toThrow(/no WebSocket here/);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+    expect(() => createClient({ url: 'not a url', WebSocket: FakeSocket })).toThrow(TypeError);
+    class Refusing extends FakeSocket {
+      constructor(url: string) {
+        super(url);
+        throw new SyntaxError(`cannot connect to ${url}`);
+      }
+    }
+    const { client } = setup({ url: 'http://server/ws', WebSocket: Refusing });
+    client.subscribe('a', () => {});
+    await settle();
+    expect(client.state).toBe('closed');
+    expect(client.lastError?.code).toBe('invalid_url');
+  });
 });

@@ -95,9 +95,17 @@ export class ReplayRailClient<Events = undefined> implements SubscriptionHost {
     else if (this.#hiddenAt > 0 && Date.now() - this.#hiddenAt > this.#heartbeatMs()) this.#check();
   };
 
+  readonly #WebSocket: WebSocketConstructor;
+  readonly #url: URL;
+
   constructor(options: ClientOptions) {
     this.#options = options;
+    // Bad options fail here, not later inside a reconnect loop.
+    this.#url = new URL(options.url);
     this.storage = options.storage ?? defaultStorage();
+    const WebSocketClass = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    if (WebSocketClass === undefined) throw new TypeError('no WebSocket here: pass options.WebSocket');
+    this.#WebSocket = WebSocketClass;
   }
 
   /** The connection's state. */
@@ -222,7 +230,7 @@ export class ReplayRailClient<Events = undefined> implements SubscriptionHost {
   async #connect(): Promise<void> {
     this.#timer = undefined;
     const single = this.#options.single === true;
-    const url = new URL(this.#options.url);
+    const url = new URL(this.#url);
     let params: Record<string, string> | undefined;
     try {
       params = await this.#options.params?.();
@@ -235,9 +243,15 @@ export class ReplayRailClient<Events = undefined> implements SubscriptionHost {
     const first = single ? [...this.#subscriptions.values()][0] : undefined;
     if (first?.cursor) url.searchParams.set('last_event_id', first.cursor);
     else if (first) url.searchParams.set('from', first.from);
-    const WebSocketClass = this.#options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-    if (WebSocketClass === undefined) throw new Error('no WebSocket here: pass options.WebSocket');
-    const socket = single ? new WebSocketClass(url.href) : new WebSocketClass(url.href, 'replayrail.v1');
+    let socket: WebSocketLike;
+    try {
+      socket = single ? new this.#WebSocket(url.href) : new this.#WebSocket(url.href, 'replayrail.v1');
+    } catch (error) {
+      // The WebSocket refused the URL (say, http: where ws: was meant): retrying cannot help.
+      this.report({ code: 'invalid_url', message: String(error) });
+      this.#end();
+      return;
+    }
     this.#socket = socket;
     socket.onopen = () => {
       this.#lastTraffic = Date.now();
