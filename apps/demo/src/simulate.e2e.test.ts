@@ -48,4 +48,28 @@ describeWithChromium('the demo board: Simulate traffic, in Chromium', () => {
     expect(errors).toEqual([]);
     await page.close();
   }, 60_000);
+
+  it('tells the board its history is gone when the memory store restarts empty, and goes on', async () => {
+    const page = await browser.newPage();
+    const port = demo.port;
+    const post = (orderId: string) =>
+      fetch(`http://127.0.0.1:${port}/events/restaurant:restart:orders`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ type: 'order.created', payload: { order_id: orderId } }),
+      });
+    await page.goto(`http://127.0.0.1:${port}/?restaurant=restart`);
+    await post('ord_before');
+    await page.waitForSelector('[data-order="ord_before"]');
+    // The demo stops and starts again on the same port, its memory store empty.
+    await demo.close();
+    demo = await startDemo({ port, host: '127.0.0.1', publicDir: new URL('../dist/public/', import.meta.url) });
+    await page.waitForFunction(() => !(document.querySelector('#notice') as HTMLElement).hidden, undefined, {
+      timeout: 10_000,
+    });
+    expect(await page.textContent('#notice')).toContain('stream_reset');
+    await post('ord_after');
+    await page.waitForSelector('[data-order="ord_after"]');
+    await page.close();
+  }, 60_000);
 });

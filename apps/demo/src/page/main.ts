@@ -124,6 +124,8 @@ for (const channel of channels) {
     },
     {
       from: 'earliest',
+      // After expiry the channel's stream is new (a restarted memory store, say): all of it is news.
+      resume: 'earliest',
       onState: render,
       onExpired: (info) => {
         // History older than the server keeps is gone: start this channel over from now.
