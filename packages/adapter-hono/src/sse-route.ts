@@ -14,7 +14,6 @@ import {
   type SubscribeOptions,
   type Subscription,
   TooManyConnectionsError,
-  toWireJson,
 } from '@replayrail/core';
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
@@ -63,7 +62,8 @@ export async function sseRoute(
       await stream.write(`retry: 1000\n: subscribed\n\n`);
       // Iterated, so a stream that cannot keep up is ended (SlowConsumerError) rather
       // than buffered without bound; its EventSource resumes from the last id.
-      for await (const event of subscription) await stream.write(message(null, toWireJson(event), event.id));
+      // Each frame is the channel's, serialized once for all its subscribers (DESIGN §6).
+      for await (const { event, frame } of subscription.frames()) await stream.write(message(null, frame, event.id));
     } catch (error) {
       const failure = asReplayRailError(error);
       const kind = failure instanceof ReplayWindowExpiredError ? 'expired' : 'error';

@@ -55,7 +55,7 @@ export type { StreamFigures } from './expiry.js';
 export { assertReplayable, assertReplayableSince, NO_STREAM } from './expiry.js';
 export type { FingerprintedContent } from './fingerprint.js';
 export { eventFingerprint, pythonJsonDumps } from './fingerprint.js';
-export type { EventListener, SubscriptionEnd } from './hub/subscription.js';
+export type { EventListener, FramedEvent, SubscriptionEnd } from './hub/subscription.js';
 export { Subscription } from './hub/subscription.js';
 export type { IdempotencyRecord } from './idempotency.js';
 export { DEFAULT_IDEMPOTENCY_TTL_SECONDS, duplicateConflict, duplicateEvent, isRetryOf } from './idempotency.js';

@@ -6,6 +6,7 @@ import {
   SlowConsumerError,
   type StoredEvent,
   type Subscription,
+  toWireJson,
 } from '@replayrail/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -179,6 +180,21 @@ describe('rail.subscribe on the memory store', () => {
     const aborted = await rail.subscribe('c', { from: 'earliest', signal: AbortSignal.abort() });
     expect(aborted.closed).toBe(true);
     expect(await aborted.ended).toBeNull();
+    expect(rail.liveChannels).toBe(0);
+  });
+
+  it('iterates events with their wire frames', async () => {
+    const rail = new ReplayRail({ store: new MemoryEventStore() });
+    const subscription = await rail.subscribe('c', { from: 'earliest' });
+    const published = [];
+    for (let n = 0; n < 3; n++) published.push(await rail.publish({ channel: 'c', type: 't', payload: { n } }));
+    const seen: { id: string; frame: string }[] = [];
+    for await (const { event, frame } of subscription.frames()) {
+      seen.push({ id: event.id, frame });
+      if (seen.length === 3) break;
+    }
+    expect(seen).toEqual(published.map((event) => ({ id: event.id, frame: toWireJson(event) })));
+    expect(subscription.closed).toBe(true);
     expect(rail.liveChannels).toBe(0);
   });
 

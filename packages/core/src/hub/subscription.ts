@@ -13,6 +13,12 @@ import { ReplayRailError, SlowConsumerError } from '../errors.js';
 /** Receives events pushed to a subscription, each with its wire frame (serialized once per event). */
 export type EventListener = (event: StoredEvent, frame: string) => void;
 
+/** An event with its wire frame, as an iterating consumer gets them from `frames()`. */
+export interface FramedEvent {
+  readonly event: StoredEvent;
+  readonly frame: string;
+}
+
 /** How a subscription ended: null when closed by its owner, else the error that ended it. */
 export type SubscriptionEnd = ReplayRailError | null;
 
@@ -65,7 +71,7 @@ export class Subscription implements AsyncIterable<StoredEvent> {
   readonly #signal: AbortSignal | undefined;
   #feed: SubscriptionFeed | undefined;
   // Only an iterating consumer needs a buffer; a listener gets events as they come.
-  #buffer: StoredEvent[] | undefined;
+  #buffer: FramedEvent[] | undefined;
   #wake: (() => void) | undefined;
 
   constructor(init: SubscriptionInit) {
@@ -150,7 +156,7 @@ export class Subscription implements AsyncIterable<StoredEvent> {
       return;
     }
     this.#cursor = event.id;
-    this.#buffer.push(event);
+    this.#buffer.push({ event, frame });
     this.#wake?.();
   }
 
@@ -192,12 +198,21 @@ export class Subscription implements AsyncIterable<StoredEvent> {
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<StoredEvent> {
+    for await (const { event } of this.frames()) yield event;
+  }
+
+  /**
+   * Iterates events with their wire frames: the frame is the one made once for every
+   * subscriber of the channel, for a transport to send as it is. Leaving the loop
+   * early ends the subscription.
+   */
+  async *frames(): AsyncGenerator<FramedEvent, void, undefined> {
     if (this.#onEvent !== undefined) throw new TypeError('a subscription with onEvent cannot also be iterated');
     try {
       for (;;) {
-        const event = this.#buffer?.shift();
-        if (event !== undefined) {
-          yield event;
+        const next = this.#buffer?.shift();
+        if (next !== undefined) {
+          yield next;
           continue;
         }
         if (this.#end !== undefined) {
