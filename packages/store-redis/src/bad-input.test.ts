@@ -104,6 +104,25 @@ describeWithRedis('RedisStreamStore and bad input', (url) => {
     await client.del(...keys);
   });
 
+  it('returns a short blocking read on time while a long one waits on the same channel', async () => {
+    const store = new RedisStreamStore({ client });
+    const streamPrefix = uniquePrefix();
+    const rail = new ReplayRail({ store, config: { streamPrefix } });
+    const returned: string[] = [];
+    const long = rail.read('shared', { after: '0-0', blockMs: 10_000 });
+    void long.then(() => returned.push('long'));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Covered by the running XREAD's key and cursor, but due long before it returns:
+    // it comes back empty while the long read still waits.
+    expect(await rail.read('shared', { after: '0-0', blockMs: 100 })).toEqual([]);
+    returned.push('short');
+    expect(returned).toEqual(['short']);
+    const event = await rail.publish({ channel: 'shared', type: 't', payload: {} });
+    expect((await long).map((e) => e.id)).toEqual([event.id]);
+    await rail.close();
+    await client.del(`${streamPrefix}:shared`);
+  });
+
   it('with shareBlockingReads false, waits one connection per read, within the cap', async () => {
     expect(() => new RedisStreamStore({ client, shareBlockingReads: 'yes' as unknown as boolean })).toThrow(
       /shareBlockingReads must be a boolean/,

@@ -18,6 +18,8 @@ import type { RedisConnection } from './connection.js';
 interface Blocked {
   readonly clientId: string;
   readonly positions: ReadonlyMap<string, Cursor>;
+  /** When the XREAD returns by itself. */
+  readonly until: number;
 }
 
 interface Waiter {
@@ -85,9 +87,14 @@ export class StreamWatcher {
       };
       this.#waiters.add(waiter);
       // The running XREAD covers this wait only if it waits on this key from this
-      // cursor or an earlier one; otherwise it is cut short and issued again.
-      const position = this.#blocked?.positions.get(key);
-      if (position === undefined || compareCursors(position, after) > 0) this.#interrupt();
+      // cursor or an earlier one, and returns by this wait's deadline (a read with
+      // a short blockMs must not wait out a feed's long one); otherwise it is cut
+      // short and issued again.
+      const blocked = this.#blocked;
+      const position = blocked?.positions.get(key);
+      if (position === undefined || compareCursors(position, after) > 0 || waiter.deadline < (blocked?.until ?? 0)) {
+        this.#interrupt();
+      }
       void this.#loop();
     });
   }
@@ -148,7 +155,7 @@ export class StreamWatcher {
         reusable = true;
         return;
       }
-      const blocked: Blocked = { clientId, positions };
+      const blocked: Blocked = { clientId, positions, until: Date.now() + blockMs };
       this.#blocked = blocked;
       const keys = [...positions.keys()];
       const ids = keys.map((key) => positions.get(key) as Cursor);
