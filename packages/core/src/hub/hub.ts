@@ -11,20 +11,13 @@ import { type StoredEvent, toWireJson } from '../envelope.js';
 import { isReplayRailError, type ReplayRailError, StoreError } from '../errors.js';
 import type { EventStore, StreamRef } from '../store.js';
 import { ChannelFeed, undecodableEntry } from './channel-feed.js';
-import { type EventListener, Subscription, type SubscriptionEnd } from './subscription.js';
+import { Subscription, type SubscriptionInit } from './subscription.js';
 
 /** Where a subscription starts: after a concrete cursor, or at a time. */
 export type SubscriptionStart = { readonly after: Cursor } | { readonly since: Date };
 
-/** What the hub needs to start a subscription. */
-export interface HubSubscribeOptions {
-  readonly onEvent?: EventListener;
-  readonly onError?: (error: ReplayRailError) => void;
-  readonly onEnd?: (end: SubscriptionEnd) => void;
-  readonly onLive?: () => void;
-  readonly maxBuffered: number;
-  readonly signal?: AbortSignal;
-}
+/** What the hub needs to start a subscription: all a `Subscription` takes but its channel and start. */
+export type HubSubscribeOptions = Omit<SubscriptionInit, 'channel' | 'start'>;
 
 function feedKey(stream: StreamRef): string {
   return `${stream.prefix}\u0000${stream.channel}`;
@@ -51,14 +44,9 @@ export class LiveHub {
    */
   subscribe(stream: StreamRef, start: SubscriptionStart, options: HubSubscribeOptions): Subscription {
     const subscription = new Subscription({
+      ...options,
       channel: stream.channel,
       start: 'after' in start ? start.after : null,
-      maxBuffered: options.maxBuffered,
-      ...(options.onEvent && { onEvent: options.onEvent }),
-      ...(options.onError && { onError: options.onError }),
-      ...(options.onEnd && { onEnd: options.onEnd }),
-      ...(options.onLive && { onLive: options.onLive }),
-      ...(options.signal && { signal: options.signal }),
     });
     if (!subscription.closed) void this.#catchUp(stream, start, subscription);
     return subscription;
