@@ -1,7 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { describeWithChromium, describeWithRedis, freePort, launchChromium, uniquePrefix } from '@replayrail/testkit';
+import {
+  deleteKeysUnder,
+  describeWithChromium,
+  describeWithRedis,
+  freePort,
+  launchChromium,
+  uniquePrefix,
+} from '@replayrail/testkit';
 import { Redis } from 'ioredis';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -158,8 +165,7 @@ describeWithRedis('the demo board', (redisUrl) => {
         await page.close();
         await kill();
         const redis = new Redis(redisUrl);
-        const keys = await redis.keys(`${prefix}*`);
-        if (keys.length > 0) await redis.del(...keys);
+        await deleteKeysUnder(redis, prefix);
         await redis.quit();
       }
     });

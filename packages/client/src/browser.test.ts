@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ReplayRail, type StoredEvent } from '@replayrail/core';
 import { RedisStreamStore } from '@replayrail/store-redis';
-import { describeWithChromium, describeWithRedis, freePort, launchChromium, uniquePrefix } from '@replayrail/testkit';
+import {
+  deleteKeysUnder,
+  describeWithChromium,
+  describeWithRedis,
+  freePort,
+  launchChromium,
+  uniquePrefix,
+} from '@replayrail/testkit';
 import { build } from 'esbuild';
 import { Redis } from 'ioredis';
 import type { Browser } from 'playwright-core';
@@ -83,8 +90,7 @@ describeWithRedis('client in a real browser', (redisUrl) => {
         await publisher;
         await page.close();
         await server.kill();
-        const keys = await redis.keys(`${prefix}*`);
-        if (keys.length > 0) await redis.del(...keys);
+        await deleteKeysUnder(redis, prefix);
         await rail.close();
       }
     });

@@ -1,6 +1,6 @@
 import { ReplayRail, type StoredEvent } from '@replayrail/core';
 import { RedisStreamStore } from '@replayrail/store-redis';
-import { describeWithRedis, freePort, uniquePrefix } from '@replayrail/testkit';
+import { deleteKeysUnder, describeWithRedis, freePort, uniquePrefix } from '@replayrail/testkit';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { createClient } from './client.js';
@@ -32,8 +32,7 @@ function startPublishing(url: string, prefix: string) {
       await done;
     },
     async dispose() {
-      const keys = await client.keys(`${prefix}*`);
-      if (keys.length > 0) await client.del(...keys);
+      await deleteKeysUnder(client, prefix);
       await rail.close();
     },
   };

@@ -1,5 +1,5 @@
 import { compareCursors, ReplayRail, type StoredEvent, type Subscription } from '@replayrail/core';
-import { describeWithRedis, uniquePrefix } from '@replayrail/testkit';
+import { deleteKeysUnder, describeWithRedis, uniquePrefix } from '@replayrail/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { RedisStreamStore } from './redis-store.js';
@@ -22,8 +22,7 @@ describeWithRedis('live subscriptions on a real Redis', (url) => {
     admin = new Redis(url);
   });
   afterAll(async () => {
-    const keys = await admin.keys(`${prefix}*`);
-    if (keys.length > 0) await admin.del(...keys);
+    await deleteKeysUnder(admin, prefix);
     await admin.quit();
   });
 

@@ -1,5 +1,6 @@
 import { nextCursor, ReplayRail, ReplayWindowExpiredError, type StoredEvent, StreamResetError } from '@replayrail/core';
 import {
+  deleteKeysUnder,
   describeWithRedis,
   describeWithRedisServer,
   freePort,
@@ -32,8 +33,7 @@ describeWithRedis('RedisStreamStore expiry on the real server', (url) => {
     client = new Redis(url);
   });
   afterEach(async () => {
-    const keys = await client.keys(`${prefix}*`);
-    if (keys.length > 0) await client.del(...keys);
+    await deleteKeysUnder(client, prefix);
   });
   afterAll(async () => {
     await client.quit();

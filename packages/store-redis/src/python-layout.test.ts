@@ -1,5 +1,5 @@
 import { eventFingerprint, ReplayRail, SerializationError } from '@replayrail/core';
-import { describeWithRedis, uniquePrefix } from '@replayrail/testkit';
+import { deleteKeysUnder, describeWithRedis, uniquePrefix } from '@replayrail/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStreamStore } from './redis-store.js';
@@ -14,8 +14,7 @@ describeWithRedis('RedisStreamStore and the Python ReplayRail layout', (url) => 
     client = new Redis(url);
   });
   afterEach(async () => {
-    const keys = await client.keys(`${prefix}*`);
-    if (keys.length > 0) await client.del(...keys);
+    await deleteKeysUnder(client, prefix);
   });
   afterAll(async () => {
     await client.quit();

@@ -8,6 +8,7 @@ import { describe, inject } from 'vitest';
 import './provided.js';
 
 export { describeWithChromium, launchChromium } from './chromium.js';
+export { deleteKeysUnder } from './delete-keys.js';
 export type { FoundRedis } from './find-redis.js';
 export { findRedis, HOW_TO_ENABLE_REDIS } from './find-redis.js';
 export type { RedisCluster } from './redis-cluster.js';

@@ -9,6 +9,7 @@ import {
 } from '@replayrail/core';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
+import { deleteKeysUnder } from './delete-keys.js';
 import { connect } from './socket-client.js';
 import { uniquePrefix } from './unique-prefix.js';
 
@@ -36,8 +37,7 @@ export function redisStoreFixture(url: string, makeStore: (client: Redis) => Eve
       store: makeStore(client),
       prefix,
       dispose: async () => {
-        const keys = await client.keys(`${prefix}*`);
-        if (keys.length > 0) await client.del(...keys);
+        await deleteKeysUnder(client, prefix);
         await client.quit();
       },
     };
