@@ -14,10 +14,10 @@ import {
   type SubscribeOptions,
   type Subscription,
   TooManyConnectionsError,
+  toReplayRailError,
 } from '@replayrail/core';
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import { asReplayRailError } from './error-response.js';
 import { authorizedChannel, type RouteDeps } from './http-routes.js';
 
 /** True when the client asks for an event stream rather than a JSON page. */
@@ -65,7 +65,7 @@ export async function sseRoute(
       // Each frame is the channel's, serialized once for all its subscribers (DESIGN §6).
       for await (const { event, frame } of subscription.frames()) await stream.write(message(null, frame, event.id));
     } catch (error) {
-      const failure = asReplayRailError(error);
+      const failure = toReplayRailError(error);
       const kind = failure instanceof ReplayWindowExpiredError ? 'expired' : 'error';
       await stream.write(message(kind, JSON.stringify({ code: failure.code, message: failure.message })));
     } finally {

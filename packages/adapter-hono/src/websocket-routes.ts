@@ -18,12 +18,12 @@ import {
   type ReplayRailError,
   ShuttingDownError,
   TooManyConnectionsError,
+  toReplayRailError,
   utf8Length,
   wireStatusOf,
 } from '@replayrail/core';
 import type { Context } from 'hono';
 import type { UpgradeWebSocket, WSContext, WSEvents } from 'hono/ws';
-import { asReplayRailError } from './error-response.js';
 import type { ResolvedRoutesOptions } from './options.js';
 
 /**
@@ -131,7 +131,7 @@ export class WebSocketRoutes {
         await session.subscribe(channel, clientStartFromQuery(url.searchParams), true);
         session.releaseRequest();
       } catch (error) {
-        refusal = asReplayRailError(error);
+        refusal = toReplayRailError(error);
       }
     }
     let socket: HonoSocket | undefined;

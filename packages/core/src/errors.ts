@@ -290,6 +290,15 @@ export class StoreError extends ReplayRailError {
   }
 }
 
+/**
+ * A thrown value as a ReplayRail error: ours as it is, anything else a `StoreError`
+ * ("unexpected failure", 500 / 1011) that keeps it as its cause and tells a client
+ * nothing more.
+ */
+export function toReplayRailError(error: unknown): ReplayRailError {
+  return isReplayRailError(error) ? error : new StoreError('unexpected failure', { cause: error });
+}
+
 /** The store cannot be reached right now; retrying later may succeed. */
 export class StoreUnavailableError extends StoreError {
   override readonly name = 'StoreUnavailableError';

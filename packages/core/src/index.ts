@@ -47,6 +47,7 @@ export {
   StoreUnavailableError,
   StreamResetError,
   TooManyConnectionsError,
+  toReplayRailError,
   UnauthenticatedError,
   WIRE_STATUS,
   wireStatusOf,

@@ -13,7 +13,6 @@ import {
   channelFromPath,
   clientStartFromQuery,
   ForbiddenError,
-  isReplayRailError,
   originAllowed,
   PROTOCOL_NAME,
   ProtocolSession,
@@ -23,9 +22,9 @@ import {
   type ResolvedTransportOptions,
   resolveTransportOptions,
   ShuttingDownError,
-  StoreError,
   TooManyConnectionsError,
   type TransportOptions,
+  toReplayRailError,
   wireStatusOf,
 } from '@replayrail/core';
 import { type WebSocket, WebSocketServer } from 'ws';
@@ -99,10 +98,6 @@ const ignore = (): void => {};
 
 function destroySocket(this: Duplex): void {
   this.destroy();
-}
-
-function failure(error: unknown): ReplayRailError {
-  return isReplayRailError(error) ? error : new StoreError('unexpected failure', { cause: error });
 }
 
 /**
@@ -222,7 +217,7 @@ export class ReplayRailWebSocketServer {
         await session.subscribe(channel, clientStartFromQuery(params), true);
         session.releaseRequest();
       } catch (error) {
-        refusal = failure(error);
+        refusal = toReplayRailError(error);
       }
     }
 

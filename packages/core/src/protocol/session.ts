@@ -11,11 +11,10 @@ import { formatCreatedAt } from '../created-at.js';
 import {
   ForbiddenError,
   InvalidRequestError,
-  isReplayRailError,
   type ReplayRailError,
   ReplayWindowExpiredError,
   SlowConsumerError,
-  StoreError,
+  toReplayRailError,
   wireStatusOf,
 } from '../errors.js';
 import type { Subscription } from '../hub/subscription.js';
@@ -82,10 +81,6 @@ export async function checkAuthorized<Request>(
       context: { channel: question.channel, action: question.action },
     });
   }
-}
-
-function toError(error: unknown): ReplayRailError {
-  return isReplayRailError(error) ? error : new StoreError('unexpected failure', { cause: error });
 }
 
 /** Close reasons are limited to 123 bytes by RFC 6455. */
@@ -236,7 +231,7 @@ export class ProtocolSession<Request> {
     try {
       frame = parseClientFrame(data);
     } catch (error) {
-      const failure = toError(error);
+      const failure = toReplayRailError(error);
       this.#send(errorFrame(failure.code, failure.message));
       return;
     }
@@ -259,7 +254,7 @@ export class ProtocolSession<Request> {
         try {
           await this.subscribe(frame.channel, frame, false);
         } catch (error) {
-          const failure = toError(error);
+          const failure = toReplayRailError(error);
           this.#send(errorFrame(failure.code, failure.message, { channel: frame.channel }));
         }
       }
