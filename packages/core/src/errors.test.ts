@@ -58,6 +58,15 @@ describe('errors', () => {
     expect(new Set(CLASSES.map(([, code]) => code)).size + 2).toBe(Object.keys(WIRE_STATUS).length);
   });
 
+  it('turns a foreign throw into a store_error that keeps it as its cause, and leaves ours as they are', () => {
+    const ours = new errors.ForbiddenError('no');
+    expect(errors.toReplayRailError(ours)).toBe(ours);
+    const foreign = new Error('db password is hunter2');
+    const mapped = errors.toReplayRailError(foreign);
+    expect(mapped).toMatchObject({ code: 'store_error', message: 'unexpected failure', cause: foreign });
+    expect(errors.toReplayRailError('a string').code).toBe('store_error');
+  });
+
   it('keeps subclass relations that callers rely on', () => {
     expect(new errors.StreamResetError('x')).toBeInstanceOf(errors.ReplayWindowExpiredError);
     expect(new errors.EventTooLargeError('x')).toBeInstanceOf(errors.SerializationError);
