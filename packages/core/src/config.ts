@@ -7,32 +7,7 @@
 
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
-
-/** Where a subscription without a cursor starts. */
-export type StartPosition = 'latest' | 'earliest';
-
-/** What publishing an `event_id` again with the same content does. */
-export type DuplicatePolicy = 'return_existing' | 'raise';
-
-/** Input limits (DESIGN §8). Each bounds memory or work that bad input could inflate. */
-export interface ReplayRailLimits {
-  /** Longest channel name. @default 256 */
-  maxChannelLength: number;
-  /** Longest event type. @default 128 */
-  maxEventTypeLength: number;
-  /** Longest event_id. @default 128 */
-  maxEventIdLength: number;
-  /** Largest encoded event: the UTF-8 bytes of all stored fields together. @default 65536 */
-  maxEventBytes: number;
-  /** Deepest nesting of objects and arrays in payload, actor or metadata. @default 32 */
-  maxJsonDepth: number;
-  /** Largest incoming WebSocket frame, in bytes. @default 16384 */
-  maxFrameBytes: number;
-  /** Most channels one multiplexed socket may subscribe to. @default 100 */
-  maxSubscriptionsPerSocket: number;
-  /** Largest page one replay or read may ask for. @default 1000 */
-  maxReplayLimit: number;
-}
+import type { DuplicatePolicy, ReplayRailLimits, StartPosition } from './types.js';
 
 /** The resolved configuration of a `ReplayRail`: every field set. */
 export interface ResolvedConfig {

@@ -7,9 +7,7 @@
  */
 
 import { InvalidCursorError } from './errors.js';
-
-/** A stream ID, `<ms>-<seq>`, in canonical form (no leading zeros, ASCII digits). */
-export type Cursor = string;
+import type { Cursor } from './types.js';
 
 /** "Before everything": replaying after it starts at the first retained event. */
 export const ZERO_CURSOR: Cursor = '0-0';

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from './config.js';
-import { decodeEntry, encodeEvent, fieldsByteLength, type NewEvent, toWireJson } from './envelope.js';
+import { decodeEntry, encodeEvent, fieldsByteLength, toWireJson } from './envelope.js';
 import { EventTooLargeError, SerializationError } from './errors.js';
+import type { NewEvent } from './types.js';
 
 const { limits } = resolveConfig();
 const event: NewEvent = {

@@ -1,51 +1,15 @@
 /**
  * @module
- * The event envelope in its three forms (DESIGN §2): a `NewEvent` before it is
- * stored, a `StoredEvent` (plus its cursor `id`) as replay and the wire carry it,
- * and `EventFields`, the seven strings of a stream entry that the Python
- * ReplayRail writes and reads too.
+ * The event envelope's encodings (DESIGN §2): a `NewEvent` to the seven strings of
+ * a stream entry that the Python ReplayRail writes and reads too (`EventFields`),
+ * an entry back to a `StoredEvent`, and a `StoredEvent` to its wire JSON. The
+ * shapes themselves are in types.ts.
  */
 
-import type { ReplayRailLimits } from './config.js';
-import type { Cursor } from './cursor.js';
 import { EventTooLargeError, SerializationError } from './errors.js';
-import { decodeJsonObject, encodeJsonObject, type JsonObject, utf8Length } from './json.js';
+import { decodeJsonObject, encodeJsonObject, utf8Length } from './json.js';
+import type { Cursor, EventFields, NewEvent, ReplayRailLimits, StoredEvent } from './types.js';
 import { assertChannel, assertEventId, assertEventType } from './validate.js';
-
-/** An event ready to store: validated, with its event_id and created_at fixed. */
-export interface NewEvent {
-  /** The logical ID: a uuid, or the caller's own for idempotent retries. */
-  event_id: string;
-  channel: string;
-  type: string;
-  payload: JsonObject;
-  /** Who caused the event (audit context), or null. */
-  actor: JsonObject | null;
-  /** Free-form audit context: correlation IDs, sources. */
-  metadata: JsonObject;
-  /** UTC, `Z`, no fraction or exactly six digits: `2026-06-29T12:00:00.123000Z`. */
-  created_at: string;
-}
-
-/** A stored event: what replay returns and what a WebSocket frame carries. */
-export interface StoredEvent extends NewEvent {
-  /** The cursor: the stream entry ID, `<ms>-<seq>`. */
-  id: Cursor;
-}
-
-/** A stream entry: every field a string, in the order of `ENTRY_FIELDS`. */
-export interface EventFields {
-  event_id: string;
-  channel: string;
-  type: string;
-  /** Compact JSON object. */
-  payload: string;
-  /** Compact JSON object, or the text `null`. */
-  actor: string;
-  /** Compact JSON object. */
-  metadata: string;
-  created_at: string;
-}
 
 /** The entry fields in the order they are written (the Python library's order). */
 export const ENTRY_FIELDS = [

@@ -1,11 +1,10 @@
+import type { StoredEvent } from './types.js';
 /**
  * @module
  * Every error ReplayRail raises, and the one table that maps each error code to
  * its HTTP status and WebSocket close code (DESIGN §7). Browser-safe and zod-free,
  * so the client imports it through `@replayrail/core/errors`.
  */
-
-import type { StoredEvent } from './envelope.js';
 
 /** What went wrong, as a stable string a program can switch on. */
 export type ReplayRailErrorCode =

@@ -5,8 +5,9 @@
  * One function, so memory and Redis stores give the same answer for the same state.
  */
 
-import { type Cursor, compareCursors, ZERO_CURSOR } from './cursor.js';
+import { compareCursors, ZERO_CURSOR } from './cursor.js';
 import { ReplayWindowExpiredError, StreamResetError } from './errors.js';
+import type { Cursor } from './types.js';
 
 /** What a store knows about a stream's history, read together with a page. */
 export interface StreamFigures {

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { eventFingerprint, type FingerprintedContent, pythonJsonDumps } from './fingerprint.js';
-import type { JsonObject } from './json.js';
+import type { JsonObject } from './types.js';
 
 const base = { channel: 'c', type: 't', actor: null, metadata: {}, created_at: '2026-06-29T12:00:00Z' };
 

@@ -9,9 +9,8 @@
  * float with an integral value fingerprints differently from the same JS number.
  */
 
-import type { NewEvent } from './envelope.js';
-import type { JsonValue } from './json.js';
 import { sha256Hex } from './sha256.js';
+import type { JsonValue, NewEvent } from './types.js';
 
 // Python sorts dict keys by code point; JavaScript's `<` compares UTF-16 units,
 // which differs only where a surrogate (part of a character above U+FFFF) meets a

@@ -6,11 +6,9 @@
  * fields plus ours), and decides atomically whether a publish is new.
  */
 
-import type { DuplicatePolicy } from './config.js';
-import type { Cursor } from './cursor.js';
-import type { NewEvent, StoredEvent } from './envelope.js';
 import { DuplicateEventConflictError, DuplicateEventError } from './errors.js';
 import { eventFingerprint } from './fingerprint.js';
+import type { Cursor, DuplicatePolicy, NewEvent, StoredEvent } from './types.js';
 
 /** How long an idempotency record lives by default: 24 hours. */
 export const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 86_400;

@@ -6,10 +6,10 @@
  * `@replayrail/store-redis`; the conformance suite in `@replayrail/core/testing`.
  */
 
-export type { DuplicatePolicy, ReplayRailConfig, ReplayRailLimits, ResolvedConfig, StartPosition } from './config.js';
+export type { ReplayRailConfig, ResolvedConfig } from './config.js';
 export { resolveConfig } from './config.js';
 export { formatCreatedAt, nowCreatedAt } from './created-at.js';
-export type { Cursor, CursorParts } from './cursor.js';
+export type { CursorParts } from './cursor.js';
 export {
   assertCursor,
   compareCursors,
@@ -21,7 +21,6 @@ export {
   parseCursor,
   ZERO_CURSOR,
 } from './cursor.js';
-export type { EventFields, NewEvent, StoredEvent } from './envelope.js';
 export { decodeEntry, ENTRY_FIELDS, encodeEvent, fieldsByteLength, toWireJson } from './envelope.js';
 export type { ErrorContext, ReplayRailErrorCode, ReplayRailErrorOptions, WireStatus } from './errors.js';
 export {
@@ -60,7 +59,6 @@ export type { EventListener, FramedEvent, SubscriptionEnd } from './hub/subscrip
 export { Subscription } from './hub/subscription.js';
 export type { IdempotencyRecord } from './idempotency.js';
 export { DEFAULT_IDEMPOTENCY_TTL_SECONDS, duplicateConflict, duplicateEvent, isRetryOf } from './idempotency.js';
-export type { JsonObject, JsonValue } from './json.js';
 export { decodeJsonObject, encodeJsonObject, utf8Length } from './json.js';
 export type { ClientFrame } from './protocol/frames.js';
 export {
@@ -104,4 +102,15 @@ export type {
 export { ReplayRail } from './rail.js';
 export { newEventSchema, parseStoredEvent, storedEventSchema } from './schema.js';
 export type { AppendRequest, EventStore, ReadQuery, ReplayQuery, StreamRef } from './store.js';
+export type {
+  Cursor,
+  DuplicatePolicy,
+  EventFields,
+  JsonObject,
+  JsonValue,
+  NewEvent,
+  ReplayRailLimits,
+  StartPosition,
+  StoredEvent,
+} from './types.js';
 export { assertChannel, assertEventId, assertEventType } from './validate.js';

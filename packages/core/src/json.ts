@@ -7,12 +7,7 @@
  */
 
 import { SerializationError } from './errors.js';
-
-/** A JSON value as it round-trips through `JSON.parse`. */
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
-
-/** A JSON object: what payload, actor and metadata must be. */
-export type JsonObject = { [key: string]: JsonValue };
+import type { JsonObject } from './types.js';
 
 function fail(path: string, problem: string, context: Record<string, unknown> = {}): never {
   throw new SerializationError(`${path} ${problem}`, { context: { path, ...context } });

@@ -5,16 +5,10 @@
  * config, and leaves ordering, retention and expiry to the store.
  */
 
-import {
-  type DuplicatePolicy,
-  type ReplayRailConfig,
-  type ResolvedConfig,
-  resolveConfig,
-  type StartPosition,
-} from './config.js';
+import { type ReplayRailConfig, type ResolvedConfig, resolveConfig } from './config.js';
 import { formatCreatedAt, nowCreatedAt } from './created-at.js';
-import { assertCursor, type Cursor, LIVE_CURSOR, ZERO_CURSOR } from './cursor.js';
-import { type EventFields, encodeEvent, type NewEvent, type StoredEvent } from './envelope.js';
+import { assertCursor, LIVE_CURSOR, ZERO_CURSOR } from './cursor.js';
+import { encodeEvent } from './envelope.js';
 import {
   InvalidCursorError,
   InvalidRequestError,
@@ -25,8 +19,16 @@ import {
 import { eventFingerprint } from './fingerprint.js';
 import { type HubSubscribeOptions, LiveHub } from './hub/hub.js';
 import type { EventListener, Subscription, SubscriptionEnd } from './hub/subscription.js';
-import type { JsonObject } from './json.js';
 import type { EventStore, StreamRef } from './store.js';
+import type {
+  Cursor,
+  DuplicatePolicy,
+  EventFields,
+  JsonObject,
+  NewEvent,
+  StartPosition,
+  StoredEvent,
+} from './types.js';
 import { assertChannel } from './validate.js';
 
 /** What `publish` and `prepareEvent` take. */

@@ -7,9 +7,8 @@
 
 import { z } from 'zod';
 import { isCursor } from './cursor.js';
-import type { NewEvent, StoredEvent } from './envelope.js';
 import { InvalidRequestError } from './errors.js';
-import type { JsonObject } from './json.js';
+import type { JsonObject, NewEvent, StoredEvent } from './types.js';
 
 const jsonObject = z.custom<JsonObject>(
   (value) => typeof value === 'object' && value !== null && !Array.isArray(value),

@@ -1,3 +1,4 @@
+import type { Cursor, DuplicatePolicy, EventFields, NewEvent, StoredEvent } from './types.js';
 /**
  * @module
  * The `EventStore` interface: what a backend must do so `ReplayRail` can publish,
@@ -6,10 +7,6 @@
  * those must be decided atomically where the data lives. Every store must pass the
  * conformance suite in `@replayrail/core/testing`.
  */
-
-import type { DuplicatePolicy } from './config.js';
-import type { Cursor } from './cursor.js';
-import type { EventFields, NewEvent, StoredEvent } from './envelope.js';
 
 /** Which stream: a channel under a key prefix. Stores build their keys from both. */
 export interface StreamRef {

@@ -6,8 +6,8 @@
  * characters (`*`, `{`, `}`), spaces and control characters.
  */
 
-import type { ReplayRailLimits } from './config.js';
 import { InvalidChannelError, InvalidEventIdError, InvalidEventTypeError } from './errors.js';
+import type { ReplayRailLimits } from './types.js';
 
 const CHANNEL_CHARS = /^[A-Za-z0-9._:/-]+$/;
 const NAME_CHARS = /^[A-Za-z0-9._:-]+$/;

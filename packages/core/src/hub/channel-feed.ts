@@ -12,8 +12,8 @@
  */
 
 import type { ResolvedConfig } from '../config.js';
-import { type Cursor, compareCursors } from '../cursor.js';
-import { type StoredEvent, toWireJson } from '../envelope.js';
+import { compareCursors } from '../cursor.js';
+import { toWireJson } from '../envelope.js';
 import {
   isReplayRailError,
   type ReplayRailError,
@@ -23,6 +23,7 @@ import {
   StoreError,
 } from '../errors.js';
 import type { EventStore, StreamRef } from '../store.js';
+import type { Cursor, StoredEvent } from '../types.js';
 import type { Subscription } from './subscription.js';
 
 /** How long a feed waits before reading again after a transient store error, doubling up to the cap. */

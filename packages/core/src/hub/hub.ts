@@ -6,10 +6,10 @@
  */
 
 import type { ResolvedConfig } from '../config.js';
-import type { Cursor } from '../cursor.js';
-import { type StoredEvent, toWireJson } from '../envelope.js';
+import { toWireJson } from '../envelope.js';
 import { isReplayRailError, type ReplayRailError, StoreError } from '../errors.js';
 import type { EventStore, StreamRef } from '../store.js';
+import type { Cursor, StoredEvent } from '../types.js';
 import { ChannelFeed, undecodableEntry } from './channel-feed.js';
 import { Subscription, type SubscriptionInit } from './subscription.js';
 

@@ -6,9 +6,9 @@
  * hand-over exact (an event at or before the cursor is never delivered twice).
  */
 
-import { type Cursor, compareCursors } from '../cursor.js';
-import type { StoredEvent } from '../envelope.js';
+import { compareCursors } from '../cursor.js';
 import { ReplayRailError, SlowConsumerError } from '../errors.js';
+import type { Cursor, StoredEvent } from '../types.js';
 
 /** Receives events pushed to a subscription, each with its wire frame (serialized once per event). */
 export type EventListener = (event: StoredEvent, frame: string) => void;

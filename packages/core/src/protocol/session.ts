@@ -6,7 +6,6 @@
  * Transports (server-ws, adapter-hono) only move bytes and call into it.
  */
 
-import type { StartPosition } from '../config.js';
 import { formatCreatedAt } from '../created-at.js';
 import {
   ForbiddenError,
@@ -19,6 +18,7 @@ import {
 } from '../errors.js';
 import type { Subscription } from '../hub/subscription.js';
 import type { ReplayRail, SubscribeOptions } from '../rail.js';
+import type { StartPosition } from '../types.js';
 import {
   errorFrame,
   expiredFrame,

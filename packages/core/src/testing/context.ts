@@ -1,9 +1,9 @@
 import { afterEach, beforeEach } from 'vitest';
 import type { ReplayRailConfig } from '../config.js';
 import { parseCursor } from '../cursor.js';
-import type { StoredEvent } from '../envelope.js';
 import { ReplayRail } from '../rail.js';
 import type { StreamRef } from '../store.js';
+import type { StoredEvent } from '../types.js';
 import type { StoreHarness, StoreHarnessFactory } from './harness.js';
 
 /** What each conformance test works with. */

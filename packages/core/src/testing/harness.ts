@@ -1,5 +1,5 @@
-import type { Cursor } from '../cursor.js';
 import type { EventStore, StreamRef } from '../store.js';
+import type { Cursor } from '../types.js';
 
 /**
  * What the conformance suite needs of a store under test: the store, and the few

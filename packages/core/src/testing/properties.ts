@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compareCursors } from '../cursor.js';
-import type { StoredEvent } from '../envelope.js';
+import type { StoredEvent } from '../types.js';
 import type { ConformanceContext } from './context.js';
 import { ids } from './context.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compareCursors, isCursor, parseCursor } from '../cursor.js';
-import type { StoredEvent } from '../envelope.js';
+import type { StoredEvent } from '../types.js';
 import type { ConformanceContext } from './context.js';
 import { ids, nextMillisecond } from './context.js';
 

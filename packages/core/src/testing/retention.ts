@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { nextCursor, parseCursor } from '../cursor.js';
-import type { StoredEvent } from '../envelope.js';
 import { ReplayWindowExpiredError, StreamResetError } from '../errors.js';
 import type { ReplayRail } from '../rail.js';
+import type { StoredEvent } from '../types.js';
 import type { ConformanceContext } from './context.js';
 import { ids, nextMillisecond } from './context.js';
 

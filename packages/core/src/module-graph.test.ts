@@ -1,0 +1,54 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, normalize, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+// Core's modules import each other in one direction only: a cycle (even of types)
+// means two concepts were not split where they should be, and makes load order matter.
+const root = import.meta.dirname;
+
+function modules(): string[] {
+  return readdirSync(root, { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('.ts') && !file.endsWith('.test.ts'))
+    .map((file) => join(root, file));
+}
+
+function importsOf(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  const targets: string[] = [];
+  for (const match of text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^;]*?from\s*'(\.{1,2}\/[^']+)'/g)) {
+    targets.push(normalize(join(dirname(file), (match[1] as string).replace(/\.js$/, '.ts'))));
+  }
+  return targets;
+}
+
+/** Every cycle's modules, as paths relative to src/, found by a depth-first walk. */
+function findCycles(files: readonly string[]): string[][] {
+  const graph = new Map(files.map((file) => [file, importsOf(file)]));
+  const cycles: string[][] = [];
+  const state = new Map<string, 'open' | 'done'>();
+  const path: string[] = [];
+  const visit = (file: string): void => {
+    state.set(file, 'open');
+    path.push(file);
+    for (const target of graph.get(file) ?? []) {
+      if (state.get(target) === 'open') cycles.push(path.slice(path.indexOf(target)).map((f) => relative(root, f)));
+      else if (!state.has(target)) visit(target);
+    }
+    path.pop();
+    state.set(file, 'done');
+  };
+  for (const file of files) if (!state.has(file)) visit(file);
+  return cycles;
+}
+
+describe("core's module graph", () => {
+  it('reads the imports of every module', () => {
+    const files = modules();
+    expect(files.length).toBeGreaterThan(20);
+    expect(importsOf(join(root, 'envelope.ts'))).toContain(join(root, 'types.ts'));
+  });
+
+  it('has no import cycle, type-only imports included', () => {
+    expect(findCycles(modules())).toEqual([]);
+  });
+});
