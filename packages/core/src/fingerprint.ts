@@ -9,7 +9,8 @@
  * float with an integral value fingerprints differently from the same JS number.
  */
 
-import { sha256Hex } from './sha256.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import type { JsonValue, NewEvent } from './types.js';
 
 // Python sorts dict keys by code point; JavaScript's `<` compares UTF-16 units,
@@ -95,4 +96,12 @@ export function eventFingerprint(event: FingerprintedContent): string {
       created_at: event.created_at,
     }),
   );
+}
+
+/**
+ * sha256 of a text's UTF-8 bytes, in hex. `@noble/hashes`: audited, synchronous
+ * (publish computes a fingerprint on its hot path), and the same in every runtime.
+ */
+export function sha256Hex(text: string): string {
+  return bytesToHex(sha256(utf8ToBytes(text)));
 }
