@@ -191,7 +191,7 @@ function httpSuite(name: string, fixture: () => Promise<StoreFixture>): void {
             },
           },
         );
-        const message = await expectError(await post('c', { type: 't', payload: {} }), 500, 'store_error');
+        const message = await expectError(await post('c', { type: 't', payload: {} }), 500, 'internal_error');
         expect(message).not.toContain('hunter2');
         expect(await stored('c')).toEqual([]);
       });

@@ -44,10 +44,29 @@ export function formatCreatedAt(value: Date | string): string {
   if (typeof value !== 'string') {
     throw new InvalidCreatedAtError(`createdAt must be a Date or an ISO 8601 string, got ${typeof value}`);
   }
+  const { epochMs, extraMicros } = parseIsoTime(value);
+  return format(epochMs, extraMicros);
+}
+
+/**
+ * An ISO 8601 time with a zone (`Z` or an offset; a time without one would be read
+ * in some server's local time) as epoch milliseconds, sub-millisecond digits
+ * dropped. Calendar-checked: `2026-02-30` is refused, not rolled into March.
+ * Throws `InvalidCreatedAtError`.
+ *
+ * @example
+ * isoTimeToEpochMs('2026-06-29T14:00:00.5+02:00'); // 1782734400500
+ */
+export function isoTimeToEpochMs(value: string): number {
+  const { epochMs } = parseIsoTime(value);
+  return epochMs;
+}
+
+function parseIsoTime(value: string): { epochMs: number; extraMicros: number } {
   const match = ISO_PATTERN.exec(value);
   if (match === null) {
     throw new InvalidCreatedAtError(
-      `createdAt must be an ISO 8601 time such as 2026-06-29T12:00:00.123456Z, got ${JSON.stringify(value.slice(0, 64))}`,
+      `createdAt must be an ISO 8601 time with a zone, such as 2026-06-29T12:00:00.123456Z, got ${JSON.stringify(value.slice(0, 64))}`,
     );
   }
   const [, y, mo, d, h, mi, s, fraction = '', , sign, oh, om] = match;
@@ -73,11 +92,11 @@ export function formatCreatedAt(value: Date | string): string {
     Number(oh ?? 0) > 23 ||
     Number(om ?? 0) > 59
   ) {
-    throw new InvalidCreatedAtError(`createdAt is not a real date and time: ${JSON.stringify(value)}`);
+    throw new InvalidCreatedAtError(`createdAt is not a real date and time: ${JSON.stringify(value.slice(0, 64))}`);
   }
   const offsetMs = sign === undefined ? 0 : (sign === '-' ? -1 : 1) * (Number(oh) * 60 + Number(om)) * 60_000;
   const micros = Number(fraction.slice(0, 6).padEnd(6, '0'));
-  return format(utc - offsetMs + Math.floor(micros / 1000), micros % 1000);
+  return { epochMs: utc - offsetMs + Math.floor(micros / 1000), extraMicros: micros % 1000 };
 }
 
 // Many events share a millisecond under load: format each one once.

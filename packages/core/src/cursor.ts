@@ -117,3 +117,15 @@ export function cursorAtTime(time: Date): Cursor {
   }
   return `${ms}-0`;
 }
+
+/**
+ * The last cursor of a millisecond: where a replay `until` a time ends (inclusive).
+ * A range bound for stores, never handed to a client as a position.
+ */
+export function lastCursorAtTime(time: Date): Cursor {
+  const ms = time.getTime();
+  if (!Number.isInteger(ms) || ms < 0) {
+    throw new InvalidCursorError(`until must be a valid date at or after 1970-01-01, got ${String(time)}`);
+  }
+  return `${ms}-${MAX_U64}`;
+}

@@ -58,13 +58,33 @@ describe('errors', () => {
     expect(new Set(CLASSES.map(([, code]) => code)).size + 2).toBe(Object.keys(WIRE_STATUS).length);
   });
 
-  it('turns a foreign throw into a store_error that keeps it as its cause, and leaves ours as they are', () => {
+  it('turns a foreign throw into an internal_error that keeps it as its cause, and leaves ours as they are', () => {
     const ours = new errors.ForbiddenError('no');
     expect(errors.toReplayRailError(ours)).toBe(ours);
     const foreign = new Error('db password is hunter2');
     const mapped = errors.toReplayRailError(foreign);
-    expect(mapped).toMatchObject({ code: 'store_error', message: 'unexpected failure', cause: foreign });
-    expect(errors.toReplayRailError('a string').code).toBe('store_error');
+    expect(mapped).toMatchObject({ code: 'internal_error', message: 'internal error', cause: foreign });
+    expect(mapped.toJSON()).toEqual({
+      name: 'InternalError',
+      code: 'internal_error',
+      message: 'internal error',
+      context: {},
+    });
+    expect(mapped.status).toEqual({ http: 500, ws: 1011 });
+    expect(errors.toReplayRailError('a string').code).toBe('internal_error');
+  });
+
+  it('recognises errors by brand and code, not by class', () => {
+    const expired = new errors.StreamResetError('gone');
+    expect(errors.isReplayRailError(expired)).toBe(true);
+    expect(errors.isReplayRailError(expired, 'replay_window_expired', 'stream_reset')).toBe(true);
+    expect(errors.isReplayRailError(expired, 'replay_window_expired')).toBe(false);
+    // What another copy of this package makes: the same brand and fields, another class.
+    const twin = Object.assign(new Error('gone'), { code: 'stream_reset', [Symbol.for('replayrail.error')]: true });
+    expect(errors.isReplayRailError(twin, 'stream_reset')).toBe(true);
+    expect(errors.isReplayRailError(new Error('x'))).toBe(false);
+    expect(errors.isReplayRailError({ code: 'stream_reset' }, 'stream_reset')).toBe(false);
+    expect(errors.isReplayRailError(null)).toBe(false);
   });
 
   it('keeps subclass relations that callers rely on', () => {

@@ -1,3 +1,4 @@
+import { CloseCode } from './protocol/close-codes.js';
 import type { StoredEvent } from './types.js';
 /**
  * @module
@@ -47,36 +48,37 @@ export interface WireStatus {
  */
 export const WIRE_STATUS: Readonly<Record<ReplayRailErrorCode, WireStatus>> = {
   // Bad input from the caller: fix the request, do not retry it as is.
-  invalid_channel: { http: 400, ws: 4400 },
-  invalid_event_type: { http: 400, ws: 4400 },
-  invalid_event_id: { http: 400, ws: 4400 },
-  invalid_cursor: { http: 400, ws: 4400 },
-  invalid_created_at: { http: 400, ws: 4400 },
-  invalid_request: { http: 400, ws: 4400 },
-  serialization_error: { http: 400, ws: 4400 },
-  event_too_large: { http: 413, ws: 4400 },
+  invalid_channel: { http: 400, ws: CloseCode.BadRequest },
+  invalid_event_type: { http: 400, ws: CloseCode.BadRequest },
+  invalid_event_id: { http: 400, ws: CloseCode.BadRequest },
+  invalid_cursor: { http: 400, ws: CloseCode.BadRequest },
+  invalid_created_at: { http: 400, ws: CloseCode.BadRequest },
+  invalid_request: { http: 400, ws: CloseCode.BadRequest },
+  serialization_error: { http: 400, ws: CloseCode.BadRequest },
+  event_too_large: { http: 413, ws: CloseCode.BadRequest },
   // A server misconfiguration, never the client's fault.
-  invalid_config: { http: 500, ws: 1011 },
+  invalid_config: { http: 500, ws: CloseCode.InternalError },
   // Authentication and authorization: the client must not retry without new credentials.
-  unauthenticated: { http: 401, ws: 4401 },
-  forbidden: { http: 403, ws: 4403 },
-  origin_not_allowed: { http: 403, ws: 4403 },
+  unauthenticated: { http: 401, ws: CloseCode.Unauthenticated },
+  forbidden: { http: 403, ws: CloseCode.Forbidden },
+  origin_not_allowed: { http: 403, ws: CloseCode.Forbidden },
   // The cursor names history that is gone: the client resyncs, then resumes from latest.
-  replay_window_expired: { http: 410, ws: 4410 },
-  stream_reset: { http: 410, ws: 4410 },
+  replay_window_expired: { http: 410, ws: CloseCode.HistoryLost },
+  stream_reset: { http: 410, ws: CloseCode.HistoryLost },
   // An event_id was used before; 409 tells a retrying publisher it was already stored.
   duplicate_event: { http: 409, ws: null },
   duplicate_event_conflict: { http: 409, ws: null },
   // The socket's send buffer passed its cap: the client reconnects with its cursor.
-  slow_consumer: { http: null, ws: 4408 },
+  slow_consumer: { http: null, ws: CloseCode.SlowConsumer },
   // The process holds as many sockets and streams as it is allowed (maxConnections): retry later.
-  too_many_connections: { http: 503, ws: 1013 },
+  too_many_connections: { http: 503, ws: CloseCode.TryAgainLater },
   // Transient: the client retries with backoff.
-  store_error: { http: 500, ws: 1011 },
-  store_unavailable: { http: 503, ws: 1011 },
-  store_closed: { http: 503, ws: 1001 },
-  shutting_down: { http: 503, ws: 1001 },
-  internal_error: { http: 500, ws: 1011 },
+  store_error: { http: 500, ws: CloseCode.InternalError },
+  store_unavailable: { http: 503, ws: CloseCode.InternalError },
+  store_closed: { http: 503, ws: CloseCode.GoingAway },
+  shutting_down: { http: 503, ws: CloseCode.GoingAway },
+  // A throw from user code (a hook, a handler) or a bug: logged on the server, never detailed to the client.
+  internal_error: { http: 500, ws: CloseCode.InternalError },
 };
 
 /** Extra facts about an error, safe to log and to send to a client. */
@@ -124,9 +126,19 @@ export class ReplayRailError extends Error {
   }
 }
 
-/** True for any ReplayRail error, even one from another copy of this package. */
-export function isReplayRailError(value: unknown): value is ReplayRailError {
-  return typeof value === 'object' && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true;
+/**
+ * True for any ReplayRail error, even one from another copy of this package (where
+ * `instanceof` fails); with `codes`, only for an error with one of them.
+ *
+ * @example
+ * if (isReplayRailError(error, 'replay_window_expired', 'stream_reset')) resync();
+ */
+export function isReplayRailError<Code extends ReplayRailErrorCode>(
+  value: unknown,
+  ...codes: Code[]
+): value is ReplayRailError & { readonly code: Code } {
+  if (typeof value !== 'object' || value === null || (value as { [BRAND]?: unknown })[BRAND] !== true) return false;
+  return codes.length === 0 || (codes as string[]).includes((value as ReplayRailError).code);
 }
 
 /** The wire status of any thrown value; unknown errors are internal (500 / 1011). */
@@ -290,12 +302,12 @@ export class StoreError extends ReplayRailError {
 }
 
 /**
- * A thrown value as a ReplayRail error: ours as it is, anything else a `StoreError`
- * ("unexpected failure", 500 / 1011) that keeps it as its cause and tells a client
- * nothing more.
+ * A thrown value as a ReplayRail error: ours as it is, anything else an
+ * `InternalError` that keeps it as its cause (for the server's log) and tells a
+ * client nothing more.
  */
 export function toReplayRailError(error: unknown): ReplayRailError {
-  return isReplayRailError(error) ? error : new StoreError('unexpected failure', { cause: error });
+  return isReplayRailError(error) ? error : new InternalError('internal error', { cause: error });
 }
 
 /** The store cannot be reached right now; retrying later may succeed. */
@@ -315,5 +327,17 @@ export class ShuttingDownError extends ReplayRailError {
   override readonly name = 'ShuttingDownError';
   constructor(message = 'server is shutting down', options?: ReplayRailErrorOptions) {
     super('shutting_down', message, options);
+  }
+}
+
+/**
+ * A throw from user code (an `authorize` or `beforePublish` hook, a catalog
+ * refinement, a listener) or a bug: 500 / 1011 with reason `internal_error`. The
+ * original is its `cause`, for the server's log (`onError`); a client learns nothing more.
+ */
+export class InternalError extends ReplayRailError {
+  override readonly name = 'InternalError';
+  constructor(message = 'internal error', options?: ReplayRailErrorOptions) {
+    super('internal_error', message, options);
   }
 }

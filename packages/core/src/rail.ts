@@ -7,19 +7,14 @@
 
 import { type ReplayRailConfig, type ResolvedConfig, resolveConfig } from './config.js';
 import { formatCreatedAt, nowCreatedAt } from './created-at.js';
-import { assertCursor, LIVE_CURSOR, ZERO_CURSOR } from './cursor.js';
+import { assertCursor, compareCursors, LIVE_CURSOR, lastCursorAtTime, ZERO_CURSOR } from './cursor.js';
 import { encodeEvent } from './envelope.js';
-import {
-  InvalidCursorError,
-  InvalidRequestError,
-  isReplayRailError,
-  type ReplayRailError,
-  StoreError,
-} from './errors.js';
+import { InvalidCursorError, InvalidRequestError, type ReplayRailError } from './errors.js';
 import { eventFingerprint } from './fingerprint.js';
 import { type HubSubscribeOptions, LiveHub } from './hub/hub.js';
 import type { EventListener, Subscription, SubscriptionEnd } from './hub/subscription.js';
 import type { EventStore, StreamRef } from './store.js';
+import { GuardedStore } from './store-guard.js';
 import type {
   Cursor,
   DuplicatePolicy,
@@ -57,12 +52,20 @@ export interface PublishInput {
   duplicatePolicy?: DuplicatePolicy;
 }
 
-/** Where a replay starts: after a cursor, or at a time; with neither, at the first retained event. */
+/**
+ * Where a replay starts: after a cursor, or at a time; with neither, at the first
+ * retained event. And where it ends: `until`, or the end of the stream.
+ */
 export interface ReplayOptions {
   /** A cursor, `0-0` (everything retained) or `$` (only what comes after now). */
   after?: Cursor;
   /** The first event at or after this time. Not together with `after`. */
   since?: Date;
+  /**
+   * The last event to include: up to this cursor, or up to this time (inclusive,
+   * to the millisecond, by the time in the event's ID). @default the end of the stream
+   */
+  until?: Cursor | Date;
   /** Page size, 1 to `limits.maxReplayLimit`. @default config.defaultReplayLimit */
   limit?: number;
 }
@@ -72,7 +75,7 @@ export interface ReplayPage {
   events: StoredEvent[];
   /** Pass as `after` for the next page: the last event's ID, or the starting cursor if none. */
   next: Cursor | null;
-  /** True when the page is full, so more events may follow; false when the end was reached. */
+  /** True when the page is full, so more events may follow; false at the end (of the stream, or `until`). */
   hasMore: boolean;
 }
 
@@ -80,6 +83,8 @@ export interface ReplayPage {
 export interface ReplayAllOptions {
   after?: Cursor;
   since?: Date;
+  /** The last event to include (a cursor, or a time, inclusive). @default the end of the stream */
+  until?: Cursor | Date;
   /** Events read per store call; memory stays bounded by it. @default config.defaultReplayLimit */
   pageSize?: number;
   signal?: AbortSignal;
@@ -140,13 +145,16 @@ export interface ReplayRailOptions {
  */
 export class ReplayRail {
   readonly config: Readonly<ResolvedConfig>;
+  /** The store as given. The rail calls it through a guard that reports whatever it throws as a store failure. */
   readonly store: EventStore;
+  readonly #store: EventStore;
   readonly #hub: LiveHub;
 
   constructor(options: ReplayRailOptions) {
     this.config = resolveConfig(options.config);
     this.store = options.store;
-    this.#hub = new LiveHub(this.store, this.config);
+    this.#store = new GuardedStore(options.store);
+    this.#hub = new LiveHub(this.#store, this.config);
   }
 
   /**
@@ -218,13 +226,16 @@ export class ReplayRail {
   async replay(channel: string, options: ReplayOptions = {}): Promise<ReplayPage> {
     const stream = this.#stream(channel);
     const limit = this.#limit(options.limit, this.config.defaultReplayLimit, 'limit');
+    const until = endOf(options.until);
     const start = await this.#start(stream, options);
-    const events = await this.store.replay(stream, { ...start, limit });
-    const next = events.length > 0 ? (events[events.length - 1] as StoredEvent).id : (start.after ?? null);
-    // A full page may be followed by more. (Reading one extra entry would tell for
-    // sure, but would also decode it, and an undecodable entry must fail its own
-    // page, not the one before.)
-    return { events, next, hasMore: events.length === limit };
+    const events = await this.#store.replay(stream, { ...start, limit, ...(until !== undefined && { until }) });
+    const last = events[events.length - 1];
+    const next = last !== undefined ? last.id : (start.after ?? null);
+    // A full page may be followed by more, unless it reached `until`. (Reading one
+    // extra entry would tell for sure, but would also decode it, and an undecodable
+    // entry must fail its own page, not the one before.)
+    const atEnd = until !== undefined && last !== undefined && compareCursors(last.id, until) >= 0;
+    return { events, next, hasMore: events.length === limit && !atEnd };
   }
 
   /**
@@ -236,7 +247,8 @@ export class ReplayRail {
    */
   async *replayAll(channel: string, options: ReplayAllOptions = {}): AsyncGenerator<StoredEvent, void, undefined> {
     const pageSize = this.#limit(options.pageSize, this.config.defaultReplayLimit, 'pageSize');
-    let page = await this.replay(channel, { ...startOf(options), limit: pageSize });
+    const until = options.until === undefined ? {} : { until: options.until };
+    let page = await this.replay(channel, { ...startOf(options), ...until, limit: pageSize });
     for (;;) {
       for (const event of page.events) {
         options.signal?.throwIfAborted();
@@ -244,7 +256,7 @@ export class ReplayRail {
       }
       if (!page.hasMore || page.next === null) return;
       options.signal?.throwIfAborted();
-      page = await this.replay(channel, { after: page.next, limit: pageSize });
+      page = await this.replay(channel, { after: page.next, ...until, limit: pageSize });
     }
   }
 
@@ -263,7 +275,7 @@ export class ReplayRail {
     }
     const { after } = await this.#start(stream, { after: options.after });
     if (after === undefined) throw new InvalidCursorError('read needs a cursor: pass after (a cursor, 0-0 or $)');
-    return this.store.read(stream, { after, blockMs, limit, ...(options.signal && { signal: options.signal }) });
+    return this.#store.read(stream, { after, blockMs, limit, ...(options.signal && { signal: options.signal }) });
   }
 
   /**
@@ -294,7 +306,7 @@ export class ReplayRail {
       start = resolved.since !== undefined ? { since: resolved.since } : { after: resolved.after as Cursor };
     } else {
       const from = options.from ?? this.config.defaultStartPosition;
-      start = { after: from === 'earliest' ? ZERO_CURSOR : await this.store.latestCursor(stream) };
+      start = { after: from === 'earliest' ? ZERO_CURSOR : await this.#store.latestCursor(stream) };
     }
     const hubOptions: HubSubscribeOptions = {
       maxBuffered,
@@ -314,25 +326,22 @@ export class ReplayRail {
 
   /** The ID of the channel's last event, or `0-0` when it has none. */
   async latestCursor(channel: string): Promise<Cursor> {
-    return this.store.latestCursor(this.#stream(channel));
+    return this.#store.latestCursor(this.#stream(channel));
   }
 
   /** Whether the store answers. Never throws. */
   async healthcheck(): Promise<HealthReport> {
     try {
-      await this.store.healthcheck();
+      await this.#store.healthcheck();
       return { ok: true };
     } catch (error) {
-      return {
-        ok: false,
-        error: isReplayRailError(error) ? error : new StoreError('store healthcheck failed', { cause: error }),
-      };
+      return { ok: false, error: error as ReplayRailError };
     }
   }
 
   /** Closes the store. Safe to call twice. */
   async close(): Promise<void> {
-    await this.store.close();
+    await this.#store.close();
   }
 
   #newEvent(input: PublishInput): NewEvent {
@@ -362,7 +371,7 @@ export class ReplayRail {
     matchCreatedAt: boolean,
     duplicatePolicy: DuplicatePolicy,
   ): Promise<StoredEvent> {
-    return this.store.append(
+    return this.#store.append(
       { prefix: this.config.streamPrefix, channel: event.channel },
       {
         event,
@@ -410,10 +419,18 @@ export class ReplayRail {
       return { since };
     }
     if (after === undefined) return {};
-    if (after === LIVE_CURSOR) return { after: await this.store.latestCursor(stream) };
+    if (after === LIVE_CURSOR) return { after: await this.#store.latestCursor(stream) };
     assertCursor(after, 'after');
     return { after };
   }
+}
+
+// `until` as the inclusive cursor a store bounds its page with.
+function endOf(until: Cursor | Date | undefined): Cursor | undefined {
+  if (until === undefined) return undefined;
+  if (until instanceof Date) return lastCursorAtTime(until);
+  assertCursor(until, 'until');
+  return until;
 }
 
 function startOf(options: { after?: Cursor; since?: Date }): { after?: Cursor; since?: Date } {

@@ -41,11 +41,14 @@ export interface AppendRequest {
 
 /**
  * A replay query. With `after`, events with a greater ID; with `since`, events at or
- * after that time; with neither, from the first retained event.
+ * after that time; with neither, from the first retained event. With `until`, none
+ * with a greater ID than it.
  */
 export interface ReplayQuery {
   readonly after?: Cursor;
   readonly since?: Date;
+  /** The greatest ID to include (inclusive, like XRANGE's end). */
+  readonly until?: Cursor;
   readonly limit: number;
 }
 

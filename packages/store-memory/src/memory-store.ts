@@ -309,7 +309,11 @@ export class MemoryEventStore implements EventStore {
       start = state === undefined ? 0 : firstIndexAfter(state.entries, after, false);
     }
     if (state === undefined) return [];
-    return state.entries.slice(start, start + query.limit).map((entry) => decodeEntry(entry.id, entry.fields));
+    // `until` is inclusive: the page ends before the first entry after it.
+    const end = query.until === undefined ? state.entries.length : firstIndexAfter(state.entries, query.until, false);
+    return state.entries
+      .slice(start, Math.min(start + query.limit, end))
+      .map((entry) => decodeEntry(entry.id, entry.fields));
   }
 
   #liveRecord(key: string): IdempotencyRecord | undefined {

@@ -339,7 +339,7 @@ export class RedisStreamStore implements EventStore {
     const check = since === undefined && after !== ZERO_CURSOR ? after : '';
     const start = since ?? nextCursor(after);
     const reply = (await this.#deadlines.run(
-      runScript(this.#connection, REPLAY_PAGE, [key], [check, start, String(query.limit)]),
+      runScript(this.#connection, REPLAY_PAGE, [key], [check, start, String(query.limit), query.until ?? '+']),
       'replay',
       { channel: stream.channel, after: query.after, since: since },
     )) as unknown[];

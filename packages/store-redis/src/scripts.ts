@@ -50,7 +50,8 @@ return {'created', id}
 
 /**
  * KEYS: stream. ARGV: the cursor whose presence to check ('' for none), the first ID
- * of the page (inclusive), the page size. Returns {0} when the stream does not
+ * of the page (inclusive), the page size, the last ID it may hold (inclusive; '+'
+ * for the end of the stream). Returns {0} when the stream does not
  * exist, else {1, length, entries-added, first entry ID, last-generated-id,
  * max-deleted-entry-id, cursor present (0/1), page}. Figures and page are read in
  * one atomic step, so no trim can slip between them.
@@ -64,7 +65,7 @@ local first = ''
 if f['first-entry'] then first = f['first-entry'][1] end
 local present = 0
 if ARGV[1] ~= '' and #redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1]) > 0 then present = 1 end
-local page = redis.call('XRANGE', KEYS[1], ARGV[2], '+', 'COUNT', ARGV[3])
+local page = redis.call('XRANGE', KEYS[1], ARGV[2], ARGV[4], 'COUNT', ARGV[3])
 return {1, f['length'], f['entries-added'] or -1, first, f['last-generated-id'], f['max-deleted-entry-id'] or '', present, page}
 `);
 

@@ -14,14 +14,7 @@
 import type { ResolvedConfig } from '../config.js';
 import { compareCursors } from '../cursor.js';
 import { toWireJson } from '../envelope.js';
-import {
-  isReplayRailError,
-  type ReplayRailError,
-  ReplayWindowExpiredError,
-  SerializationError,
-  StoreClosedError,
-  StoreError,
-} from '../errors.js';
+import { isReplayRailError, type ReplayRailError, StoreError } from '../errors.js';
 import type { EventStore, StreamRef } from '../store.js';
 import type { Cursor, StoredEvent } from '../types.js';
 import type { Subscription } from './subscription.js';
@@ -32,7 +25,7 @@ const RETRY_MAX_MS = 5_000;
 
 /** The ID of the entry a SerializationError names, if it names one (an undecodable stored entry). */
 export function undecodableEntry(error: unknown): Cursor | undefined {
-  if (!(error instanceof SerializationError) || error.code !== 'serialization_error') return undefined;
+  if (!isReplayRailError(error, 'serialization_error')) return undefined;
   const id = error.context.id;
   return typeof id === 'string' ? id : undefined;
 }
@@ -127,15 +120,12 @@ export class ChannelFeed {
         const bad = undecodableEntry(error);
         if (bad !== undefined && compareCursors(bad, this.#head) > 0) {
           // Never dropped in silence: every subscriber is told the ID, then the feed moves on.
-          for (const subscription of this.#live) subscription.skip(bad, error as SerializationError);
+          for (const subscription of this.#live) subscription.skip(bad, error as ReplayRailError);
           this.#head = bad;
           continue;
         }
-        if (error instanceof ReplayWindowExpiredError || error instanceof StoreClosedError) {
-          this.#fail(error);
-          return;
-        }
-        if (!(error instanceof StoreError)) {
+        // Transient store failures are waited out; anything else ends the channel's subscribers.
+        if (!isReplayRailError(error, 'store_error', 'store_unavailable')) {
           this.#fail(
             isReplayRailError(error)
               ? error

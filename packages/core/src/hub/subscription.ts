@@ -7,7 +7,7 @@
  */
 
 import { compareCursors } from '../cursor.js';
-import { ReplayRailError, SlowConsumerError } from '../errors.js';
+import { InternalError, type ReplayRailError, SlowConsumerError } from '../errors.js';
 import type { Cursor, StoredEvent } from '../types.js';
 
 /** Receives events pushed to a subscription, each with its wire frame (serialized once per event). */
@@ -136,7 +136,7 @@ export class Subscription implements AsyncIterable<StoredEvent> {
       } catch (error) {
         // A throwing listener ends its own subscription, never the channel's feed.
         this.end(
-          new ReplayRailError('internal_error', `onEvent threw for ${event.id}`, {
+          new InternalError(`onEvent threw for ${event.id}`, {
             cause: error,
             context: { channel: this.channel, id: event.id },
           }),

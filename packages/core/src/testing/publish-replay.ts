@@ -124,6 +124,40 @@ export function publishReplayTests(ctx: () => ConformanceContext): void {
       expect((await rail.replay('never-published', { since: new Date(0) })).events).toEqual([]);
     });
 
+    it('ends a replay at until: a cursor or a time, inclusive, in pages and in replayAll', async () => {
+      const { rail: makeRail, publishMany } = ctx();
+      const rail = makeRail();
+      const events = await publishMany(rail, 'bounded', 12);
+      const until = events[7]?.id as string;
+      const first = await rail.replay('bounded', { until, limit: 5 });
+      expect(ids(first.events)).toEqual(ids(events.slice(0, 5)));
+      expect(first.hasMore).toBe(true);
+      // The page that reaches `until` says so, even when it is full.
+      const second = await rail.replay('bounded', { after: first.next as string, until, limit: 3 });
+      expect(second).toEqual({ events: events.slice(5, 8), next: until, hasMore: false });
+      expect(await rail.replay('bounded', { after: until, until })).toEqual({
+        events: [],
+        next: until,
+        hasMore: false,
+      });
+      const all: StoredEvent[] = [];
+      for await (const event of rail.replayAll('bounded', { after: events[2]?.id as string, until, pageSize: 2 })) {
+        all.push(event);
+      }
+      expect(ids(all)).toEqual(ids(events.slice(3, 8)));
+      // A time bound takes every event of its millisecond.
+      const last = events[11] as StoredEvent;
+      await nextMillisecond(last);
+      const after = await rail.publish({ channel: 'bounded', type: 't', payload: {} });
+      const byTime = await rail.replay('bounded', { until: new Date(Number(parseCursor(last.id).ms)), limit: 100 });
+      expect(ids(byTime.events)).toEqual(ids(events));
+      expect(ids(byTime.events)).not.toContain(after.id);
+      // Before the start, a page is empty.
+      expect(
+        (await rail.replay('bounded', { after: events[9]?.id as string, until: events[4]?.id as string })).events,
+      ).toEqual([]);
+    });
+
     it('streams any length with replayAll, in bounded pages, and stops early', async () => {
       const { rail: makeRail, publishMany } = ctx();
       const rail = makeRail();

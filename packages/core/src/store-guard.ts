@@ -1,0 +1,76 @@
+/**
+ * @module
+ * What a store raises is the store's failure. A store should throw ReplayRail
+ * errors; when it throws anything else (a third-party store, a driver's error that
+ * slipped through), the caller must still see `store_error`, never a bare error
+ * that a transport would report as a bug in the application (`internal_error`).
+ */
+
+import { isReplayRailError, StoreError } from './errors.js';
+import type { AppendRequest, EventStore, ReadQuery, ReplayQuery, StreamRef } from './store.js';
+import type { Cursor, StoredEvent } from './types.js';
+
+function storeFailure(operation: string): (error: unknown) => never {
+  return (error) => {
+    if (isReplayRailError(error)) throw error;
+    throw new StoreError(`the store failed during ${operation}`, { cause: error, context: { operation } });
+  };
+}
+
+const failedAppend = storeFailure('append');
+const failedReplay = storeFailure('replay');
+const failedRead = storeFailure('read');
+const failedLatest = storeFailure('latestCursor');
+const failedHealthcheck = storeFailure('healthcheck');
+const failedClose = storeFailure('close');
+
+// A synchronous throw from a store method becomes a rejection too.
+function call<T>(run: () => Promise<T>, failed: (error: unknown) => never): Promise<T> {
+  try {
+    return run().then(undefined, failed);
+  } catch (error) {
+    return Promise.reject(error).then(undefined, failed);
+  }
+}
+
+/** `store`, with every failure it raises as a ReplayRail error (`StoreError` for a foreign one). */
+export class GuardedStore implements EventStore {
+  readonly #store: EventStore;
+
+  constructor(store: EventStore) {
+    this.#store = store;
+  }
+
+  append(stream: StreamRef, request: AppendRequest): Promise<StoredEvent> {
+    return call(() => this.#store.append(stream, request), failedAppend);
+  }
+
+  replay(stream: StreamRef, query: ReplayQuery): Promise<StoredEvent[]> {
+    return call(() => this.#store.replay(stream, query), failedReplay);
+  }
+
+  read(stream: StreamRef, query: ReadQuery): Promise<StoredEvent[]> {
+    const { signal } = query;
+    if (signal === undefined) return call(() => this.#store.read(stream, query), failedRead);
+    // An aborted read rejects with the caller's own reason, which is not a store failure.
+    return call(
+      () => this.#store.read(stream, query),
+      (error) => {
+        if (signal.aborted && error === signal.reason) throw error;
+        return failedRead(error);
+      },
+    );
+  }
+
+  latestCursor(stream: StreamRef): Promise<Cursor> {
+    return call(() => this.#store.latestCursor(stream), failedLatest);
+  }
+
+  healthcheck(): Promise<void> {
+    return call(() => this.#store.healthcheck(), failedHealthcheck);
+  }
+
+  close(): Promise<void> {
+    return call(() => this.#store.close(), failedClose);
+  }
+}
