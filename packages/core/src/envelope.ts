@@ -8,6 +8,7 @@
 
 import { EventTooLargeError, SerializationError } from './errors.js';
 import { decodeJsonObject, encodeJsonObject, utf8Length } from './json.js';
+import type { LargeIntegers } from './large-integers.js';
 import type { Cursor, EventFields, NewEvent, ReplayRailLimits, StoredEvent } from './types.js';
 import { assertChannel, assertEventId, assertEventType } from './validate.js';
 
@@ -62,14 +63,26 @@ export function fieldsByteLength(fields: EventFields): number {
   return bytes;
 }
 
+/** How `decodeEntry` reads what other writers may have stored. */
+export interface DecodeOptions {
+  /** What an integer outside ±(2^53 − 1) becomes. @default 'error' */
+  readonly largeIntegers?: LargeIntegers;
+}
+
 /**
  * Reads a stream entry as written by this library or the Python one: a missing or
  * empty `event_id` falls back to the stream ID, a missing `metadata` is `{}`, an
- * `actor` of `null` or empty is null. An entry that cannot be decoded raises
- * `SerializationError` naming its ID; it is never dropped in silence.
+ * `actor` of `null` or empty is null. An entry that cannot be decoded, or that holds
+ * an integer JavaScript would round (unless `largeIntegers: 'string'`), raises
+ * `SerializationError` naming its ID; it is never dropped or changed in silence.
  */
-export function decodeEntry(id: Cursor, fields: Readonly<Record<string, string | undefined>>): StoredEvent {
+export function decodeEntry(
+  id: Cursor,
+  fields: Readonly<Record<string, string | undefined>>,
+  options: DecodeOptions = {},
+): StoredEvent {
   const where = { id, channel: fields.channel };
+  const large = options.largeIntegers ?? 'error';
   const required = (name: 'channel' | 'type' | 'payload' | 'created_at'): string => {
     const value = fields[name];
     if (value === undefined || value === '') {
@@ -81,15 +94,15 @@ export function decodeEntry(id: Cursor, fields: Readonly<Record<string, string |
   const actor =
     actorText === undefined || actorText === '' || actorText === 'null'
       ? null
-      : decodeJsonObject(actorText, 'actor', where);
+      : decodeJsonObject(actorText, 'actor', where, large);
   return {
     id,
     event_id: fields.event_id || id,
     channel: required('channel'),
     type: required('type'),
-    payload: decodeJsonObject(required('payload'), 'payload', where),
+    payload: decodeJsonObject(required('payload'), 'payload', where, large),
     actor,
-    metadata: fields.metadata === undefined ? {} : decodeJsonObject(fields.metadata, 'metadata', where),
+    metadata: fields.metadata === undefined ? {} : decodeJsonObject(fields.metadata, 'metadata', where, large),
     created_at: required('created_at'),
   };
 }

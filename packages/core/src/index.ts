@@ -21,6 +21,7 @@ export {
   parseCursor,
   ZERO_CURSOR,
 } from './cursor.js';
+export type { DecodeOptions } from './envelope.js';
 export { decodeEntry, ENTRY_FIELDS, encodeEvent, fieldsByteLength, toWireJson } from './envelope.js';
 export type { ErrorContext, ReplayRailErrorCode, ReplayRailErrorOptions, WireStatus } from './errors.js';
 export {
@@ -60,6 +61,8 @@ export { Subscription } from './hub/subscription.js';
 export type { IdempotencyRecord } from './idempotency.js';
 export { DEFAULT_IDEMPOTENCY_TTL_SECONDS, duplicateConflict, duplicateEvent, isRetryOf } from './idempotency.js';
 export { decodeJsonObject, encodeJsonObject, utf8Length } from './json.js';
+export type { LargeIntegers } from './large-integers.js';
+export { largeIntegersOption } from './large-integers.js';
 export type { ClientFrame } from './protocol/frames.js';
 export {
   errorFrame,

@@ -14,10 +14,17 @@ function rejection(value: unknown, maxDepth = 32): SerializationError {
 }
 
 describe('encodeJsonObject', () => {
-  it('encodes any JSON object exactly as JSON.stringify does', () => {
+  it('encodes any JSON object exactly as JSON.stringify does, or refuses an integer it would not read back', () => {
+    // An integer outside ±(2^53 − 1) is written as plain digits that no reader can
+    // tell from a 64-bit integer JavaScript rounds (large-integers.ts).
+    const holdsUnsafeInteger = (value: unknown): boolean =>
+      typeof value === 'number'
+        ? Number.isInteger(value) && !Number.isSafeInteger(value) && Math.abs(value) < 1e21
+        : typeof value === 'object' && value !== null && Object.values(value).some(holdsUnsafeInteger);
     fc.assert(
       fc.property(fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 6 })), (value) => {
-        expect(encodeJsonObject(value, 'payload', 32)).toBe(JSON.stringify(value));
+        if (holdsUnsafeInteger(value)) expect(() => encodeJsonObject(value, 'payload', 32)).toThrow(/2\^53/);
+        else expect(encodeJsonObject(value, 'payload', 32)).toBe(JSON.stringify(value));
       }),
     );
   });

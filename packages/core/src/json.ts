@@ -7,6 +7,7 @@
  */
 
 import { SerializationError } from './errors.js';
+import { guardLargeIntegers, type LargeIntegers } from './large-integers.js';
 import type { JsonObject } from './types.js';
 
 function fail(path: string, problem: string, context: Record<string, unknown> = {}): never {
@@ -51,6 +52,13 @@ function check(value: unknown, depth: number, maxDepth: number, ancestors: objec
       return;
     case 'number':
       if (!Number.isFinite(value)) throw new Problem(`is ${value}, which JSON cannot represent`);
+      // JSON.stringify writes integers below 1e21 as plain digits, which a reader
+      // could not tell from a 64-bit integer it must not round (large-integers.ts).
+      if (Number.isInteger(value) && !Number.isSafeInteger(value) && Math.abs(value) < 1e21) {
+        throw new Problem(
+          `is ${value}, an integer outside ±(2^53 − 1), which JavaScript does not hold exactly: store it as a string`,
+        );
+      }
       return;
     case 'object':
       break;
@@ -116,12 +124,19 @@ export function encodeJsonObject(value: unknown, field: string, maxDepth: number
 
 /**
  * Parses stored JSON text that must be an object. `where` names the entry in the
- * error, so an undecodable entry (Python writes a bare `NaN`) is never dropped in silence.
+ * error, so an undecodable entry (Python writes a bare `NaN`) is never dropped in
+ * silence; `largeIntegers` says what an integer outside ±(2^53 − 1) becomes.
  */
-export function decodeJsonObject(text: string, field: string, where: Record<string, unknown>): JsonObject {
+export function decodeJsonObject(
+  text: string,
+  field: string,
+  where: Record<string, unknown>,
+  largeIntegers: LargeIntegers = 'error',
+): JsonObject {
   let value: unknown;
+  const exact = guardLargeIntegers(text, field, where, largeIntegers);
   try {
-    value = JSON.parse(text);
+    value = JSON.parse(exact);
   } catch (error) {
     throw new SerializationError(`stored ${field} is not valid JSON: ${(error as Error).message}`, {
       context: { field, ...where },

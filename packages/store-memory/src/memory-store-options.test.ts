@@ -23,6 +23,29 @@ describe('MemoryEventStore', () => {
     expect(ids).toEqual(['1000-0', '1000-1', '1001-0', '1001-1', '1001-2']);
   });
 
+  it('reads an integer outside ±(2^53 − 1) as an error naming it, or as its exact digits when asked', async () => {
+    const fields = {
+      event_id: 'e',
+      channel: 'users',
+      type: 't',
+      payload: '{"user_id":9007199254740993}',
+      actor: 'null',
+      metadata: '{}',
+      created_at: '2026-06-29T12:00:00Z',
+    };
+    const strict = new MemoryEventStore();
+    const id = strict.appendRaw({ prefix: 'rr', channel: 'users' }, fields);
+    await expect(new ReplayRail({ store: strict }).replay('users')).rejects.toMatchObject({
+      code: 'serialization_error',
+      context: { id, path: 'payload.user_id' },
+    });
+    const lossless = new MemoryEventStore({ largeIntegers: 'string' });
+    lossless.appendRaw({ prefix: 'rr', channel: 'users' }, fields);
+    const { events } = await new ReplayRail({ store: lossless }).replay('users');
+    expect(events[0]?.payload).toEqual({ user_id: '9007199254740993' });
+    expect(() => new MemoryEventStore({ largeIntegers: 'number' as 'string' })).toThrow(ConfigError);
+  });
+
   it('keeps IDs increasing when the clock goes backwards', async () => {
     const { rail, setNow } = railWithClock(5000);
     const first = await rail.publish({ channel: 'c', type: 't', payload: {} });

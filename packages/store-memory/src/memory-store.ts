@@ -16,6 +16,7 @@ import {
   compareCursors,
   cursorAtTime,
   DEFAULT_IDEMPOTENCY_TTL_SECONDS,
+  type DecodeOptions,
   decodeEntry,
   duplicateConflict,
   duplicateEvent,
@@ -23,6 +24,8 @@ import {
   type EventStore,
   type IdempotencyRecord,
   isRetryOf,
+  type LargeIntegers,
+  largeIntegersOption,
   NO_STREAM,
   parseCursor,
   type ReadQuery,
@@ -46,6 +49,11 @@ export interface MemoryEventStoreOptions {
   idempotencyTtlSeconds?: number | null;
   /** The clock for entry IDs and record expiry, in epoch ms. @default Date.now */
   now?: () => number;
+  /**
+   * What an integer outside ±(2^53 − 1) in an entry (one written with `appendRaw`)
+   * becomes: `'error'` or `'string'`, as in `RedisStreamStore`. @default 'error'
+   */
+  largeIntegers?: LargeIntegers;
 }
 
 interface Entry {
@@ -99,6 +107,7 @@ export class MemoryEventStore implements EventStore {
   readonly #idempotency: boolean;
   readonly #ttlMs: number | null;
   readonly #now: () => number;
+  readonly #decode: DecodeOptions;
   #closed = false;
 
   constructor(options: MemoryEventStoreOptions = {}) {
@@ -115,6 +124,7 @@ export class MemoryEventStore implements EventStore {
     this.#idempotency = options.idempotency ?? true;
     this.#ttlMs = ttl === null ? null : ttl * 1000;
     this.#now = options.now ?? Date.now;
+    this.#decode = { largeIntegers: largeIntegersOption(options.largeIntegers, 'MemoryEventStore') };
   }
 
   async append(stream: StreamRef, request: AppendRequest): Promise<StoredEvent> {
@@ -237,7 +247,7 @@ export class MemoryEventStore implements EventStore {
       request.maxLength,
       request.approximate,
     );
-    return decodeEntry(id, fields as unknown as Record<string, string>);
+    return decodeEntry(id, fields as unknown as Record<string, string>, this.#decode);
   }
 
   #appendFields(
@@ -313,7 +323,7 @@ export class MemoryEventStore implements EventStore {
     const end = query.until === undefined ? state.entries.length : firstIndexAfter(state.entries, query.until, false);
     return state.entries
       .slice(start, Math.min(start + query.limit, end))
-      .map((entry) => decodeEntry(entry.id, entry.fields));
+      .map((entry) => decodeEntry(entry.id, entry.fields, this.#decode));
   }
 
   #liveRecord(key: string): IdempotencyRecord | undefined {
@@ -330,7 +340,7 @@ export class MemoryEventStore implements EventStore {
   #firstPublished(record: IdempotencyRecord, request: AppendRequest): StoredEvent {
     const entries = this.#streams.get(record.stream_key)?.entries ?? [];
     const entry = entries[firstIndexAfter(entries, record.stream_id, true)];
-    if (entry?.id === record.stream_id) return decodeEntry(entry.id, entry.fields);
+    if (entry?.id === record.stream_id) return decodeEntry(entry.id, entry.fields, this.#decode);
     return { ...request.event, id: record.stream_id, created_at: record.created_at ?? request.event.created_at };
   }
 

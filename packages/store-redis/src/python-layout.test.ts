@@ -1,4 +1,4 @@
-import { eventFingerprint, ReplayRail, SerializationError } from '@replayrail/core';
+import { eventFingerprint, isReplayRailError, ReplayRail, type SerializationError } from '@replayrail/core';
 import { deleteKeysUnder, describeWithRedis, uniquePrefix } from '@replayrail/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -128,8 +128,44 @@ describeWithRedis('RedisStreamStore and the Python ReplayRail layout', (url) => 
         ...['metadata', '{}', 'created_at', '2026-06-29T12:00:02Z'],
       );
       const error = await rail.replay('orders', { after: old as string }).catch((caught: unknown) => caught);
-      expect(error).toBeInstanceOf(SerializationError);
+      expect(isReplayRailError(error, 'serialization_error')).toBe(true);
       expect((error as SerializationError).context).toMatchObject({ id: nan, field: 'payload' });
+    });
+
+    it("never rounds a 64-bit integer Python wrote: an error naming the entry and path, or a string with largeIntegers: 'string'", async () => {
+      fresh();
+      const key = `${prefix}:users`;
+      // Python: json.dumps({"user_id": 9007199254740993}) writes every digit.
+      const id = (await client.xadd(
+        key,
+        '*',
+        ...[
+          'event_id',
+          'e-big',
+          'channel',
+          'users',
+          'type',
+          'user.created',
+          'payload',
+          '{"user_id": 9007199254740993}',
+        ],
+        ...['actor', 'null', 'metadata', '{}', 'created_at', '2026-06-29T12:00:00Z'],
+      )) as string;
+      const error = await rail.replay('users', { after: '0-0' }).catch((caught: unknown) => caught);
+      expect(isReplayRailError(error, 'serialization_error')).toBe(true);
+      expect((error as SerializationError).context).toMatchObject({
+        id,
+        path: 'payload.user_id',
+        value: '9007199254740993',
+      });
+      expect((error as Error).message).toContain('payload.user_id');
+      const lossless = new ReplayRail({
+        store: new RedisStreamStore({ client, largeIntegers: 'string' }),
+        config: { streamPrefix: prefix },
+      });
+      const { events } = await lossless.replay('users', { after: '0-0' });
+      expect(events.map((event) => event.payload)).toEqual([{ user_id: '9007199254740993' }]);
+      expect(() => new RedisStreamStore({ client, largeIntegers: 'bigint' as 'string' })).toThrow(/largeIntegers/);
     });
 
     it('dedupes a retry of an event whose record Python wrote, and rejects other content', async () => {

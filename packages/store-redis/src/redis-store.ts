@@ -14,6 +14,7 @@ import {
   type Cursor,
   cursorAtTime,
   DEFAULT_IDEMPOTENCY_TTL_SECONDS,
+  type DecodeOptions,
   decodeEntry,
   duplicateConflict,
   duplicateEvent,
@@ -21,6 +22,8 @@ import {
   type EventStore,
   type IdempotencyRecord,
   isRetryOf,
+  type LargeIntegers,
+  largeIntegersOption,
   nextCursor,
   type ReadQuery,
   type ReplayQuery,
@@ -68,6 +71,14 @@ export interface RedisStreamStoreOptions {
   maxBlockingConnections?: number;
   /** Close the client on `close()`. @default false */
   closeClient?: boolean;
+  /**
+   * What an integer outside ±(2^53 − 1) in a stored entry becomes (Python, Go or a
+   * database can write 64-bit IDs; JavaScript would round them): `'error'` fails the
+   * read with `SerializationError` naming the entry and the JSON path; `'string'`
+   * reads it as the string of its exact digits.
+   * @default 'error'
+   */
+  largeIntegers?: LargeIntegers;
 }
 
 // What a caller should know when a publish timed out: it may have been stored.
@@ -138,6 +149,7 @@ export class RedisStreamStore implements EventStore {
   readonly #timeoutMs: number;
   readonly #deadlines: CommandDeadlines;
   readonly #closeClient: boolean;
+  readonly #decode: DecodeOptions;
   #closed = false;
 
   constructor(options: RedisStreamStoreOptions) {
@@ -181,6 +193,7 @@ export class RedisStreamStore implements EventStore {
             this.#deadlines.run(command, operation, {}, '', blockMs + this.#timeoutMs),
           );
     this.#closeClient = options.closeClient ?? false;
+    this.#decode = { largeIntegers: largeIntegersOption(options.largeIntegers, 'RedisStreamStore') };
   }
 
   /** The Redis key of a channel's stream: `<prefix>:<channel>`, or `<prefix>:{<channel>}` with hash tags. */
@@ -328,7 +341,7 @@ export class RedisStreamStore implements EventStore {
   async #entry(key: string, id: Cursor): Promise<StoredEvent | undefined> {
     const reply = (await this.#command(['XRANGE', key, id, id], key, 'XRANGE', { id })) as RawEntry[];
     const raw = reply[0];
-    return raw === undefined ? undefined : decodeEntry(raw[0], entryFields(raw[1]));
+    return raw === undefined ? undefined : decodeEntry(raw[0], entryFields(raw[1]), this.#decode);
   }
 
   async #page(stream: StreamRef, query: ReplayQuery): Promise<StoredEvent[]> {
@@ -347,7 +360,7 @@ export class RedisStreamStore implements EventStore {
     if (since !== undefined) assertReplayableSince(stream.channel, since, figures);
     else assertReplayable(stream.channel, after, figures);
     const page = (reply[0] === 1 ? reply[7] : []) as RawEntry[];
-    return page.map(([id, fields]) => decodeEntry(id, entryFields(fields)));
+    return page.map(([id, fields]) => decodeEntry(id, entryFields(fields), this.#decode));
   }
 
   // Blocks on a pool connection until an entry after `after` exists or time runs out.
