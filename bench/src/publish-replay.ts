@@ -22,7 +22,8 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
-import { ENTRY_FIELDS, encodeEvent, type PublishInput, ReplayRail } from '@replayrail/core';
+import { type PublishInput, ReplayRail } from '@replayrail/core';
+import { ENTRY_FIELDS, encodeEvent } from '@replayrail/core/store';
 import { RedisStreamStore } from '@replayrail/store-redis';
 import { Redis } from 'ioredis';
 import { deleteKeys, median, sampleOrder } from './common.js';

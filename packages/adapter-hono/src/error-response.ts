@@ -5,7 +5,7 @@
  * responses, so a status cannot differ between routes.
  */
 
-import { toReplayRailError, wireStatusOf } from '@replayrail/core';
+import { toReplayRailError, wireStatusOf } from '@replayrail/core/protocol';
 
 /** The JSON body of an error response. */
 export interface ErrorBody {

@@ -8,15 +8,20 @@
 
 import {
   assertChannel,
-  channelFromPath,
-  checkAuthorized,
-  DuplicateEventError,
   EventTooLargeError,
   InvalidRequestError,
+  isReplayRailError,
   type ReplayRail,
   type StoredEvent,
-  toWireJson,
+  type Subscription,
 } from '@replayrail/core';
+import {
+  type Admission,
+  channelFromPath,
+  checkAuthorized,
+  startFromQuery,
+  toWireJson,
+} from '@replayrail/core/protocol';
 import type { Context } from 'hono';
 import { type CatalogEvent, checkAgainstCatalog, type EventCatalog } from './catalog.js';
 import type { ReplayRailRoutesOptions, ResolvedRoutesOptions } from './options.js';
@@ -29,6 +34,10 @@ export interface RouteDeps {
   readonly rail: ReplayRail;
   readonly options: ReplayRailRoutesOptions<EventCatalog>;
   readonly resolved: ResolvedRoutesOptions;
+  /** The connection cap and shutdown, shared with the sockets. */
+  readonly admission: Admission<Context>;
+  /** Open event streams, ended by `close()`. */
+  readonly streams: Set<Subscription>;
 }
 
 /**
@@ -151,9 +160,11 @@ export async function publishRoute(c: Context, deps: RouteDeps): Promise<Respons
     });
   } catch (error) {
     // A retry of the same event: nothing new was written; answer with the first one.
-    if (error instanceof DuplicateEventError && error.existing !== undefined) {
-      return jsonResponse(toWireJson(error.existing), 200);
-    }
+    // By code, not class: the store's copy of core may not be the adapter's.
+    const existing = isReplayRailError(error, 'duplicate_event')
+      ? (error as { existing?: StoredEvent }).existing
+      : undefined;
+    if (existing !== undefined) return jsonResponse(toWireJson(existing), 200);
     throw error;
   }
   return jsonResponse(toWireJson(stored), 201);
@@ -162,27 +173,25 @@ export async function publishRoute(c: Context, deps: RouteDeps): Promise<Respons
 function limitParam(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   if (!/^\d{1,9}$/.test(value))
-    throw new InvalidRequestError(`limit must be a positive integer, got ${JSON.stringify(value)}`);
+    throw new InvalidRequestError(`limit must be a positive integer, got ${JSON.stringify(value.slice(0, 64))}`);
   return Number(value);
 }
 
-function sinceParam(value: string | undefined): Date | undefined {
-  if (value === undefined) return undefined;
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime()))
-    throw new InvalidRequestError(`since must be an ISO 8601 time, got ${JSON.stringify(value)}`);
-  return date;
-}
-
-/** `GET <events>/<channel>?after=&since=&limit=`: `{ events, next, has_more }`. */
+/**
+ * `GET <events>/<channel>?after=&since=&until=&limit=` (`last_event_id` and `from`
+ * too, as on every transport): `{ events, next, has_more }`.
+ */
 export async function pageRoute(c: Context, deps: RouteDeps): Promise<Response> {
   const channel = await authorizedChannel(c, deps, 'subscribe');
-  const after = c.req.query('after');
-  const since = sinceParam(c.req.query('since'));
-  const limit = limitParam(c.req.query('limit'));
+  const params = new URL(c.req.url).searchParams;
+  const start = startFromQuery(params, 'page');
+  const limit = limitParam(params.get('limit') ?? undefined);
+  // `from=earliest` is everything retained; `from=latest` is after the last event (an empty page, and its cursor).
+  const after = start.from === undefined ? start.after : start.from === 'earliest' ? '0-0' : '$';
   const page = await deps.rail.replay(channel, {
     ...(after !== undefined && { after }),
-    ...(since !== undefined && { since }),
+    ...(start.since !== undefined && { since: start.since }),
+    ...(start.until !== undefined && { until: start.until }),
     ...(limit !== undefined && { limit }),
   });
   // Events in their wire form (DESIGN §2 field order), as every transport sends them.

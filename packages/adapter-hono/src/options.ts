@@ -3,13 +3,13 @@
  * Options of `createReplayRailRoutes`, and their checks and defaults.
  */
 
+import type { ReplayRail } from '@replayrail/core';
 import {
   positiveOption,
-  type ReplayRail,
   type ResolvedTransportOptions,
   resolveTransportOptions,
   type TransportOptions,
-} from '@replayrail/core';
+} from '@replayrail/core/protocol';
 import type { Context } from 'hono';
 import type { UpgradeWebSocket } from 'hono/ws';
 import type { CatalogEvent, EventCatalog } from './catalog.js';

@@ -5,20 +5,21 @@
  */
 
 import { ShuttingDownError, type Subscription } from '@replayrail/core';
-import { Hono, type MiddlewareHandler } from 'hono';
+import { Admission, toReplayRailError } from '@replayrail/core/protocol';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { EventCatalog } from './catalog.js';
 import { errorResponse } from './error-response.js';
 import { pageRoute, publishRoute } from './http-routes.js';
 import { type ReplayRailRoutesOptions, resolveRoutesOptions } from './options.js';
 import { sseRoute, wantsEventStream } from './sse-route.js';
-import { WebSocketRoutes } from './websocket-routes.js';
+import { admitUpgrade, upgradeHandler } from './websocket-routes.js';
 
 /** What `createReplayRailRoutes` returns. */
 export interface ReplayRailRoutes {
   /** The routes, to mount with `app.route('/', routes.app)`. */
   readonly app: Hono;
-  /** Open WebSockets and event streams. */
+  /** Connections the cap counts: open WebSockets, upgrades being admitted, event streams. */
   readonly connections: number;
   /**
    * Closes every socket with 1001 and ends every event stream (clients resume
@@ -30,7 +31,7 @@ export interface ReplayRailRoutes {
 /**
  * ReplayRail's routes on Hono:
  * - `POST <events>/<channel>`: publish (201, or 200 with the first event for a retried `event_id`);
- * - `GET <events>/<channel>?after=&limit=`: a page `{ events, next, has_more }`;
+ * - `GET <events>/<channel>?after=&since=&until=&limit=`: a page `{ events, next, has_more }`;
  * - the same URL with `Accept: text/event-stream`: Server-Sent Events from `Last-Event-ID`;
  * - `<ws>/<channel>?last_event_id=` and `<ws>` (multiplexed): WebSockets, given `upgradeWebSocket`.
  *
@@ -47,15 +48,21 @@ export function createReplayRailRoutes<const Catalog extends EventCatalog = Even
   const { rail } = options;
   const general = options as unknown as ReplayRailRoutesOptions<EventCatalog>;
   const resolved = resolveRoutesOptions(general);
+  // One admission path for sockets and event streams: one cap, one shutdown.
+  const admission = new Admission<Context>(rail, resolved.transport);
   const streams = new Set<Subscription>();
-  const connections = () => streams.size + (sockets?.open ?? 0);
-  const sockets = options.upgradeWebSocket ? new WebSocketRoutes(rail, resolved, connections) : undefined;
   // ws refuses (1009) an incoming frame over the limit before buffering it whole.
   if (options.webSocketServer) options.webSocketServer.options.maxPayload = rail.config.limits.maxFrameBytes;
 
   const app = new Hono();
-  // Hono's own refusals (HTTPException) keep their status; everything else maps by the table.
-  app.onError((error) => (error instanceof HTTPException ? error.getResponse() : errorResponse(error)));
+  // Hono's own refusals (HTTPException) keep their status; everything else maps by
+  // the table, and the server's own faults reach `onError`.
+  app.onError((error) => {
+    if (error instanceof HTTPException) return error.getResponse();
+    const failure = toReplayRailError(error);
+    resolved.transport.report(failure);
+    return errorResponse(failure);
+  });
   let closing = false;
   const events = `${resolved.eventsPath}/*`;
   app.use(events, async (_c, next) => {
@@ -63,30 +70,31 @@ export function createReplayRailRoutes<const Catalog extends EventCatalog = Even
     if (closing) throw new ShuttingDownError();
     await next();
   });
-  const deps = { rail, options: general, resolved };
+  const deps = { rail, options: general, resolved, admission, streams };
   app.post(events, (c) => publishRoute(c, deps));
-  app.get(events, (c) => (wantsEventStream(c) ? sseRoute(c, deps, streams, connections) : pageRoute(c, deps)));
-  if (sockets && options.upgradeWebSocket) {
+  app.get(events, (c) => (wantsEventStream(c) ? sseRoute(c, deps) : pageRoute(c, deps)));
+  if (options.upgradeWebSocket) {
     const upgradeOnly: MiddlewareHandler = async (c, next) => {
       if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
         return c.text('WebSocket endpoint: upgrade required\n', 426);
       }
       await next();
     };
-    const handler = sockets.handler(options.upgradeWebSocket);
-    app.get(resolved.wsPath, upgradeOnly, handler);
-    app.get(`${resolved.wsPath}/*`, upgradeOnly, handler);
+    const admit = admitUpgrade(admission, resolved);
+    const handler = upgradeHandler(options.upgradeWebSocket, rail);
+    app.get(resolved.wsPath, upgradeOnly, admit, handler);
+    app.get(`${resolved.wsPath}/*`, upgradeOnly, admit, handler);
   }
 
   return {
     app,
     get connections() {
-      return connections();
+      return admission.connections;
     },
     async close() {
       closing = true;
       for (const stream of streams) stream.close();
-      await sockets?.close();
+      await admission.close();
     },
   };
 }

@@ -4,18 +4,12 @@
  * The same delivery contract as the sockets (DESIGN §4): each event once, in
  * order, `id:` set to its cursor, so a browser's `EventSource` resumes by itself
  * with `Last-Event-ID` after a drop. An expired cursor gets an `expired` event and
- * the stream ends (never a silent gap); comments keep idle streams open.
+ * the stream ends (never a silent gap); comments keep idle streams open. Streams
+ * count toward `maxConnections` with the sockets, from before `authorize` is asked.
  */
 
-import {
-  clientStartFromQuery,
-  formatCreatedAt,
-  ReplayWindowExpiredError,
-  type SubscribeOptions,
-  type Subscription,
-  TooManyConnectionsError,
-  toReplayRailError,
-} from '@replayrail/core';
+import { isReplayRailError, type SubscribeOptions } from '@replayrail/core';
+import { startFromQuery, toReplayRailError } from '@replayrail/core/protocol';
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { authorizedChannel, type RouteDeps } from './http-routes.js';
@@ -25,15 +19,17 @@ export function wantsEventStream(c: Context): boolean {
   return (c.req.header('accept') ?? '').includes('text/event-stream');
 }
 
-/** Where the stream starts: `Last-Event-ID` (a reconnecting EventSource) over the query. */
+/**
+ * Where the stream starts: the query, as on every transport, unless the request
+ * carries `Last-Event-ID` (a reconnecting EventSource, which sends its first URL again).
+ */
 function startOf(c: Context): SubscribeOptions {
-  const query = clientStartFromQuery(new URL(c.req.url).searchParams);
-  const lastEventId = c.req.header('last-event-id');
-  const after = lastEventId !== undefined && lastEventId !== '' ? lastEventId : query.after;
-  if (after !== undefined) return { after };
-  if (query.since !== undefined) return { since: new Date(formatCreatedAt(query.since)) };
-  if (query.from !== undefined) return { from: query.from };
-  return {};
+  const start = startFromQuery(new URL(c.req.url).searchParams, 'subscription', c.req.header('last-event-id'));
+  return {
+    ...(start.after !== undefined && { after: start.after }),
+    ...(start.from !== undefined && { from: start.from }),
+    ...(start.since !== undefined && { since: start.since }),
+  };
 }
 
 /** One `data:` message; JSON text holds no raw line breaks, so it is one line. */
@@ -41,37 +37,40 @@ function message(event: string | null, data: string, id?: string): string {
   return `${event === null ? '' : `event: ${event}\n`}${id === undefined ? '' : `id: ${id}\n`}data: ${data}\n\n`;
 }
 
-export async function sseRoute(
-  c: Context,
-  deps: RouteDeps,
-  open: Set<Subscription>,
-  connections: () => number,
-): Promise<Response> {
-  const { rail, resolved } = deps;
-  const channel = await authorizedChannel(c, deps, 'subscribe');
-  if (connections() >= resolved.transport.maxConnections) throw new TooManyConnectionsError();
-  // Subscribed before the response starts: a bad cursor is a 400, not a broken stream,
-  // and every event published after the response begins is delivered.
-  const subscription = await rail.subscribe(channel, startOf(c));
-  open.add(subscription);
-  return streamSSE(c, async (stream) => {
-    stream.onAbort(() => subscription.close());
-    const keepAlive = setInterval(() => void stream.write(': keep-alive\n\n'), resolved.sseKeepAliveMs);
-    try {
-      // `retry:` tells EventSource how soon to reconnect after a drop.
-      await stream.write(`retry: 1000\n: subscribed\n\n`);
-      // Iterated, so a stream that cannot keep up is ended (SlowConsumerError) rather
-      // than buffered without bound; its EventSource resumes from the last id.
-      // Each frame is the channel's, serialized once for all its subscribers (DESIGN §6).
-      for await (const { event, frame } of subscription.frames()) await stream.write(message(null, frame, event.id));
-    } catch (error) {
-      const failure = toReplayRailError(error);
-      const kind = failure instanceof ReplayWindowExpiredError ? 'expired' : 'error';
-      await stream.write(message(kind, JSON.stringify({ code: failure.code, message: failure.message })));
-    } finally {
-      clearInterval(keepAlive);
-      open.delete(subscription);
-      subscription.close();
-    }
-  });
+export async function sseRoute(c: Context, deps: RouteDeps): Promise<Response> {
+  const { rail, resolved, admission, streams } = deps;
+  const release = admission.hold();
+  let started = false;
+  try {
+    const channel = await authorizedChannel(c, deps, 'subscribe');
+    // Subscribed before the response starts: a bad cursor is a 400, not a broken
+    // stream, and every event published after the response begins is delivered.
+    const subscription = await rail.subscribe(channel, startOf(c));
+    streams.add(subscription);
+    started = true;
+    return streamSSE(c, async (stream) => {
+      stream.onAbort(() => subscription.close());
+      const keepAlive = setInterval(() => void stream.write(': keep-alive\n\n'), resolved.sseKeepAliveMs);
+      try {
+        // `retry:` tells EventSource how soon to reconnect after a drop.
+        await stream.write(`retry: 1000\n: subscribed\n\n`);
+        // Iterated, so a stream that cannot keep up is ended (SlowConsumerError) rather
+        // than buffered without bound; its EventSource resumes from the last id.
+        // Each frame is the channel's, serialized once for all its subscribers (DESIGN §6).
+        for await (const { event, frame } of subscription.frames()) await stream.write(message(null, frame, event.id));
+      } catch (error) {
+        const failure = toReplayRailError(error);
+        resolved.transport.report(failure);
+        const kind = isReplayRailError(failure, 'replay_window_expired', 'stream_reset') ? 'expired' : 'error';
+        await stream.write(message(kind, JSON.stringify({ code: failure.code, message: failure.message })));
+      } finally {
+        clearInterval(keepAlive);
+        streams.delete(subscription);
+        subscription.close();
+        release();
+      }
+    });
+  } finally {
+    if (!started) release();
+  }
 }

@@ -2,27 +2,21 @@
  * @module
  * ReplayRail's two WebSocket endpoints on Hono's `upgradeWebSocket` helper, for
  * any runtime: `<ws>/<channel>?last_event_id=` (one channel, each text frame one
- * event) and `<ws>` (many channels, docs/protocol.md). The protocol itself lives in
- * core's `ProtocolSession`, as for server-ws; this file adapts Hono's `WSContext`
- * to it and keeps the count, the heartbeats and the shutdown.
+ * event) and `<ws>` (many channels, docs/protocol.md). Who gets in, heartbeats and
+ * shutdown are core's admission path, as for server-ws; this file adapts Hono's
+ * `WSContext` to it and tells it when a client leaves mid-handshake.
  */
 
+import type { ReplayRail } from '@replayrail/core';
 import {
+  type Admission,
+  type Connection,
   channelFromPath,
-  clientStartFromQuery,
-  ForbiddenError,
-  originAllowed,
-  ProtocolSession,
-  type ProtocolSocket,
-  type ReplayRail,
-  type ReplayRailError,
-  ShuttingDownError,
-  TooManyConnectionsError,
-  toReplayRailError,
+  handshakeProblem,
+  type TransportSocket,
   utf8Length,
-  wireStatusOf,
-} from '@replayrail/core';
-import type { Context } from 'hono';
+} from '@replayrail/core/protocol';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { UpgradeWebSocket, WSContext, WSEvents } from 'hono/ws';
 import type { ResolvedRoutesOptions } from './options.js';
 
@@ -40,22 +34,23 @@ interface RawSocket {
   terminate?(): void;
 }
 
+/** An event emitter as Node's request socket is one; found by looking, so no Node types here. */
+interface NodeSocketLike {
+  once(event: 'end' | 'close', listener: () => void): unknown;
+  off(event: 'end' | 'close', listener: () => void): unknown;
+}
+
 /** Bytes of an incoming message as Hono hands it over. */
 function frameSize(data: string | Blob | ArrayBufferLike): number {
   if (typeof data === 'string') return utf8Length(data);
   return 'size' in data ? data.size : data.byteLength;
 }
 
-/** How long an accepted upgrade may take to open before its session is dropped. */
-const UPGRADE_TIMEOUT_MS = 30_000;
-
-/** One open socket, as its session sees it. */
-class HonoSocket implements ProtocolSocket {
-  alive = true;
-
+/** One open socket, as core sees it. */
+class HonoSocket implements TransportSocket {
   constructor(
     readonly ws: WSContext<unknown>,
-    readonly session: ProtocolSession<Context>,
+    readonly connection: Connection<Context>,
   ) {}
 
   get raw(): RawSocket | undefined {
@@ -77,6 +72,14 @@ class HonoSocket implements ProtocolSocket {
     return 0;
   }
 
+  /** Only where the runtime lets us ping and hear the pong (`ws` on Node). */
+  ping(): boolean {
+    const raw = this.raw;
+    if (typeof raw?.ping !== 'function' || typeof raw.on !== 'function') return false;
+    raw.ping();
+    return true;
+  }
+
   /** Ends a socket that did not answer; a runtime without `terminate` gets a close. */
   terminate(): void {
     if (typeof this.raw?.terminate === 'function') this.raw.terminate();
@@ -84,119 +87,103 @@ class HonoSocket implements ProtocolSocket {
   }
 }
 
-/** The WebSocket routes' state: open sockets, their heartbeats, and shutdown. */
-export class WebSocketRoutes {
-  readonly #rail: ReplayRail;
-  readonly #options: ResolvedRoutesOptions;
-  readonly #sockets = new Set<HonoSocket>();
-  readonly #heartbeat: ReturnType<typeof setInterval>;
-  readonly #connections: () => number;
-  #closing = false;
+/** An upgrade admitted by `admitUpgrade`, for the upgrade helper's events. */
+interface Admitted {
+  readonly connection: Connection<Context>;
+  readonly single: boolean;
+  /** Stops watching for the client leaving (once the handshake completed). */
+  readonly unwatch: () => void;
+}
 
-  constructor(rail: ReplayRail, options: ResolvedRoutesOptions, connections: () => number) {
-    this.#rail = rail;
-    this.#options = options;
-    this.#connections = connections;
-    this.#heartbeat = setInterval(() => this.#ping(), options.transport.heartbeatMs);
-    // Not holding a process open by itself (Node and Deno have unref; Bun too).
-    (this.#heartbeat as { unref?: () => void }).unref?.();
-  }
+const admittedOf = new WeakMap<Context, Admitted>();
 
-  get open(): number {
-    return this.#sockets.size;
-  }
-
-  /** The handler of both endpoints. */
-  handler(upgradeWebSocket: UpgradeWebSocket<unknown>) {
-    return upgradeWebSocket((c) => this.#events(c));
-  }
-
-  async #events(c: Context): Promise<WSEvents<unknown>> {
-    // Plain GETs are answered (426) before this; a non-upgrade here subscribes nothing.
-    if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') return {};
-    const url = new URL(c.req.url);
-    const single = url.pathname.startsWith(`${this.#options.wsPath}/`);
-    const session = new ProtocolSession(this.#rail, c, this.#options.transport.session);
-    let refusal: ReplayRailError | undefined;
-    if (this.#closing) refusal = new ShuttingDownError();
-    else if (!originAllowed(this.#options.transport.allowedOrigins, c.req.header('origin'), c.req.header('host'))) {
-      refusal = new ForbiddenError('origin not allowed', { code: 'origin_not_allowed' });
-    } else if (this.#connections() >= this.#options.transport.maxConnections) {
-      refusal = new TooManyConnectionsError();
-    } else if (single) {
-      // Resolved before the upgrade completes: every event published after the
-      // client's `open` is delivered.
-      try {
-        const channel = channelFromPath(url.pathname.slice(this.#options.wsPath.length + 1));
-        await session.subscribe(channel, clientStartFromQuery(url.searchParams), true);
-        session.releaseRequest();
-      } catch (error) {
-        refusal = toReplayRailError(error);
-      }
-    }
-    let socket: HonoSocket | undefined;
-    // A client gone before its upgrade completed never opens (and @hono/node-ws
-    // never says so): let its subscription go after a while.
-    const abandoned = setTimeout(() => session.dispose(), UPGRADE_TIMEOUT_MS);
-    (abandoned as { unref?: () => void }).unref?.();
-    return {
-      onOpen: (_event, ws) => {
-        clearTimeout(abandoned);
-        if (refusal !== undefined) {
-          session.dispose();
-          ws.close(wireStatusOf(refusal).ws ?? 1011, refusal.code);
-          return;
-        }
-        socket = new HonoSocket(ws, session);
-        this.#sockets.add(socket);
-        const opened = socket;
-        socket.raw?.on?.('pong', () => {
-          opened.alive = true;
-        });
-        session.attach(socket);
-      },
-      onMessage: (event) => {
-        if (single) return; // the one-channel endpoint takes no requests
-        const data = event.data;
-        // Where the server could not be told the limit (see `webSocketServer`), the
-        // frame is refused here, after the runtime took it in, with the same 1009.
-        if (frameSize(data) > this.#rail.config.limits.maxFrameBytes) {
-          session.close(1009, 'frame too large');
-          return;
-        }
-        if (typeof data === 'string') void session.receive(data, false);
-        else void session.receive(new Uint8Array(), true);
-      },
-      onClose: () => {
-        if (socket !== undefined) this.#sockets.delete(socket);
-        session.dispose();
-      },
+/**
+ * Tells `connection` when its client leaves before the handshake completed; returns
+ * the function that stops listening. On Node (`@hono/node-server`), the request's
+ * socket ends or closes at once. Where a runtime hands Hono no such socket (Bun,
+ * Deno), a timer releases the upgrade after `upgradeTimeoutMs`.
+ */
+function watchDeparture(c: Context, connection: Connection<Context>, timeoutMs: number): () => void {
+  const gone = (): void => connection.abandon();
+  const socket = (c.env as { incoming?: { socket?: Partial<NodeSocketLike> } } | undefined)?.incoming?.socket;
+  if (typeof socket?.once === 'function' && typeof socket.off === 'function') {
+    const node = socket as NodeSocketLike;
+    node.once('end', gone);
+    node.once('close', gone);
+    return () => {
+      node.off('end', gone);
+      node.off('close', gone);
     };
   }
+  const timer = setTimeout(gone, timeoutMs);
+  (timer as { unref?: () => void }).unref?.();
+  return () => clearTimeout(timer);
+}
 
-  #ping(): void {
-    for (const socket of this.#sockets) {
-      // Only where the runtime lets us ping and hear the pong (ws on Node).
-      if (typeof socket.raw?.ping !== 'function' || typeof socket.raw.on !== 'function') continue;
-      if (!socket.alive) {
-        socket.terminate();
-        continue;
+/**
+ * The middleware of both endpoints, before Hono's upgrade helper: refuses a
+ * malformed handshake (400), admits the upgrade (counted at once; refusals in
+ * order; the one-channel subscribe), and lets the helper complete the handshake
+ * only if the client is still there. A client gone meanwhile never reaches the
+ * helper, which would otherwise keep a pending upgrade for it (`@hono/node-ws` 1.x does).
+ */
+export function admitUpgrade(admission: Admission<Context>, options: ResolvedRoutesOptions): MiddlewareHandler {
+  return async (c, next) => {
+    const problem = handshakeProblem((name) => c.req.header(name));
+    if (problem !== undefined) return c.text(`${problem}\n`, 400);
+    const url = new URL(c.req.url);
+    const single = url.pathname.startsWith(`${options.wsPath}/`);
+    const connection = admission.admit({
+      request: c,
+      origin: c.req.header('origin'),
+      host: c.req.header('host'),
+      ...(single && {
+        single: { channel: channelFromPath(url.pathname.slice(options.wsPath.length + 1)), query: url.searchParams },
+      }),
+    });
+    // Watched until the handshake completes: the helper's part of it can fail too.
+    const unwatch = watchDeparture(c, connection, options.transport.upgradeTimeoutMs);
+    await connection.decided;
+    if (connection.abandoned) {
+      unwatch();
+      return c.body(null, 400); // nobody reads it: the client is gone
+    }
+    admittedOf.set(c, { connection, single, unwatch });
+    await next();
+  };
+}
+
+/** The upgrade helper's events for an upgrade `admitUpgrade` let through. */
+export function socketEvents(c: Context, rail: ReplayRail): WSEvents<unknown> {
+  const admitted = admittedOf.get(c);
+  if (admitted === undefined) return {};
+  admittedOf.delete(c);
+  const { connection, single, unwatch } = admitted;
+  const maxFrameBytes = rail.config.limits.maxFrameBytes;
+  return {
+    onOpen: (_event, ws) => {
+      unwatch();
+      const socket = new HonoSocket(ws, connection);
+      if (!connection.open(socket)) return; // refused: closed with its code
+      socket.raw?.on?.('pong', () => connection.pong());
+    },
+    onMessage: (event) => {
+      if (single) return; // the one-channel endpoint takes no requests
+      const data = event.data;
+      // Where the server could not be told the limit (see `webSocketServer`), the
+      // frame is refused here, after the runtime took it in, with the same 1009.
+      if (frameSize(data) > maxFrameBytes) {
+        connection.session.close(1009, 'frame too large');
+        return;
       }
-      socket.alive = false;
-      socket.raw.ping();
-    }
-  }
+      if (typeof data === 'string') connection.received(data, false);
+      else connection.received(new Uint8Array(), true);
+    },
+    onClose: () => connection.closed(),
+  };
+}
 
-  /** Closes every socket with 1001 and resolves when they are gone (or cut off after a second). */
-  async close(): Promise<void> {
-    this.#closing = true;
-    clearInterval(this.#heartbeat);
-    const deadline = Date.now() + 1_000;
-    for (const socket of this.#sockets) {
-      const error = new ShuttingDownError();
-      socket.session.close(wireStatusOf(error).ws ?? 1001, error.code);
-    }
-    while (this.#sockets.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
-    for (const socket of this.#sockets) socket.terminate();
-  }
+/** The handler of both endpoints: `admitUpgrade`, then the runtime's upgrade helper. */
+export function upgradeHandler(upgradeWebSocket: UpgradeWebSocket<unknown>, rail: ReplayRail): MiddlewareHandler {
+  return upgradeWebSocket((c) => socketEvents(c, rail));
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveConfig } from './config.js';
 import { ConfigError } from './errors.js';
 import { ReplayRail } from './rail.js';
-import type { EventStore } from './store.js';
+import type { EventStore } from './store/event-store.js';
 
 describe('ReplayRailConfig', () => {
   it('fills in the documented defaults', () => {

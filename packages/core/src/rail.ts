@@ -13,7 +13,7 @@ import { InvalidCursorError, InvalidRequestError, type ReplayRailError } from '.
 import { eventFingerprint } from './fingerprint.js';
 import { type HubSubscribeOptions, LiveHub } from './hub/hub.js';
 import type { EventListener, Subscription, SubscriptionEnd } from './hub/subscription.js';
-import type { EventStore, StreamRef } from './store.js';
+import type { EventStore, StreamRef } from './store/event-store.js';
 import { GuardedStore } from './store-guard.js';
 import type {
   Cursor,
@@ -322,6 +322,11 @@ export class ReplayRail {
   /** Channels with a live read path in this process (one per channel, however many subscribers). */
   get liveChannels(): number {
     return this.#hub.feeds;
+  }
+
+  /** Subscriptions in this process that have not ended (catching up or live). */
+  get subscriptions(): number {
+    return this.#hub.subscriptions;
   }
 
   /** The ID of the channel's last event, or `0-0` when it has none. */

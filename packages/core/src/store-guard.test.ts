@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ForbiddenError, isReplayRailError } from './errors.js';
 import { ReplayRail } from './rail.js';
-import type { EventStore } from './store.js';
+import type { EventStore } from './store/event-store.js';
 
 // A third-party store that throws what its driver threw, sometimes synchronously.
 function failingStore(failure: () => unknown, synchronous = false): EventStore {

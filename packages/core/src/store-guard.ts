@@ -7,7 +7,7 @@
  */
 
 import { isReplayRailError, StoreError } from './errors.js';
-import type { AppendRequest, EventStore, ReadQuery, ReplayQuery, StreamRef } from './store.js';
+import type { AppendRequest, EventStore, ReadQuery, ReplayQuery, StreamRef } from './store/event-store.js';
 import type { Cursor, StoredEvent } from './types.js';
 
 function storeFailure(operation: string): (error: unknown) => never {

@@ -1,32 +1,25 @@
 /**
  * @module
  * `ReplayRailWebSocketServer`: ReplayRail's two WebSocket endpoints on `ws`,
- * attached to your `http.Server` or standalone. The protocol itself (frames,
- * subscriptions, limits, close codes) lives in core's `ProtocolSession`; this
- * file moves bytes: upgrades, pings, closes.
+ * attached to your `http.Server` or standalone. Who gets in, heartbeats and
+ * shutdown are core's admission path; the protocol (frames, subscriptions, limits,
+ * close codes) is core's `ProtocolSession`. This file moves bytes: upgrades,
+ * writes, pings, closes.
  */
 
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { ConfigError, type ReplayRail } from '@replayrail/core';
 import {
-  ConfigError,
+  Admission,
+  type Connection,
   channelFromPath,
-  clientStartFromQuery,
-  ForbiddenError,
-  originAllowed,
+  handshakeProblem,
   PROTOCOL_NAME,
-  ProtocolSession,
-  type ProtocolSocket,
-  type ReplayRail,
-  type ReplayRailError,
-  type ResolvedTransportOptions,
   resolveTransportOptions,
-  ShuttingDownError,
-  TooManyConnectionsError,
   type TransportOptions,
-  toReplayRailError,
-  wireStatusOf,
-} from '@replayrail/core';
+  type TransportSocket,
+} from '@replayrail/core/protocol';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { FrameCache, sendPrepared } from './frame-writer.js';
 
@@ -40,64 +33,71 @@ export interface WebSocketServerOptions extends TransportOptions<IncomingMessage
 }
 
 /**
- * One open socket, as its session sees it (`ProtocolSocket`). A class with shared
- * methods and module-level listeners, not closures per socket: an idle socket costs
- * only what it holds.
+ * One open socket, as core sees it (`TransportSocket`). A class with shared methods
+ * and module-level listeners, not closures per socket: an idle socket costs only
+ * what it holds.
  */
-class Connection implements ProtocolSocket {
-  alive = true;
+class WsSocket implements TransportSocket {
+  connection: Connection<IncomingMessage> | undefined;
 
   constructor(
-    readonly socket: WebSocket,
-    readonly session: ProtocolSession<IncomingMessage>,
+    readonly ws: WebSocket,
     readonly frames: FrameCache,
-    readonly registry: Set<Connection>,
   ) {}
 
   // Each event's text is framed once for all sockets, a batch written at once (frame-writer.ts).
   send(text: string): void {
-    sendPrepared(this.socket, [this.frames.frame(text)]);
+    sendPrepared(this.ws, [this.frames.frame(text)]);
   }
 
   sendBatch(texts: readonly string[]): void {
     sendPrepared(
-      this.socket,
+      this.ws,
       texts.map((text) => this.frames.frame(text)),
     );
   }
 
   close(code: number, reason: string): void {
-    this.socket.close(code, reason);
+    this.ws.close(code, reason);
   }
 
   get bufferedAmount(): number {
-    return this.socket.bufferedAmount;
+    return this.ws.bufferedAmount;
+  }
+
+  ping(): boolean {
+    this.ws.ping();
+    return true;
+  }
+
+  terminate(): void {
+    this.ws.terminate();
   }
 }
 
-const connectionOf = new WeakMap<WebSocket, Connection>();
+const socketOf = new WeakMap<WebSocket, WsSocket>();
 
 function onPong(this: WebSocket): void {
-  const connection = connectionOf.get(this);
-  if (connection !== undefined) connection.alive = true;
+  socketOf.get(this)?.connection?.pong();
 }
 
 function onMessage(this: WebSocket, data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
-  const session = connectionOf.get(this)?.session;
-  void session?.receive(isBinary ? new Uint8Array(data as Buffer) : data.toString(), isBinary);
+  socketOf.get(this)?.connection?.received(isBinary ? new Uint8Array(data as Buffer) : data.toString(), isBinary);
 }
 
 function onClose(this: WebSocket): void {
-  const connection = connectionOf.get(this);
-  if (connection === undefined) return;
-  connection.registry.delete(connection);
-  connection.session.dispose();
+  socketOf.get(this)?.connection?.closed();
 }
 
 const ignore = (): void => {};
 
 function destroySocket(this: Duplex): void {
   this.destroy();
+}
+
+/** Answers a handshake no server would complete, and hangs up. */
+function refuseHandshake(socket: Duplex, problem: string): void {
+  socket.end(`HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${problem}\n`);
 }
 
 /**
@@ -111,38 +111,32 @@ function destroySocket(this: Duplex): void {
  * server.listen(8080);
  */
 export class ReplayRailWebSocketServer {
-  readonly #rail: ReplayRail;
   readonly #path: string;
-  readonly #options: ResolvedTransportOptions<IncomingMessage>;
+  readonly #admission: Admission<IncomingMessage>;
   readonly #wss: WebSocketServer;
-  readonly #connections = new Set<Connection>();
   readonly #frames = new FrameCache();
-  readonly #heartbeat: ReturnType<typeof setInterval>;
   readonly #onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     void this.#upgrade(request, socket, head);
   };
   #server: Server | undefined;
   #ownServer = false;
-  #closing = false;
 
   constructor(options: WebSocketServerOptions) {
-    this.#rail = options.rail;
-    this.#options = resolveTransportOptions(options);
+    const { rail } = options;
+    this.#admission = new Admission(rail, resolveTransportOptions(options));
     this.#path = (options.path ?? '/ws').replace(/\/+$/, '');
     // ws refuses (1009) any incoming frame over the limit before buffering it whole.
     this.#wss = new WebSocketServer({
       noServer: true,
-      maxPayload: this.#rail.config.limits.maxFrameBytes,
+      maxPayload: rail.config.limits.maxFrameBytes,
       handleProtocols: (protocols) => (protocols.has(PROTOCOL_NAME) ? PROTOCOL_NAME : false),
     });
-    this.#heartbeat = setInterval(() => this.#ping(), this.#options.heartbeatMs);
-    this.#heartbeat.unref();
     if (options.server !== undefined) this.#attach(options.server);
   }
 
-  /** Open sockets. */
+  /** Connections the cap counts: open sockets and upgrades still being admitted. */
   get connections(): number {
-    return this.#connections.size;
+    return this.#admission.connections;
   }
 
   /** Starts a server of its own on `port` (0: any free port); resolves with the port. */
@@ -167,24 +161,12 @@ export class ReplayRailWebSocketServer {
    * resolves when they are gone. Leaves the rail and the store open.
    */
   async close(): Promise<void> {
-    if (this.#closing) return;
-    this.#closing = true;
-    clearInterval(this.#heartbeat);
     this.#server?.off('upgrade', this.#onUpgrade);
-    const gone = [...this.#connections].map(
-      (connection) =>
-        new Promise<void>((resolve) => {
-          connection.socket.once('close', () => resolve());
-          const error = new ShuttingDownError();
-          connection.session.close(wireStatusOf(error).ws ?? 1001, error.code);
-          // A peer that never answers the close handshake is cut off.
-          setTimeout(() => connection.socket.terminate(), 1_000).unref();
-        }),
-    );
-    await Promise.all(gone);
+    await this.#admission.close();
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
     if (this.#ownServer && this.#server !== undefined) {
       const server = this.#server;
+      this.#ownServer = false;
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   }
@@ -197,57 +179,44 @@ export class ReplayRailWebSocketServer {
   async #upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     // The path as sent, not normalized: `a/../b` must reach channel validation as it is.
     const [pathname = '/', query = ''] = (request.url ?? '/').split('?', 2);
-    const params = new URLSearchParams(query);
     const single = pathname.startsWith(`${this.#path}/`);
     if (pathname !== this.#path && !single) return; // not ours: another handler may take it
     socket.on('error', destroySocket);
-
-    let refusal: ReplayRailError | undefined;
-    const session = new ProtocolSession(this.#rail, request, this.#options.session);
-    if (this.#closing) refusal = new ShuttingDownError();
-    else if (!originAllowed(this.#options.allowedOrigins, request.headers.origin, request.headers.host)) {
-      refusal = new ForbiddenError('origin not allowed', { code: 'origin_not_allowed' });
-    } else if (this.#connections.size >= this.#options.maxConnections) {
-      refusal = new TooManyConnectionsError();
-    } else if (single) {
-      // Resolve the start before the upgrade completes: every event published after
-      // the client's `open` is delivered.
-      const channel = channelFromPath(pathname.slice(this.#path.length + 1));
-      try {
-        await session.subscribe(channel, clientStartFromQuery(params), true);
-        session.releaseRequest();
-      } catch (error) {
-        refusal = toReplayRailError(error);
-      }
+    const problem = handshakeProblem((name) => request.headers[name] as string | undefined);
+    if (problem !== undefined) {
+      refuseHandshake(socket, problem);
+      return;
     }
-
+    const connection = this.#admission.admit({
+      request,
+      origin: request.headers.origin,
+      host: request.headers.host,
+      ...(single && {
+        single: { channel: channelFromPath(pathname.slice(this.#path.length + 1)), query: new URLSearchParams(query) },
+      }),
+    });
+    // A client that hangs up before the handshake completes releases what it holds
+    // at once (Node says so: the socket ends or closes), and so does a handshake ws fails.
+    const gone = (): void => connection.abandon();
+    socket.once('end', gone);
+    socket.once('close', gone);
+    await connection.decided;
+    if (connection.abandoned) {
+      socket.destroy();
+      return;
+    }
     this.#wss.handleUpgrade(request, socket, head, (ws) => {
-      if (refusal !== undefined) {
-        session.dispose();
-        ws.close(wireStatusOf(refusal).ws ?? 1011, refusal.code);
-        return;
-      }
-      const connection = new Connection(ws, session, this.#frames, this.#connections);
-      this.#connections.add(connection);
-      connectionOf.set(ws, connection);
-      session.attach(connection);
-      ws.on('pong', onPong);
+      socket.off('end', gone);
+      socket.off('close', gone);
       ws.on('error', ignore);
+      const wrapped = new WsSocket(ws, this.#frames);
+      if (!connection.open(wrapped)) return; // refused: closed with its code
+      wrapped.connection = connection;
+      socketOf.set(ws, wrapped);
+      ws.on('pong', onPong);
       ws.on('close', onClose);
       // The one-channel endpoint takes no requests: no listener for its messages.
       if (!single) ws.on('message', onMessage);
     });
-  }
-
-  #ping(): void {
-    for (const connection of this.#connections) {
-      if (!connection.alive) {
-        // No pong since the last ping: a half-open socket.
-        connection.socket.terminate();
-        continue;
-      }
-      connection.alive = false;
-      connection.socket.ping();
-    }
   }
 }

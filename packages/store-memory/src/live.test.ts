@@ -6,8 +6,8 @@ import {
   SlowConsumerError,
   type StoredEvent,
   type Subscription,
-  toWireJson,
 } from '@replayrail/core';
+import { toWireJson } from '@replayrail/core/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MemoryEventStore } from './memory-store.js';

@@ -8,12 +8,19 @@
  */
 
 import {
-  type AppendRequest,
-  assertReplayable,
-  assertReplayableSince,
   ConfigError,
   type Cursor,
   compareCursors,
+  type EventStore,
+  parseCursor,
+  StoreClosedError,
+  type StoredEvent,
+  ZERO_CURSOR,
+} from '@replayrail/core';
+import {
+  type AppendRequest,
+  assertReplayable,
+  assertReplayableSince,
   cursorAtTime,
   DEFAULT_IDEMPOTENCY_TTL_SECONDS,
   type DecodeOptions,
@@ -21,21 +28,16 @@ import {
   duplicateConflict,
   duplicateEvent,
   type EventFields,
-  type EventStore,
   type IdempotencyRecord,
   isRetryOf,
   type LargeIntegers,
   largeIntegersOption,
   NO_STREAM,
-  parseCursor,
   type ReadQuery,
   type ReplayQuery,
-  StoreClosedError,
-  type StoredEvent,
   type StreamFigures,
   type StreamRef,
-  ZERO_CURSOR,
-} from '@replayrail/core';
+} from '@replayrail/core/store';
 
 /** Options of `MemoryEventStore`. */
 export interface MemoryEventStoreOptions {

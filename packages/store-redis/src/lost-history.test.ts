@@ -1,4 +1,5 @@
-import { nextCursor, ReplayRail, ReplayWindowExpiredError, type StoredEvent, StreamResetError } from '@replayrail/core';
+import { ReplayRail, ReplayWindowExpiredError, type StoredEvent, StreamResetError } from '@replayrail/core';
+import { nextCursor } from '@replayrail/core/store';
 import {
   deleteKeysUnder,
   describeWithRedis,

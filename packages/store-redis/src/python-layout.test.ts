@@ -1,4 +1,5 @@
-import { eventFingerprint, isReplayRailError, ReplayRail, type SerializationError } from '@replayrail/core';
+import { isReplayRailError, ReplayRail, type SerializationError } from '@replayrail/core';
+import { eventFingerprint } from '@replayrail/core/store';
 import { deleteKeysUnder, describeWithRedis, uniquePrefix } from '@replayrail/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';

@@ -7,11 +7,18 @@
  */
 
 import {
+  ConfigError,
+  type Cursor,
+  type EventStore,
+  StoreClosedError,
+  type StoredEvent,
+  StoreError,
+  ZERO_CURSOR,
+} from '@replayrail/core';
+import {
   type AppendRequest,
   assertReplayable,
   assertReplayableSince,
-  ConfigError,
-  type Cursor,
   cursorAtTime,
   DEFAULT_IDEMPOTENCY_TTL_SECONDS,
   type DecodeOptions,
@@ -19,7 +26,6 @@ import {
   duplicateConflict,
   duplicateEvent,
   type EventFields,
-  type EventStore,
   type IdempotencyRecord,
   isRetryOf,
   type LargeIntegers,
@@ -27,12 +33,8 @@ import {
   nextCursor,
   type ReadQuery,
   type ReplayQuery,
-  StoreClosedError,
-  type StoredEvent,
-  StoreError,
   type StreamRef,
-  ZERO_CURSOR,
-} from '@replayrail/core';
+} from '@replayrail/core/store';
 import { BlockingPool } from './blocking-pool.js';
 import { connectionFor, type RedisConnection } from './connection.js';
 import { CommandDeadlines } from './redis-errors.js';

@@ -1,4 +1,5 @@
-import { assertReplayable, ReplayWindowExpiredError } from '@replayrail/core';
+import { ReplayWindowExpiredError } from '@replayrail/core';
+import { assertReplayable } from '@replayrail/core/store';
 import { describe, expect, it } from 'vitest';
 import { figuresFromReply } from './scripts.js';
 

@@ -8,7 +8,8 @@
  */
 
 import { createHash } from 'node:crypto';
-import { NO_STREAM, type StreamFigures, ZERO_CURSOR } from '@replayrail/core';
+import { ZERO_CURSOR } from '@replayrail/core';
+import { NO_STREAM, type StreamFigures } from '@replayrail/core/store';
 import type { RedisConnection } from './connection.js';
 
 /** A Lua script and its SHA1, for EVALSHA with an EVAL fallback. */

@@ -1,12 +1,12 @@
 import {
   compareCursors,
   type EventStore,
-  PROTOCOL_NAME,
   ReplayRail,
   type ReplayRailConfig,
   type StoredEvent,
   UnauthenticatedError,
 } from '@replayrail/core';
+import { PROTOCOL_NAME } from '@replayrail/core/protocol';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deleteKeysUnder } from './delete-keys.js';

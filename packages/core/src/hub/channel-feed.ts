@@ -15,9 +15,9 @@ import type { ResolvedConfig } from '../config.js';
 import { compareCursors } from '../cursor.js';
 import { toWireJson } from '../envelope.js';
 import { isReplayRailError, type ReplayRailError, StoreError } from '../errors.js';
-import type { EventStore, StreamRef } from '../store.js';
+import type { EventStore, StreamRef } from '../store/event-store.js';
 import type { Cursor, StoredEvent } from '../types.js';
-import type { Subscription } from './subscription.js';
+import type { LiveSubscription } from './subscription.js';
 
 /** How long a feed waits before reading again after a transient store error, doubling up to the cap. */
 const RETRY_MIN_MS = 100;
@@ -35,7 +35,7 @@ export class ChannelFeed {
   readonly #stream: StreamRef;
   readonly #config: Readonly<ResolvedConfig>;
   readonly #onIdle: () => void;
-  readonly #live = new Set<Subscription>();
+  readonly #live = new Set<LiveSubscription>();
   readonly #stop = new AbortController();
   #head: Cursor;
 
@@ -44,7 +44,7 @@ export class ChannelFeed {
     store: EventStore,
     stream: StreamRef,
     config: Readonly<ResolvedConfig>,
-    first: Subscription,
+    first: LiveSubscription,
     head: Cursor,
     onIdle: () => void,
   ) {
@@ -71,13 +71,13 @@ export class ChannelFeed {
    * subscriber that is behind must catch up from the store first. Synchronous, so
    * no batch can be delivered between the check and the join.
    */
-  tryJoin(subscription: Subscription, cursor: Cursor): boolean {
+  tryJoin(subscription: LiveSubscription, cursor: Cursor): boolean {
     if (this.#stop.signal.aborted || compareCursors(cursor, this.#head) < 0) return false;
     this.#live.add(subscription);
     return true;
   }
 
-  leave(subscription: Subscription): void {
+  leave(subscription: LiveSubscription): void {
     this.#live.delete(subscription);
     if (this.#live.size === 0) this.#close();
   }

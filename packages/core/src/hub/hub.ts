@@ -8,25 +8,26 @@
 import type { ResolvedConfig } from '../config.js';
 import { toWireJson } from '../envelope.js';
 import { isReplayRailError, type ReplayRailError, StoreError } from '../errors.js';
-import type { EventStore, StreamRef } from '../store.js';
+import type { EventStore, StreamRef } from '../store/event-store.js';
 import type { Cursor, StoredEvent } from '../types.js';
 import { ChannelFeed, undecodableEntry } from './channel-feed.js';
-import { Subscription, type SubscriptionInit } from './subscription.js';
+import { LiveSubscription, type SubscriptionInit, type SubscriptionOwner } from './subscription.js';
 
 /** Where a subscription starts: after a concrete cursor, or at a time. */
 export type SubscriptionStart = { readonly after: Cursor } | { readonly since: Date };
 
-/** What the hub needs to start a subscription: all a `Subscription` takes but its channel and start. */
+/** What the hub needs to start a subscription: all a `LiveSubscription` takes but its channel and start. */
 export type HubSubscribeOptions = Omit<SubscriptionInit, 'channel' | 'start'>;
 
 function feedKey(stream: StreamRef): string {
   return `${stream.prefix}\u0000${stream.channel}`;
 }
 
-export class LiveHub {
+export class LiveHub implements SubscriptionOwner {
   readonly #store: EventStore;
   readonly #config: Readonly<ResolvedConfig>;
   readonly #feeds = new Map<string, ChannelFeed>();
+  #subscriptions = 0;
 
   constructor(store: EventStore, config: Readonly<ResolvedConfig>) {
     this.#store = store;
@@ -38,23 +39,31 @@ export class LiveHub {
     return this.#feeds.size;
   }
 
+  /** Subscriptions that have not ended, caught up or not. */
+  get subscriptions(): number {
+    return this.#subscriptions;
+  }
+
+  released(): void {
+    this.#subscriptions--;
+  }
+
   /**
    * Starts a subscription: it catches up from `start` in pages, then joins the
    * channel's feed. Returns at once; expiry or a store failure ends it (`ended`).
    */
-  subscribe(stream: StreamRef, start: SubscriptionStart, options: HubSubscribeOptions): Subscription {
-    const subscription = new Subscription({
-      ...options,
-      channel: stream.channel,
-      start: 'after' in start ? start.after : null,
-    });
+  subscribe(stream: StreamRef, start: SubscriptionStart, options: HubSubscribeOptions): LiveSubscription {
+    const init = { ...options, channel: stream.channel, start: 'after' in start ? start.after : null };
+    // Counted before it exists: a signal aborted already ends it (and releases it) at once.
+    this.#subscriptions++;
+    const subscription = new LiveSubscription(init, this);
     if (!subscription.closed) void this.#catchUp(stream, start, subscription);
     return subscription;
   }
 
   // Joins the channel's feed at `cursor` (starting the feed if there is none), or
   // says no: the feed is past `cursor`, so the subscriber must read on first.
-  #join(stream: StreamRef, subscription: Subscription, cursor: Cursor): boolean {
+  #join(stream: StreamRef, subscription: LiveSubscription, cursor: Cursor): boolean {
     const key = feedKey(stream);
     const existing = this.#feeds.get(key);
     if (existing !== undefined) {
@@ -73,7 +82,7 @@ export class LiveHub {
   // Replays from the subscriber's position in bounded pages until it holds
   // everything up to the feed's head (or, with no feed, reaches the end of the
   // stream), then joins. Each join check is synchronous with the page it follows.
-  async #catchUp(stream: StreamRef, start: SubscriptionStart, subscription: Subscription): Promise<void> {
+  async #catchUp(stream: StreamRef, start: SubscriptionStart, subscription: LiveSubscription): Promise<void> {
     const pageSize = this.#config.defaultReplayLimit;
     let cursor: Cursor | null = 'after' in start ? start.after : null;
     try {

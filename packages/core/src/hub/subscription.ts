@@ -22,7 +22,39 @@ export interface FramedEvent {
 /** How a subscription ended: null when closed by its owner, else the error that ended it. */
 export type SubscriptionEnd = ReplayRailError | null;
 
-/** Options a `Subscription` is made with. */
+/**
+ * A live subscription to one channel: replayed events first, then live ones, each
+ * once and in order (DESIGN §4). Consume it with `onEvent`, or iterate it:
+ *
+ * @example
+ * const subscription = await rail.subscribe('orders', { from: 'latest' });
+ * for await (const event of subscription) console.log(event.id, event.type);
+ */
+export interface Subscription extends AsyncIterable<StoredEvent> {
+  readonly channel: string;
+  /** Where it started: after this cursor (resolved before `subscribe` returned), or null for `since`. */
+  readonly start: Cursor | null;
+  /** Resolves when it ends: null when closed by its owner, else the error that ended it. */
+  readonly ended: Promise<SubscriptionEnd>;
+  /**
+   * The last event handed over (to `onEvent`, or into the iterator's buffer), or the
+   * start. A consumer that resumes elsewhere should keep the ID of the last event it
+   * finished processing.
+   */
+  readonly cursor: Cursor | null;
+  /** Whether it has ended. */
+  readonly closed: boolean;
+  /** Stops it. Safe to call twice; buffered events are dropped. */
+  close(): void;
+  /**
+   * Iterates events with their wire frames: the frame is the one made once for every
+   * subscriber of the channel, for a transport to send as it is. Leaving the loop
+   * early ends the subscription.
+   */
+  frames(): AsyncGenerator<FramedEvent, void, undefined>;
+}
+
+/** Options a `LiveSubscription` is made with. */
 export interface SubscriptionInit {
   readonly channel: string;
   /** The cursor it starts after, or null when it starts at a time (`since`). */
@@ -40,22 +72,22 @@ export interface SubscriptionInit {
   readonly signal?: AbortSignal;
 }
 
+/** Who keeps a subscription: told once when it ends. */
+export interface SubscriptionOwner {
+  released(subscription: LiveSubscription): void;
+}
+
 /** What a subscription leaves when it ends: the hub's channel feed. */
 export interface SubscriptionFeed {
-  leave(subscription: Subscription): void;
+  leave(subscription: LiveSubscription): void;
 }
 
 /**
- * A live subscription to one channel: replayed events first, then live ones, each
- * once and in order (DESIGN §4). Consume it with `onEvent`, or iterate it:
- *
- * @example
- * const subscription = await rail.subscribe('orders', { from: 'latest' });
- * for await (const event of subscription) console.log(event.id, event.type);
+ * The hub's side of a `Subscription`: the methods the hub and its feeds hand events
+ * through. Internal to core: applications see the `Subscription` interface only.
  */
-export class Subscription implements AsyncIterable<StoredEvent> {
+export class LiveSubscription implements Subscription {
   readonly channel: string;
-  /** Where it started: after this cursor (resolved before `subscribe` returned), or null for `since`. */
   readonly start: Cursor | null;
 
   // Fields, not an options object or closures: every idle socket holds one of these.
@@ -69,12 +101,14 @@ export class Subscription implements AsyncIterable<StoredEvent> {
   readonly #onLive: (() => void) | undefined;
   readonly #maxBuffered: number;
   readonly #signal: AbortSignal | undefined;
+  readonly #owner: SubscriptionOwner | undefined;
   #feed: SubscriptionFeed | undefined;
   // Only an iterating consumer needs a buffer; a listener gets events as they come.
   #buffer: FramedEvent[] | undefined;
   #wake: (() => void) | undefined;
 
-  constructor(init: SubscriptionInit) {
+  constructor(init: SubscriptionInit, owner?: SubscriptionOwner) {
+    this.#owner = owner;
     this.channel = init.channel;
     this.start = init.start;
     this.#cursor = init.start;
@@ -89,7 +123,6 @@ export class Subscription implements AsyncIterable<StoredEvent> {
     else init.signal?.addEventListener('abort', this, { once: true });
   }
 
-  /** Resolves when it ends: null when closed by its owner, else the error that ended it. */
   get ended(): Promise<SubscriptionEnd> {
     // Made on first use: a listener-style subscriber may never ask.
     if (this.#ended === undefined) {
@@ -103,29 +136,19 @@ export class Subscription implements AsyncIterable<StoredEvent> {
     return this.#ended;
   }
 
-  /**
-   * The last event handed over (to `onEvent`, or into the iterator's buffer), or the
-   * start. A consumer that resumes elsewhere should keep the ID of the last event it
-   * finished processing.
-   */
   get cursor(): Cursor | null {
     return this.#cursor;
   }
 
-  /** Whether it has ended. */
   get closed(): boolean {
     return this.#end !== undefined;
   }
 
-  /** Stops it. Safe to call twice; buffered events are dropped. */
   close(): void {
     this.end(null);
   }
 
-  /**
-   * Hands it one event unless it already has it (id at or before its cursor).
-   * @internal used by the hub
-   */
+  /** Hands it one event unless it already has it (id at or before its cursor). */
   deliver(event: StoredEvent, frame: string): void {
     if (this.#end !== undefined) return;
     if (this.#cursor !== null && compareCursors(event.id, this.#cursor) <= 0) return;
@@ -160,10 +183,7 @@ export class Subscription implements AsyncIterable<StoredEvent> {
     this.#wake?.();
   }
 
-  /**
-   * Moves the cursor past an entry that could not be decoded, after telling the owner.
-   * @internal used by the hub
-   */
+  /** Moves the cursor past an entry that could not be decoded, after telling the owner. */
   skip(id: Cursor, error: ReplayRailError): void {
     if (this.#end !== undefined) return;
     if (this.#cursor !== null && compareCursors(id, this.#cursor) <= 0) return;
@@ -171,28 +191,26 @@ export class Subscription implements AsyncIterable<StoredEvent> {
     this.#onError?.(error);
   }
 
-  /**
-   * It joined `feed`'s live set, which it leaves when it ends.
-   * @internal used by the hub
-   */
+  /** It joined `feed`'s live set, which it leaves when it ends. */
   joined(feed: SubscriptionFeed): void {
     this.#feed = feed;
     this.#onLive?.();
   }
 
-  /** @internal used by the hub */
+  /** Ends it: null when its owner closed it, else the error that ended it. */
   end(end: SubscriptionEnd): void {
     if (this.#end !== undefined) return;
     this.#end = end;
     this.#feed?.leave(this);
     this.#feed = undefined;
+    this.#owner?.released(this);
     this.#signal?.removeEventListener('abort', this);
     this.#resolveEnded?.(end);
     this.#wake?.();
     this.#onEnd?.(end);
   }
 
-  /** The abort signal fired. @internal */
+  /** The abort signal fired (the subscription is its own listener: no closure to hold). */
   handleEvent(): void {
     this.close();
   }
@@ -201,11 +219,6 @@ export class Subscription implements AsyncIterable<StoredEvent> {
     for await (const { event } of this.frames()) yield event;
   }
 
-  /**
-   * Iterates events with their wire frames: the frame is the one made once for every
-   * subscriber of the channel, for a transport to send as it is. Leaving the loop
-   * early ends the subscription.
-   */
   async *frames(): AsyncGenerator<FramedEvent, void, undefined> {
     if (this.#onEvent !== undefined) throw new TypeError('a subscription with onEvent cannot also be iterated');
     try {

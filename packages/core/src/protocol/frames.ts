@@ -6,7 +6,6 @@
  * `op` field, which an envelope never has.
  */
 
-import { isCursor } from '../cursor.js';
 import { InvalidRequestError } from '../errors.js';
 
 /** The protocol version, also the WebSocket subprotocol `replayrail.v1`. */
@@ -19,7 +18,7 @@ export type ClientFrame =
       op: 'subscribe';
       channel: string;
       after?: string;
-      from?: 'latest' | 'earliest';
+      from?: string;
       since?: string;
     }
   | { op: 'unsubscribe'; channel: string }
@@ -33,7 +32,8 @@ function invalid(message: string): never {
 
 /**
  * Parses one client frame, or throws `InvalidRequestError` saying what is wrong.
- * Channel names and cursors are checked later, by the rail, with the usual errors.
+ * Where a subscription starts is checked by `parseClientStart`, and the channel by
+ * the rail, with the errors every transport gives.
  */
 export function parseClientFrame(text: string): ClientFrame {
   let value: unknown;
@@ -59,12 +59,13 @@ export function parseClientFrame(text: string): ClientFrame {
         if (typeof frame.after !== 'string') invalid('after must be a cursor string');
         result.after = frame.after;
       }
+      // The values are checked by the one start parser (start.ts), as on every transport.
       if (frame.from !== undefined) {
-        if (frame.from !== 'latest' && frame.from !== 'earliest') invalid("from must be 'latest' or 'earliest'");
+        if (typeof frame.from !== 'string') invalid("from must be 'latest' or 'earliest'");
         result.from = frame.from;
       }
       if (frame.since !== undefined) {
-        if (typeof frame.since !== 'string') invalid('since must be an ISO 8601 time');
+        if (typeof frame.since !== 'string') invalid('since must be an ISO 8601 time with a zone');
         result.since = frame.since;
       }
       return result;
@@ -99,8 +100,3 @@ export function errorFrame(code: string, message: string, extra: Record<string, 
 }
 
 export const PONG_FRAME = '{"op":"pong"}';
-
-/** True for a cursor a client may send (`$` included). */
-export function isClientCursor(value: string): boolean {
-  return value === '$' || isCursor(value);
-}

@@ -3,22 +3,22 @@
  * One WebSocket connection, independent of the server library: it parses and
  * checks client frames, authorizes, subscribes through the rail, writes frames,
  * enforces the send-buffer cap, and maps errors to close codes (DESIGN §7).
- * Transports (server-ws, adapter-hono) only move bytes and call into it.
+ * Transports (server-ws, adapter-hono) only move bytes and call into it, through
+ * the admission path (admission.ts) that decides who gets a session.
  */
 
-import { formatCreatedAt } from '../created-at.js';
 import {
-  ForbiddenError,
   InvalidRequestError,
+  isReplayRailError,
   type ReplayRailError,
-  ReplayWindowExpiredError,
   SlowConsumerError,
   toReplayRailError,
   wireStatusOf,
 } from '../errors.js';
 import type { Subscription } from '../hub/subscription.js';
 import type { ReplayRail, SubscribeOptions } from '../rail.js';
-import type { StartPosition } from '../types.js';
+import { type Authorize, checkAuthorized } from './authorize.js';
+import { CloseCode, closeReason } from './close-codes.js';
 import {
   errorFrame,
   expiredFrame,
@@ -28,6 +28,7 @@ import {
   subscribedFrame,
   unsubscribedFrame,
 } from './frames.js';
+import { type ParsedStart, parseClientStart } from './start.js';
 
 /** What a session needs of a socket. */
 export interface ProtocolSocket {
@@ -39,54 +40,17 @@ export interface ProtocolSocket {
   readonly bufferedAmount: number;
 }
 
-/** What an `authorize` hook is asked: may `request` read (`subscribe`: sockets, SSE, pages) or publish to `channel`? */
-export interface AuthorizeRequest<Request> {
-  readonly request: Request;
-  readonly channel: string;
-  readonly action: 'subscribe' | 'publish';
-}
-
-/**
- * Decides whether a request may subscribe to a channel: return true to allow,
- * false to deny (4403), or throw `UnauthenticatedError` (4401) / `ForbiddenError` (4403).
- */
-export type Authorize<Request> = (request: AuthorizeRequest<Request>) => boolean | Promise<boolean>;
-
-/** Options every session of a server shares. */
+/** Options every session of a server shares: one object, so an idle socket holds a reference, not a copy. */
 export interface SessionOptions<Request> {
   readonly authorize?: Authorize<Request>;
   /** Close a socket with 4408 once this many bytes wait to be sent to it. */
   readonly maxBufferedBytes: number;
+  /** Told of every failure on the server's side (see `TransportOptions.onError`); never throws. */
+  readonly report: (error: ReplayRailError) => void;
 }
 
-/** Where a subscription starts, as a client asks for it. */
-export interface ClientStart {
-  readonly after?: string;
-  readonly from?: StartPosition;
-  readonly since?: string;
-}
-
-/**
- * Asks `authorize` and throws `ForbiddenError` (403 / 4403) unless it answers true;
- * its own `UnauthenticatedError` (401 / 4401) passes through. Every transport asks this way.
- */
-export async function checkAuthorized<Request>(
-  authorize: Authorize<Request> | undefined,
-  question: AuthorizeRequest<Request>,
-): Promise<void> {
-  if (authorize === undefined) return;
-  const allowed = await authorize(question);
-  if (allowed !== true) {
-    throw new ForbiddenError(`not allowed to ${question.action} to ${JSON.stringify(question.channel)}`, {
-      context: { channel: question.channel, action: question.action },
-    });
-  }
-}
-
-/** Close reasons are limited to 123 bytes by RFC 6455. */
-function reason(error: ReplayRailError): string {
-  return error.code.slice(0, 120);
-}
+/** The session's own close, for a socket that went away: nothing is written to it. */
+const GONE: [number, string] = [CloseCode.Normal, 'gone'];
 
 export class ProtocolSession<Request> {
   readonly #rail: ReplayRail;
@@ -127,10 +91,11 @@ export class ProtocolSession<Request> {
   /**
    * Authorizes and starts a subscription; its start cursor is resolved when this
    * resolves. Throws a ReplayRail error (bad channel or cursor, denied, limit).
-   * `single`: the socket carries this one channel (the Python-compatible endpoint),
-   * so its end closes the socket.
+   * Resolves to undefined when the session closed meanwhile (the client went away).
+   * `single`: the socket carries this one channel (the Python-compatible endpoint,
+   * whose frames are events only), so its end closes the socket.
    */
-  async subscribe(channel: string, start: ClientStart, single: boolean): Promise<Subscription> {
+  async subscribe(channel: string, start: ParsedStart, single: boolean): Promise<Subscription | undefined> {
     if (this.#subscriptions.has(channel) || this.#pending?.has(channel)) {
       throw new InvalidRequestError(`already subscribed to ${JSON.stringify(channel)}`, { context: { channel } });
     }
@@ -150,10 +115,14 @@ export class ProtocolSession<Request> {
         const request = this.#request;
         if (request === undefined) throw new InvalidRequestError('this socket takes no more subscriptions');
         await checkAuthorized(this.#options.authorize, { request, channel, action: 'subscribe' });
+        // Gone while authorize ran: start nothing.
+        if (this.#closed) return undefined;
       }
-      // Frames of this channel wait until its acknowledgement is out. The listeners
+      // Frames of this channel wait until its acknowledgement is out, and so does a
+      // close for an undecodable entry (after the events before it). The listeners
       // share one small closure context, an idle socket's whole cost here.
       let waiting: string[] | undefined = [];
+      let undecodable: ReplayRailError | undefined;
       let subscription: Subscription | undefined;
       const out = (frame: string): void => {
         if (waiting === undefined) this.#send(frame);
@@ -161,7 +130,12 @@ export class ProtocolSession<Request> {
       };
       const options: SubscribeOptions = {
         onEvent: (_event, frame) => out(frame),
-        onError: (error) => out(errorFrame(error.code, error.message, { channel, id: error.context.id })),
+        onError: single
+          ? (error) => {
+              if (waiting === undefined) this.#closeUndecodable(error);
+              else undecodable ??= error;
+            }
+          : (error) => out(errorFrame(error.code, error.message, { channel, id: error.context.id })),
         onEnd: (end) => {
           if (subscription !== undefined) this.#ended(channel, subscription, end, single);
         },
@@ -170,11 +144,11 @@ export class ProtocolSession<Request> {
       if (!single) options.onLive = () => out(liveFrame(channel));
       if (start.after !== undefined) options.after = start.after;
       if (start.from !== undefined) options.from = start.from;
-      if (start.since !== undefined) options.since = new Date(formatCreatedAt(start.since));
+      if (start.since !== undefined) options.since = start.since;
       subscription = await this.#rail.subscribe(channel, options);
       if (this.#closed) {
         subscription.close();
-        return subscription;
+        return undefined;
       }
       this.#subscriptions.set(channel, subscription);
       // Acknowledged with the resolved start, so the client holds a cursor before its first event.
@@ -182,8 +156,12 @@ export class ProtocolSession<Request> {
       const early = waiting;
       waiting = undefined;
       for (const frame of early) this.#send(frame);
+      if (undecodable !== undefined) this.#closeUndecodable(undecodable);
       // Ended while its acknowledgement was on its way (expired at once, say): report it now.
-      if (subscription.closed) void subscription.ended.then((end) => this.#ended(channel, subscription, end, single));
+      else if (subscription.closed) {
+        const ended = subscription;
+        void ended.ended.then((end) => this.#ended(channel, ended, end, single));
+      }
       return subscription;
     } finally {
       this.#pending?.delete(channel);
@@ -201,22 +179,28 @@ export class ProtocolSession<Request> {
 
   /** Hands the session its socket once the upgrade completed; sends what waited. */
   attach(socket: ProtocolSocket): void {
+    const early = this.#early;
+    this.#early = undefined;
     if (this.#closeCode !== undefined) {
+      // Closed before the upgrade completed: what it produced first still goes out
+      // (the events before an undecodable entry), unless the reader was the problem.
+      if (early !== undefined && this.#closeCode[0] !== CloseCode.SlowConsumer) writeAll(socket, early);
       socket.close(...this.#closeCode);
       return;
     }
     this.#socket = socket;
-    const early = this.#early;
-    this.#early = undefined;
     for (const frame of early ?? []) this.#send(frame);
   }
 
   /**
    * Handles one frame from the client on the multiplexed endpoint. Frames are
-   * handled one after another, so replies come in the order of the requests.
+   * handled one after another, so replies come in the order of the requests; a
+   * request that fails is answered with an error frame and the ones after it still run.
    */
   receive(data: string | Uint8Array, isBinary: boolean): Promise<void> {
-    const inbox = (this.#inbox ?? Promise.resolve()).then(() => this.#handle(data, isBinary));
+    const inbox = (this.#inbox ?? Promise.resolve())
+      .then(() => this.#handle(data, isBinary))
+      .catch((error: unknown) => this.#failed(toReplayRailError(error)));
     this.#inbox = inbox;
     return inbox;
   }
@@ -224,15 +208,14 @@ export class ProtocolSession<Request> {
   async #handle(data: string | Uint8Array, isBinary: boolean): Promise<void> {
     if (this.#closed) return;
     if (isBinary || typeof data !== 'string') {
-      this.close(4400, 'binary frames are not part of the protocol');
+      this.close(CloseCode.BadRequest, closeReason('invalid_request'));
       return;
     }
     let frame: ReturnType<typeof parseClientFrame>;
     try {
       frame = parseClientFrame(data);
     } catch (error) {
-      const failure = toReplayRailError(error);
-      this.#send(errorFrame(failure.code, failure.message));
+      this.#failed(toReplayRailError(error));
       return;
     }
     switch (frame.op) {
@@ -252,20 +235,26 @@ export class ProtocolSession<Request> {
       }
       case 'subscribe': {
         try {
-          await this.subscribe(frame.channel, frame, false);
+          await this.subscribe(frame.channel, parseClientStart(frame, 'subscription'), false);
         } catch (error) {
-          const failure = toReplayRailError(error);
-          this.#send(errorFrame(failure.code, failure.message, { channel: frame.channel }));
+          this.#failed(toReplayRailError(error), frame.channel);
         }
       }
     }
+  }
+
+  // A request failed: the client gets an error frame (no detail for our own faults),
+  // the server's log gets the fault.
+  #failed(failure: ReplayRailError, channel?: string): void {
+    this.#options.report(failure);
+    this.#send(errorFrame(failure.code, failure.message, channel === undefined ? {} : { channel }));
   }
 
   /** Ends every subscription and closes the socket with `code`. Safe to call twice. */
   close(code: number, why: string): void {
     if (this.#closed) return;
     // Frames already produced go out before the close frame, unless the reader is the problem.
-    if (code !== 4408) this.#flush();
+    if (code !== CloseCode.SlowConsumer) this.#flush();
     if (this.#closed) return; // the flush found a stalled reader and closed with 4408
     this.#closed = true;
     this.#closeCode = [code, why];
@@ -274,10 +263,11 @@ export class ProtocolSession<Request> {
     this.#socket?.close(code, why);
   }
 
-  /** The socket went away: release everything without writing to it. */
+  /** The socket went away (or never came): release everything without writing to it. */
   dispose(): void {
     this.#socket = undefined;
-    this.close(1000, 'gone');
+    this.#early = undefined;
+    this.close(...GONE);
   }
 
   #send(frame: string): void {
@@ -302,23 +292,34 @@ export class ProtocolSession<Request> {
     // What is still queued from earlier writes: a reader that keeps up has drained it.
     if (socket.bufferedAmount > this.#options.maxBufferedBytes) {
       const error = new SlowConsumerError();
-      this.close(wireStatusOf(error).ws ?? 4408, reason(error));
+      this.close(wireStatusOf(error).ws ?? CloseCode.SlowConsumer, closeReason(error.code));
       return;
     }
-    if (socket.sendBatch !== undefined) socket.sendBatch(frames);
-    else for (const frame of frames) socket.send(frame);
+    writeAll(socket, frames);
+  }
+
+  // The one-channel endpoint's frames are events only: an entry it cannot decode
+  // ends it, naming the entry, after every event before it.
+  #closeUndecodable(error: ReplayRailError): void {
+    const id = error.context.id;
+    this.close(CloseCode.UndecodableEntry, closeReason(error.code, typeof id === 'string' ? id : undefined));
   }
 
   #ended(channel: string, subscription: Subscription, end: ReplayRailError | null, single: boolean): void {
     if (this.#subscriptions.get(channel) === subscription) this.#subscriptions.delete(channel);
     if (end === null || this.#closed) return;
-    if (single) {
-      this.close(wireStatusOf(end).ws ?? 1011, reason(end));
-    } else if (end instanceof ReplayWindowExpiredError) {
+    this.#options.report(end);
+    if (!single && isReplayRailError(end, 'replay_window_expired', 'stream_reset')) {
       this.#send(expiredFrame(channel, end.code, end.message));
-    } else {
-      // The store is gone or closing: the client reconnects and resumes from its cursors.
-      this.close(wireStatusOf(end).ws ?? 1011, reason(end));
+      return;
     }
+    // The one-channel endpoint ends with its socket. Elsewhere, the store is gone or
+    // closing: the client reconnects and resumes from its cursors.
+    this.close(wireStatusOf(end).ws ?? CloseCode.InternalError, closeReason(end.code));
   }
+}
+
+function writeAll(socket: ProtocolSocket, frames: readonly string[]): void {
+  if (socket.sendBatch !== undefined) socket.sendBatch(frames);
+  else for (const frame of frames) socket.send(frame);
 }

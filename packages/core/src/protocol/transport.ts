@@ -1,13 +1,14 @@
 /**
  * @module
- * What every transport (server-ws, adapter-hono) decides the same way before a
- * session starts: its options and their defaults, the Origin check, and where a
- * one-channel socket starts from its URL. Written once here so the two cannot
- * drift apart.
+ * What every transport (server-ws, adapter-hono) decides the same way about a
+ * request before the admission path runs (admission.ts): its options and their
+ * defaults, the Origin check, a malformed handshake, and the channel in a path.
+ * Written once here so the transports cannot drift apart.
  */
 
-import { ConfigError } from '../errors.js';
-import type { Authorize, ClientStart, SessionOptions } from './session.js';
+import { ConfigError, isReplayRailError, type ReplayRailError } from '../errors.js';
+import type { Authorize } from './authorize.js';
+import type { SessionOptions } from './session.js';
 
 /** The options every ReplayRail transport takes. `Request` is what `authorize` is shown. */
 export interface TransportOptions<Request> {
@@ -20,12 +21,30 @@ export interface TransportOptions<Request> {
    * allows only the Host the request was sent to; unset allows every origin.
    */
   allowedOrigins?: readonly string[] | 'same-origin';
-  /** Sockets open at once in this process; more are closed with 1013 (try again later). @default 10000 */
+  /**
+   * Connections at once in this process: open sockets, upgrades still being
+   * admitted, and event streams. More are refused with 1013 / 503 (try again later).
+   * @default 10000
+   */
   maxConnections?: number;
   /** Bytes waiting to be sent to one socket before it is closed with 4408. @default 1048576 */
   maxBufferedBytes?: number;
   /** Ping interval; a socket that did not answer the previous ping is dropped. @default 30000 */
   heartbeatMs?: number;
+  /**
+   * How long an upgrade may wait for its handshake to complete, on runtimes that do
+   * not say when a client leaves mid-handshake (Node does: the request's socket
+   * closes); past it, everything the upgrade holds is released. @default 30000
+   */
+  upgradeTimeoutMs?: number;
+  /**
+   * Told of every failure on the server's side, to log: an `internal_error` (a throw
+   * from your `authorize` or another hook, or a bug; the thrown value is its
+   * `cause`), a `store_error`, an `invalid_config`. Clients get the code, never the
+   * cause. Not told of bad requests, denials, expiry or an unreachable store.
+   * @default console.error
+   */
+  onError?: (error: ReplayRailError) => void;
 }
 
 /** `TransportOptions` checked, with their defaults. */
@@ -35,6 +54,9 @@ export interface ResolvedTransportOptions<Request> {
   readonly allowedOrigins: readonly string[] | 'same-origin' | undefined;
   readonly maxConnections: number;
   readonly heartbeatMs: number;
+  readonly upgradeTimeoutMs: number;
+  /** Hands a failure to `onError` when it is the server's own (see `onError`); never throws. */
+  readonly report: (error: ReplayRailError) => void;
 }
 
 /** Checks a positive integer option, naming it when it is wrong. */
@@ -48,6 +70,16 @@ export function positiveOption(value: number | undefined, fallback: number, fiel
   return value;
 }
 
+function logError(error: ReplayRailError): void {
+  console.error(`replayrail: ${error.code}: ${error.message}`, error.cause ?? error);
+}
+
+// A fault of this server (its code, a hook, its store), as opposed to the client's
+// request or the store being unreachable, which clients are told about and retry.
+function isServerFault(error: ReplayRailError): boolean {
+  return isReplayRailError(error, 'internal_error', 'store_error', 'invalid_config');
+}
+
 export function resolveTransportOptions<Request>(
   options: TransportOptions<Request>,
 ): ResolvedTransportOptions<Request> {
@@ -57,19 +89,31 @@ export function resolveTransportOptions<Request>(
       context: { field: 'allowedOrigins' },
     });
   }
-  if (options.authorize !== undefined && typeof options.authorize !== 'function') {
-    throw new ConfigError('invalid transport option: authorize must be a function', {
-      context: { field: 'authorize' },
-    });
+  for (const field of ['authorize', 'onError'] as const) {
+    if (options[field] !== undefined && typeof options[field] !== 'function') {
+      throw new ConfigError(`invalid transport option: ${field} must be a function`, { context: { field } });
+    }
   }
+  const onError = options.onError ?? logError;
+  const report = (error: ReplayRailError): void => {
+    if (!isServerFault(error)) return;
+    try {
+      onError(error);
+    } catch {
+      // A failing logger must not take a connection down with it.
+    }
+  };
   return {
     session: {
       ...(options.authorize && { authorize: options.authorize }),
       maxBufferedBytes: positiveOption(options.maxBufferedBytes, 1024 * 1024, 'maxBufferedBytes'),
+      report,
     },
     allowedOrigins: origins,
     maxConnections: positiveOption(options.maxConnections, 10_000, 'maxConnections'),
     heartbeatMs: positiveOption(options.heartbeatMs, 30_000, 'heartbeatMs'),
+    upgradeTimeoutMs: positiveOption(options.upgradeTimeoutMs, 30_000, 'upgradeTimeoutMs'),
+    report,
   };
 }
 
@@ -96,19 +140,22 @@ export function originAllowed(
   return allowed.includes(origin);
 }
 
+// RFC 6455 §4.1: the key is 16 random bytes in base64 (24 characters).
+const HANDSHAKE_KEY = /^[+/0-9A-Za-z]{22}==$/;
+
 /**
- * Where a one-channel socket starts, from its query: `last_event_id` (the Python
- * library's name), `from=latest|earliest`, or `since`. The session validates the values.
+ * What is wrong with a WebSocket upgrade request that no server would complete
+ * (RFC 6455 §4.2.1: a 16-byte `Sec-WebSocket-Key`, `Sec-WebSocket-Version` 13),
+ * or undefined. Checked before admission, so a malformed handshake holds nothing.
  */
-export function clientStartFromQuery(params: URLSearchParams): ClientStart {
-  const lastEventId = params.get('last_event_id');
-  const from = params.get('from');
-  const since = params.get('since');
-  return {
-    ...(lastEventId !== null && { after: lastEventId }),
-    ...((from === 'latest' || from === 'earliest') && { from }),
-    ...(since !== null && { since }),
-  };
+export function handshakeProblem(header: (name: string) => string | undefined): string | undefined {
+  if (header('upgrade')?.toLowerCase() !== 'websocket') return 'Upgrade must be websocket';
+  const version = header('sec-websocket-version');
+  if (version !== '13' && version !== '8') return 'Sec-WebSocket-Version must be 13';
+  if (!HANDSHAKE_KEY.test(header('sec-websocket-key')?.trim() ?? '')) {
+    return 'Sec-WebSocket-Key must be 16 bytes in base64';
+  }
+  return undefined;
 }
 
 /**

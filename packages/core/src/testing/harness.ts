@@ -1,4 +1,4 @@
-import type { EventStore, StreamRef } from '../store.js';
+import type { EventStore, StreamRef } from '../store/event-store.js';
 import type { Cursor } from '../types.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { Cursor, DuplicatePolicy, EventFields, NewEvent, StoredEvent } from './types.js';
+import type { Cursor, DuplicatePolicy, EventFields, NewEvent, StoredEvent } from '../types.js';
 /**
  * @module
  * The `EventStore` interface: what a backend must do so `ReplayRail` can publish,

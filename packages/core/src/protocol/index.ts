@@ -1,0 +1,45 @@
+/**
+ * @module
+ * `@replayrail/core/protocol`: what an author of a transport needs. The admission
+ * path (who gets a socket, refusals in order, pending upgrades counted and released,
+ * heartbeats, shutdown), the per-socket protocol session, option resolution, Origin,
+ * handshake and start parsing, the frames, close codes, and the error table. A
+ * transport built on these only moves bytes (DESIGN §1).
+ *
+ * @example
+ * import { Admission, handshakeProblem, resolveTransportOptions } from '@replayrail/core/protocol';
+ */
+
+export { toWireJson } from '../envelope.js';
+export type { WireStatus } from '../errors.js';
+export { toReplayRailError, WIRE_STATUS, wireStatusOf } from '../errors.js';
+export { utf8Length } from '../json.js';
+export type { TransportSocket, UpgradeRequest } from './admission.js';
+export { Admission, Connection } from './admission.js';
+export type { Authorize, AuthorizeRequest } from './authorize.js';
+export { checkAuthorized } from './authorize.js';
+export { CloseCode, closeReason, FATAL_CLOSE_CODES, undecodableEntryOf } from './close-codes.js';
+export type { ClientFrame } from './frames.js';
+export {
+  errorFrame,
+  expiredFrame,
+  liveFrame,
+  PONG_FRAME,
+  PROTOCOL_NAME,
+  PROTOCOL_VERSION,
+  parseClientFrame,
+  subscribedFrame,
+  unsubscribedFrame,
+} from './frames.js';
+export type { ProtocolSocket, SessionOptions } from './session.js';
+export { ProtocolSession } from './session.js';
+export type { ClientStart, ParsedStart, StartUse } from './start.js';
+export { parseClientStart, startFromQuery } from './start.js';
+export type { ResolvedTransportOptions, TransportOptions } from './transport.js';
+export {
+  channelFromPath,
+  handshakeProblem,
+  originAllowed,
+  positiveOption,
+  resolveTransportOptions,
+} from './transport.js';

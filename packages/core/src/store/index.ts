@@ -1,0 +1,26 @@
+/**
+ * @module
+ * `@replayrail/core/store`: what an author of an `EventStore` needs. The interface,
+ * the entry layout shared with the Python library (encoding and lenient decoding),
+ * the expiry rules of DESIGN §5 as one function every store calls with its own
+ * figures, and idempotent publish by event_id. Check a store with the conformance
+ * suite of `@replayrail/core/testing`.
+ *
+ * @example
+ * import { assertReplayable, decodeEntry, type EventStore } from '@replayrail/core/store';
+ */
+
+export { cursorAtTime, nextCursor } from '../cursor.js';
+export type { DecodeOptions } from '../envelope.js';
+export { decodeEntry, ENTRY_FIELDS, encodeEvent, fieldsByteLength } from '../envelope.js';
+export type { StreamFigures } from '../expiry.js';
+export { assertReplayable, assertReplayableSince, NO_STREAM } from '../expiry.js';
+export type { FingerprintedContent } from '../fingerprint.js';
+export { eventFingerprint, pythonJsonDumps } from '../fingerprint.js';
+export type { IdempotencyRecord } from '../idempotency.js';
+export { DEFAULT_IDEMPOTENCY_TTL_SECONDS, duplicateConflict, duplicateEvent, isRetryOf } from '../idempotency.js';
+export { decodeJsonObject, encodeJsonObject } from '../json.js';
+export type { LargeIntegers } from '../large-integers.js';
+export { largeIntegersOption } from '../large-integers.js';
+export type { EventFields } from '../types.js';
+export type { AppendRequest, EventStore, ReadQuery, ReplayQuery, StreamRef } from './event-store.js';
