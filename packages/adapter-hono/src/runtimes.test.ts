@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { connect as tcpConnect } from 'node:net';
 import { join } from 'node:path';
 import type { StoredEvent } from '@replayrail/core';
 import { connect } from '@replayrail/testkit';
@@ -105,6 +106,41 @@ for (const runtime of RUNTIMES) {
       await socket.until((frames) => frames.length === 3);
       expect(socket.json()[2]).toEqual(next);
       socket.ws.close();
+    });
+
+    it('releases an upgrade the moment its client leaves during a slow authorize (the request signal)', async () => {
+      const stats = async () =>
+        (await (await fetch(`http://${base}/stats`)).json()) as { connections: number; subscriptions: number };
+      const port = Number(base.split(':')[1]);
+      const leaving = Array.from(
+        { length: 50 },
+        (_, i) =>
+          new Promise<void>((resolve) => {
+            const socket = tcpConnect(port, '127.0.0.1', () => {
+              socket.write(
+                `GET /ws/slow-${i} HTTP/1.1\r\nHost: ${base}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+                  'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+              );
+              setTimeout(() => socket.destroy(), 20);
+            });
+            socket.on('error', () => {});
+            socket.on('close', () => resolve());
+          }),
+      );
+      await Promise.all(leaving);
+      // Well before the 300 ms authorize is done, nothing is counted any more.
+      let connections = -1;
+      for (let i = 0; i < 40 && connections !== 0; i++) {
+        connections = (await stats()).connections;
+        if (connections !== 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      expect(connections).toBe(0);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(await stats()).toEqual({ connections: 0, subscriptions: 0, liveChannels: 0 });
+      // A client that stays through the slow authorize is served.
+      const stayed = connect(`ws://${base}/ws/slow-stays`);
+      await stayed.opened;
+      stayed.ws.close();
     });
 
     it('refuses a frame over maxFrameBytes with 1009, the runtime setting no limit of ours', async () => {

@@ -36,9 +36,13 @@ interface RawSocket {
 
 /** An event emitter as Node's request socket is one; found by looking, so no Node types here. */
 interface NodeSocketLike {
+  on(event: 'error', listener: () => void): unknown;
   once(event: 'end' | 'close', listener: () => void): unknown;
   off(event: 'end' | 'close', listener: () => void): unknown;
+  listenerCount(event: 'error'): number;
 }
+
+const ignore = (): void => {};
 
 /** Bytes of an incoming message as Hono hands it over. */
 function frameSize(data: string | Blob | ArrayBufferLike): number {
@@ -87,37 +91,70 @@ class HonoSocket implements TransportSocket {
   }
 }
 
+/** Watches for a client leaving mid-handshake (see `watchDeparture`). */
+interface DepartureWatch {
+  /** Admission let the upgrade through: the runtime's helper completes the handshake now. */
+  admitted(): void;
+  /** The handshake completed (or the upgrade is over): stop watching. */
+  done(): void;
+}
+
 /** An upgrade admitted by `admitUpgrade`, for the upgrade helper's events. */
 interface Admitted {
   readonly connection: Connection<Context>;
   readonly single: boolean;
-  /** Stops watching for the client leaving (once the handshake completed). */
-  readonly unwatch: () => void;
+  readonly watch: DepartureWatch;
 }
 
 const admittedOf = new WeakMap<Context, Admitted>();
 
+function timer(ms: number, run: () => void): ReturnType<typeof setTimeout> {
+  const handle = setTimeout(run, ms);
+  (handle as { unref?: () => void }).unref?.();
+  return handle;
+}
+
 /**
- * Tells `connection` when its client leaves before the handshake completed; returns
- * the function that stops listening. On Node (`@hono/node-server`), the request's
- * socket ends or closes at once. Where a runtime hands Hono no such socket (Bun,
- * Deno), a timer releases the upgrade after `upgradeTimeoutMs`.
+ * Tells `connection` at once when its client leaves before the handshake completed:
+ * - Node (`@hono/node-server`): the request's socket ends or closes, up to the open;
+ * - Bun and Deno: the request's `signal` aborts, while admission runs. Deno also
+ *   aborts it once a response went out (its legacy behaviour), so from the moment
+ *   the runtime's helper answers the upgrade until the socket opens, a timer of
+ *   `upgradeTimeoutMs` stands in;
+ * - a runtime with neither: that timer from the start.
  */
-function watchDeparture(c: Context, connection: Connection<Context>, timeoutMs: number): () => void {
+function watchDeparture(c: Context, connection: Connection<Context>, timeoutMs: number): DepartureWatch {
   const gone = (): void => connection.abandon();
   const socket = (c.env as { incoming?: { socket?: Partial<NodeSocketLike> } } | undefined)?.incoming?.socket;
   if (typeof socket?.once === 'function' && typeof socket.off === 'function') {
     const node = socket as NodeSocketLike;
+    // A client that resets the connection mid-handshake makes the socket emit
+    // 'error'; @hono/node-ws 1.x listens for none, which would crash the process.
+    if (typeof node.listenerCount === 'function' && node.listenerCount('error') === 0) node.on('error', ignore);
     node.once('end', gone);
     node.once('close', gone);
-    return () => {
-      node.off('end', gone);
-      node.off('close', gone);
+    return {
+      admitted: ignore,
+      done() {
+        node.off('end', gone);
+        node.off('close', gone);
+      },
     };
   }
-  const timer = setTimeout(gone, timeoutMs);
-  (timer as { unref?: () => void }).unref?.();
-  return () => clearTimeout(timer);
+  const signal = c.req.raw.signal as AbortSignal | undefined;
+  let fallback = signal === undefined ? timer(timeoutMs, gone) : undefined;
+  signal?.addEventListener('abort', gone, { once: true });
+  return {
+    admitted() {
+      if (signal === undefined) return;
+      signal.removeEventListener('abort', gone);
+      fallback = timer(timeoutMs, gone);
+    },
+    done() {
+      signal?.removeEventListener('abort', gone);
+      clearTimeout(fallback);
+    },
+  };
 }
 
 /**
@@ -141,14 +178,14 @@ export function admitUpgrade(admission: Admission<Context>, options: ResolvedRou
         single: { channel: channelFromPath(url.pathname.slice(options.wsPath.length + 1)), query: url.searchParams },
       }),
     });
-    // Watched until the handshake completes: the helper's part of it can fail too.
-    const unwatch = watchDeparture(c, connection, options.transport.upgradeTimeoutMs);
+    const watch = watchDeparture(c, connection, options.transport.upgradeTimeoutMs);
     await connection.decided;
     if (connection.abandoned) {
-      unwatch();
+      watch.done();
       return c.body(null, 400); // nobody reads it: the client is gone
     }
-    admittedOf.set(c, { connection, single, unwatch });
+    watch.admitted();
+    admittedOf.set(c, { connection, single, watch });
     await next();
   };
 }
@@ -158,11 +195,11 @@ export function socketEvents(c: Context, rail: ReplayRail): WSEvents<unknown> {
   const admitted = admittedOf.get(c);
   if (admitted === undefined) return {};
   admittedOf.delete(c);
-  const { connection, single, unwatch } = admitted;
+  const { connection, single, watch } = admitted;
   const maxFrameBytes = rail.config.limits.maxFrameBytes;
   return {
     onOpen: (_event, ws) => {
-      unwatch();
+      watch.done();
       const socket = new HonoSocket(ws, connection);
       if (!connection.open(socket)) return; // refused: closed with its code
       socket.raw?.on?.('pong', () => connection.pong());
@@ -179,7 +216,10 @@ export function socketEvents(c: Context, rail: ReplayRail): WSEvents<unknown> {
       if (typeof data === 'string') connection.received(data, false);
       else connection.received(new Uint8Array(), true);
     },
-    onClose: () => connection.closed(),
+    onClose: () => {
+      watch.done();
+      connection.closed();
+    },
   };
 }
 

@@ -1,20 +1,7 @@
 import { MemoryEventStore } from '@replayrail/store-memory';
 import { RedisStreamStore } from '@replayrail/store-redis';
-import { redisStoreFixture, redisUrl, type StartTransport, socketSuite, storeFixture } from '@replayrail/testkit';
-import { ReplayRailWebSocketServer } from './index.js';
-
-const serverWs: StartTransport = async (rail, options) => {
-  const { authorize, ...rest } = options;
-  const server = new ReplayRailWebSocketServer({
-    rail,
-    ...rest,
-    ...(authorize && {
-      authorize: ({ request, channel }) => authorize((name) => request.headers[name] as string | undefined, channel),
-    }),
-  });
-  const port = await server.listen(0);
-  return { url: `ws://127.0.0.1:${port}/ws`, connections: () => server.connections, close: () => server.close() };
-};
+import { redisStoreFixture, redisUrl, socketSuite, storeFixture } from '@replayrail/testkit';
+import { serverWs } from './test-support/server-ws-transport.js';
 
 socketSuite(
   'server-ws, memory store',

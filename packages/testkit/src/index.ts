@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, inject } from 'vitest';
 import './provided.js';
 
+export { admissionSuite } from './admission-suite.js';
 export { describeWithChromium, launchChromium } from './chromium.js';
 export { deleteKeysUnder } from './delete-keys.js';
 export type { FoundRedis } from './find-redis.js';

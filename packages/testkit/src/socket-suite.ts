@@ -3,6 +3,7 @@ import {
   type EventStore,
   ReplayRail,
   type ReplayRailConfig,
+  type ReplayRailError,
   type StoredEvent,
   UnauthenticatedError,
 } from '@replayrail/core';
@@ -50,13 +51,15 @@ function isEvent(frame: Record<string, unknown>): boolean {
   return !('op' in frame);
 }
 
-/** What the suite asks of a transport; each adapts it to its own options. */
+/** What the suites ask of a transport; each adapts it to its own options. */
 export interface SuiteTransportOptions {
   /** Decides from the request's headers (by lower-case name) whether it may subscribe. */
-  authorize?: (header: (name: string) => string | undefined, channel: string) => boolean;
+  authorize?: (header: (name: string) => string | undefined, channel: string) => boolean | Promise<boolean>;
   allowedOrigins?: readonly string[];
   maxBufferedBytes?: number;
+  maxConnections?: number;
   heartbeatMs?: number;
+  onError?: (error: ReplayRailError) => void;
 }
 
 /** A transport serving a rail's WebSocket endpoints on a loopback port. */

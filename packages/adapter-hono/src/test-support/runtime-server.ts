@@ -24,8 +24,21 @@ const rail = new ReplayRail({
 const app = new Hono();
 const onBun = typeof Bun !== 'undefined';
 const helper = onBun ? await import('hono/bun') : await import('hono/deno');
-const routes = createReplayRailRoutes({ rail, upgradeWebSocket: helper.upgradeWebSocket as never, sseKeepAliveMs: 50 });
+const routes = createReplayRailRoutes({
+  rail,
+  upgradeWebSocket: helper.upgradeWebSocket as never,
+  sseKeepAliveMs: 50,
+  // Slow for `slow-…` channels: a client may leave while it runs.
+  authorize: async ({ channel }) => {
+    if (channel.startsWith('slow-')) await new Promise((resolve) => setTimeout(resolve, 300));
+    return true;
+  },
+});
 app.route('/', routes.app);
+// What the upgrades hold, for the test to watch.
+app.get('/stats', (c) =>
+  c.json({ connections: routes.connections, subscriptions: rail.subscriptions, liveChannels: rail.liveChannels }),
+);
 
 let stdin: ReadableStream<Uint8Array>;
 if (onBun) {

@@ -68,6 +68,8 @@ export class Connection<Request> {
   #state = PENDING;
   #refusal: ReplayRailError | undefined;
   #decided: Promise<void> = DECIDED;
+  // Settles `decided` early: a refusal (shutdown) need not wait for a slow subscribe.
+  #decide: (() => void) | undefined;
   #socket: TransportSocket | undefined;
   #alive = true;
 
@@ -109,6 +111,7 @@ export class Connection<Request> {
    */
   open(socket: TransportSocket): boolean {
     this.#decided = DECIDED;
+    this.#decide = undefined;
     if (this.#state === PENDING) {
       this.#state = OPEN;
       this.#socket = socket;
@@ -159,18 +162,22 @@ export class Connection<Request> {
     this.#socket?.terminate();
   }
 
-  /** @internal refuses it while pending: its slot and session are released, its handshake may still complete. */
+  /** @internal refuses it while pending: its slot and session are released, its handshake may complete now. */
   refuse(refusal: ReplayRailError): void {
     if (this.#state !== PENDING) return;
     this.#admission.pendingDone(this);
     this.#state = REFUSED;
     this.#refusal = refusal;
     this.session.dispose();
+    this.#decide?.();
   }
 
-  /** @internal runs the one-channel subscribe before the handshake completes. */
-  subscribeFirst(run: Promise<void>): void {
-    this.#decided = run;
+  /** @internal the handshake waits for `run` (the one-channel subscribe), or for a refusal. */
+  waitFor(run: Promise<void>): void {
+    this.#decided = new Promise((resolve) => {
+      this.#decide = resolve;
+      void run.then(resolve);
+    });
   }
 }
 
@@ -233,7 +240,7 @@ export class Admission<Request> {
     const single = upgrade.single;
     // Resolved before the handshake completes: every event published after the
     // client's `open` is delivered.
-    if (single !== undefined) connection.subscribeFirst(this.#subscribe(connection, single.channel, single.query));
+    if (single !== undefined) connection.waitFor(this.#subscribe(connection, single.channel, single.query));
     return connection;
   }
 
