@@ -3,6 +3,7 @@ import {
   type EventStore,
   ReplayRail,
   type ReplayRailConfig,
+  type ReplayRailError,
   type StoredEvent,
   UnauthenticatedError,
 } from '@replayrail/core';
@@ -182,18 +183,41 @@ function httpSuite(name: string, fixture: () => Promise<StoreFixture>): void {
         await expectError(response, 503, 'shutting_down');
       });
 
-      it('500 with no internals when a hook fails unexpectedly', async () => {
-        const { post, stored } = await start(
+      it('500 internal_error, nothing written, when authorize, beforePublish or a catalog refinement throws; the error to onError', async () => {
+        const bug = new Error('database password is hunter2');
+        const reported: ReplayRailError[] = [];
+        const { post, stored, base } = await start(
           {},
           {
-            beforePublish: () => {
-              throw new Error('database password is hunter2');
+            onError: (error) => reported.push(error),
+            authorize: ({ channel }) => {
+              if (channel === 'authorize-bug') throw bug;
+              return true;
             },
+            beforePublish: (event) => {
+              if (event.channel === 'hook-bug') throw bug;
+              return event;
+            },
+            catalog: defineCatalog({
+              checked: z.object({ n: z.number() }).refine(() => {
+                throw bug;
+              }),
+              t: z.object({}),
+            }),
           },
         );
-        const message = await expectError(await post('c', { type: 't', payload: {} }), 500, 'internal_error');
-        expect(message).not.toContain('hunter2');
-        expect(await stored('c')).toEqual([]);
+        for (const [channel, type] of [
+          ['authorize-bug', 't'],
+          ['hook-bug', 't'],
+          ['catalog-bug', 'checked'],
+        ] as const) {
+          const message = await expectError(await post(channel, { type, payload: { n: 1 } }), 500, 'internal_error');
+          expect(message).toBe('internal error');
+          expect(await stored(channel)).toEqual([]);
+        }
+        // Reading a page asks authorize too.
+        await expectError(await fetch(`${base}/events/authorize-bug`), 500, 'internal_error');
+        expect(reported.map((error) => [error.code, error.cause])).toEqual(Array(4).fill(['internal_error', bug]));
       });
     });
 

@@ -106,6 +106,13 @@ export function nextCursor(cursor: Cursor): Cursor {
   return seq === MAX_U64 ? formatCursor({ ms: ms + 1n, seq: 0n }) : formatCursor({ ms, seq: seq + 1n });
 }
 
+/** The greatest cursor less than `cursor` (`0-0` has none: it stays `0-0`). */
+export function previousCursor(cursor: Cursor): Cursor {
+  const { ms, seq } = parseCursor(cursor);
+  if (seq > 0n) return `${ms}-${seq - 1n}`;
+  return ms === 0n ? ZERO_CURSOR : `${ms - 1n}-${MAX_U64}`;
+}
+
 /**
  * The first cursor of a millisecond: where replay `since` a time starts (inclusive).
  * A range bound for stores, never handed to a client as a position.

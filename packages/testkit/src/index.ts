@@ -19,7 +19,7 @@ export { freePort, hasRedisServerBinary, startRedisServer, waitForRedis } from '
 export type { TestSocket } from './socket-client.js';
 export { connect } from './socket-client.js';
 export type { RunningTransport, StartTransport, StoreFixture, SuiteTransportOptions } from './socket-suite.js';
-export { redisStoreFixture, socketSuite, storeFixture } from './socket-suite.js';
+export { redisStoreFixture, socketSuite, storeFixture, undecodableFields } from './socket-suite.js';
 export { uniquePrefix } from './unique-prefix.js';
 
 /** The run's Redis URL (from the global setup), or null when Redis-backed tests skip. */

@@ -18,17 +18,37 @@ import { uniquePrefix } from './unique-prefix.js';
 export interface StoreFixture {
   readonly store: EventStore;
   readonly prefix: string;
+  /**
+   * Writes an entry's fields as they are, behind the rail's back (XADD), as another
+   * writer might (the Python library's bare `NaN`); resolves with its ID.
+   */
+  appendRaw(channel: string, fields: Readonly<Record<string, string>>): Promise<string>;
   dispose(): Promise<void>;
 }
 
+/** A store that can take raw entries, as `MemoryEventStore` can. */
+interface RawAppendable extends EventStore {
+  appendRaw(stream: { prefix: string; channel: string }, fields: Readonly<Record<string, string>>): string;
+}
+
 /** A fixture of a store that needs no cleanup (the memory store), under a unique prefix. */
-export function storeFixture(makeStore: () => EventStore): () => Promise<StoreFixture> {
-  return async () => ({ store: makeStore(), prefix: uniquePrefix(), dispose: async () => {} });
+export function storeFixture(makeStore: () => RawAppendable): () => Promise<StoreFixture> {
+  return async () => {
+    const store = makeStore();
+    const prefix = uniquePrefix();
+    return {
+      store,
+      prefix,
+      appendRaw: async (channel, fields) => store.appendRaw({ prefix, channel }, fields),
+      dispose: async () => {},
+    };
+  };
 }
 
 /**
  * A fixture of a store on the run's Redis (`url`), under a prefix unique to the
- * test; disposing deletes the prefix's keys and closes the client.
+ * test (keys `<prefix>:<channel>`, no hash tags); disposing deletes the prefix's
+ * keys and closes the client.
  */
 export function redisStoreFixture(url: string, makeStore: (client: Redis) => EventStore): () => Promise<StoreFixture> {
   return async () => {
@@ -37,11 +57,26 @@ export function redisStoreFixture(url: string, makeStore: (client: Redis) => Eve
     return {
       store: makeStore(client),
       prefix,
+      appendRaw: async (channel, fields) =>
+        (await client.xadd(`${prefix}:${channel}`, '*', ...Object.entries(fields).flat())) as string,
       dispose: async () => {
         await deleteKeysUnder(client, prefix);
         await client.quit();
       },
     };
+  };
+}
+
+/** A stream entry in the Python layout whose payload no JSON parser takes (Python's bare NaN). */
+export function undecodableFields(channel: string): Record<string, string> {
+  return {
+    event_id: 'python-nan',
+    channel,
+    type: 'reading.taken',
+    payload: '{"value":NaN}',
+    actor: 'null',
+    metadata: '{}',
+    created_at: '2026-06-29T12:00:00Z',
   };
 }
 
@@ -89,8 +124,13 @@ export function socketSuite(name: string, startTransport: StartTransport, fixtur
     async function start(
       config: ReplayRailConfig = {},
       options: SuiteTransportOptions = {},
-    ): Promise<{ rail: ReplayRail; server: RunningTransport; url: string }> {
-      const { store, prefix, dispose } = await fixture();
+    ): Promise<{
+      rail: ReplayRail;
+      server: RunningTransport;
+      url: string;
+      appendRaw: StoreFixture['appendRaw'];
+    }> {
+      const { store, prefix, dispose, appendRaw } = await fixture();
       const rail = new ReplayRail({ store, config: { streamPrefix: prefix, ...config } });
       const server = await startTransport(rail, options);
       cleanups.push(async () => {
@@ -98,7 +138,7 @@ export function socketSuite(name: string, startTransport: StartTransport, fixtur
         await rail.close();
         await dispose();
       });
-      return { rail, server, url: server.url };
+      return { rail, server, url: server.url, appendRaw };
     }
 
     const publish = (rail: ReplayRail, channel: string, n: number) =>
@@ -204,6 +244,69 @@ export function socketSuite(name: string, startTransport: StartTransport, fixtur
       const allowed = connect(`${url}/c`, { origin: 'https://app.example.com' });
       await allowed.opened;
       allowed.ws.close();
+    });
+
+    it('a hook that throws a plain Error: 1011 internal_error (no detail), the error to onError', async () => {
+      const reported: ReplayRailError[] = [];
+      const bug = new Error('db password is hunter2');
+      const { url } = await start(
+        {},
+        {
+          authorize: (_header, channel) => {
+            if (channel === 'buggy') throw bug;
+            return true;
+          },
+          onError: (error) => reported.push(error),
+        },
+      );
+      const single = connect(`${url}/buggy`);
+      expect(await single.closed).toEqual({ code: 1011, reason: 'internal_error' });
+      expect(single.frames).toEqual([]);
+      const multiplexed = connect(url);
+      await multiplexed.opened;
+      multiplexed.ws.send(JSON.stringify({ op: 'subscribe', channel: 'buggy' }));
+      multiplexed.ws.send(JSON.stringify({ op: 'subscribe', channel: 'fine' }));
+      await multiplexed.until((frames) => frames.some((frame) => frame.op === 'subscribed'));
+      expect(multiplexed.json()[0]).toEqual({
+        op: 'error',
+        code: 'internal_error',
+        message: 'internal error',
+        channel: 'buggy',
+      });
+      expect(multiplexed.frames.join()).not.toContain('hunter2');
+      expect(reported.map((error) => [error.code, error.cause])).toEqual([
+        ['internal_error', bug],
+        ['internal_error', bug],
+      ]);
+      multiplexed.ws.close();
+    });
+
+    it('ends the one-channel endpoint with 4422 naming an undecodable entry, after the events before it', async () => {
+      const { rail, url, appendRaw } = await start();
+      const before = await publish(rail, 'mixed', 1);
+      const bad = await appendRaw('mixed', undecodableFields('mixed'));
+      const after = await publish(rail, 'mixed', 2);
+      // Replayed: the event before, then the close; never a frame that is not an event.
+      const replayed = connect(`${url}/mixed?last_event_id=0-0`);
+      expect(await replayed.closed).toEqual({ code: 4422, reason: `serialization_error ${bad}` });
+      expect(replayed.json()).toEqual([before]);
+      // Resuming after the entry the reason names: the rest, then live; and live, the same close.
+      const resumed = connect(`${url}/mixed?last_event_id=${bad}`);
+      await resumed.until((frames) => frames.length === 1);
+      const live = await publish(rail, 'mixed', 3);
+      const badLive = await appendRaw('mixed', undecodableFields('mixed'));
+      expect(await resumed.closed).toEqual({ code: 4422, reason: `serialization_error ${badLive}` });
+      expect(resumed.json()).toEqual([after, live]);
+      // The multiplexed endpoint reports the entry in an error frame and goes on.
+      const multiplexed = connect(url);
+      await multiplexed.opened;
+      multiplexed.ws.send(JSON.stringify({ op: 'subscribe', channel: 'mixed', after: '0-0' }));
+      await multiplexed.until((frames) => frames.some((frame) => frame.op === 'live'));
+      const ops = multiplexed
+        .json()
+        .map((frame) => (frame.op === 'error' ? `error ${frame.id}` : (frame.op ?? frame.id)));
+      expect(ops).toEqual(['subscribed', before.id, `error ${bad}`, after.id, live.id, `error ${badLive}`, 'live']);
+      multiplexed.ws.close();
     });
 
     describe('the multiplexed endpoint', () => {

@@ -14,21 +14,15 @@
 import type { ResolvedConfig } from '../config.js';
 import { compareCursors } from '../cursor.js';
 import { toWireJson } from '../envelope.js';
-import { isReplayRailError, type ReplayRailError, StoreError } from '../errors.js';
+import { isReplayRailError, type ReplayRailError, StoreError, toReplayRailError } from '../errors.js';
 import type { EventStore, StreamRef } from '../store/event-store.js';
 import type { Cursor, StoredEvent } from '../types.js';
 import type { LiveSubscription } from './subscription.js';
+import { eventsBefore, undecodableEntry } from './undecodable.js';
 
 /** How long a feed waits before reading again after a transient store error, doubling up to the cap. */
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 5_000;
-
-/** The ID of the entry a SerializationError names, if it names one (an undecodable stored entry). */
-export function undecodableEntry(error: unknown): Cursor | undefined {
-  if (!isReplayRailError(error, 'serialization_error')) return undefined;
-  const id = error.context.id;
-  return typeof id === 'string' ? id : undefined;
-}
 
 export class ChannelFeed {
   readonly #store: EventStore;
@@ -119,7 +113,23 @@ export class ChannelFeed {
         if (signal.aborted) return;
         const bad = undecodableEntry(error);
         if (bad !== undefined && compareCursors(bad, this.#head) > 0) {
-          // Never dropped in silence: every subscriber is told the ID, then the feed moves on.
+          // The batch's events before it go out first; then every subscriber is told
+          // the ID, and the feed moves past it. Never dropped in silence.
+          try {
+            const before = await eventsBefore(
+              this.#store,
+              this.#stream,
+              { after: this.#head },
+              bad,
+              this.#config.readBatchSize,
+            );
+            if (signal.aborted) return;
+            if (before.length > 0) this.#deliver(before);
+          } catch (failure) {
+            if (signal.aborted) return;
+            this.#fail(toReplayRailError(failure));
+            return;
+          }
           for (const subscription of this.#live) subscription.skip(bad, error as ReplayRailError);
           this.#head = bad;
           continue;

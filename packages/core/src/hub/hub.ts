@@ -10,8 +10,9 @@ import { toWireJson } from '../envelope.js';
 import { isReplayRailError, type ReplayRailError, StoreError } from '../errors.js';
 import type { EventStore, StreamRef } from '../store/event-store.js';
 import type { Cursor, StoredEvent } from '../types.js';
-import { ChannelFeed, undecodableEntry } from './channel-feed.js';
+import { ChannelFeed } from './channel-feed.js';
 import { LiveSubscription, type SubscriptionInit, type SubscriptionOwner } from './subscription.js';
+import { eventsBefore, undecodableEntry } from './undecodable.js';
 
 /** Where a subscription starts: after a concrete cursor, or at a time. */
 export type SubscriptionStart = { readonly after: Cursor } | { readonly since: Date };
@@ -90,15 +91,17 @@ export class LiveHub implements SubscriptionOwner {
         if (subscription.closed) return;
         const existing = this.#feeds.get(feedKey(stream));
         if (cursor !== null && existing !== undefined && this.#join(stream, subscription, cursor)) return;
+        const from = cursor === null ? { since: (start as { since: Date }).since } : { after: cursor };
         let page: StoredEvent[];
         try {
-          page =
-            cursor === null
-              ? await this.#store.replay(stream, { since: (start as { since: Date }).since, limit: pageSize })
-              : await this.#store.replay(stream, { after: cursor, limit: pageSize });
+          page = await this.#store.replay(stream, { ...from, limit: pageSize });
         } catch (error) {
           const bad = undecodableEntry(error);
           if (bad === undefined) throw error;
+          // The page's events before it go out first, then the subscriber is told its ID.
+          const before = await eventsBefore(this.#store, stream, from, bad, pageSize);
+          if (subscription.closed) return;
+          for (const event of before) subscription.deliver(event, toWireJson(event));
           subscription.skip(bad, error as ReplayRailError);
           cursor = bad;
           continue;

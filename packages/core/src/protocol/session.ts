@@ -8,6 +8,7 @@
  */
 
 import {
+  InternalError,
   InvalidRequestError,
   isReplayRailError,
   type ReplayRailError,
@@ -295,7 +296,19 @@ export class ProtocolSession<Request> {
       this.close(wireStatusOf(error).ws ?? CloseCode.SlowConsumer, closeReason(error.code));
       return;
     }
-    writeAll(socket, frames);
+    try {
+      writeAll(socket, frames);
+    } catch (error) {
+      // Runs in a microtask: a throw here would take the process down. A socket that
+      // cannot be written to is done; its subscriptions are released.
+      this.#options.report(new InternalError('writing to the socket failed', { cause: error }));
+      this.dispose();
+      try {
+        socket.close(CloseCode.InternalError, closeReason('internal_error'));
+      } catch {
+        // Already broken; nothing more to tell it.
+      }
+    }
   }
 
   // The one-channel endpoint's frames are events only: an entry it cannot decode
