@@ -6,7 +6,10 @@ import type { ReplayRail } from '../rail.js';
 import { ProtocolSession, type ProtocolSocket } from './session.js';
 
 // A socket that records what it was sent.
-function recordingSocket(): ProtocolSocket & { frames: Record<string, unknown>[]; closedWith: [number, string] | undefined } {
+function recordingSocket(): ProtocolSocket & {
+  frames: Record<string, unknown>[];
+  closedWith: [number, string] | undefined;
+} {
   const socket = {
     frames: [] as Record<string, unknown>[],
     closedWith: undefined as [number, string] | undefined,

@@ -1,0 +1,39 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import * as errors from './errors.js';
+
+// DESIGN §1: errors are recognised by their code (`isReplayRailError(error, code)`),
+// never by `instanceof`, which fails when an app holds two copies of a package.
+const packagesDir = join(import.meta.dirname, '..', '..');
+const ours = new Set(
+  Object.entries(errors)
+    .filter(([, value]) => typeof value === 'function' && value.prototype instanceof Error)
+    .map(([name]) => name),
+);
+
+function sources(): string[] {
+  return readdirSync(packagesDir, { recursive: true, encoding: 'utf8' })
+    .filter((file) => /\/src\/.*\.ts$/.test(file) && !file.endsWith('.test.ts') && !file.includes('node_modules'))
+    .map((file) => join(packagesDir, file));
+}
+
+describe('errors are recognised by code', () => {
+  it('knows our error classes and finds the sources', () => {
+    expect(ours).toContain('ReplayWindowExpiredError');
+    expect(ours).toContain('DuplicateEventError');
+    expect(sources().length).toBeGreaterThan(50);
+  });
+
+  it('no package source tests one of our errors with instanceof', () => {
+    const found: string[] = [];
+    for (const file of sources()) {
+      for (const [index, line] of readFileSync(file, 'utf8').split('\n').entries()) {
+        for (const match of line.matchAll(/instanceof\s+(\w+)/g)) {
+          if (ours.has(match[1] as string)) found.push(`${relative(packagesDir, file)}:${index + 1}: ${line.trim()}`);
+        }
+      }
+    }
+    expect(found).toEqual([]);
+  });
+});
