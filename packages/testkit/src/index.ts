@@ -20,6 +20,8 @@ export type { TestSocket } from './socket-client.js';
 export { connect } from './socket-client.js';
 export type { RunningTransport, StartTransport, StoreFixture, SuiteTransportOptions } from './socket-suite.js';
 export { redisStoreFixture, socketSuite, storeFixture, undecodableFields } from './socket-suite.js';
+export type { StartOutcome, StartProbe, StartProbes } from './start-table.js';
+export { multiplexedProbe, oneChannelProbe, START_TABLE, startTableSuite } from './start-table.js';
 export { uniquePrefix } from './unique-prefix.js';
 
 /** The run's Redis URL (from the global setup), or null when Redis-backed tests skip. */

@@ -17,6 +17,8 @@ export interface SseStream {
   until(check: () => boolean, what?: string): Promise<void>;
   /** Drops the connection, as a network failure would. */
   drop(): void;
+  /** Everything received, as text (an error response's JSON body, say). */
+  text(): string;
 }
 
 export async function openSse(url: string, headers: Record<string, string> = {}): Promise<SseStream> {
@@ -32,6 +34,7 @@ export async function openSse(url: string, headers: Record<string, string> = {})
     for (const waiter of waiters) waiter();
   };
   let buffer = '';
+  let received = '';
   let current: { event?: string; data: string[]; id?: string } = { data: [] };
   const consume = (line: string) => {
     if (line === '') {
@@ -57,7 +60,9 @@ export async function openSse(url: string, headers: Record<string, string> = {})
     const decoder = new TextDecoder();
     try {
       for await (const chunk of response.body) {
-        buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+        const text = decoder.decode(chunk as Uint8Array, { stream: true });
+        received += text;
+        buffer += text;
         let newline = buffer.indexOf('\n');
         while (newline !== -1) {
           consume(buffer.slice(0, newline).replace(/\r$/, ''));
@@ -108,5 +113,6 @@ export async function openSse(url: string, headers: Record<string, string> = {})
     drop() {
       controller.abort();
     },
+    text: () => received,
   };
 }

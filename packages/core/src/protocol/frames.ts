@@ -17,14 +17,18 @@ export type ClientFrame =
   | {
       op: 'subscribe';
       channel: string;
+      /** Also accepted as `last_event_id`, the one-channel endpoint's name. */
       after?: string;
       from?: string;
       since?: string;
+      /** Refused (a subscription has no end), as on every transport. */
+      until?: string;
     }
   | { op: 'unsubscribe'; channel: string }
   | { op: 'ping' };
 
-const SUBSCRIBE_KEYS = new Set(['op', 'channel', 'after', 'from', 'since']);
+// The start's names are those of every transport (start.ts); `until` is refused there, with its reason.
+const SUBSCRIBE_KEYS = new Set(['op', 'channel', 'after', 'last_event_id', 'from', 'since', 'until']);
 
 function invalid(message: string): never {
   throw new InvalidRequestError(message);
@@ -55,9 +59,17 @@ export function parseClientFrame(text: string): ClientFrame {
       for (const key of Object.keys(frame))
         if (!SUBSCRIBE_KEYS.has(key)) invalid(`subscribe has an unknown field ${JSON.stringify(key)}`);
       const result: ClientFrame = { op: 'subscribe', channel: frame.channel };
-      if (frame.after !== undefined) {
-        if (typeof frame.after !== 'string') invalid('after must be a cursor string');
-        result.after = frame.after;
+      if (frame.after !== undefined && frame.last_event_id !== undefined) {
+        invalid('pass after or last_event_id (the same field), not both');
+      }
+      const after = frame.after ?? frame.last_event_id;
+      if (after !== undefined) {
+        if (typeof after !== 'string') invalid('after must be a cursor string');
+        result.after = after;
+      }
+      if (frame.until !== undefined) {
+        if (typeof frame.until !== 'string') invalid('until must be a cursor or a time');
+        result.until = frame.until;
       }
       // The values are checked by the one start parser (start.ts), as on every transport.
       if (frame.from !== undefined) {
