@@ -358,6 +358,41 @@ describe('createClient', () => {
     client.close();
   });
 
+  it('goes on past an entry the server cannot decode: 4422 on one channel, an error frame on many', async () => {
+    const errors: string[] = [];
+    const single = setup({ url: 'ws://server/ws/orders', single: true });
+    single.client.on('error', (error) => errors.push(`${error.code} ${error.message}`));
+    const seen: string[] = [];
+    single.client.subscribe('orders', (event) => {
+      seen.push(event.id);
+    });
+    await settle();
+    FakeSocket.last.open();
+    FakeSocket.last.receive(envelope('orders', '3-0'));
+    await settle();
+    // The events before it arrived; the close names the entry: connect again after it, at once.
+    FakeSocket.last.serverClose(4422, 'serialization_error 4-0');
+    await settle();
+    expect(new URL(FakeSocket.last.url).searchParams.get('last_event_id')).toBe('4-0');
+    expect(single.client.state).not.toBe('closed');
+    expect(errors).toEqual(['serialization_error closed with 4422 (entry 4-0 skipped)']);
+    expect(seen).toEqual(['3-0']);
+    single.client.close();
+
+    const many = setup();
+    const subscription = many.client.subscribe('a', () => {});
+    await settle();
+    FakeSocket.last.open();
+    FakeSocket.last.receive({ op: 'subscribed', channel: 'a', cursor: '1-0' });
+    FakeSocket.last.receive({ op: 'error', code: 'serialization_error', message: 'bad', channel: 'a', id: '2-0' });
+    await settle();
+    // The subscription goes on; a resubscribe starts after the entry, not before it.
+    expect(subscription.closed).toBe(false);
+    expect(subscription.cursor).toBe('2-0');
+    expect(await many.storage.get('a')).toBe('2-0');
+    many.client.close();
+  });
+
   it('keeps cursors in localStorage where there is one, under a prefix', () => {
     const items = new Map<string, string>();
     vi.stubGlobal('localStorage', {

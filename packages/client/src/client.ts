@@ -7,6 +7,7 @@
  * channel from its cursor, so each handler sees every event once, in order.
  */
 
+import { CloseCode, FATAL_CLOSE_CODES, undecodableEntryOf } from '@replayrail/core/close-codes';
 import { type BackoffOptions, backoffDelay } from './backoff.js';
 import { type CursorStorage, defaultStorage } from './storage.js';
 import { ClientSubscription, type SubscribeOptions, type SubscriptionHost } from './subscription.js';
@@ -55,9 +56,6 @@ export interface ClientOptions {
 
 type Listener = (value: never) => void;
 
-// Close codes after which trying again cannot help (docs/protocol.md): a bad
-// request, no or wrong credentials, a frame the server cannot take.
-const FATAL = [1002, 1003, 1007, 1008, 1009, 4400, 4401, 4403];
 const OPEN = 1;
 
 /**
@@ -106,6 +104,11 @@ export class ReplayRailClient<Events = undefined> implements SubscriptionHost {
     const WebSocketClass = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
     if (WebSocketClass === undefined) throw new TypeError('no WebSocket here: pass options.WebSocket');
     this.#WebSocket = WebSocketClass;
+  }
+
+  /** Whether it serves one channel from a one-channel URL (`single`). */
+  get single(): boolean {
+    return this.#options.single === true;
   }
 
   /** The connection's state. */
@@ -274,13 +277,18 @@ export class ReplayRailClient<Events = undefined> implements SubscriptionHost {
     socket.onclose = ({ code, reason }: { code: number; reason: string }) => {
       this.#drop();
       const error: ClientError = { code: reason || 'connection_lost', message: `closed with ${code}`, closeCode: code };
-      if (FATAL.includes(code)) {
+      const undecodable = code === CloseCode.UndecodableEntry ? undecodableEntryOf(reason) : undefined;
+      if (FATAL_CLOSE_CODES.includes(code)) {
         this.report(error);
         this.#end();
-      } else if (code === 4410 && first) {
+      } else if (code === CloseCode.HistoryLost && first) {
         // The one-channel endpoint's expiry: the subscription resyncs, then asks again.
         this.#setState('reconnecting');
         first.expired({ channel: first.channel, code: reason, message: 'cursor older than the server retains' });
+      } else if (undecodable !== undefined && first) {
+        // The one-channel endpoint ends at an entry it cannot decode: go on after it.
+        this.#setState('reconnecting');
+        first.skipped(undecodable, { ...error, code: 'serialization_error', channel: first.channel });
       } else this.#retry(error);
     };
   }
@@ -346,8 +354,9 @@ export class ReplayRailClient<Events = undefined> implements SubscriptionHost {
         return;
       case 'error': {
         const error = { code: frame.code as string, message: frame.message as string, channel };
-        // With an id, one stored entry was skipped; the subscription goes on.
-        if (subscription === undefined || frame.id !== undefined) this.report(error);
+        // With an id, one stored entry could not be decoded and was skipped; the subscription goes on.
+        if (typeof frame.id === 'string' && subscription !== undefined) subscription.skipped(frame.id, error);
+        else if (subscription === undefined || frame.id !== undefined) this.report(error);
         else subscription.fail(error);
       }
     }

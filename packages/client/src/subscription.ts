@@ -38,6 +38,8 @@ export interface SubscriptionHost {
   remove(subscription: ClientSubscription<never>, notify: boolean): void;
   /** Reports an error to the client's listeners. */
   report(error: ClientError): void;
+  /** Whether it serves one channel from a one-channel URL. */
+  readonly single: boolean;
 }
 
 export class ClientSubscription<Event extends { id: string } = ClientEvent> {
@@ -134,6 +136,19 @@ export class ClientSubscription<Event extends { id: string } = ClientEvent> {
       await this.#advance(null);
       this.#state = 'replaying';
       this.host.request(this);
+    });
+  }
+
+  /**
+   * @internal the server could not decode the stored entry `id` and went past it:
+   * reported, and the cursor moves past it in turn (on the one-channel endpoint,
+   * which ended at it, it then connects again from there).
+   */
+  skipped(id: string, error: ClientError): void {
+    this.host.report({ ...error, message: `${error.message} (entry ${id} skipped)` });
+    this.#then(async () => {
+      if (this.#cursor === null || compareCursors(id, this.#cursor) > 0) await this.#advance(id);
+      if (this.host.single) this.host.request(this);
     });
   }
 
