@@ -29,6 +29,9 @@ export interface DemoOptions {
   publicDir?: URL;
 }
 
+/** The name of the demo's Redis connections (`CLIENT LIST`). */
+export const DEMO_CONNECTION_NAME = 'replayrail-demo';
+
 export interface Demo {
   readonly port: number;
   readonly store: 'memory' | 'redis';
@@ -49,8 +52,10 @@ const TYPES: Record<string, string> = {
 };
 
 export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
-  const redis = options.redisUrl ? new Redis(options.redisUrl) : undefined;
-  const store: EventStore = redis ? new RedisStreamStore({ client: redis }) : new MemoryEventStore();
+  // Named, so an operator can tell the demo's connections in CLIENT LIST.
+  const redis = options.redisUrl ? new Redis(options.redisUrl, { connectionName: DEMO_CONNECTION_NAME }) : undefined;
+  // The demo opened the client, so closing the store (with the rail) closes it too.
+  const store: EventStore = redis ? new RedisStreamStore({ client: redis, closeClient: true }) : new MemoryEventStore();
   const rail = new ReplayRail({
     store,
     config: { maxStreamLength: 10_000, ...(options.streamPrefix && { streamPrefix: options.streamPrefix }) },
