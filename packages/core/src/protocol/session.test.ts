@@ -44,19 +44,25 @@ function railWithBrokenClose(): ReplayRail {
   } as unknown as ReplayRail;
 }
 
+// A session on that rail and socket, and what it reported.
+function sessionOn(socket: ProtocolSocket) {
+  const reported: ReplayRailError[] = [];
+  const session = new ProtocolSession(
+    railWithBrokenClose(),
+    {},
+    {
+      maxBufferedBytes: 1024,
+      report: (error) => reported.push(error),
+    },
+  );
+  session.attach(socket);
+  return { session, reported };
+}
+
 describe('ProtocolSession', () => {
   it('answers every later request after a handler failed, and reports the failure', async () => {
-    const reported: ReplayRailError[] = [];
-    const session = new ProtocolSession(
-      railWithBrokenClose(),
-      {},
-      {
-        maxBufferedBytes: 1024,
-        report: (error) => reported.push(error),
-      },
-    );
     const socket = recordingSocket();
-    session.attach(socket);
+    const { session, reported } = sessionOn(socket);
     const requests = [
       { op: 'subscribe', channel: 'a' },
       { op: 'unsubscribe', channel: 'a' }, // its subscription's close throws
@@ -75,20 +81,11 @@ describe('ProtocolSession', () => {
   });
 
   it('lets go of a socket whose send throws, instead of throwing from a microtask', async () => {
-    const reported: ReplayRailError[] = [];
-    const session = new ProtocolSession(
-      railWithBrokenClose(),
-      {},
-      {
-        maxBufferedBytes: 1024,
-        report: (error) => reported.push(error),
-      },
-    );
     const socket = recordingSocket();
     socket.send = () => {
       throw new Error('not open');
     };
-    session.attach(socket);
+    const { session, reported } = sessionOn(socket);
     await session.receive('{"op":"ping"}', false);
     await new Promise((resolve) => setTimeout(resolve, 0));
     expect(session.closed).toBe(true);
