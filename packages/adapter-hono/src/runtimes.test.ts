@@ -141,6 +141,25 @@ for (const runtime of RUNTIMES) {
       const stayed = connect(`ws://${base}/ws/slow-stays`);
       await stayed.opened;
       stayed.ws.close();
+      // Event streams whose clients leave during the slow authorize: released too.
+      await Promise.all(
+        Array.from(
+          { length: 20 },
+          (_, i) =>
+            new Promise<void>((resolve) => {
+              const socket = tcpConnect(port, '127.0.0.1', () => {
+                socket.write(
+                  `GET /events/slow-sse-${i} HTTP/1.1\r\nHost: ${base}\r\nAccept: text/event-stream\r\n\r\n`,
+                );
+                setTimeout(() => socket.destroy(), 20);
+              });
+              socket.on('error', () => {});
+              socket.on('close', () => resolve());
+            }),
+        ),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(await stats()).toEqual({ connections: 0, subscriptions: 0, liveChannels: 0 });
     });
 
     it('refuses a frame over maxFrameBytes with 1009, the runtime setting no limit of ours', async () => {

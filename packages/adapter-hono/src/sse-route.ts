@@ -8,7 +8,7 @@
  * count toward `maxConnections` with the sockets, from before `authorize` is asked.
  */
 
-import { isReplayRailError, type SubscribeOptions } from '@replayrail/core';
+import { isReplayRailError, type SubscribeOptions, type Subscription } from '@replayrail/core';
 import { startFromQuery, toReplayRailError } from '@replayrail/core/protocol';
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
@@ -39,38 +39,59 @@ function message(event: string | null, data: string, id?: string): string {
 
 export async function sseRoute(c: Context, deps: RouteDeps): Promise<Response> {
   const { rail, resolved, admission, streams } = deps;
+  // Read at once: @hono/node-server makes the request's signal on first use, and
+  // only a signal made before the client leaves is told that it left.
+  const gone = c.req.raw.signal;
   const release = admission.hold();
-  let started = false;
+  let subscription: Subscription | undefined;
+  let keepAlive: ReturnType<typeof setInterval> | undefined;
+  let finished = false;
+  // Everything the stream holds, let go once: when it ends, or when the client goes,
+  // whichever comes first (even while authorize or the store is still working; and
+  // a write to a stream nobody reads never resolves, so its end may never come).
+  const finish = (): void => {
+    finished = true;
+    gone.removeEventListener('abort', finish);
+    clearInterval(keepAlive);
+    if (subscription !== undefined) {
+      streams.delete(subscription);
+      subscription.close();
+    }
+    release();
+  };
+  gone.addEventListener('abort', finish);
   try {
     const channel = await authorizedChannel(c, deps, 'subscribe');
     // Subscribed before the response starts: a bad cursor is a 400, not a broken
     // stream, and every event published after the response begins is delivered.
-    const subscription = await rail.subscribe(channel, startOf(c));
+    subscription = await rail.subscribe(channel, startOf(c));
+    if (finished || gone.aborted) {
+      finish();
+      return c.body(null, 204); // nobody reads it: the client is gone
+    }
     streams.add(subscription);
-    started = true;
-    return streamSSE(c, async (stream) => {
-      stream.onAbort(() => subscription.close());
-      const keepAlive = setInterval(() => void stream.write(': keep-alive\n\n'), resolved.sseKeepAliveMs);
-      try {
-        // `retry:` tells EventSource how soon to reconnect after a drop.
-        await stream.write(`retry: 1000\n: subscribed\n\n`);
-        // Iterated, so a stream that cannot keep up is ended (SlowConsumerError) rather
-        // than buffered without bound; its EventSource resumes from the last id.
-        // Each frame is the channel's, serialized once for all its subscribers (DESIGN §6).
-        for await (const { event, frame } of subscription.frames()) await stream.write(message(null, frame, event.id));
-      } catch (error) {
-        const failure = toReplayRailError(error);
-        resolved.transport.report(failure);
-        const kind = isReplayRailError(failure, 'replay_window_expired', 'stream_reset') ? 'expired' : 'error';
-        await stream.write(message(kind, JSON.stringify({ code: failure.code, message: failure.message })));
-      } finally {
-        clearInterval(keepAlive);
-        streams.delete(subscription);
-        subscription.close();
-        release();
-      }
-    });
-  } finally {
-    if (!started) release();
+  } catch (error) {
+    finish();
+    throw error;
   }
+  const open = subscription;
+  return streamSSE(c, async (stream) => {
+    stream.onAbort(finish);
+    keepAlive = setInterval(() => void stream.write(': keep-alive\n\n'), resolved.sseKeepAliveMs);
+    try {
+      // `retry:` tells EventSource how soon to reconnect after a drop.
+      await stream.write(`retry: 1000\n: subscribed\n\n`);
+      // Iterated, so a stream that cannot keep up is ended (SlowConsumerError) rather
+      // than buffered without bound; its EventSource resumes from the last id.
+      // Each frame is the channel's, serialized once for all its subscribers (DESIGN §6).
+      for await (const { event, frame } of open.frames()) await stream.write(message(null, frame, event.id));
+    } catch (error) {
+      const failure = toReplayRailError(error);
+      resolved.transport.report(failure);
+      const kind = isReplayRailError(failure, 'replay_window_expired', 'stream_reset') ? 'expired' : 'error';
+      await stream.write(message(kind, JSON.stringify({ code: failure.code, message: failure.message })));
+    } finally {
+      finish();
+    }
+  });
 }
