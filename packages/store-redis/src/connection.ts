@@ -8,6 +8,31 @@
 
 import { ConfigError } from '@replayrail/core';
 
+/** Where a node listens. */
+export interface NodeAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** What a shard subscriber tells its owner. */
+export interface ShardSubscriberEvents {
+  /** A message on a shard channel. */
+  message(channel: string, message: string): void;
+  /** The node no longer serves a subscribed channel's slot (a migration, a failover): look again. */
+  moved(): void;
+  /** The connection is gone for good (it does not reconnect by itself). */
+  lost(): void;
+}
+
+/** A connection of the store's own in subscriber mode, for sharded pub/sub on one node. */
+export interface ShardSubscriber {
+  /** Subscribes to one shard channel (one SSUBSCRIBE each: channels of different slots may not share one). */
+  subscribe(channel: string): Promise<void>;
+  unsubscribe(channel: string): Promise<void>;
+  /** Closes it at once. */
+  close(): void;
+}
+
 /** A Redis connection (or cluster client) as the store uses it. */
 export interface RedisConnection {
   readonly kind: 'ioredis' | 'ioredis-cluster' | 'node-redis' | 'node-redis-cluster';
@@ -20,6 +45,16 @@ export interface RedisConnection {
   disconnect(): Promise<void>;
   /** Closes the connection after pending replies (for a client the user handed over). */
   quit(): Promise<void>;
+  /**
+   * A new connection in subscriber mode, with the client's options (credentials,
+   * TLS): to the node at `address` in a cluster, to the server otherwise. It does
+   * not reconnect or resubscribe by itself: its owner decides where to go next.
+   */
+  shardSubscriber(
+    address: NodeAddress | undefined,
+    name: string,
+    events: ShardSubscriberEvents,
+  ): Promise<ShardSubscriber>;
 }
 
 // The parts of each client that the adapters use, typed structurally so this
@@ -30,21 +65,28 @@ interface IoredisLike {
     call(command: string, ...args: string[]): unknown;
     exec(): Promise<[Error | null, unknown][] | null>;
   };
-  duplicate(): IoredisLike;
+  duplicate(override?: Record<string, unknown>): IoredisLike;
   disconnect(): void;
   quit(): Promise<unknown>;
-  on(event: 'error', listener: (error: unknown) => void): unknown;
+  on(event: string, listener: (...args: never[]) => void): unknown;
   isCluster?: boolean;
+  /** A cluster's node connections (standalone clients with the cluster's options). */
+  nodes?(role?: 'all' | 'master' | 'slave'): IoredisLike[];
+  ssubscribe?(channel: string): Promise<unknown>;
+  sunsubscribe?(channel: string): Promise<unknown>;
 }
 
 interface NodeRedisClientLike {
   sendCommand(args: readonly string[]): Promise<unknown>;
-  duplicate(): NodeRedisClientLike;
+  duplicate(overrides?: Record<string, unknown>): NodeRedisClientLike;
   connect(): Promise<unknown>;
   destroy(): void;
   close(): Promise<unknown>;
-  on(event: 'error', listener: (error: unknown) => void): unknown;
+  on(event: string, listener: (...args: never[]) => void): unknown;
   isOpen: boolean;
+  readonly options?: { socket?: Record<string, unknown> };
+  sSubscribe?(channel: string, listener: (message: string, channel: string) => void): Promise<void>;
+  sUnsubscribe?(channel: string): Promise<void>;
 }
 
 interface NodeRedisClusterLike {
@@ -54,7 +96,8 @@ interface NodeRedisClusterLike {
   destroy(): void;
   close(): Promise<unknown>;
   on(event: 'error', listener: (error: unknown) => void): unknown;
-  masters: unknown;
+  masters: readonly { host: string; port: number }[];
+  nodeClient(node: { host: string; port: number }): Promise<NodeRedisClientLike>;
   isOpen: boolean;
 }
 
@@ -129,6 +172,58 @@ function pipelined(client: IoredisLike): (args: readonly string[]) => Promise<un
   };
 }
 
+/** An ioredis connection (standalone, or one node of a cluster) as a shard subscriber. */
+async function ioredisSubscriber(
+  source: IoredisLike,
+  override: Record<string, unknown>,
+  events: ShardSubscriberEvents,
+): Promise<ShardSubscriber> {
+  // No reconnection and no automatic resubscription: after a failover the node may
+  // serve other slots, so the owner looks the topology up again instead.
+  const sub = source.duplicate({
+    ...override,
+    lazyConnect: false,
+    retryStrategy: () => null,
+    autoResubscribe: false,
+    maxRetriesPerRequest: 0,
+  });
+  sub.on('error', ignore);
+  sub.on('smessage', (channel: string, message: string) => events.message(channel, message));
+  // Unsolicited `sunsubscribe` (the slot moved) and MOVED replies to SSUBSCRIBE.
+  sub.on('moved', () => events.moved());
+  sub.on('end', () => events.lost());
+  return {
+    subscribe: async (channel) => void (await (sub.ssubscribe as (channel: string) => Promise<unknown>)(channel)),
+    unsubscribe: async (channel) => void (await (sub.sunsubscribe as (channel: string) => Promise<unknown>)(channel)),
+    close: () => sub.disconnect(),
+  };
+}
+
+/** A node-redis client as a shard subscriber (connected, not reconnecting). */
+async function nodeRedisSubscriber(
+  source: NodeRedisClientLike,
+  socket: Record<string, unknown>,
+  name: string,
+  events: ShardSubscriberEvents,
+): Promise<ShardSubscriber> {
+  const sub = source.duplicate({
+    name,
+    socket: { ...source.options?.socket, ...socket, reconnectStrategy: false },
+  });
+  sub.on('error', ignore);
+  sub.on('sharded-channel-moved', () => events.moved());
+  sub.on('end', () => events.lost());
+  await sub.connect();
+  const listener = (message: string, channel: string): void => events.message(channel, message);
+  return {
+    subscribe: (channel) => (sub.sSubscribe as NonNullable<typeof sub.sSubscribe>)(channel, listener),
+    unsubscribe: (channel) => (sub.sUnsubscribe as NonNullable<typeof sub.sUnsubscribe>)(channel),
+    close: () => {
+      if (sub.isOpen) sub.destroy();
+    },
+  };
+}
+
 function fromIoredis(client: IoredisLike): RedisConnection {
   const isCluster = client.isCluster === true;
   return {
@@ -145,6 +240,13 @@ function fromIoredis(client: IoredisLike): RedisConnection {
     },
     disconnect: async () => client.disconnect(),
     quit: async () => void (await client.quit()),
+    shardSubscriber: async (address, name, events) => {
+      if (!isCluster) return ioredisSubscriber(client, { connectionName: name }, events);
+      // Any node's connection carries the cluster's options (credentials, TLS); pointed elsewhere.
+      const node = client.nodes?.('master')[0] ?? client.nodes?.('all')[0];
+      if (node === undefined) throw new Error('the cluster client knows no node yet');
+      return ioredisSubscriber(node, { host: address?.host, port: address?.port, connectionName: name }, events);
+    },
   };
 }
 
@@ -165,6 +267,7 @@ function fromNodeRedisClient(client: NodeRedisClientLike): RedisConnection {
     quit: async () => {
       if (client.isOpen) await client.close();
     },
+    shardSubscriber: (_address, name, events) => nodeRedisSubscriber(client, {}, name, events),
   };
 }
 
@@ -184,6 +287,12 @@ function fromNodeRedisCluster(cluster: NodeRedisClusterLike): RedisConnection {
     },
     quit: async () => {
       if (cluster.isOpen) await cluster.close();
+    },
+    shardSubscriber: async (address, name, events) => {
+      // A node client of the cluster carries its options (credentials, TLS); pointed at `address`.
+      const known = cluster.masters.find((node) => node.host === address?.host && node.port === address?.port);
+      const source = await cluster.nodeClient(known ?? (cluster.masters[0] as { host: string; port: number }));
+      return nodeRedisSubscriber(source, { host: address?.host, port: address?.port }, name, events);
     },
   };
 }

@@ -38,7 +38,8 @@ import {
 import { BlockingPool } from './blocking-pool.js';
 import { connectionFor, type RedisConnection } from './connection.js';
 import { CommandDeadlines } from './redis-errors.js';
-import { figuresFromReply, IDEMPOTENT_APPEND, REPLAY_PAGE, runScript } from './scripts.js';
+import { APPEND_AND_WAKE, figuresFromReply, IDEMPOTENT_APPEND, REPLAY_PAGE, runScript } from './scripts.js';
+import { ShardWakeups, wakeChannel } from './shard-wakeups.js';
 import { StreamWatcher } from './stream-watcher.js';
 
 /** Options of `RedisStreamStore`. */
@@ -71,6 +72,17 @@ export interface RedisStreamStoreOptions {
   shareBlockingReads?: boolean;
   /** Most connections opened for blocking reads at once; more reads wait their turn. @default 8 */
   maxBlockingConnections?: number;
+  /**
+   * How a live read waits for new entries. `'pubsub'`: every append also
+   * `SPUBLISH`es the new ID on the channel's wake channel, and readers wait on one
+   * subscriber connection per primary, however many channels they read (Redis 7.0+;
+   * every process writing to the channels must use it, and a writer that does not,
+   * such as the Python library, is seen within `readBlockMs`). `'xread'`: blocking
+   * `XREAD`s (on one server, shared by every channel: `shareBlockingReads`).
+   * `'auto'`: `'pubsub'` on a cluster whose nodes run Redis 7.0 or later, else `'xread'`.
+   * @default 'auto'
+   */
+  wakeups?: 'auto' | 'pubsub' | 'xread';
   /** Close the client on `close()`. @default false */
   closeClient?: boolean;
   /**
@@ -145,6 +157,12 @@ export class RedisStreamStore implements EventStore {
   readonly #connection: RedisConnection;
   readonly #pool: BlockingPool;
   readonly #watcher: StreamWatcher | undefined;
+  readonly #wakeupsOption: 'auto' | 'pubsub' | 'xread';
+  // Whether readers wait by sharded pub/sub (and appends publish wake-ups): known at
+  // once, or after one look at the server's version (a cluster, or 'pubsub' asked for).
+  #pubsub: boolean | undefined;
+  #pubsubCheck: Promise<boolean> | undefined;
+  #wakeups: ShardWakeups | undefined;
   readonly #hashTags: boolean;
   readonly #idempotency: boolean;
   readonly #ttlSeconds: number | null;
@@ -195,6 +213,17 @@ export class RedisStreamStore implements EventStore {
             this.#deadlines.run(command, operation, {}, '', blockMs + this.#timeoutMs),
           );
     this.#closeClient = options.closeClient ?? false;
+    const wakeups = options.wakeups ?? 'auto';
+    if (wakeups !== 'auto' && wakeups !== 'pubsub' && wakeups !== 'xread') {
+      throw new ConfigError(
+        `invalid RedisStreamStore option: wakeups must be 'auto', 'pubsub' or 'xread', got ${String(wakeups)}`,
+        {
+          context: { field: 'wakeups' },
+        },
+      );
+    }
+    this.#wakeupsOption = wakeups;
+    if (wakeups === 'xread' || (wakeups === 'auto' && !this.#connection.isCluster)) this.#pubsub = false;
     this.#decode = { largeIntegers: largeIntegersOption(options.largeIntegers, 'RedisStreamStore') };
   }
 
@@ -215,18 +244,49 @@ export class RedisStreamStore implements EventStore {
     return this.#pool.size;
   }
 
+  /** Subscriber connections this store opened for wake-ups: one per node serving a channel it reads. */
+  get wakeupConnections(): number {
+    return this.#wakeups?.connections ?? 0;
+  }
+
   append(stream: StreamRef, request: AppendRequest): Promise<StoredEvent> {
     if (this.#closed) return Promise.reject(new StoreClosedError('RedisStreamStore is closed'));
     const key = this.streamKey(stream);
     const { event, fields } = request;
     const idempotency = this.#idempotency ? request.idempotency : null;
+    if (this.#pubsub === undefined) {
+      // Once per store: does this server take sharded pub/sub (and so wake-ups)?
+      return this.#usesPubsub().then(() => this.append(stream, request));
+    }
     if (idempotency !== null) return this.#appendOnce(stream, key, request, idempotency);
+    if (this.#pubsub) return this.#appendAndWake(stream, key, request);
     const args = ['XADD', key];
     if (request.maxLength !== null) args.push('MAXLEN', request.approximate ? '~' : '=', String(request.maxLength));
     args.push('*');
     pushEntry(args, fields);
     return this.#deadlines.map(
       this.#connection.send(args, key),
+      (id) => ({ ...event, id: String(id) }),
+      'XADD',
+      { channel: stream.channel, event_id: event.event_id },
+      NOT_IDEMPOTENT,
+    );
+  }
+
+  #appendAndWake(stream: StreamRef, key: string, request: AppendRequest): Promise<StoredEvent> {
+    const { event, fields } = request;
+    return this.#deadlines.map(
+      runScript(
+        this.#connection,
+        APPEND_AND_WAKE,
+        [key],
+        [
+          request.maxLength === null ? '' : String(request.maxLength),
+          request.approximate ? '1' : '0',
+          wakeChannel(key),
+          ...pushEntry([], fields),
+        ],
+      ),
       (id) => ({ ...event, id: String(id) }),
       'XADD',
       { channel: stream.channel, event_id: event.event_id },
@@ -252,6 +312,7 @@ export class RedisStreamStore implements EventStore {
           idempotency.fingerprint,
           this.#ttlSeconds === null ? '' : String(this.#ttlSeconds),
           request.event.created_at,
+          this.#pubsub ? wakeChannel(key) : '',
           ...pushEntry([], request.fields),
         ],
       ),
@@ -285,13 +346,18 @@ export class RedisStreamStore implements EventStore {
     query.signal?.throwIfAborted();
     const key = this.streamKey(stream);
     const deadline = Date.now() + query.blockMs;
+    const wakeups = query.blockMs > 0 && (await this.#usesPubsub()) ? this.#wakeupsFor() : undefined;
     for (;;) {
+      // With wake-ups: subscribed, and the generation taken, before the page is read
+      // (shard-wakeups.ts), so a wake-up for anything after the page is never missed.
+      const generation = wakeups === undefined ? 0 : await wakeups.watch(key);
       // Every wake-up reads through the expiry check: XREAD alone would skip over
       // entries trimmed between two reads.
       const events = await this.#page(stream, query);
       const remaining = deadline - Date.now();
       if (events.length > 0 || remaining <= 0) return events;
-      await this.#waitForEntryAfter(key, query.after, remaining, query.signal, stream.channel);
+      if (wakeups !== undefined) await wakeups.wait(key, generation, remaining, query.signal);
+      else await this.#waitForEntryAfter(key, query.after, remaining, query.signal, stream.channel);
     }
   }
 
@@ -313,6 +379,7 @@ export class RedisStreamStore implements EventStore {
     if (this.#closed) return;
     this.#closed = true;
     this.#watcher?.close(new StoreClosedError('RedisStreamStore was closed during a blocking read'));
+    this.#wakeups?.close(new StoreClosedError('RedisStreamStore was closed during a blocking read'));
     await this.#pool.close();
     if (this.#closeClient) await this.#connection.quit().catch(() => this.#connection.disconnect());
   }
@@ -321,6 +388,34 @@ export class RedisStreamStore implements EventStore {
 
   #assertOpen(): void {
     if (this.#closed) throw new StoreClosedError('RedisStreamStore is closed');
+  }
+
+  /** Whether wake-ups go by sharded pub/sub; looked up once (Redis 7.0 added SSUBSCRIBE). */
+  #usesPubsub(): Promise<boolean> {
+    if (this.#pubsub !== undefined) return Promise.resolve(this.#pubsub);
+    this.#pubsubCheck ??= this.#command(['COMMAND', 'INFO', 'SSUBSCRIBE'], undefined, 'COMMAND INFO', {}).then(
+      (reply) => {
+        const supported = Array.isArray(reply) && reply[0] !== null && reply[0] !== undefined;
+        if (!supported && this.#wakeupsOption === 'pubsub') {
+          throw new ConfigError("invalid RedisStreamStore option: wakeups: 'pubsub' needs Redis 7.0 or later", {
+            context: { field: 'wakeups' },
+          });
+        }
+        this.#pubsub = supported;
+        return supported;
+      },
+      (error: unknown) => {
+        // Unreachable for now: look again next time.
+        this.#pubsubCheck = undefined;
+        throw error;
+      },
+    );
+    return this.#pubsubCheck;
+  }
+
+  #wakeupsFor(): ShardWakeups {
+    this.#wakeups ??= new ShardWakeups(this.#connection, 'replayrail:wakeups');
+    return this.#wakeups;
   }
 
   async #command(args: string[], key: string | undefined, operation: string, context: Record<string, unknown>) {

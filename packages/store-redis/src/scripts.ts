@@ -24,21 +24,24 @@ function script(source: string): Script {
 
 /**
  * KEYS: stream, idempotency record. ARGV: maxlen ('' for none), '1' for `~`,
- * fingerprint, TTL seconds ('' for none), created_at, then the entry's field/value
- * pairs. Returns {'created', id} or {'existing', record JSON}. The record holds the
- * Python library's three fields plus created_at, which Python's reader ignores.
+ * fingerprint, TTL seconds ('' for none), created_at, the wake channel to
+ * `SPUBLISH` the new ID on ('' for none; Redis 7.0+, shard-wakeups.ts), then the
+ * entry's field/value pairs. Returns {'created', id} or {'existing', record JSON}.
+ * The record holds the Python library's three fields plus created_at, which
+ * Python's reader ignores.
  */
 export const IDEMPOTENT_APPEND = script(`
 local existing = redis.call('GET', KEYS[2])
 if existing then return {'existing', existing} end
 local id
 if ARGV[1] == '' then
-  id = redis.call('XADD', KEYS[1], '*', unpack(ARGV, 6))
+  id = redis.call('XADD', KEYS[1], '*', unpack(ARGV, 7))
 elseif ARGV[2] == '1' then
-  id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', unpack(ARGV, 6))
+  id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', unpack(ARGV, 7))
 else
-  id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], '*', unpack(ARGV, 6))
+  id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], '*', unpack(ARGV, 7))
 end
+if ARGV[6] ~= '' then redis.call('SPUBLISH', ARGV[6], id) end
 local record = '{"stream_key":"' .. KEYS[1] .. '","stream_id":"' .. id .. '","fingerprint":"' .. ARGV[3] ..
   '","created_at":"' .. ARGV[5] .. '"}'
 if ARGV[4] == '' then
@@ -47,6 +50,26 @@ else
   redis.call('SET', KEYS[2], record, 'EX', ARGV[4])
 end
 return {'created', id}
+`);
+
+/**
+ * KEYS: stream. ARGV: maxlen ('' for none), '1' for `~`, the wake channel to
+ * `SPUBLISH` the new ID on (in the stream's slot), then the entry's field/value
+ * pairs. Returns the new ID. A plain publish on Redis 7.0+ where readers wait by
+ * sharded pub/sub (shard-wakeups.ts): the wake-up goes out in the same step as
+ * the entry, so no reader can miss it between the two.
+ */
+export const APPEND_AND_WAKE = script(`
+local id
+if ARGV[1] == '' then
+  id = redis.call('XADD', KEYS[1], '*', unpack(ARGV, 4))
+elseif ARGV[2] == '1' then
+  id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', unpack(ARGV, 4))
+else
+  id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], '*', unpack(ARGV, 4))
+end
+redis.call('SPUBLISH', ARGV[3], id)
+return id
 `);
 
 /**
