@@ -24,6 +24,8 @@ export interface RedisCluster {
   migrateSlot(slot: number, target: RedisServer, between?: () => Promise<void>): Promise<void>;
   /** The primaries, as the cluster's live nodes see them now. */
   primaries(): Promise<RedisServer[]>;
+  /** The replicas of `primary` (INFO replication). */
+  replicasOf(primary: RedisServer): Promise<RedisServer[]>;
   stop(): Promise<void>;
 }
 
@@ -131,6 +133,14 @@ export async function startRedisCluster(masters = 3, replicas = 0): Promise<Redi
     startupNodes: nodes.map((node) => ({ host: '127.0.0.1', port: node.port })),
     ownerOf,
     primaries,
+    async replicasOf(primary) {
+      const replicas: RedisServer[] = [];
+      for (const node of alive) {
+        const info = await ask(node, (client) => client.info('replication')).catch(() => '');
+        if (new RegExp(`master_port:${primary.port}\\b`).test(info)) replicas.push(node);
+      }
+      return replicas;
+    },
     async failOver(slot) {
       const old = await ownerOf(slot);
       old.signal('SIGKILL');
