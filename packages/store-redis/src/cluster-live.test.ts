@@ -1,6 +1,7 @@
 import { ReplayRail, type StoredEvent, type Subscription } from '@replayrail/core';
 import { describeWithRedisServer, type RedisCluster, startRedisCluster, uniquePrefix } from '@replayrail/testkit';
 import { Cluster, Redis } from 'ioredis';
+import { createCluster } from 'redis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { RedisStreamStore } from './redis-store.js';
 
@@ -48,89 +49,120 @@ describeWithRedisServer('the live path on a Redis Cluster', () => {
     return { client, wakeups };
   }
 
-  it('1,000 channels × 5 subscribers at 200 events/s: every event once, in order, on a fixed set of connections', async () => {
-    const streamPrefix = uniquePrefix();
-    const serverClient = new Cluster([...cluster.startupNodes], { redisOptions: { connectionName: SERVER_NAME } });
-    const publisherClient = new Cluster([...cluster.startupNodes]);
-    const store = new RedisStreamStore({ client: serverClient });
-    const rail = new ReplayRail({ store, config: { streamPrefix, maxStreamLength: null } });
-    const publisher = new ReplayRail({
-      store: new RedisStreamStore({ client: publisherClient }),
-      config: { streamPrefix, maxStreamLength: null },
-    });
-    const CHANNELS = 1_000;
-    const PER_CHANNEL = 5;
-    const RATE = 200;
-    const SECONDS = Number(process.env.REPLAYRAIL_CLUSTER_SECONDS ?? 30);
-    const received: Received[] = [];
-    const latencies: number[] = [];
-    const subscribe = async (channel: string) => {
-      for (let n = 0; n < PER_CHANNEL; n++) {
-        const mine: Received = { channel, events: [], subscription: undefined as never };
-        mine.subscription = await rail.subscribe(channel, {
-          from: 'latest',
-          onEvent: (event) => {
-            mine.events.push(event);
-            latencies.push(Date.now() - (event.payload.sent as number));
-          },
+  // The server's and the publisher's clients, by library: the server's named SERVER_NAME.
+  const CLIENTS = {
+    'ioredis Cluster': {
+      seconds: 30,
+      make: async (name?: string) => {
+        const client = new Cluster([...cluster.startupNodes], name ? { redisOptions: { connectionName: name } } : {});
+        return { client, close: async () => client.disconnect() };
+      },
+    },
+    'node-redis createCluster': {
+      seconds: 10,
+      make: async (name?: string) => {
+        const client = createCluster({
+          rootNodes: cluster.startupNodes.map((node) => ({ url: `redis://${node.host}:${node.port}` })),
+          ...(name && { defaults: { name } }),
         });
-        received.push(mine);
-      }
-    };
-    const published = new Map<string, StoredEvent[]>();
-    const publish = async (channel: string) => {
-      const event = await publisher.publish({ channel, type: 'tick', payload: { sent: Date.now() } });
-      published.set(channel, [...(published.get(channel) ?? []), event]);
-    };
-    try {
-      // 20 busy channels first: the connections then.
-      const channels = Array.from({ length: CHANNELS }, (_, i) => `ch-${i}`);
-      for (const channel of channels.slice(0, 20)) await subscribe(channel);
-      for (const channel of channels.slice(0, 20)) await publish(channel);
-      await sleep(200);
-      const withTwenty = await serverConnections();
-      // Then 1,000, subscribed 50 at a time.
-      for (let i = 20; i < CHANNELS; i += 50) await Promise.all(channels.slice(i, i + 50).map(subscribe));
-      // 200 events/s over random channels, each sent on its own schedule.
-      const start = Date.now();
-      const sending: Promise<void>[] = [];
-      for (let n = 0; n < RATE * SECONDS; n++) {
-        const due = start + (n * 1000) / RATE;
-        if (due > Date.now()) await sleep(due - Date.now());
-        sending.push(publish(channels[Math.floor(Math.random() * CHANNELS)] as string));
-      }
-      await Promise.all(sending);
-      const lastPublished = Date.now();
-      const complete = () =>
-        received.every((mine) => mine.events.length === (published.get(mine.channel)?.length ?? 0));
-      for (let i = 0; i < 2_000 && !complete(); i++) await sleep(10);
-      const deliveredAfterMs = Date.now() - lastPublished;
-      const withThousand = await serverConnections();
+        client.on('error', () => {});
+        await client.connect();
+        return { client, close: async () => client.destroy() };
+      },
+    },
+  } as const;
 
-      // Every subscriber: exactly its channel's events, once each, in cursor order.
-      for (const mine of received) {
-        const expected = [...(published.get(mine.channel) ?? [])].sort((a, b) => (a.id < b.id ? -1 : 1));
-        expect(mine.events.map((event) => event.id)).toEqual(expected.map((event) => event.id));
-        expect(mine.subscription.closed).toBe(false);
+  it.each(Object.keys(CLIENTS) as (keyof typeof CLIENTS)[])(
+    '%s: 1,000 channels × 5 subscribers at 200 events/s: every event once, in order, on a fixed set of connections',
+    async (library) => {
+      const streamPrefix = uniquePrefix();
+      const server = await CLIENTS[library].make(SERVER_NAME);
+      const publisherSide = await CLIENTS[library].make();
+      const serverClient = server.client;
+      const publisherClient = publisherSide.client;
+      const store = new RedisStreamStore({ client: serverClient });
+      const rail = new ReplayRail({ store, config: { streamPrefix, maxStreamLength: null } });
+      const publisher = new ReplayRail({
+        store: new RedisStreamStore({ client: publisherClient }),
+        config: { streamPrefix, maxStreamLength: null },
+      });
+      const CHANNELS = 1_000;
+      const PER_CHANNEL = 5;
+      const RATE = 200;
+      const SECONDS = Number(process.env.REPLAYRAIL_CLUSTER_SECONDS ?? CLIENTS[library].seconds);
+      const received: Received[] = [];
+      const latencies: number[] = [];
+      const subscribe = async (channel: string) => {
+        for (let n = 0; n < PER_CHANNEL; n++) {
+          const mine: Received = { channel, events: [], subscription: undefined as never };
+          mine.subscription = await rail.subscribe(channel, {
+            from: 'latest',
+            onEvent: (event) => {
+              mine.events.push(event);
+              latencies.push(Date.now() - (event.payload.sent as number));
+            },
+          });
+          received.push(mine);
+        }
+      };
+      const published = new Map<string, StoredEvent[]>();
+      const publish = async (channel: string) => {
+        const event = await publisher.publish({ channel, type: 'tick', payload: { sent: Date.now() } });
+        published.set(channel, [...(published.get(channel) ?? []), event]);
+      };
+      try {
+        // 20 busy channels first: the connections then.
+        const channels = Array.from({ length: CHANNELS }, (_, i) => `ch-${i}`);
+        for (const channel of channels.slice(0, 20)) await subscribe(channel);
+        for (const channel of channels.slice(0, 20)) await publish(channel);
+        await sleep(200);
+        const withTwenty = await serverConnections();
+        // Then 1,000, subscribed 50 at a time.
+        for (let i = 20; i < CHANNELS; i += 50) await Promise.all(channels.slice(i, i + 50).map(subscribe));
+        // 200 events/s over random channels, each sent on its own schedule.
+        const start = Date.now();
+        const sending: Promise<void>[] = [];
+        for (let n = 0; n < RATE * SECONDS; n++) {
+          const due = start + (n * 1000) / RATE;
+          if (due > Date.now()) await sleep(due - Date.now());
+          sending.push(publish(channels[Math.floor(Math.random() * CHANNELS)] as string));
+        }
+        await Promise.all(sending);
+        const lastPublished = Date.now();
+        const complete = () =>
+          received.every((mine) => mine.events.length === (published.get(mine.channel)?.length ?? 0));
+        for (let i = 0; i < 2_000 && !complete(); i++) await sleep(10);
+        const deliveredAfterMs = Date.now() - lastPublished;
+        const withThousand = await serverConnections();
+
+        // Every subscriber: exactly its channel's events, once each, in cursor order.
+        for (const mine of received) {
+          const expected = [...(published.get(mine.channel) ?? [])].sort((a, b) => (a.id < b.id ? -1 : 1));
+          expect(mine.events.map((event) => event.id)).toEqual(expected.map((event) => event.id));
+          expect(mine.subscription.closed).toBe(false);
+        }
+        const sorted = latencies.sort((a, b) => a - b);
+        console.log(
+          `${library}, ${CHANNELS} channels × ${PER_CHANNEL}, ${RATE}/s for ${SECONDS} s: ${latencies.length} deliveries, ` +
+            `p50 ${percentile(sorted, 50)} ms, p99 ${percentile(sorted, 99)} ms, max ${sorted.at(-1)} ms; ` +
+            `all delivered ${deliveredAfterMs} ms after the last publish; server connections with 20 busy channels ` +
+            `${JSON.stringify(withTwenty)}, with ${CHANNELS}: ${JSON.stringify(withThousand)}`,
+        );
+        expect(latencies.length).toBe(
+          PER_CHANNEL * [...published.values()].reduce((sum, list) => sum + list.length, 0),
+        );
+        // The connections do not grow with the channels: one per primary for wake-ups.
+        expect(withThousand).toEqual(withTwenty);
+        expect(withThousand.wakeups).toBe(3);
+        expect(store.blockingConnections).toBe(0);
+      } finally {
+        for (const mine of received) mine.subscription.close();
+        await rail.close();
+        await publisher.close();
+        await server.close();
+        await publisherSide.close();
       }
-      const sorted = latencies.sort((a, b) => a - b);
-      console.log(
-        `cluster, ${CHANNELS} channels × ${PER_CHANNEL}, ${RATE}/s for ${SECONDS} s: ${latencies.length} deliveries, ` +
-          `p50 ${percentile(sorted, 50)} ms, p99 ${percentile(sorted, 99)} ms, max ${sorted.at(-1)} ms; ` +
-          `all delivered ${deliveredAfterMs} ms after the last publish; server connections with 20 busy channels ` +
-          `${JSON.stringify(withTwenty)}, with ${CHANNELS}: ${JSON.stringify(withThousand)}`,
-      );
-      expect(latencies.length).toBe(PER_CHANNEL * [...published.values()].reduce((sum, list) => sum + list.length, 0));
-      // The connections do not grow with the channels: one per primary for wake-ups.
-      expect(withThousand).toEqual(withTwenty);
-      expect(withThousand.wakeups).toBe(3);
-      expect(store.blockingConnections).toBe(0);
-    } finally {
-      for (const mine of received) mine.subscription.close();
-      await rail.close();
-      await publisher.close();
-      serverClient.disconnect();
-      publisherClient.disconnect();
-    }
-  }, 180_000);
+    },
+    180_000,
+  );
 });
