@@ -7,7 +7,8 @@ import { RedisStreamStore } from './redis-store.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const SERVER_NAME = 'rr-live-server';
-const WAKEUPS_NAME = 'replayrail:wakeups';
+// The store names its wake-up connections after its client: `<name>:wakeups`.
+const WAKEUPS_NAME = `${SERVER_NAME}:wakeups`;
 
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;

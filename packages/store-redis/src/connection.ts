@@ -49,17 +49,21 @@ export interface RedisConnection {
    * A new connection in subscriber mode, with the client's options (credentials,
    * TLS): to the node at `address` in a cluster, to the server otherwise. It does
    * not reconnect or resubscribe by itself: its owner decides where to go next.
+   * Named `<the client's name>:wakeups` (`replayrail:wakeups` for a client without
+   * one), so an operator can tell whose it is in CLIENT LIST.
    */
-  shardSubscriber(
-    address: NodeAddress | undefined,
-    name: string,
-    events: ShardSubscriberEvents,
-  ): Promise<ShardSubscriber>;
+  shardSubscriber(address: NodeAddress | undefined, events: ShardSubscriberEvents): Promise<ShardSubscriber>;
 }
 
 // The parts of each client that the adapters use, typed structurally so this
 // package needs neither client installed.
+/** The name of a store's subscriber connections, after its client's. */
+function subscriberName(clientName: unknown): string {
+  return `${typeof clientName === 'string' && clientName !== '' ? clientName : 'replayrail'}:wakeups`;
+}
+
 interface IoredisLike {
+  readonly options?: { connectionName?: string };
   call(command: string, ...args: string[]): Promise<unknown>;
   pipeline(): {
     call(command: string, ...args: string[]): unknown;
@@ -84,7 +88,7 @@ interface NodeRedisClientLike {
   close(): Promise<unknown>;
   on(event: string, listener: (...args: never[]) => void): unknown;
   isOpen: boolean;
-  readonly options?: { socket?: Record<string, unknown> };
+  readonly options?: { socket?: Record<string, unknown>; name?: string };
   sSubscribe?(channel: string, listener: (message: string, channel: string) => void): Promise<void>;
   sUnsubscribe?(channel: string): Promise<void>;
 }
@@ -182,6 +186,7 @@ async function ioredisSubscriber(
   // serve other slots, so the owner looks the topology up again instead.
   const sub = source.duplicate({
     ...override,
+    connectionName: subscriberName(source.options?.connectionName),
     lazyConnect: false,
     retryStrategy: () => null,
     autoResubscribe: false,
@@ -203,11 +208,10 @@ async function ioredisSubscriber(
 async function nodeRedisSubscriber(
   source: NodeRedisClientLike,
   socket: Record<string, unknown>,
-  name: string,
   events: ShardSubscriberEvents,
 ): Promise<ShardSubscriber> {
   const sub = source.duplicate({
-    name,
+    name: subscriberName(source.options?.name),
     socket: { ...source.options?.socket, ...socket, reconnectStrategy: false },
   });
   sub.on('error', ignore);
@@ -240,12 +244,12 @@ function fromIoredis(client: IoredisLike): RedisConnection {
     },
     disconnect: async () => client.disconnect(),
     quit: async () => void (await client.quit()),
-    shardSubscriber: async (address, name, events) => {
-      if (!isCluster) return ioredisSubscriber(client, { connectionName: name }, events);
+    shardSubscriber: async (address, events) => {
+      if (!isCluster) return ioredisSubscriber(client, {}, events);
       // Any node's connection carries the cluster's options (credentials, TLS); pointed elsewhere.
       const node = client.nodes?.('master')[0] ?? client.nodes?.('all')[0];
       if (node === undefined) throw new Error('the cluster client knows no node yet');
-      return ioredisSubscriber(node, { host: address?.host, port: address?.port, connectionName: name }, events);
+      return ioredisSubscriber(node, { host: address?.host, port: address?.port }, events);
     },
   };
 }
@@ -267,7 +271,7 @@ function fromNodeRedisClient(client: NodeRedisClientLike): RedisConnection {
     quit: async () => {
       if (client.isOpen) await client.close();
     },
-    shardSubscriber: (_address, name, events) => nodeRedisSubscriber(client, {}, name, events),
+    shardSubscriber: (_address, events) => nodeRedisSubscriber(client, {}, events),
   };
 }
 
@@ -288,11 +292,11 @@ function fromNodeRedisCluster(cluster: NodeRedisClusterLike): RedisConnection {
     quit: async () => {
       if (cluster.isOpen) await cluster.close();
     },
-    shardSubscriber: async (address, name, events) => {
+    shardSubscriber: async (address, events) => {
       // A node client of the cluster carries its options (credentials, TLS); pointed at `address`.
       const known = cluster.masters.find((node) => node.host === address?.host && node.port === address?.port);
       const source = await cluster.nodeClient(known ?? (cluster.masters[0] as { host: string; port: number }));
-      return nodeRedisSubscriber(source, { host: address?.host, port: address?.port }, name, events);
+      return nodeRedisSubscriber(source, { host: address?.host, port: address?.port }, events);
     },
   };
 }

@@ -414,7 +414,7 @@ export class RedisStreamStore implements EventStore {
   }
 
   #wakeupsFor(): ShardWakeups {
-    this.#wakeups ??= new ShardWakeups(this.#connection, 'replayrail:wakeups');
+    this.#wakeups ??= new ShardWakeups(this.#connection);
     return this.#wakeups;
   }
 

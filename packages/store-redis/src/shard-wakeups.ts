@@ -84,7 +84,6 @@ export function slotRanges(reply: unknown): SlotRange[] {
 
 export class ShardWakeups {
   readonly #connection: RedisConnection;
-  readonly #name: string;
   readonly #watches = new Map<string, Watch>();
   readonly #byChannel = new Map<string, Watch>();
   readonly #nodes = new Map<string, NodeSubscription>();
@@ -92,10 +91,8 @@ export class ShardWakeups {
   #slots: Promise<SlotRange[]> | undefined;
   #closed: unknown;
 
-  /** @param name the client name of the subscriber connections (CLIENT LIST). */
-  constructor(connection: RedisConnection, name: string) {
+  constructor(connection: RedisConnection) {
     this.#connection = connection;
-    this.#name = name;
     this.#sweep = setInterval(() => this.#dropIdle(), IDLE_MS / 2);
     this.#sweep.unref?.();
   }
@@ -222,7 +219,7 @@ export class ShardWakeups {
     const existing = this.#nodes.get(id);
     if (existing !== undefined) return existing;
     const node: NodeSubscription = { id, address, keys: new Set(), gone: false, subscriber: undefined as never };
-    const subscriber = this.#connection.shardSubscriber(address, this.#name, {
+    const subscriber = this.#connection.shardSubscriber(address, {
       message: (channel) => {
         const watch = this.#byChannel.get(channel);
         if (watch !== undefined) this.#wake(watch);
