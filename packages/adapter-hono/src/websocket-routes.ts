@@ -12,9 +12,11 @@ import {
   type Admission,
   type Connection,
   channelFromPath,
+  FrameCache,
   handshakeProblem,
   type TransportSocket,
   utf8Length,
+  writeFrames,
 } from '@replayrail/core/protocol';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { UpgradeWebSocket, WSContext, WSEvents } from 'hono/ws';
@@ -50,11 +52,17 @@ function frameSize(data: string | Blob | ArrayBufferLike): number {
   return 'size' in data ? data.size : data.byteLength;
 }
 
-/** One open socket, as core sees it. */
+/**
+ * One open socket, as core sees it. Where the runtime's socket is a `ws` socket
+ * (Node), each event's text is framed once for every socket and a read batch goes
+ * out in one write, as on server-ws (core's frame-writer.ts); elsewhere (Bun,
+ * Deno), and whenever `ws` is busy, through `WSContext.send`.
+ */
 class HonoSocket implements TransportSocket {
   constructor(
     readonly ws: WSContext<unknown>,
     readonly connection: Connection<Context>,
+    readonly frames: FrameCache,
   ) {}
 
   get raw(): RawSocket | undefined {
@@ -62,7 +70,15 @@ class HonoSocket implements TransportSocket {
   }
 
   send(text: string): void {
-    this.ws.send(text);
+    writeFrames(this.ws.raw, [this.frames.frame(text)], this.ws);
+  }
+
+  sendBatch(texts: readonly string[]): void {
+    writeFrames(
+      this.ws.raw,
+      texts.map((text) => this.frames.frame(text)),
+      this.ws,
+    );
   }
 
   close(code: number, reason: string): void {
@@ -191,7 +207,7 @@ export function admitUpgrade(admission: Admission<Context>, options: ResolvedRou
 }
 
 /** The upgrade helper's events for an upgrade `admitUpgrade` let through. */
-export function socketEvents(c: Context, rail: ReplayRail): WSEvents<unknown> {
+export function socketEvents(c: Context, rail: ReplayRail, frames: FrameCache): WSEvents<unknown> {
   const admitted = admittedOf.get(c);
   if (admitted === undefined) return {};
   admittedOf.delete(c);
@@ -200,7 +216,7 @@ export function socketEvents(c: Context, rail: ReplayRail): WSEvents<unknown> {
   return {
     onOpen: (_event, ws) => {
       watch.done();
-      const socket = new HonoSocket(ws, connection);
+      const socket = new HonoSocket(ws, connection, frames);
       if (!connection.open(socket)) return; // refused: closed with its code
       socket.raw?.on?.('pong', () => connection.pong());
     },
@@ -225,5 +241,7 @@ export function socketEvents(c: Context, rail: ReplayRail): WSEvents<unknown> {
 
 /** The handler of both endpoints: `admitUpgrade`, then the runtime's upgrade helper. */
 export function upgradeHandler(upgradeWebSocket: UpgradeWebSocket<unknown>, rail: ReplayRail): MiddlewareHandler {
-  return upgradeWebSocket((c) => socketEvents(c, rail));
+  // One cache for every socket of these routes: each text framed once per turn.
+  const frames = new FrameCache();
+  return upgradeWebSocket((c) => socketEvents(c, rail, frames));
 }

@@ -14,14 +14,15 @@ import {
   Admission,
   type Connection,
   channelFromPath,
+  FrameCache,
   handshakeProblem,
   PROTOCOL_NAME,
   resolveTransportOptions,
   type TransportOptions,
   type TransportSocket,
+  writeFrames,
 } from '@replayrail/core/protocol';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { FrameCache, sendPrepared } from './frame-writer.js';
 
 /** Options of `ReplayRailWebSocketServer` (limits and hooks shared with every transport: `TransportOptions`). */
 export interface WebSocketServerOptions extends TransportOptions<IncomingMessage> {
@@ -45,15 +46,17 @@ class WsSocket implements TransportSocket {
     readonly frames: FrameCache,
   ) {}
 
-  // Each event's text is framed once for all sockets, a batch written at once (frame-writer.ts).
+  // Each event's text is framed once for all sockets, a batch written at once
+  // (core's frame-writer.ts; through ws.send where ws is busy).
   send(text: string): void {
-    sendPrepared(this.ws, [this.frames.frame(text)]);
+    writeFrames(this.ws, [this.frames.frame(text)], this.ws);
   }
 
   sendBatch(texts: readonly string[]): void {
-    sendPrepared(
+    writeFrames(
       this.ws,
       texts.map((text) => this.frames.frame(text)),
+      this.ws,
     );
   }
 

@@ -19,6 +19,8 @@ export { Admission, Connection } from './admission.js';
 export type { Authorize, AuthorizeRequest } from './authorize.js';
 export { checkAuthorized } from './authorize.js';
 export { CloseCode, closeReason, FATAL_CLOSE_CODES, undecodableEntryOf } from './close-codes.js';
+export type { PreparedFrame } from './frame-writer.js';
+export { FrameCache, prepareFrame, writeFrames } from './frame-writer.js';
 export type { ClientFrame } from './frames.js';
 export {
   errorFrame,

@@ -1,0 +1,95 @@
+import { createServer } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import type * as WsModule from 'ws';
+import { FrameCache, prepareFrame, writeFrames } from './frame-writer.js';
+
+// The raw path writes under `ws`'s internals, whose shape changed within 8.x
+// (`_sender._deflating` before 8.18, `_sender._state` from 8.18). Every version a
+// transport may run on: the oldest 8.x, the last before the change (the lower
+// bound of @hono/node-ws), the first after it, and the newest.
+// Loaded by name (npm aliases of ws, installed as dev dependencies), untyped but
+// for the shape every 8.x shares.
+const load = (name: string) => import(name) as Promise<typeof WsModule>;
+const VERSIONS: Record<string, () => Promise<typeof WsModule>> = {
+  '8.0.0': () => load('ws-8.0.0'),
+  '8.17.1': () => load('ws-8.17.1'),
+  '8.18.0': () => load('ws-8.18.0'),
+  latest: () => import('ws'),
+};
+
+const MESSAGES = ['', 'a', 'é🍕'.repeat(10), 'x'.repeat(125), 'x'.repeat(126), 'y'.repeat(65_535), 'z'.repeat(70_000)];
+
+describe.each(Object.keys(VERSIONS))('writeFrames on ws %s', (version) => {
+  it('writes raw frames a client reads exactly as what ws.send writes, in order, without calling send', async () => {
+    const ws = await (VERSIONS[version] as () => Promise<typeof WsModule>)();
+    const server = createServer();
+    const wss = new ws.WebSocketServer({ server });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const { port } = server.address() as { port: number };
+    try {
+      const connected = new Promise<WsModule.WebSocket>((resolve) => wss.once('connection', resolve));
+      const client = new ws.WebSocket(`ws://127.0.0.1:${port}`);
+      const received: string[] = [];
+      const all = new Promise<void>((resolve) => {
+        client.on('message', (data) => {
+          received.push(data.toString());
+          if (received.length === MESSAGES.length * 2) resolve();
+        });
+      });
+      const socket = await connected;
+      let sendCalls = 0;
+      const send = {
+        send: (text: string) => {
+          sendCalls++;
+          socket.send(text);
+        },
+      };
+      const cache = new FrameCache();
+      // Raw: one frame, then a corked batch; then the same through ws.send, on one socket.
+      writeFrames(socket, [cache.frame(MESSAGES[0] as string)], send);
+      writeFrames(
+        socket,
+        MESSAGES.slice(1).map((message) => cache.frame(message)),
+        send,
+      );
+      expect(sendCalls).toBe(0);
+      for (const message of MESSAGES) socket.send(message);
+      await all;
+      expect(received).toEqual([...MESSAGES, ...MESSAGES]);
+      client.close();
+    } finally {
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
+
+describe('writeFrames and FrameCache', () => {
+  it('falls back to send, in order, for anything that is not an idle ws socket', () => {
+    const frames = ['a', 'b'].map(prepareFrame);
+    for (const target of [
+      undefined,
+      {},
+      { readyState: 1, _socket: { write: () => true }, _sender: { _queue: [1], _state: 0 } }, // queue not empty
+      { readyState: 1, _socket: { write: () => true }, _sender: { _queue: [], _state: 1 } }, // compressing
+      { readyState: 1, _socket: { write: () => true }, _sender: { _queue: [], _deflating: true } },
+      { readyState: 2, _socket: { write: () => true }, _sender: { _queue: [], _state: 0 } }, // closing
+    ]) {
+      const sent: string[] = [];
+      writeFrames(target, frames, { send: (text) => sent.push(text) });
+      expect(sent).toEqual(['a', 'b']);
+    }
+  });
+
+  it('frames a text once per turn for every socket, then lets it go', async () => {
+    const cache = new FrameCache();
+    const text = JSON.stringify({ id: '1-0', payload: { n: 'é' } });
+    const first = cache.frame(text);
+    expect(cache.frame(text)).toBe(first);
+    expect(first.bytes.length).toBe(2 + Buffer.byteLength(text));
+    expect([...first.bytes.subarray(0, 2)]).toEqual([0x81, Buffer.byteLength(text)]);
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(cache.frame(text)).not.toBe(first);
+  });
+});

@@ -1,0 +1,120 @@
+/**
+ * @module
+ * Writing one event to many WebSockets cheaply, for every transport whose sockets
+ * are `ws` sockets (server-ws; the Hono adapter on Node). `ws.send` frames a text
+ * again for every socket (encode to UTF-8, build a header, write); in a fanout the
+ * bytes are the same each time. Here a text is framed once (RFC 6455: a final,
+ * unmasked text frame) into one buffer that every socket gets (`FrameCache`), and
+ * the frames of one read batch go to a socket in one corked write (`writeFrames`).
+ *
+ * Writing under a `ws` WebSocket uses its internals, found by looking, never
+ * imported: `_socket` (the network socket) and `_sender` (whose queue must be empty
+ * and which must be idle: `_state` 0 from ws 8.18, `_deflating` false before). When
+ * they are missing or busy (another library, another version, a frame being
+ * compressed), the frames go through the public `send`, in order. Server frames
+ * are never masked and a frame is written whole, so a raw frame and one ws sent
+ * are the same on the wire. Runtime-agnostic: it only calls methods it finds.
+ */
+
+import { utf8Length } from '../json.js';
+
+/** A text message framed once: header and payload in one buffer, ready for any socket. */
+export interface PreparedFrame {
+  readonly text: string;
+  readonly bytes: Uint8Array;
+}
+
+const encoder = new TextEncoder();
+
+/** Frames a text message as a server does (final, text, unmasked). */
+export function prepareFrame(text: string): PreparedFrame {
+  const length = utf8Length(text);
+  const header = length < 126 ? 2 : length < 65_536 ? 4 : 10;
+  const bytes = new Uint8Array(header + length);
+  bytes[0] = 0x81; // FIN, opcode 1 (text)
+  if (length < 126) bytes[1] = length;
+  else if (length < 65_536) {
+    bytes[1] = 126;
+    bytes[2] = length >>> 8;
+    bytes[3] = length & 0xff;
+  } else {
+    bytes[1] = 127;
+    const view = new DataView(bytes.buffer);
+    view.setUint32(2, Math.floor(length / 2 ** 32));
+    view.setUint32(6, length >>> 0);
+  }
+  encoder.encodeInto(text, bytes.subarray(header));
+  return { text, bytes };
+}
+
+/**
+ * The messages framed in the current turn: a feed hands each event's text (the
+ * very same string) to every socket, and the sockets' sessions write in the
+ * microtasks that follow, so each text is framed once. Emptied in a microtask
+ * queued after those writes, so it holds one batch at most.
+ */
+export class FrameCache {
+  readonly #frames = new Map<string, PreparedFrame>();
+  #clearing = false;
+
+  frame(text: string): PreparedFrame {
+    let prepared = this.#frames.get(text);
+    if (prepared === undefined) {
+      prepared = prepareFrame(text);
+      this.#frames.set(text, prepared);
+      if (!this.#clearing) {
+        this.#clearing = true;
+        queueMicrotask(() => {
+          this.#frames.clear();
+          this.#clearing = false;
+        });
+      }
+    }
+    return prepared;
+  }
+}
+
+/** What the fast path needs of a `ws` WebSocket, looked up, never imported. */
+interface WsInternals {
+  readonly readyState?: number;
+  readonly _socket?: { write?(bytes: Uint8Array): unknown; cork?(): void; uncork?(): void };
+  readonly _sender?: { readonly _queue?: unknown[]; readonly _state?: number; readonly _deflating?: boolean };
+}
+
+const OPEN = 1;
+
+// The network socket under `ws`, when raw frames may go straight to it now: the
+// WebSocket is open and its sender has nothing queued or in progress (so no frame
+// it was given can come after ours).
+function rawSocket(ws: unknown): NonNullable<WsInternals['_socket']> | undefined {
+  if (typeof ws !== 'object' || ws === null) return undefined;
+  const { readyState, _socket: socket, _sender: sender } = ws as WsInternals;
+  if (readyState !== OPEN || typeof socket?.write !== 'function' || sender === undefined) return undefined;
+  if (!Array.isArray(sender._queue) || sender._queue.length > 0) return undefined;
+  const idle = typeof sender._state === 'number' ? sender._state === 0 : sender._deflating === false;
+  return idle ? socket : undefined;
+}
+
+/**
+ * Writes prepared frames on `ws` (a `ws` WebSocket) in one corked write when its
+ * internals allow, else through `fallback.send` one by one, in order: the public
+ * API of the same socket (`ws` itself, or a wrapper such as Hono's `WSContext`).
+ */
+export function writeFrames(
+  ws: unknown,
+  frames: readonly PreparedFrame[],
+  fallback: { send(text: string): void },
+): void {
+  const socket = rawSocket(ws);
+  if (socket === undefined) {
+    for (const frame of frames) fallback.send(frame.text);
+    return;
+  }
+  if (frames.length === 1) {
+    socket.write?.((frames[0] as PreparedFrame).bytes);
+    return;
+  }
+  socket.cork?.();
+  for (const frame of frames) socket.write?.(frame.bytes);
+  socket.uncork?.();
+}
