@@ -13,7 +13,7 @@ import { errorResponse } from './error-response.js';
 import { pageRoute, publishRoute } from './http-routes.js';
 import { type ReplayRailRoutesOptions, resolveRoutesOptions } from './options.js';
 import { sseRoute, wantsEventStream } from './sse-route.js';
-import { admitUpgrade, upgradeHandler } from './websocket-routes.js';
+import { webSocketHandlers } from './websocket-routes.js';
 
 /** What `createReplayRailRoutes` returns. */
 export interface ReplayRailRoutes {
@@ -80,8 +80,12 @@ export function createReplayRailRoutes<const Catalog extends EventCatalog = Even
       }
       await next();
     };
-    const admit = admitUpgrade(admission, resolved);
-    const handler = upgradeHandler(options.upgradeWebSocket, rail);
+    const [admit, handler] = webSocketHandlers(
+      admission,
+      resolved,
+      options.upgradeWebSocket,
+      rail.config.limits.maxFrameBytes,
+    );
     app.get(resolved.wsPath, upgradeOnly, admit, handler);
     app.get(`${resolved.wsPath}/*`, upgradeOnly, admit, handler);
   }

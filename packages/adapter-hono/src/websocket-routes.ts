@@ -7,7 +7,6 @@
  * `WSContext` to it and tells it when a client leaves mid-handshake.
  */
 
-import type { ReplayRail } from '@replayrail/core';
 import {
   type Admission,
   type Connection,
@@ -19,7 +18,7 @@ import {
   writeFrames,
 } from '@replayrail/core/protocol';
 import type { Context, MiddlewareHandler } from 'hono';
-import type { UpgradeWebSocket, WSContext, WSEvents } from 'hono/ws';
+import type { UpgradeWebSocket, WSContext, WSEvents, WSMessageReceive } from 'hono/ws';
 import type { ResolvedRoutesOptions } from './options.js';
 
 /**
@@ -52,37 +51,108 @@ function frameSize(data: string | Blob | ArrayBufferLike): number {
   return 'size' in data ? data.size : data.byteLength;
 }
 
+/** What every socket of one set of routes shares: one object, so a socket holds a reference. */
+interface Shared {
+  /** Each text framed once per turn for every socket. */
+  readonly frames: FrameCache;
+  readonly maxFrameBytes: number;
+}
+
+// The socket of a runtime's raw `ws` WebSocket, for the pong listener below: one
+// function for every socket instead of a closure each.
+const socketOfRaw = new WeakMap<object, HonoSocket>();
+
+function onPong(this: object): void {
+  socketOfRaw.get(this)?.connection.pong();
+}
+
 /**
- * One open socket, as core sees it. Where the runtime's socket is a `ws` socket
- * (Node), each event's text is framed once for every socket and a read batch goes
- * out in one write, as on server-ws (core's frame-writer.ts); elsewhere (Bun,
- * Deno), and whenever `ws` is busy, through `WSContext.send`.
+ * One upgrade's socket: the events Hono's upgrade helper calls (as methods of this
+ * object: no closure per socket), and the socket as core sees it. Where the
+ * runtime's socket is a `ws` socket (Node), each event's text is framed once for
+ * every socket and a read batch goes out in one write, as on server-ws (core's
+ * frame-writer.ts); elsewhere (Bun, Deno), and whenever `ws` is busy, through
+ * `WSContext.send`. An idle socket holds this object, its connection and the
+ * runtime's own: everything the handshake needed is let go once it is open.
  */
-class HonoSocket implements TransportSocket {
+class HonoSocket implements TransportSocket, WSEvents<unknown> {
+  #ws: WSContext<unknown> | undefined;
+  // Until the socket opens: the departure watch, and the request's context.
+  #watch: DepartureWatch | undefined;
+  #context: Context | undefined;
+
   constructor(
-    readonly ws: WSContext<unknown>,
     readonly connection: Connection<Context>,
-    readonly frames: FrameCache,
-  ) {}
+    readonly single: boolean,
+    readonly shared: Shared,
+    watch: DepartureWatch,
+    context: Context,
+  ) {
+    this.#watch = watch;
+    this.#context = context;
+  }
+
+  onOpen(_event: Event, ws: WSContext<unknown>): void {
+    this.#handshakeDone();
+    this.#ws = ws;
+    if (!this.connection.open(this)) return; // refused: closed with its code
+    const raw = ws.raw as RawSocket | undefined;
+    if (typeof raw === 'object' && raw !== null && typeof raw.on === 'function') {
+      socketOfRaw.set(raw, this);
+      raw.on('pong', onPong);
+    }
+  }
+
+  onMessage(event: MessageEvent<WSMessageReceive>): void {
+    if (this.single) return; // the one-channel endpoint takes no requests
+    const data = event.data;
+    // Where the server could not be told the limit (see `webSocketServer`), the
+    // frame is refused here, after the runtime took it in, with the same 1009.
+    if (frameSize(data) > this.shared.maxFrameBytes) {
+      this.connection.session.close(1009, 'frame too large');
+      return;
+    }
+    if (typeof data === 'string') this.connection.received(data, false);
+    else this.connection.received(new Uint8Array(), true);
+  }
+
+  onClose(): void {
+    this.#handshakeDone();
+    this.connection.closed();
+  }
+
+  // The handshake is over: stop watching for the client leaving mid-way, and let
+  // the Node request go. (@hono/node-ws keeps the request's context as long as the
+  // socket lives; the request, its headers and its socket's HTTP state need not
+  // come with it.)
+  #handshakeDone(): void {
+    this.#watch?.done();
+    this.#watch = undefined;
+    const env = this.#context?.env as { incoming?: unknown } | undefined;
+    if (env !== undefined && env !== null && 'incoming' in env) env.incoming = undefined;
+    this.#context = undefined;
+  }
 
   get raw(): RawSocket | undefined {
-    return this.ws.raw as RawSocket | undefined;
+    return this.#ws?.raw as RawSocket | undefined;
   }
 
   send(text: string): void {
-    writeFrames(this.ws.raw, [this.frames.frame(text)], this.ws);
+    if (this.#ws !== undefined) writeFrames(this.#ws.raw, [this.shared.frames.frame(text)], this.#ws);
   }
 
   sendBatch(texts: readonly string[]): void {
+    const ws = this.#ws;
+    if (ws === undefined) return;
     writeFrames(
-      this.ws.raw,
-      texts.map((text) => this.frames.frame(text)),
-      this.ws,
+      ws.raw,
+      texts.map((text) => this.shared.frames.frame(text)),
+      ws,
     );
   }
 
   close(code: number, reason: string): void {
-    this.ws.close(code, reason);
+    this.#ws?.close(code, reason);
   }
 
   get bufferedAmount(): number {
@@ -103,7 +173,7 @@ class HonoSocket implements TransportSocket {
   /** Ends a socket that did not answer; a runtime without `terminate` gets a close. */
   terminate(): void {
     if (typeof this.raw?.terminate === 'function') this.raw.terminate();
-    else this.ws.close(1001, 'no pong');
+    else this.#ws?.close(1001, 'no pong');
   }
 }
 
@@ -115,14 +185,8 @@ interface DepartureWatch {
   done(): void;
 }
 
-/** An upgrade admitted by `admitUpgrade`, for the upgrade helper's events. */
-interface Admitted {
-  readonly connection: Connection<Context>;
-  readonly single: boolean;
-  readonly watch: DepartureWatch;
-}
-
-const admittedOf = new WeakMap<Context, Admitted>();
+// The socket of an upgrade `admitUpgrade` let through, for the upgrade helper's events.
+const admittedOf = new WeakMap<Context, HonoSocket>();
 
 function timer(ms: number, run: () => void): ReturnType<typeof setTimeout> {
   const handle = setTimeout(run, ms);
@@ -180,7 +244,11 @@ function watchDeparture(c: Context, connection: Connection<Context>, timeoutMs: 
  * only if the client is still there. A client gone meanwhile never reaches the
  * helper, which would otherwise keep a pending upgrade for it (`@hono/node-ws` 1.x does).
  */
-export function admitUpgrade(admission: Admission<Context>, options: ResolvedRoutesOptions): MiddlewareHandler {
+export function admitUpgrade(
+  admission: Admission<Context>,
+  options: ResolvedRoutesOptions,
+  shared: Shared,
+): MiddlewareHandler {
   return async (c, next) => {
     const problem = handshakeProblem((name) => c.req.header(name));
     if (problem !== undefined) return c.text(`${problem}\n`, 400);
@@ -201,47 +269,29 @@ export function admitUpgrade(admission: Admission<Context>, options: ResolvedRou
       return c.body(null, 400); // nobody reads it: the client is gone
     }
     watch.admitted();
-    admittedOf.set(c, { connection, single, watch });
+    admittedOf.set(c, new HonoSocket(connection, single, shared, watch, c));
     await next();
   };
 }
 
-/** The upgrade helper's events for an upgrade `admitUpgrade` let through. */
-export function socketEvents(c: Context, rail: ReplayRail, frames: FrameCache): WSEvents<unknown> {
-  const admitted = admittedOf.get(c);
-  if (admitted === undefined) return {};
+/** The upgrade helper's events for an upgrade `admitUpgrade` let through: its socket object. */
+function socketEvents(c: Context): WSEvents<unknown> {
+  const socket = admittedOf.get(c);
+  if (socket === undefined) return {};
   admittedOf.delete(c);
-  const { connection, single, watch } = admitted;
-  const maxFrameBytes = rail.config.limits.maxFrameBytes;
-  return {
-    onOpen: (_event, ws) => {
-      watch.done();
-      const socket = new HonoSocket(ws, connection, frames);
-      if (!connection.open(socket)) return; // refused: closed with its code
-      socket.raw?.on?.('pong', () => connection.pong());
-    },
-    onMessage: (event) => {
-      if (single) return; // the one-channel endpoint takes no requests
-      const data = event.data;
-      // Where the server could not be told the limit (see `webSocketServer`), the
-      // frame is refused here, after the runtime took it in, with the same 1009.
-      if (frameSize(data) > maxFrameBytes) {
-        connection.session.close(1009, 'frame too large');
-        return;
-      }
-      if (typeof data === 'string') connection.received(data, false);
-      else connection.received(new Uint8Array(), true);
-    },
-    onClose: () => {
-      watch.done();
-      connection.closed();
-    },
-  };
+  return socket;
 }
 
-/** The handler of both endpoints: `admitUpgrade`, then the runtime's upgrade helper. */
-export function upgradeHandler(upgradeWebSocket: UpgradeWebSocket<unknown>, rail: ReplayRail): MiddlewareHandler {
-  // One cache for every socket of these routes: each text framed once per turn.
-  const frames = new FrameCache();
-  return upgradeWebSocket((c) => socketEvents(c, rail, frames));
+/**
+ * The middleware and handler of both endpoints: `admitUpgrade`, then the runtime's
+ * upgrade helper, sharing one frame cache.
+ */
+export function webSocketHandlers(
+  admission: Admission<Context>,
+  options: ResolvedRoutesOptions,
+  upgradeWebSocket: UpgradeWebSocket<unknown>,
+  maxFrameBytes: number,
+): [MiddlewareHandler, MiddlewareHandler] {
+  const shared: Shared = { frames: new FrameCache(), maxFrameBytes };
+  return [admitUpgrade(admission, options, shared), upgradeWebSocket(socketEvents)];
 }
