@@ -93,3 +93,42 @@ describe('writeFrames and FrameCache', () => {
     expect(cache.frame(text)).not.toBe(first);
   });
 });
+
+// RFC 6455 §5.2, written out plainly: what every prepared frame must equal.
+function referenceFrame(text: string): Buffer {
+  const payload = Buffer.from(text, 'utf8');
+  const length = payload.length;
+  const header =
+    length < 126
+      ? Buffer.from([0x81, length])
+      : length < 65_536
+        ? Buffer.from([0x81, 126, length >>> 8, length & 0xff])
+        : Buffer.concat([Buffer.from([0x81, 127]), Buffer.from(new BigUint64Array([BigInt(length)]).buffer).reverse()]);
+  return Buffer.concat([header, payload]);
+}
+
+describe('prepareFrame', () => {
+  it('frames every text, whatever its length and characters, byte for byte as RFC 6455 says', () => {
+    const texts = [
+      '',
+      'a',
+      'x'.repeat(125),
+      'x'.repeat(126),
+      'é'.repeat(63), // 126 bytes from 63 units
+      '🍕'.repeat(5_000), // past the slab size for a shared frame
+      'y'.repeat(65_535),
+      'z'.repeat(65_536),
+      '\ud800 lone surrogates \udc00', // each becomes U+FFFD, as Buffer.from writes it
+      JSON.stringify({ id: '1-0', payload: { note: 'ünïcödé ✓ 🍕' } }),
+    ];
+    for (const text of texts) expect(Buffer.from(prepareFrame(text).bytes)).toEqual(referenceFrame(text));
+  });
+
+  it('keeps every frame intact while later ones fill and replace the shared slabs', () => {
+    const texts = Array.from({ length: 2_000 }, (_, i) => `${i}:${'é🍕x'.repeat(i % 200)}`);
+    const frames = texts.map(prepareFrame);
+    frames.forEach((frame, i) => {
+      expect(Buffer.from(frame.bytes)).toEqual(referenceFrame(texts[i] as string));
+    });
+  });
+});

@@ -26,25 +26,62 @@ export interface PreparedFrame {
 
 const encoder = new TextEncoder();
 
+// Frames are carved out of shared slabs, as Node's Buffer pool does: a typed array
+// of more than a few dozen bytes is an allocation outside the JS heap, and one per
+// frame is what a catch-up (a frame per event per socket) paid most for. A slab is
+// let go once no frame in it is referenced (each frame lives until its socket wrote it).
+const SLAB_BYTES = 64 * 1024;
+// A text whose UTF-8 form may exceed this (3 bytes per UTF-16 unit at most) gets a
+// buffer of its own, so a slab always holds a few frames.
+const SLAB_FRAME_MAX = SLAB_BYTES / 4;
+// The longest header (64-bit length): the payload is encoded after room for it, the
+// header written right before the payload once its length is known.
+const MAX_HEADER = 10;
+
+let slab = new Uint8Array(0);
+let slabUsed = 0;
+
+function headerLength(length: number): number {
+  return length < 126 ? 2 : length < 65_536 ? 4 : 10;
+}
+
+function writeHeader(bytes: Uint8Array, at: number, length: number): void {
+  bytes[at] = 0x81; // FIN, opcode 1 (text)
+  if (length < 126) bytes[at + 1] = length;
+  else if (length < 65_536) {
+    bytes[at + 1] = 126;
+    bytes[at + 2] = length >>> 8;
+    bytes[at + 3] = length & 0xff;
+  } else {
+    bytes[at + 1] = 127;
+    const view = new DataView(bytes.buffer, bytes.byteOffset + at + 2, 8);
+    view.setUint32(0, Math.floor(length / 2 ** 32));
+    view.setUint32(4, length >>> 0);
+  }
+}
+
 /** Frames a text message as a server does (final, text, unmasked). */
 export function prepareFrame(text: string): PreparedFrame {
-  const length = utf8Length(text);
-  const header = length < 126 ? 2 : length < 65_536 ? 4 : 10;
-  const bytes = new Uint8Array(header + length);
-  bytes[0] = 0x81; // FIN, opcode 1 (text)
-  if (length < 126) bytes[1] = length;
-  else if (length < 65_536) {
-    bytes[1] = 126;
-    bytes[2] = length >>> 8;
-    bytes[3] = length & 0xff;
-  } else {
-    bytes[1] = 127;
-    const view = new DataView(bytes.buffer);
-    view.setUint32(2, Math.floor(length / 2 ** 32));
-    view.setUint32(6, length >>> 0);
+  const most = text.length * 3;
+  if (most > SLAB_FRAME_MAX) {
+    const length = utf8Length(text);
+    const header = headerLength(length);
+    const bytes = new Uint8Array(header + length);
+    writeHeader(bytes, 0, length);
+    encoder.encodeInto(text, bytes.subarray(header));
+    return { text, bytes };
   }
-  encoder.encodeInto(text, bytes.subarray(header));
-  return { text, bytes };
+  if (slab.length - slabUsed < MAX_HEADER + most) {
+    slab = new Uint8Array(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  // One pass: encoded straight into the slab, which has room for the worst case.
+  const payload = slabUsed + MAX_HEADER;
+  const { written } = encoder.encodeInto(text, slab.subarray(payload, payload + most));
+  const start = payload - headerLength(written);
+  writeHeader(slab, start, written);
+  slabUsed = payload + written;
+  return { text, bytes: slab.subarray(start, payload + written) };
 }
 
 /**
