@@ -24,6 +24,7 @@ describe('ReplayRailConfig', () => {
         maxFrameBytes: 16_384,
         maxSubscriptionsPerSocket: 100,
         maxReplayLimit: 1000,
+        maxCatchUpPageBytes: 524288,
       },
     });
     expect(resolveConfig({ maxStreamLength: null, limits: { maxJsonDepth: 8 } })).toMatchObject({

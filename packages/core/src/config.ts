@@ -44,6 +44,7 @@ const limitsSchema = z.strictObject({
   maxFrameBytes: positiveInt.default(16 * 1024),
   maxSubscriptionsPerSocket: positiveInt.default(100),
   maxReplayLimit: positiveInt.default(1000),
+  maxCatchUpPageBytes: positiveInt.default(512 * 1024),
 });
 
 const configSchema = z

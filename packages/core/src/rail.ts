@@ -121,6 +121,14 @@ export interface SubscribeOptions {
   signal?: AbortSignal;
   /** Events an iterating consumer may fall behind by before `SlowConsumerError` ends it. @default 10000 */
   maxBuffered?: number;
+  /**
+   * For an `onEvent` listener that writes somewhere with a cap: how many bytes of
+   * frames it can take now (a socket: its send-buffer cap minus what waits in it;
+   * `Infinity` when nothing waits). The catch-up hands over no more, and waits for
+   * room, so a slow reader slows its own catch-up instead of overrunning its cap.
+   * An iterating consumer is paced by `maxBuffered` instead. @default unbounded
+   */
+  room?: () => number;
 }
 
 /** The result of `healthcheck()`. */
@@ -315,6 +323,7 @@ export class ReplayRail {
       ...(options.onEnd && { onEnd: options.onEnd }),
       ...(options.onLive && { onLive: options.onLive }),
       ...(options.signal && { signal: options.signal }),
+      ...(options.room && { room: options.room }),
     };
     return this.#hub.subscribe(stream, start, hubOptions);
   }

@@ -71,6 +71,12 @@ export interface ReplayRailLimits {
   maxFrameBytes: number;
   /** Most channels one multiplexed socket may subscribe to. @default 100 */
   maxSubscriptionsPerSocket: number;
-  /** Largest page one replay or read may ask for. @default 1000 */
+  /** Largest page one replay or read may ask for, and the most a catch-up page grows to. @default 1000 */
   maxReplayLimit: number;
+  /**
+   * Most bytes of events one catch-up page holds (pages grow from `defaultReplayLimit`
+   * toward `maxReplayLimit` events while a subscriber keeps up, within this).
+   * @default 524288
+   */
+  maxCatchUpPageBytes: number;
 }

@@ -214,6 +214,29 @@ describe('rail.subscribe on the memory store', () => {
     subscription.close();
     empty.subscription.close();
   });
+
+  it('delivers an event published while the first page of a start at a time was read', async () => {
+    const memory = new MemoryEventStore();
+    const writer = new ReplayRail({ store: memory });
+    let sneaked: StoredEvent | undefined;
+    // The store, but an event is published between the first page's read and its answer.
+    const store = new Proxy(memory, {
+      get(target, property) {
+        const value = Reflect.get(target, property, target);
+        if (property !== 'replay') return typeof value === 'function' ? value.bind(target) : value;
+        return async (...args: Parameters<EventStore['replay']>) => {
+          const page = await memory.replay(...args);
+          sneaked ??= await writer.publish({ channel: 'c', type: 't', payload: { sneaked: true } });
+          return page;
+        };
+      },
+    });
+    const rail = new ReplayRail({ store });
+    const { subscription, events } = await collect(rail, 'c', { since: new Date(Date.now() + 60_000) });
+    await until(() => sneaked !== undefined && events.length === 1, 'the event published during the first page');
+    expect(events.map((event) => event.id)).toEqual([sneaked?.id]);
+    subscription.close();
+  });
 });
 
 // Random interleavings of publishes, subscribes, unsubscribes and reconnects: every

@@ -442,6 +442,49 @@ export function socketSuite(name: string, startTransport: StartTransport, fixtur
       resumed.ws.close();
     });
 
+    it('paces a catch-up to a client that reads slowly: no 4408, every missed event once, in order', async () => {
+      const { rail, url } = await start({ maxStreamLength: null }, { maxBufferedBytes: 64 * 1024 });
+      const first = await rail.publish({ channel: 'backlog', type: 't', payload: { n: -1 } });
+      const big = 'x'.repeat(16 * 1024);
+      const missed: StoredEvent[] = [];
+      for (let n = 0; n < 300; n++) {
+        missed.push(await rail.publish({ channel: 'backlog', type: 't', payload: { n, big } }));
+      }
+      const socket = connect(`${url}/backlog?last_event_id=${first.id}`);
+      await socket.opened;
+      // The client reads in spurts: 30 ms paused, then 10 ms reading, over and over.
+      const raw = (socket.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+      let reading = true;
+      const spurts = setInterval(() => {
+        reading = !reading;
+        if (reading) raw.resume();
+        else raw.pause();
+      }, 20);
+      let closed: { code: number } | undefined;
+      void socket.closed.then((how) => {
+        closed = how;
+      });
+      try {
+        // Counted, not parsed, until all are in: each is 16 KB.
+        for (let waited = 0; socket.frames.length < missed.length; waited += 10) {
+          if (closed !== undefined || waited > 30_000) {
+            throw new Error(
+              `got ${socket.frames.length} of ${missed.length}, then ${closed ? `close ${closed.code}` : 'nothing'}`,
+            );
+          }
+          await tick(10);
+        }
+      } finally {
+        clearInterval(spurts);
+        raw.resume();
+      }
+      expect(socket.json().map((frame) => frame.id)).toEqual(missed.map((event) => event.id));
+      const live = await rail.publish({ channel: 'backlog', type: 't', payload: { n: 'live' } });
+      await socket.until((frames) => frames.length === missed.length + 1, 'the live event');
+      expect(socket.json().at(-1)?.id).toBe(live.id);
+      socket.ws.close();
+    });
+
     it('reaps a socket that stops answering pings', async () => {
       const { server, url } = await start({}, { heartbeatMs: 50 });
       const socket = connect(`${url}/c`);

@@ -1,21 +1,17 @@
 /**
  * @module
- * The per-process live hub: one `ChannelFeed` per channel with subscribers, and the
- * catch-up that brings a subscriber from its cursor to the feed's head in bounded
- * pages before it joins (DESIGN §4, §6). Works on any `EventStore`.
+ * The per-process live hub: one `ChannelFeed` per channel with subscribers, each
+ * subscriber brought to the feed's head by its own catch-up (catch-up.ts) before it
+ * joins (DESIGN §4, §6). Works on any `EventStore`.
  */
 
 import type { ResolvedConfig } from '../config.js';
-import { toWireJson } from '../envelope.js';
-import { isReplayRailError, type ReplayRailError, StoreError } from '../errors.js';
+import { isReplayRailError, StoreError } from '../errors.js';
 import type { EventStore, StreamRef } from '../store/event-store.js';
-import type { Cursor, StoredEvent } from '../types.js';
+import type { Cursor } from '../types.js';
+import { catchUp, type SubscriptionStart } from './catch-up.js';
 import { ChannelFeed } from './channel-feed.js';
 import { LiveSubscription, type SubscriptionInit, type SubscriptionOwner } from './subscription.js';
-import { eventsBefore, undecodableEntry } from './undecodable.js';
-
-/** Where a subscription starts: after a concrete cursor, or at a time. */
-export type SubscriptionStart = { readonly after: Cursor } | { readonly since: Date };
 
 /** What the hub needs to start a subscription: all a `LiveSubscription` takes but its channel and start. */
 export type HubSubscribeOptions = Omit<SubscriptionInit, 'channel' | 'start'>;
@@ -80,42 +76,14 @@ export class LiveHub implements SubscriptionOwner {
     return true;
   }
 
-  // Replays from the subscriber's position in bounded pages until it holds
-  // everything up to the feed's head (or, with no feed, reaches the end of the
-  // stream), then joins. Each join check is synchronous with the page it follows.
+  // The subscriber's catch-up; what ends it early ends the subscription.
   async #catchUp(stream: StreamRef, start: SubscriptionStart, subscription: LiveSubscription): Promise<void> {
-    const pageSize = this.#config.defaultReplayLimit;
-    let cursor: Cursor | null = 'after' in start ? start.after : null;
+    const key = feedKey(stream);
     try {
-      for (;;) {
-        if (subscription.closed) return;
-        const existing = this.#feeds.get(feedKey(stream));
-        if (cursor !== null && existing !== undefined && this.#join(stream, subscription, cursor)) return;
-        const from = cursor === null ? { since: (start as { since: Date }).since } : { after: cursor };
-        let page: StoredEvent[];
-        try {
-          page = await this.#store.replay(stream, { ...from, limit: pageSize });
-        } catch (error) {
-          const bad = undecodableEntry(error);
-          if (bad === undefined) throw error;
-          // The page's events before it go out first, then the subscriber is told its ID.
-          const before = await eventsBefore(this.#store, stream, from, bad, pageSize);
-          if (subscription.closed) return;
-          for (const event of before) subscription.deliver(event, toWireJson(event));
-          subscription.skip(bad, error as ReplayRailError);
-          cursor = bad;
-          continue;
-        }
-        if (subscription.closed) return;
-        for (const event of page) subscription.deliver(event, toWireJson(event));
-        if (page.length > 0) cursor = (page[page.length - 1] as StoredEvent).id;
-        if (page.length < pageSize) {
-          // Nothing at or after `since` yet: everything new comes after the last entry now.
-          if (cursor === null) cursor = await this.#store.latestCursor(stream);
-          // The end of the stream, as of this page: start a feed there, or join one.
-          else if (this.#join(stream, subscription, cursor)) return;
-        }
-      }
+      await catchUp(this.#store, stream, start, subscription, this.#config, {
+        running: () => this.#feeds.has(key),
+        join: (cursor) => this.#join(stream, subscription, cursor),
+      });
     } catch (error) {
       subscription.end(
         isReplayRailError(error)

@@ -8,6 +8,7 @@
 
 import { compareCursors } from '../cursor.js';
 import { InternalError, type ReplayRailError, SlowConsumerError } from '../errors.js';
+import { utf8Length } from '../json.js';
 import type { Cursor, StoredEvent } from '../types.js';
 
 /** Receives events pushed to a subscription, each with its wire frame (serialized once per event). */
@@ -70,6 +71,11 @@ export interface SubscriptionInit {
   readonly maxBuffered: number;
   /** Aborting it ends the subscription. */
   readonly signal?: AbortSignal;
+  /**
+   * Bytes of frames a listener can take now (a socket: its send-buffer cap minus what
+   * waits in it; \`Infinity\` when nothing waits). A catch-up hands over no more.
+   */
+  readonly room?: () => number;
 }
 
 /** Who keeps a subscription: told once when it ends. */
@@ -102,6 +108,8 @@ export class LiveSubscription implements Subscription {
   readonly #maxBuffered: number;
   readonly #signal: AbortSignal | undefined;
   readonly #owner: SubscriptionOwner | undefined;
+  // Only a catch-up asks: let go once the subscription is live.
+  #room: (() => number) | undefined;
   #feed: SubscriptionFeed | undefined;
   // Only an iterating consumer needs a buffer; a listener gets events as they come.
   #buffer: FramedEvent[] | undefined;
@@ -118,6 +126,7 @@ export class LiveSubscription implements Subscription {
     this.#onLive = init.onLive;
     this.#maxBuffered = init.maxBuffered;
     this.#signal = init.signal;
+    this.#room = init.room;
     if (init.signal?.aborted) this.close();
     // The subscription is its own abort listener (`handleEvent`): no closure to hold.
     else init.signal?.addEventListener('abort', this, { once: true });
@@ -191,8 +200,36 @@ export class LiveSubscription implements Subscription {
     this.#onError?.(error);
   }
 
+  /**
+   * How many of `frames`, from index `from` on, the consumer has room for now (0:
+   * none, ask again later). An iterating consumer holds up to `maxBuffered` events; a
+   * listener as many bytes as its `room` says. A consumer with nothing waiting always
+   * takes one, so an event larger than any cap still goes.
+   */
+  roomFor(frames: readonly string[], from: number): number {
+    const wanted = frames.length - from;
+    if (this.#end !== undefined || wanted <= 0) return 0;
+    if (this.#onEvent === undefined) {
+      const held = this.#buffer?.length ?? 0;
+      return held === 0
+        ? Math.max(1, Math.min(wanted, this.#maxBuffered))
+        : Math.max(0, Math.min(wanted, this.#maxBuffered - held));
+    }
+    const room = this.#room?.() ?? Number.POSITIVE_INFINITY;
+    if (room === Number.POSITIVE_INFINITY) return wanted;
+    let bytes = 0;
+    let count = 0;
+    while (count < wanted) {
+      bytes += utf8Length(frames[from + count] as string);
+      if (bytes > room) break;
+      count++;
+    }
+    return count;
+  }
+
   /** It joined `feed`'s live set, which it leaves when it ends. */
   joined(feed: SubscriptionFeed): void {
+    this.#room = undefined;
     this.#feed = feed;
     this.#onLive?.();
   }
@@ -203,6 +240,7 @@ export class LiveSubscription implements Subscription {
     this.#end = end;
     this.#feed?.leave(this);
     this.#feed = undefined;
+    this.#room = undefined;
     this.#owner?.released(this);
     this.#signal?.removeEventListener('abort', this);
     this.#resolveEnded?.(end);

@@ -140,6 +140,7 @@ export class ProtocolSession<Request> {
         onEnd: (end) => {
           if (subscription !== undefined) this.#ended(channel, subscription, end, single);
         },
+        room: () => this.#room(),
       };
       // The one-channel endpoint sends events only (as the Python library does).
       if (!single) options.onLive = () => out(liveFrame(channel));
@@ -269,6 +270,18 @@ export class ProtocolSession<Request> {
     this.#socket = undefined;
     this.#early = undefined;
     this.close(...GONE);
+  }
+
+  // Bytes of frames this socket can take before its send buffer passes the cap (what
+  // a catch-up may hand over now); anything while nothing waits, so one event larger
+  // than the cap still goes. Before the upgrade completes, the frames that wait for
+  // it are all it takes.
+  #room(): number {
+    if (this.#closed) return 0;
+    if (this.#socket === undefined) return this.#early === undefined ? Number.POSITIVE_INFINITY : 0;
+    let waiting = this.#socket.bufferedAmount;
+    for (const frame of this.#outbox ?? []) waiting += frame.length;
+    return waiting === 0 ? Number.POSITIVE_INFINITY : this.#options.maxBufferedBytes - waiting;
   }
 
   #send(frame: string): void {
