@@ -33,8 +33,10 @@ import { Redis } from 'ioredis';
 import { deleteKeys, gitCommit, median } from '../common.js';
 import { Child, children } from '../ipc.js';
 import {
+  isRail,
   REDIS_URL,
   type Recovery,
+  railConfig,
   type StackOptions,
   samplePayload,
   serverClientName,
@@ -55,9 +57,11 @@ const ROUNDS = 3;
 const IDLE_SOCKETS = 2_000;
 const MISSED = 10_000;
 const SMALL_MAXLEN = 1_000;
-const TIME_LIMIT_MS = 330_000;
-const TARGETS: readonly Target[] = ['rr', 'sio'];
-const NAMES: Record<Target, string> = { rr: 'ReplayRail', sio: 'Socket.IO' };
+const TIME_LIMIT_MS = 720_000;
+const TARGETS: readonly Target[] = ['rr', 'hono', 'sio'];
+const NAMES: Record<Target, string> = { rr: 'server-ws', hono: 'Hono adapter', sio: 'Socket.IO' };
+/** The ReplayRail servers, each held against Socket.IO. */
+const RAILS = ['rr', 'hono'] as const;
 
 // --- A stack: one target's server, publisher and subscriber processes.
 
@@ -239,7 +243,9 @@ async function idleRound(target: Target, round: number): Promise<Idle> {
 
 // --- Case 3: reconnect after missing events.
 
-async function reconnect(target: Target, expired: boolean, round: number): Promise<Recovery> {
+type Reconnect = Recovery & { xrange?: { plain: number; decoded: number } };
+
+async function reconnect(target: Target, expired: boolean, round: number): Promise<Reconnect> {
   const options = {
     target,
     prefix: PREFIX,
@@ -257,7 +263,16 @@ async function reconnect(target: Target, expired: boolean, round: number): Promi
     await subscriber.request('rc-disconnect');
     for (let i = 0; i < 100 && (await stack.server.request<number>('connections')) > 0; i++) await sleep(50);
     await stack.publisher.request('run', { phase: 'missed', count: MISSED, rate: 0 }, 60_000);
-    return await subscriber.request<Recovery>('rc-reconnect', { expected: MISSED }, 40_000);
+    const recovery = await subscriber.request<Recovery>('rc-reconnect', { expected: MISSED }, 40_000);
+    if (!isRail(target) || expired) return recovery;
+    // The same missed entries again, read with a plain XRANGE loop: the floor of a catch-up.
+    const key = `${railConfig(options).streamPrefix}:${options.name}`;
+    const xrange = await subscriber.request<{ plain: number; decoded: number }>(
+      'xrange-loop',
+      { key, count: MISSED },
+      40_000,
+    );
+    return { ...recovery, xrange };
   } finally {
     await stopStack(stack);
   }
@@ -274,9 +289,6 @@ async function countConnections(redis: Redis, name: string): Promise<number> {
 
 const ms = (micros: number): string => (micros / 1000).toFixed(micros < 10_000 ? 2 : 1);
 const int = (value: number): string => Math.round(value).toLocaleString('en-US');
-const ratio = (a: number, b: number): string => (b === 0 ? '—' : (a / b).toFixed(2));
-/** One table row: case, figure, ReplayRail, Socket.IO, ratio. */
-const row = (cells: string[]): string[] => cells;
 
 /** A Markdown table with padded columns (as Biome formats it); all but the first two are right-aligned. */
 function table(header: string[], rows: string[][]): string[] {
@@ -298,13 +310,57 @@ function recoveryText(result: Recovery, expired: boolean): string {
   return `${recovered}${got}, ${order}`;
 }
 
+/** Each round's ratio (ReplayRail ÷ the reference), as "min / median / max". */
+function spread(ratios: readonly number[]): string {
+  if (ratios.length === 0 || ratios.some((value) => !Number.isFinite(value))) return '—';
+  const sorted = [...ratios].sort((a, b) => a - b);
+  return `${(sorted[0] as number).toFixed(2)} / ${median(sorted).toFixed(2)} / ${(sorted.at(-1) as number).toFixed(2)}`;
+}
+
+/** A goal of the benchmark: a figure's per-round ratios, and the bound they must stay under (or over). */
+interface Goal {
+  readonly figure: string;
+  readonly bound: string;
+  readonly ratios: Record<(typeof RAILS)[number], number[]>;
+  readonly holds: (ratio: number) => boolean;
+}
+
+function goalRow(target: Goal): string[] {
+  const cell = (rail: (typeof RAILS)[number]) => {
+    const ratios = target.ratios[rail];
+    const met = ratios.filter(target.holds).length;
+    const verdict = target.holds(median(ratios)) && met >= 2 ? 'holds' : 'misses';
+    return `${spread(ratios)}: ${verdict} (median; ${met} of ${ratios.length} rounds)`;
+  };
+  return [target.figure, target.bound, cell('rr'), cell('hono')];
+}
+
 async function run(redis: Redis): Promise<string> {
   const rows: string[][] = [];
   const started = Date.now();
   const elapsed = (): number => Math.round((Date.now() - started) / 1000);
+  const perTarget = <T>(): Record<Target, T[]> => ({ rr: [], hono: [], sio: [] });
+  // One row: the three targets' medians, then each ReplayRail server's per-round ratios to Socket.IO.
+  const figureRow = <T>(
+    name: string,
+    figure: string,
+    results: Record<Target, T[]>,
+    pick: (result: T) => number,
+    format: (value: number) => string,
+  ): string[] => [
+    name,
+    figure,
+    ...TARGETS.map((target) => format(median(results[target].map(pick)))),
+    ...RAILS.map((rail) => spread(results[rail].map((result, i) => pick(result) / pick(results.sio[i] as T)))),
+  ];
+  const ratiosOf = <T>(results: Record<Target, T[]>, pick: (result: T) => number) => ({
+    rr: results.rr.map((result, i) => pick(result) / pick(results.sio[i] as T)),
+    hono: results.hono.map((result, i) => pick(result) / pick(results.sio[i] as T)),
+  });
+  const targets: Goal[] = [];
 
   // Case 1, interleaved rounds.
-  const fanout: Record<Target, FanoutResult[]> = { rr: [], sio: [] };
+  const fanout = perTarget<FanoutResult>();
   for (let round = 0; round < ROUNDS; round++) {
     const order = round % 2 === 0 ? TARGETS : [...TARGETS].reverse();
     for (const target of order) {
@@ -313,11 +369,8 @@ async function run(redis: Redis): Promise<string> {
     }
   }
   for (const { key, label } of PHASES) {
-    const of = (target: Target) => fanout[target].map((result) => result.phases[key] as PhaseResult);
-    const rr = of('rr');
-    const sio = of('sio');
-    const paired = (pick: (result: PhaseResult) => number) =>
-      median(rr.map((result, i) => pick(result) / pick(sio[i] as PhaseResult))).toFixed(2);
+    const phase = perTarget<PhaseResult>();
+    for (const target of TARGETS) phase[target] = fanout[target].map((result) => result.phases[key] as PhaseResult);
     const sum = (results: PhaseResult[], pick: (result: PhaseResult) => number) =>
       results.reduce((total, result) => total + pick(result), 0);
     const deliveries = (results: PhaseResult[]) => {
@@ -326,72 +379,81 @@ async function run(redis: Redis): Promise<string> {
       return `${int(sum(results, (r) => r.delivered))} of ${int(sum(results, (r) => r.expected))}${extra}`;
     };
     const name = `fanout ${int(SUBSCRIBERS)} subs, ${label}`;
+    const p99 = (r: PhaseResult) => r.histogram.getValueAtPercentile(99);
     rows.push(
-      row([
-        name,
-        'delivered messages/s',
-        int(median(rr.map((r) => r.rate))),
-        int(median(sio.map((r) => r.rate))),
-        paired((r) => r.rate),
-      ]),
-      row([name, 'deliveries (all rounds)', deliveries(rr), deliveries(sio), '']),
-      row([
-        name,
-        'latency p50 (ms)',
-        ms(median(rr.map((r) => r.histogram.getValueAtPercentile(50)))),
-        ms(median(sio.map((r) => r.histogram.getValueAtPercentile(50)))),
-        paired((r) => r.histogram.getValueAtPercentile(50)),
-      ]),
-      row([
-        name,
-        'latency p99 (ms)',
-        ms(median(rr.map((r) => r.histogram.getValueAtPercentile(99)))),
-        ms(median(sio.map((r) => r.histogram.getValueAtPercentile(99)))),
-        paired((r) => r.histogram.getValueAtPercentile(99)),
-      ]),
-      row([
+      figureRow(name, 'delivered messages/s', phase, (r) => r.rate, int),
+      [name, 'deliveries (all rounds)', ...TARGETS.map((target) => deliveries(phase[target])), '', ''],
+      figureRow(name, 'latency p50 (ms)', phase, (r) => r.histogram.getValueAtPercentile(50), ms),
+      figureRow(name, 'latency p99 (ms)', phase, p99, ms),
+      figureRow(
         name,
         'server CPU µs / delivered message',
-        median(rr.map((r) => r.cpuPerMessage)).toFixed(2),
-        median(sio.map((r) => r.cpuPerMessage)).toFixed(2),
-        paired((r) => r.cpuPerMessage),
-      ]),
+        phase,
+        (r) => r.cpuPerMessage,
+        (v) => v.toFixed(2),
+      ),
     );
+    if (key === 'burst') {
+      targets.push(
+        {
+          figure: 'server CPU per delivered message at saturation (burst)',
+          bound: '≤ 0.20× Socket.IO',
+          ratios: ratiosOf(phase, (r) => r.cpuPerMessage),
+          holds: (ratio) => ratio <= 0.2,
+        },
+        {
+          figure: 'delivered messages/s at saturation (burst)',
+          bound: '≥ 1.5× Socket.IO',
+          ratios: ratiosOf(phase, (r) => r.rate),
+          holds: (ratio) => ratio >= 1.5,
+        },
+      );
+    }
+    if (key === 'rate100') {
+      targets.push(
+        {
+          figure: 'latency p99 at 100 events/s',
+          bound: '≤ 0.50× Socket.IO',
+          ratios: ratiosOf(phase, p99),
+          holds: (ratio) => ratio <= 0.5,
+        },
+        {
+          figure: 'server CPU per delivered message at 100 events/s',
+          bound: '≤ 0.75× Socket.IO',
+          ratios: ratiosOf(phase, (r) => r.cpuPerMessage),
+          holds: (ratio) => ratio <= 0.75,
+        },
+      );
+    }
   }
-  const connections = (target: Target) => Math.max(...fanout[target].map((result) => result.redisConnections));
+  const each = (pick: (result: FanoutResult) => number, format: (value: number) => string) =>
+    TARGETS.map((target) => format(Math.max(...fanout[target].map(pick))));
   rows.push(
-    row([
+    [
       `fanout ${int(SUBSCRIBERS)} subs`,
-      "server process's Redis connections",
-      String(connections('rr')),
-      String(connections('sio')),
-      ratio(connections('rr'), connections('sio')),
-    ]),
-  );
-  const dropped = (target: Target) => fanout[target].reduce((total, result) => total + result.dropped, 0);
-  rows.push(
-    row([
+      "server process's Redis connections (most)",
+      ...each((r) => r.redisConnections, String),
+      '',
+      '',
+    ],
+    [
       `fanout ${int(SUBSCRIBERS)} subs`,
       'sockets closed by the server during the run',
-      String(dropped('rr')),
-      String(dropped('sio')),
+      ...TARGETS.map((target) => String(fanout[target].reduce((total, result) => total + result.dropped, 0))),
       '',
-    ]),
-  );
-
-  const frame = (target: Target) => Math.max(...fanout[target].map((result) => result.frameBytes));
-  rows.push(
-    row([
+      '',
+    ],
+    [
       `fanout ${int(SUBSCRIBERS)} subs`,
       'bytes per event frame (WebSocket payload)',
-      int(frame('rr')),
-      int(frame('sio')),
-      ratio(frame('rr'), frame('sio')),
-    ]),
+      ...each((r) => r.frameBytes, int),
+      '',
+      '',
+    ],
   );
 
   // Case 2, interleaved rounds.
-  const idle: Record<Target, Idle[]> = { rr: [], sio: [] };
+  const idle = perTarget<Idle>();
   for (let round = 0; round < ROUNDS; round++) {
     for (const target of round % 2 === 0 ? TARGETS : [...TARGETS].reverse()) {
       console.error(`idle memory round ${round + 1}/${ROUNDS}: ${NAMES[target]} (${elapsed()} s)`);
@@ -404,36 +466,27 @@ async function run(redis: Redis): Promise<string> {
   }
   const kib = (bytes: number): string => (bytes / 1024).toFixed(1);
   const idleName = `idle ${int(IDLE_SOCKETS)} sockets`;
-  const idleRow = (figure: string, pick: (result: Idle) => number, format: (value: number) => string) =>
-    row([
-      idleName,
-      figure,
-      format(median(idle.rr.map(pick))),
-      format(median(idle.sio.map(pick))),
-      median(idle.rr.map((result, i) => pick(result) / pick(idle.sio[i] as Idle))).toFixed(2),
-    ]);
   rows.push(
-    idleRow('server RSS growth per socket (KiB)', (result) => result.rss, kib),
-    idleRow('server heap growth per socket (KiB)', (result) => result.heap, kib),
-    row([
-      idleName,
-      'server RSS growth per socket, each round (KiB)',
-      idle.rr.map((result) => kib(result.rss)).join(' / '),
-      idle.sio.map((result) => kib(result.rss)).join(' / '),
-      idle.rr.map((result, i) => (result.rss / (idle.sio[i] as Idle).rss).toFixed(2)).join(' / '),
-    ]),
-    row([
+    figureRow(idleName, 'server RSS growth per socket (KiB)', idle, (r) => r.rss, kib),
+    figureRow(idleName, 'server heap growth per socket (KiB)', idle, (r) => r.heap, kib),
+    [
       idleName,
       'sockets open on the server (min of rounds)',
-      int(Math.min(...idle.rr.map((result) => result.open))),
-      int(Math.min(...idle.sio.map((result) => result.open))),
+      ...TARGETS.map((target) => int(Math.min(...idle[target].map((result) => result.open)))),
       '',
-    ]),
+      '',
+    ],
   );
+  targets.push({
+    figure: 'RSS per idle connection',
+    bound: '≤ 0.50× Socket.IO',
+    ratios: ratiosOf(idle, (r) => r.rss),
+    holds: (ratio) => ratio <= 0.5,
+  });
 
   // Case 3: the retained case interleaved over the rounds, the expired case once.
   for (const expired of [false, true]) {
-    const results: Record<Target, Recovery[]> = { rr: [], sio: [] };
+    const results = perTarget<Reconnect>();
     const rounds = expired ? 1 : ROUNDS;
     for (let round = 0; round < rounds; round++) {
       for (const target of round % 2 === 0 ? TARGETS : [...TARGETS].reverse()) {
@@ -449,51 +502,87 @@ async function run(redis: Redis): Promise<string> {
       ? `reconnect, missed ${int(MISSED)}, stream keeps ${int(SMALL_MAXLEN)}`
       : `reconnect, missed ${int(MISSED)}`;
     if (!expired) {
-      const times = (target: Target) => results[target].map((result) => result.ms ?? Number.NaN);
-      const complete = [...times('rr'), ...times('sio')].every((value) => !Number.isNaN(value));
-      rows.push(
-        row([
+      const time = (result: Recovery) => result.ms ?? Number.NaN;
+      rows.push(figureRow(name, `time until all ${int(MISSED)} arrived (ms)`, results, time, int));
+      const loop = (result: Reconnect, kind: 'plain' | 'decoded') => result.xrange?.[kind] ?? Number.NaN;
+      const floor = (rail: (typeof RAILS)[number], kind: 'plain' | 'decoded' = 'plain') =>
+        results[rail].map((result) => time(result) / loop(result, kind));
+      for (const [kind, what] of [
+        ['plain', 'no decoding'],
+        ['decoded', "each entry's JSON fields parsed"],
+      ] as const) {
+        rows.push([
           name,
-          `time until all ${int(MISSED)} arrived (ms, median)`,
-          complete ? int(median(times('rr'))) : '—',
-          complete ? int(median(times('sio'))) : '—',
-          complete ? median(times('rr').map((value, i) => value / (times('sio')[i] as number))).toFixed(2) : '—',
-        ]),
+          `plain XRANGE loop over the same ${int(MISSED)}, pages of 1,000, ${what} (ms); catch-up ÷ it`,
+          ...RAILS.map((rail) => int(median(results[rail].map((result) => loop(result, kind))))),
+          '',
+          ...RAILS.map((rail) => spread(floor(rail, kind))),
+        ]);
+      }
+      targets.push(
+        {
+          figure: `catch-up of ${int(MISSED)} missed events`,
+          bound: '≤ 0.75× Socket.IO',
+          ratios: ratiosOf(results, time),
+          holds: (ratio) => ratio <= 0.75,
+        },
+        {
+          figure: `catch-up of ${int(MISSED)} missed events`,
+          bound: '≤ 1.10× a plain XRANGE loop',
+          ratios: { rr: floor('rr'), hono: floor('hono') },
+          holds: (ratio) => ratio <= 1.1,
+        },
       );
     }
-    rows.push(row([name, 'what the subscriber got', got('rr'), got('sio'), '']));
+    rows.push([name, 'what the subscriber got', ...TARGETS.map(got), '', '']);
   }
 
   const server = (await redis.info('server')).match(/redis_version:(\S+)/)?.[1] ?? '?';
   const commit = gitCommit();
   return [
-    '# Fanout benchmark: ReplayRail vs Socket.IO',
+    '# Fanout benchmark: ReplayRail (server-ws, Hono adapter) vs Socket.IO',
     '',
     `${new Date().toISOString()} · Node ${process.version} · Redis ${server} on ${new URL(REDIS_URL).host} · ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'} · commit ${commit} · ${elapsed()} s`,
     '',
-    'ReplayRail: `ReplayRailWebSocketServer` on `RedisStreamStore` (ioredis); subscribers are `ws` clients of',
-    '`/ws/<channel>`; the publisher calls `rail.publish`. Socket.IO 4: `connectionStateRecovery` and',
+    'server-ws: `ReplayRailWebSocketServer` on `RedisStreamStore` (ioredis). Hono adapter:',
+    '`createReplayRailRoutes` on `@hono/node-server` + `@hono/node-ws`, the same store. Their subscribers are `ws`',
+    'clients of `/ws/<channel>`; their publisher calls `rail.publish`. Socket.IO 4: `connectionStateRecovery` and',
     '`@socket.io/redis-streams-adapter` (ioredis), WebSocket transport only; subscribers are socket.io-client',
     'sockets in one room; the publisher is a Socket.IO server instance on the same adapter calling `io.to(room).emit`.',
     'Publisher, server and subscribers are separate processes on 127.0.0.1; the payload is the same',
     `${JSON.stringify(samplePayload('rate100', 0)).length} bytes of JSON with its send time (the frame around it differs: see the table).`,
     `Fanout: ${int(SUBSCRIBERS)} subscribers over ${SUBSCRIBER_PROCESSES} processes, after a ${WARMUP.count}-event warm-up;`,
-    `${ROUNDS} rounds per target of every case but the expired one, interleaved (alternating which goes first).`,
-    'Messages/s is deliveries divided by the time from the first send to the last delivery (median of rounds);',
-    "latency is receipt minus send time, from one round's HDR histograms merged over its subscriber processes",
-    "(median of rounds); CPU is the server process's user + system time over the phase divided by deliveries",
-    '(median of rounds); ratios of per-round figures are the median of the paired rounds. Redis connections:',
-    "lines of CLIENT LIST carrying the server process's client name, taken with the subscribers connected.",
-    "Idle memory: the server's RSS and heap",
+    `${ROUNDS} rounds per target of every case but the expired one, interleaved (the order rotating each round).`,
+    'Messages/s is deliveries divided by the time from the first send to the last delivery;',
+    "latency is receipt minus send time, from one round's HDR histograms merged over its subscriber processes;",
+    "CPU is the server process's user + system time over the phase divided by deliveries. Figures are medians",
+    "of the rounds; each ReplayRail server's ratio to Socket.IO is given per round as min / median / max.",
+    "Redis connections: lines of CLIENT LIST carrying the server process's client name, with the subscribers",
+    "connected. Idle memory: the server's RSS and heap",
     `after \`gc()\` with ${int(IDLE_SOCKETS)} more idle subscribed sockets minus before (after 20 warm-up sockets),`,
-    `per socket, median of rounds. Reconnect: one subscriber gets one event, drops its connection, ${int(MISSED)} events are`,
+    `per socket. Reconnect: one subscriber gets one event, drops its connection, ${int(MISSED)} events are`,
     'published, it reconnects with its cursor (ReplayRail `?last_event_id=`, Socket.IO its session and offset);',
-    'the time runs from the reconnect call to the last missed event. In the expired case the streams keep',
+    'the time runs from the reconnect call to the last missed event; the plain XRANGE loop reads the same entries',
+    'afterwards in the subscriber process. In the expired case the streams keep',
     `${int(SMALL_MAXLEN)} events (ReplayRail \`maxStreamLength: ${SMALL_MAXLEN}\`, \`approximateTrimming: false\`;`,
     `the adapter's \`maxLen: ${SMALL_MAXLEN}\`, always \`MAXLEN ~\`). 2 cores shared by Redis and every process;`,
     'no case was scaled down, and the deliveries rows show whether every subscriber got every event.',
     '',
-    ...table(['case', 'figure', 'ReplayRail', 'Socket.IO', 'ReplayRail ÷ Socket.IO'], rows),
+    '## Targets',
+    '',
+    'A target holds when it holds in the median of the rounds and in at least 2 of 3.',
+    '',
+    ...table(
+      ['figure', 'target', 'server-ws (min / median / max)', 'Hono adapter (min / median / max)'],
+      targets.map(goalRow),
+    ),
+    '',
+    '## Every figure',
+    '',
+    ...table(
+      ['case', 'figure', 'server-ws', 'Hono adapter', 'Socket.IO', 'server-ws ÷ Socket.IO', 'Hono ÷ Socket.IO'],
+      rows,
+    ),
     '',
   ].join('\n');
 }

@@ -14,6 +14,7 @@ import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
 import { serve } from '../ipc.js';
 import {
+  isRail,
   now,
   type Payload,
   REDIS_URL,
@@ -33,7 +34,7 @@ let close = async (): Promise<void> => {};
 function start(options: StackOptions): void {
   const redis = new Redis(REDIS_URL, { connectionName: `${options.prefix}-${options.name}-publisher` });
   redis.on('error', () => {});
-  if (options.target === 'rr') {
+  if (isRail(options.target)) {
     const rail = new ReplayRail({
       store: new RedisStreamStore({ client: redis }),
       config: railConfig(options),

@@ -1,6 +1,7 @@
 /**
  * Fanout benchmark, the server process of one stack: `ReplayRailWebSocketServer` on a
- * `RedisStreamStore`, or a Socket.IO 4 server with `connectionStateRecovery` and the
+ * `RedisStreamStore`, the Hono adapter's routes on `@hono/node-server` + `@hono/node-ws` on
+ * the same store, or a Socket.IO 4 server with `connectionStateRecovery` and the
  * Redis Streams adapter, both on ioredis named after the stack (so the driver can
  * count this process's Redis connections in CLIENT LIST) and listening on 127.0.0.1.
  * It measures its own CPU time (`process.cpuUsage()` between `cpu-start` and
@@ -9,10 +10,15 @@
  */
 
 import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve as serveHono } from '@hono/node-server';
+import { createNodeWebSocket } from '@hono/node-ws';
+import { createReplayRailRoutes } from '@replayrail/adapter-hono';
 import { ReplayRail } from '@replayrail/core';
 import { ReplayRailWebSocketServer } from '@replayrail/server-ws';
 import { RedisStreamStore } from '@replayrail/store-redis';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
+import { Hono } from 'hono';
 import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
 import { serve } from '../ipc.js';
@@ -28,6 +34,28 @@ let cpuMark: NodeJS.CpuUsage | undefined;
 async function start(options: StackOptions): Promise<{ port: number }> {
   const redis = new Redis(REDIS_URL, { connectionName: serverClientName(options), maxRetriesPerRequest: 1 });
   redis.on('error', () => {}); // Failures surface through the commands that fail.
+  if (options.target === 'hono') {
+    const rail = new ReplayRail({ store: new RedisStreamStore({ client: redis }), config: railConfig(options) });
+    const app = new Hono();
+    const nodeWs = createNodeWebSocket({ app });
+    const routes = createReplayRailRoutes({
+      rail,
+      upgradeWebSocket: nodeWs.upgradeWebSocket,
+      webSocketServer: nodeWs.wss,
+    });
+    app.route('/', routes.app);
+    const server = serveHono({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+    nodeWs.injectWebSocket(server);
+    await new Promise<void>((resolve) => (server.listening ? resolve() : server.once('listening', () => resolve())));
+    connections = () => routes.connections;
+    close = async () => {
+      await routes.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await rail.close();
+      await redis.quit();
+    };
+    return { port: (server.address() as AddressInfo).port };
+  }
   if (options.target === 'rr') {
     const rail = new ReplayRail({
       store: new RedisStreamStore({ client: redis }),

@@ -9,8 +9,15 @@ import { sampleOrder } from '../common.js';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-/** `rr`: ReplayRail (`@replayrail/server-ws` on `@replayrail/store-redis`); `sio`: Socket.IO 4 with the Redis Streams adapter. */
-export type Target = 'rr' | 'sio';
+/**
+ * `rr`: ReplayRail's `@replayrail/server-ws`; `hono`: ReplayRail's `@replayrail/adapter-hono` on
+ * `@hono/node-server` + `@hono/node-ws` (both on `@replayrail/store-redis`, the same endpoints and
+ * clients); `sio`: Socket.IO 4 with the Redis Streams adapter.
+ */
+export type Target = 'rr' | 'hono' | 'sio';
+
+/** Whether a target is one of ReplayRail's servers (the same protocol, publisher and clients). */
+export const isRail = (target: Target): boolean => target !== 'sio';
 
 /** What every process of one stack is started with. */
 export interface StackOptions {

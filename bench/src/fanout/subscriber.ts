@@ -11,10 +11,11 @@
  */
 
 import * as hdr from 'hdr-histogram-js';
+import { Redis } from 'ioredis';
 import { io, type Socket } from 'socket.io-client';
 import { WebSocket } from 'ws';
 import { serve } from '../ipc.js';
-import { now, type Payload, type Recovery, type Target } from './shared.js';
+import { isRail, now, type Payload, REDIS_URL, type Recovery, type Target } from './shared.js';
 
 interface Envelope {
   id: string;
@@ -98,7 +99,7 @@ function openSio(port: number, room: string, onEvent: (payload: Payload) => void
 
 async function openOne({ target, port, name }: ConnectArgs): Promise<void> {
   const last = { phase: '', seq: -1 };
-  if (target === 'rr') {
+  if (isRail(target)) {
     const socket = await openRr(`ws://127.0.0.1:${port}/ws/${encodeURIComponent(name)}`, (event) =>
       deliver(event.payload, last),
     );
@@ -142,6 +143,8 @@ function collect() {
 // --- Reconnect: one socket that misses events and comes back with its cursor.
 
 let rr: { port: number; name: string; socket: WebSocket | undefined; cursor: string } | undefined;
+// The cursor before the missed events (the marker's), where the XRANGE floor starts.
+let beforeMissed = '0-0';
 let sio: Socket | undefined;
 let onMissed = (_payload: Payload): void => {};
 let marker: Promise<void> = Promise.resolve();
@@ -155,10 +158,11 @@ async function rcConnect({ target, port, name }: ConnectArgs): Promise<void> {
     if (payload.phase === 'marker') markerSeen();
     else if (payload.phase === 'missed') onMissed(payload);
   };
-  if (target === 'rr') {
+  if (isRail(target)) {
     const state = { port, name, socket: undefined as WebSocket | undefined, cursor: '' };
     state.socket = await openRr(`ws://127.0.0.1:${port}/ws/${encodeURIComponent(name)}`, (event) => {
       state.cursor = event.id;
+      if (event.payload.phase === 'marker') beforeMissed = event.id;
       onPayload(event.payload);
     });
     rr = state;
@@ -251,6 +255,40 @@ function rcReconnect({ expected }: { expected: number }): Promise<Recovery> {
   });
 }
 
+/**
+ * The floor a catch-up is held against: the same missed entries read with a plain
+ * `XRANGE` loop, pages of 1,000 (ms). `plain` decodes nothing; `decoded` also parses
+ * each entry's JSON fields (payload, actor, metadata), the least a reader of Redis
+ * does to use an event. From the ReplayRail subscriber's last cursor before it missed them.
+ */
+async function xrangeLoop({ key, count }: { key: string; count: number }): Promise<{ plain: number; decoded: number }> {
+  const redis = new Redis(REDIS_URL);
+  const loop = async (decode: boolean): Promise<number> => {
+    const started = performance.now();
+    let after = beforeMissed;
+    for (let read = 0; read < count; ) {
+      const page = (await redis.xrange(key, `(${after}`, '+', 'COUNT', 1000)) as [string, string[]][];
+      if (page.length === 0) break;
+      if (decode) {
+        for (const [, fields] of page) {
+          for (let i = 0; i < fields.length; i += 2) {
+            const name = fields[i];
+            if (name === 'payload' || name === 'actor' || name === 'metadata') JSON.parse(fields[i + 1] as string);
+          }
+        }
+      }
+      read += page.length;
+      after = (page.at(-1) as [string, string[]])[0];
+    }
+    return performance.now() - started;
+  };
+  try {
+    return { plain: await loop(false), decoded: await loop(true) };
+  } finally {
+    redis.disconnect();
+  }
+}
+
 serve(async (op, args) => {
   switch (op) {
     case 'connect':
@@ -278,6 +316,8 @@ serve(async (op, args) => {
       return rcDisconnect();
     case 'rc-reconnect':
       return rcReconnect(args as { expected: number });
+    case 'xrange-loop':
+      return xrangeLoop(args as { key: string; count: number });
     case 'stop':
       for (const close of closers.splice(0)) close();
       rr?.socket?.close();
