@@ -217,8 +217,9 @@ interface Idle {
   open: number;
 }
 
-async function idleRound(target: Target, round: number): Promise<Idle> {
-  const options = { target, prefix: PREFIX, name: `idle-${target}-${round}`, maxLen: 10_000, exactTrim: false };
+async function idleRound(target: Target, round: number, bare = false): Promise<Idle> {
+  const name = `idle-${target}${bare ? '-bare' : ''}-${round}`;
+  const options = { target, prefix: PREFIX, name, maxLen: 10_000, exactTrim: false, bare };
   const stack = await startStack(options, SUBSCRIBER_PROCESSES, false);
   try {
     // A few sockets first, so code loaded on the first connection is in the baseline.
@@ -454,6 +455,7 @@ async function run(redis: Redis): Promise<string> {
 
   // Case 2, interleaved rounds.
   const idle = perTarget<Idle>();
+  const bareHono: Idle[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     for (const target of round % 2 === 0 ? TARGETS : [...TARGETS].reverse()) {
       console.error(`idle memory round ${round + 1}/${ROUNDS}: ${NAMES[target]} (${elapsed()} s)`);
@@ -463,12 +465,27 @@ async function run(redis: Redis): Promise<string> {
       );
       idle[target].push(result);
     }
+    // The floor of the Hono stack: a bare route on the same @hono/node-server + @hono/node-ws.
+    const result = await idleRound('hono', round, true);
+    console.error(
+      `  bare Hono route idle: ${(result.rss / 1024).toFixed(1)} KiB RSS, ${(result.heap / 1024).toFixed(1)} KiB heap per socket`,
+    );
+    bareHono.push(result);
   }
   const kib = (bytes: number): string => (bytes / 1024).toFixed(1);
   const idleName = `idle ${int(IDLE_SOCKETS)} sockets`;
   rows.push(
     figureRow(idleName, 'server RSS growth per socket (KiB)', idle, (r) => r.rss, kib),
     figureRow(idleName, 'server heap growth per socket (KiB)', idle, (r) => r.heap, kib),
+    [
+      idleName,
+      'the same on a bare Hono route upgraded by `@hono/node-ws` (no ReplayRail): RSS / heap per socket (KiB)',
+      '',
+      `${kib(median(bareHono.map((r) => r.rss)))} / ${kib(median(bareHono.map((r) => r.heap)))}`,
+      '',
+      '',
+      `${spread(bareHono.map((r, i) => r.rss / (idle.sio[i]?.rss ?? Number.NaN)))} (RSS)`,
+    ],
     [
       idleName,
       'sockets open on the server (min of rounds)',

@@ -34,6 +34,28 @@ let cpuMark: NodeJS.CpuUsage | undefined;
 async function start(options: StackOptions): Promise<{ port: number }> {
   const redis = new Redis(REDIS_URL, { connectionName: serverClientName(options), maxRetriesPerRequest: 1 });
   redis.on('error', () => {}); // Failures surface through the commands that fail.
+  if (options.target === 'hono' && options.bare === true) {
+    const app = new Hono();
+    const nodeWs = createNodeWebSocket({ app });
+    const open = new Set<unknown>();
+    app.get(
+      '/ws/:channel',
+      nodeWs.upgradeWebSocket(() => ({
+        onOpen: (_event, ws) => open.add(ws),
+        onClose: (_event, ws) => open.delete(ws),
+      })),
+    );
+    const server = serveHono({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+    nodeWs.injectWebSocket(server);
+    await new Promise<void>((resolve) => (server.listening ? resolve() : server.once('listening', () => resolve())));
+    connections = () => open.size;
+    close = async () => {
+      for (const client of nodeWs.wss.clients) client.terminate();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await redis.quit();
+    };
+    return { port: (server.address() as AddressInfo).port };
+  }
   if (options.target === 'hono') {
     const rail = new ReplayRail({ store: new RedisStreamStore({ client: redis }), config: railConfig(options) });
     const app = new Hono();

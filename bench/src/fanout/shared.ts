@@ -30,6 +30,11 @@ export interface StackOptions {
   maxLen: number;
   /** ReplayRail trims exactly (`approximateTrimming: false`); the Socket.IO adapter always trims with `~`. */
   exactTrim: boolean;
+  /**
+   * With `hono`: a bare Hono route upgraded by `@hono/node-ws` that only keeps its
+   * sockets (no ReplayRail), the floor of what an idle socket costs on that stack.
+   */
+  bare?: boolean;
 }
 
 /** The Redis client name of a stack's server process, to count its connections in CLIENT LIST. */
