@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { ReplayRail } from '@replayrail/core';
@@ -15,7 +16,8 @@ describe('the Hono routes with server-ws on the same server', () => {
     const rail = new ReplayRail({ store: new MemoryEventStore() });
     const app = new Hono();
     app.route('/', createReplayRailRoutes({ rail }).app);
-    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+    // @hono/node-server's serve() makes a plain Node http.Server here.
+    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
     await new Promise<void>((resolve) => (server.listening ? resolve() : server.once('listening', () => resolve())));
     const sockets = new ReplayRailWebSocketServer({ rail, server });
     const { port } = server.address() as AddressInfo;
