@@ -26,6 +26,7 @@ const CLASSES: [new (message: string) => errors.ReplayRailError, errors.ReplayRa
   [errors.StoreUnavailableError, 'store_unavailable'],
   [errors.StoreClosedError, 'store_closed'],
   [errors.ShuttingDownError, 'shutting_down'],
+  [errors.EntriesLostError, 'entries_lost'],
 ];
 
 describe('errors', () => {

@@ -31,6 +31,7 @@ export type ReplayRailErrorCode =
   | 'store_unavailable'
   | 'store_closed'
   | 'shutting_down'
+  | 'entries_lost'
   | 'internal_error';
 
 /** How an error travels: the HTTP status of a response, the close code of a WebSocket. */
@@ -77,6 +78,8 @@ export const WIRE_STATUS: Readonly<Record<ReplayRailErrorCode, WireStatus>> = {
   store_unavailable: { http: 503, ws: CloseCode.InternalError },
   store_closed: { http: 503, ws: CloseCode.GoingAway },
   shutting_down: { http: 503, ws: CloseCode.GoingAway },
+  // Reported to a consumer group's owner (onError), never to a client.
+  entries_lost: { http: null, ws: null },
   // A throw from user code (a hook, a handler) or a bug: logged on the server, never detailed to the client.
   internal_error: { http: 500, ws: CloseCode.InternalError },
 };
@@ -327,6 +330,19 @@ export class ShuttingDownError extends ReplayRailError {
   override readonly name = 'ShuttingDownError';
   constructor(message = 'server is shutting down', options?: ReplayRailErrorOptions) {
     super('shutting_down', message, options);
+  }
+}
+
+/**
+ * Retention trimmed entries of a channel before a consumer group read them: work that
+ * will never be processed. Reported once through the consumer's `onError`, with the
+ * range (`context.after`, `context.before`: the group's last read entry and the first
+ * one still retained) and `context.count` when the store knows it; the group goes on.
+ */
+export class EntriesLostError extends ReplayRailError {
+  override readonly name = 'EntriesLostError';
+  constructor(message: string, options?: ReplayRailErrorOptions) {
+    super('entries_lost', message, options);
   }
 }
 

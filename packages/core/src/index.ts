@@ -25,6 +25,7 @@ export {
   ConfigError,
   DuplicateEventConflictError,
   DuplicateEventError,
+  EntriesLostError,
   EventTooLargeError,
   ForbiddenError,
   InternalError,

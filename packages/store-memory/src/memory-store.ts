@@ -28,6 +28,7 @@ import {
   duplicateConflict,
   duplicateEvent,
   type EventFields,
+  type GroupStore,
   type IdempotencyRecord,
   isRetryOf,
   type LargeIntegers,
@@ -38,6 +39,7 @@ import {
   type StreamFigures,
   type StreamRef,
 } from '@replayrail/core/store';
+import { MemoryGroups } from './memory-groups.js';
 
 /** Options of `MemoryEventStore`. */
 export interface MemoryEventStoreOptions {
@@ -61,6 +63,8 @@ export interface MemoryEventStoreOptions {
 interface Entry {
   readonly id: Cursor;
   readonly fields: Readonly<Record<string, string>>;
+  /** Its place among every append to the stream (1-based): how consumer groups count what they read. */
+  readonly added: number;
 }
 
 // One stream with the figures Redis keeps in XINFO STREAM.
@@ -102,7 +106,7 @@ function firstIndexAfter(entries: readonly Entry[], cursor: Cursor, inclusive: b
  *
  * const rail = new ReplayRail({ store: new MemoryEventStore(), config: { maxStreamLength: 1000 } });
  */
-export class MemoryEventStore implements EventStore {
+export class MemoryEventStore implements EventStore, GroupStore {
   readonly #streams = new Map<string, Stream>();
   readonly #records = new Map<string, StoredRecord>();
   readonly #waiters = new Map<string, Set<() => void>>();
@@ -110,6 +114,7 @@ export class MemoryEventStore implements EventStore {
   readonly #ttlMs: number | null;
   readonly #now: () => number;
   readonly #decode: DecodeOptions;
+  readonly #groups: MemoryGroups;
   #closed = false;
 
   constructor(options: MemoryEventStoreOptions = {}) {
@@ -127,7 +132,35 @@ export class MemoryEventStore implements EventStore {
     this.#ttlMs = ttl === null ? null : ttl * 1000;
     this.#now = options.now ?? Date.now;
     this.#decode = { largeIntegers: largeIntegersOption(options.largeIntegers, 'MemoryEventStore') };
+    this.#groups = new MemoryGroups({
+      stream: (key) => this.#streams.get(key),
+      ensureStream: (key) => this.#ensureStream(key),
+      indexAfter: firstIndexAfter,
+      nextId: (last) => this.#nextId(last),
+      now: this.#now,
+      nextAppend: (key, timeoutMs, signal) => this.#nextAppend(key, timeoutMs, signal),
+      wake: (key) => this.#wake(key),
+      assertOpen: () => this.#assertOpen(),
+      decode: this.#decode,
+    });
   }
+
+  // --- Consumer groups (memory-groups.ts)
+
+  createGroup: GroupStore['createGroup'] = (ref, start) => this.#groups.createGroup(ref, start);
+  readGroup: GroupStore['readGroup'] = (ref, query) => this.#groups.readGroup(ref, query);
+  ack: GroupStore['ack'] = (ref, entries) => this.#groups.ack(ref, entries);
+  touch: GroupStore['touch'] = (ref, consumer, entries) => this.#groups.touch(ref, consumer, entries);
+  redeliver: GroupStore['redeliver'] = (ref, consumer, entry, deliveries) =>
+    this.#groups.redeliver(ref, consumer, entry, deliveries);
+  claimIdle: GroupStore['claimIdle'] = (ref, query) => this.#groups.claimIdle(ref, query);
+  deadLetter: GroupStore['deadLetter'] = (ref, entry, failure) => this.#groups.deadLetter(ref, entry, failure);
+  deadLetters: GroupStore['deadLetters'] = (ref, query) => this.#groups.deadLetters(ref, query);
+  redrive: GroupStore['redrive'] = (ref, ids) => this.#groups.redrive(ref, ids);
+  discard: GroupStore['discard'] = (ref, ids) => this.#groups.discard(ref, ids);
+  groupInfo: GroupStore['groupInfo'] = (ref) => this.#groups.groupInfo(ref);
+  removeIdleConsumers: GroupStore['removeIdleConsumers'] = (ref, idleMs, keep) =>
+    this.#groups.removeIdleConsumers(ref, idleMs, keep);
 
   async append(stream: StreamRef, request: AppendRequest): Promise<StoredEvent> {
     this.#assertOpen();
@@ -214,6 +247,7 @@ export class MemoryEventStore implements EventStore {
   /** Deletes the whole stream, like DEL: its history and figures are gone. */
   deleteStream(stream: StreamRef): boolean {
     this.#assertOpen();
+    this.#groups.forgetStream(streamKey(stream));
     return this.#streams.delete(streamKey(stream));
   }
 
@@ -259,14 +293,10 @@ export class MemoryEventStore implements EventStore {
     approximate = false,
   ): Cursor {
     const key = streamKey(stream);
-    let state = this.#streams.get(key);
-    if (state === undefined) {
-      state = { entries: [], entriesAdded: 0, lastGeneratedId: ZERO_CURSOR, maxDeletedId: ZERO_CURSOR };
-      this.#streams.set(key, state);
-    }
+    const state = this.#ensureStream(key);
     const id = this.#nextId(state.lastGeneratedId);
-    state.entries.push({ id, fields: { ...fields } });
     state.entriesAdded++;
+    state.entries.push({ id, fields: { ...fields }, added: state.entriesAdded });
     state.lastGeneratedId = id;
     // Trimming shifts the whole array, so with `~` (which, as in Redis, promises only
     // to keep at least maxLength) it waits until a tenth more has piled up: one shift
@@ -275,12 +305,25 @@ export class MemoryEventStore implements EventStore {
     if (maxLength !== null && state.entries.length > maxLength + slack) {
       state.entries.splice(0, state.entries.length - maxLength);
     }
-    const waiters = this.#waiters.get(key);
-    if (waiters !== undefined) {
-      this.#waiters.delete(key);
-      for (const wake of waiters) wake();
-    }
+    this.#wake(key);
     return id;
+  }
+
+  #ensureStream(key: string): Stream {
+    let state = this.#streams.get(key);
+    if (state === undefined) {
+      state = { entries: [], entriesAdded: 0, lastGeneratedId: ZERO_CURSOR, maxDeletedId: ZERO_CURSOR };
+      this.#streams.set(key, state);
+    }
+    return state;
+  }
+
+  // Wakes the blocking reads waiting on `key`.
+  #wake(key: string): void {
+    const waiters = this.#waiters.get(key);
+    if (waiters === undefined) return;
+    this.#waiters.delete(key);
+    for (const wake of waiters) wake();
   }
 
   // Redis's rule: the current time in ms, or the last ID's ms if the clock is behind,

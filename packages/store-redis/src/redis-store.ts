@@ -26,6 +26,8 @@ import {
   duplicateConflict,
   duplicateEvent,
   type EventFields,
+  type GroupRef,
+  type GroupStore,
   type IdempotencyRecord,
   isRetryOf,
   type LargeIntegers,
@@ -38,6 +40,7 @@ import {
 import { BlockingPool } from './blocking-pool.js';
 import { connectionFor, type RedisConnection } from './connection.js';
 import { CommandDeadlines } from './redis-errors.js';
+import { RedisGroups } from './redis-groups.js';
 import { APPEND_AND_WAKE, figuresFromReply, IDEMPOTENT_APPEND, REPLAY_PAGE, runScript } from './scripts.js';
 import { ShardWakeups, wakeChannel } from './shard-wakeups.js';
 import { StreamWatcher } from './stream-watcher.js';
@@ -153,7 +156,7 @@ function entryFields(raw: readonly string[]): Record<string, string> {
  *
  * const rail = new ReplayRail({ store: new RedisStreamStore({ client: new Redis() }) });
  */
-export class RedisStreamStore implements EventStore {
+export class RedisStreamStore implements EventStore, GroupStore {
   readonly #connection: RedisConnection;
   readonly #pool: BlockingPool;
   readonly #watcher: StreamWatcher | undefined;
@@ -170,6 +173,7 @@ export class RedisStreamStore implements EventStore {
   readonly #deadlines: CommandDeadlines;
   readonly #closeClient: boolean;
   readonly #decode: DecodeOptions;
+  readonly #groups: RedisGroups;
   #closed = false;
 
   constructor(options: RedisStreamStoreOptions) {
@@ -225,6 +229,45 @@ export class RedisStreamStore implements EventStore {
     this.#wakeupsOption = wakeups;
     if (wakeups === 'xread' || (wakeups === 'auto' && !this.#connection.isCluster)) this.#pubsub = false;
     this.#decode = { largeIntegers: largeIntegersOption(options.largeIntegers, 'RedisStreamStore') };
+    this.#groups = new RedisGroups({
+      streamKey: (ref) => this.streamKey(ref),
+      hashTags: this.#hashTags,
+      command: (args, key, operation, context) => this.#command(args, key, operation, context),
+      script: (source, keys, args, operation, context) =>
+        this.#deadlines.run(runScript(this.#connection, source, keys, args), operation, context),
+      watch: async (key, blockMs, channel) => {
+        const wakeups = blockMs > 0 && (await this.#usesPubsub()) ? this.#wakeupsFor() : undefined;
+        const generation = wakeups === undefined ? 0 : await wakeups.watch(key);
+        return (after, remaining, signal) =>
+          wakeups !== undefined
+            ? wakeups.wait(key, generation, remaining, signal)
+            : this.#waitForEntryAfter(key, after, remaining, signal, channel);
+      },
+      assertOpen: () => this.#assertOpen(),
+      decode: this.#decode,
+    });
+  }
+
+  // --- Consumer groups (redis-groups.ts)
+
+  createGroup: GroupStore['createGroup'] = (ref, start) => this.#groups.createGroup(ref, start);
+  readGroup: GroupStore['readGroup'] = (ref, query) => this.#groups.readGroup(ref, query);
+  ack: GroupStore['ack'] = (ref, entries) => this.#groups.ack(ref, entries);
+  touch: GroupStore['touch'] = (ref, consumer, entries) => this.#groups.touch(ref, consumer, entries);
+  redeliver: GroupStore['redeliver'] = (ref, consumer, entry, deliveries) =>
+    this.#groups.redeliver(ref, consumer, entry, deliveries);
+  claimIdle: GroupStore['claimIdle'] = (ref, query) => this.#groups.claimIdle(ref, query);
+  deadLetter: GroupStore['deadLetter'] = (ref, entry, failure) => this.#groups.deadLetter(ref, entry, failure);
+  deadLetters: GroupStore['deadLetters'] = (ref, query) => this.#groups.deadLetters(ref, query);
+  redrive: GroupStore['redrive'] = (ref, ids) => this.#groups.redrive(ref, ids);
+  discard: GroupStore['discard'] = (ref, ids) => this.#groups.discard(ref, ids);
+  groupInfo: GroupStore['groupInfo'] = (ref) => this.#groups.groupInfo(ref);
+  removeIdleConsumers: GroupStore['removeIdleConsumers'] = (ref, idleMs, keep) =>
+    this.#groups.removeIdleConsumers(ref, idleMs, keep);
+
+  /** The Redis key of one of a group's own streams: its dead letters, or its redrive stream. */
+  groupKey(ref: GroupRef, kind: 'dead' | 'redrive'): string {
+    return this.#groups.groupKey(ref, kind);
   }
 
   /** The Redis key of a channel's stream: `<prefix>:<channel>`, or `<prefix>:{<channel>}` with hash tags. */

@@ -10,7 +10,7 @@
  * import { assertReplayable, decodeEntry, type EventStore } from '@replayrail/core/store';
  */
 
-export { cursorAtTime, nextCursor } from '../cursor.js';
+export { cursorAtTime, nextCursor, previousCursor } from '../cursor.js';
 export type { DecodeOptions } from '../envelope.js';
 export { decodeEntry, ENTRY_FIELDS, encodeEvent, fieldsByteLength } from '../envelope.js';
 export type { StreamFigures } from '../expiry.js';
@@ -24,3 +24,21 @@ export type { LargeIntegers } from '../large-integers.js';
 export { largeIntegersOption } from '../large-integers.js';
 export type { EventFields } from '../types.js';
 export type { AppendRequest, EventStore, ReadQuery, ReplayQuery, StreamRef } from './event-store.js';
+export { deadLetterFields, decodeDeadLetter, groupEntry, redriveFields } from './group-layout.js';
+export type {
+  ClaimQuery,
+  ClaimResult,
+  DeadLetter,
+  DeadLetterFailure,
+  EntryRef,
+  EntrySource,
+  GroupConsumerInfo,
+  GroupEntry,
+  GroupInfo,
+  GroupRead,
+  GroupReadQuery,
+  GroupRef,
+  GroupStore,
+  LostEntries,
+} from './group-store.js';
+export { isGroupStore } from './group-store.js';

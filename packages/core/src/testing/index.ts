@@ -24,6 +24,7 @@ import { describe } from 'vitest';
 import { badInputTests } from './bad-input.js';
 import { blockingReadTests } from './blocking-read.js';
 import { useConformanceContext } from './context.js';
+import { groupTests } from './groups.js';
 import type { StoreHarnessFactory } from './harness.js';
 import { idempotencyTests } from './idempotency.js';
 import { propertyTests } from './properties.js';
@@ -37,6 +38,8 @@ export type { StoreHarness, StoreHarnessFactory } from './harness.js';
 export interface ConformanceOptions {
   /** Runs of each fast-check property; lower it for slow stores. @default 40 */
   propertyRuns?: number;
+  /** Whether the store implements consumer groups (`GroupStore`) and is checked for them. @default true */
+  consumerGroups?: boolean;
 }
 
 /**
@@ -58,6 +61,7 @@ export function describeEventStore(
     retentionTests(ctx);
     idempotencyTests(ctx);
     badInputTests(ctx);
+    if (options.consumerGroups !== false) groupTests(ctx);
     propertyTests(ctx, options.propertyRuns ?? 40);
   });
 }

@@ -1,0 +1,360 @@
+/**
+ * @module
+ * Consumer groups on Redis Streams (core's `GroupStore`): XGROUP, XREADGROUP, XACK,
+ * XCLAIM, XAUTOCLAIM, XPENDING, through the scripts of group-scripts.ts wherever a
+ * check and a change must be one step. A group owns two streams beside the
+ * channel's, in the channel's cluster slot:
+ *
+ * - `{<stream key>}:dead:<group>`: its dead letters (group-layout.ts in core);
+ * - `{<stream key>}:redrive:<group>`: dead letters put back, read by the group
+ *   (under the same group name) before the channel.
+ *
+ * (With hash-tagged stream keys, `<prefix>:{<channel>}`, the braces are already
+ * there: `<prefix>:{<channel>}:dead:<group>`.)
+ *
+ * A read never blocks inside Redis on the group: it waits for "an entry after the
+ * group's last one exists" the way live reads wait (one shared XREAD, sharded
+ * pub/sub, or a pool connection abandoned after its block time plus the command
+ * timeout, so a read that gets no answer never wedges the consumer), then reads
+ * through READ_GROUP, which first reports entries trimmed before the group read them.
+ */
+
+import { type Cursor, ZERO_CURSOR } from '@replayrail/core';
+import {
+  type ClaimQuery,
+  type ClaimResult,
+  type DeadLetter,
+  type DeadLetterFailure,
+  type DecodeOptions,
+  deadLetterFields,
+  decodeDeadLetter,
+  type EntryRef,
+  type EntrySource,
+  type GroupEntry,
+  type GroupInfo,
+  type GroupRead,
+  type GroupReadQuery,
+  type GroupRef,
+  type GroupStore,
+  groupEntry,
+} from '@replayrail/core/store';
+import {
+  CLAIM_IDLE,
+  CREATE_GROUP,
+  DEAD_LETTER,
+  READ_GROUP,
+  REDRIVE,
+  REMOVE_IDLE_CONSUMERS,
+  TOUCH,
+} from './group-scripts.js';
+import type { Script } from './scripts.js';
+
+type RawEntry = [string, string[]];
+
+function fieldsOf(raw: readonly string[]): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) fields[raw[i] as string] = raw[i + 1] as string;
+  return fields;
+}
+
+// XINFO replies as objects: a flat name/value array.
+function record(raw: unknown): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  if (Array.isArray(raw)) for (let i = 0; i + 1 < raw.length; i += 2) fields[String(raw[i])] = raw[i + 1];
+  else if (raw instanceof Map) for (const [name, value] of raw) fields[String(name)] = value;
+  else if (typeof raw === 'object' && raw !== null) Object.assign(fields, raw);
+  return fields;
+}
+
+const toNumber = (value: unknown): number => (typeof value === 'number' ? value : Number(value));
+
+/** Waits for an entry after `after` (see `GroupsHost.watch`). */
+export type WaitForEntry = (after: Cursor, remainingMs: number, signal: AbortSignal | undefined) => Promise<void>;
+
+/** What the groups need of the store. */
+export interface GroupsHost {
+  /** The stream key of a channel. */
+  streamKey(ref: GroupRef): string;
+  /** Whether stream keys carry a hash tag already. */
+  readonly hashTags: boolean;
+  /** One command on the user's client, under the command timeout. */
+  command(args: string[], key: string, operation: string, context: Record<string, unknown>): Promise<unknown>;
+  /** One script on the user's client, under the command timeout. */
+  script(
+    source: Script,
+    keys: string[],
+    args: string[],
+    operation: string,
+    context: Record<string, unknown>,
+  ): Promise<unknown>;
+  /**
+   * Starts watching `key` for appends, before a read; the function it resolves to
+   * waits, after that read, until an entry after `after` exists or `remainingMs`
+   * passed (never much longer: a wait that gets no answer is abandoned).
+   */
+  watch(key: string, blockMs: number, channel: string): Promise<WaitForEntry>;
+  assertOpen(): void;
+  readonly decode: DecodeOptions;
+}
+
+export class RedisGroups implements GroupStore {
+  readonly #host: GroupsHost;
+
+  constructor(host: GroupsHost) {
+    this.#host = host;
+  }
+
+  /** The key of one of a group's own streams, in the channel's slot. */
+  groupKey(ref: GroupRef, kind: 'dead' | 'redrive'): string {
+    const stream = this.#host.streamKey(ref);
+    return this.#host.hashTags ? `${stream}:${kind}:${ref.group}` : `{${stream}}:${kind}:${ref.group}`;
+  }
+
+  async createGroup(ref: GroupRef, start: Cursor): Promise<boolean> {
+    this.#host.assertOpen();
+    const key = this.#host.streamKey(ref);
+    const created = await this.#host.script(
+      CREATE_GROUP,
+      [key, this.groupKey(ref, 'redrive')],
+      [ref.group, start],
+      'XGROUP CREATE',
+      this.#context(ref),
+    );
+    return created === 1;
+  }
+
+  async readGroup(ref: GroupRef, query: GroupReadQuery): Promise<GroupRead> {
+    this.#host.assertOpen();
+    query.signal?.throwIfAborted();
+    const key = this.#host.streamKey(ref);
+    const deadline = Date.now() + query.blockMs;
+    for (;;) {
+      const wait = await this.#host.watch(key, query.blockMs, ref.channel);
+      const reply = (await this.#host.script(
+        READ_GROUP,
+        [key, this.groupKey(ref, 'redrive')],
+        [ref.group, query.consumer, String(Math.max(1, query.limit))],
+        'XREADGROUP',
+        this.#context(ref),
+      )) as [number, string, string, number, RawEntry[], RawEntry[], string];
+      const entries = [...this.#entries(reply[4], 'redrive', null), ...this.#entries(reply[5], 'stream', null)];
+      const lost =
+        reply[0] === 1
+          ? { after: String(reply[1]), before: reply[2] === '' ? null : String(reply[2]), count: toNumber(reply[3]) }
+          : null;
+      const remaining = deadline - Date.now();
+      if (entries.length > 0 || lost !== null || remaining <= 0) return { entries, lost };
+      await wait(String(reply[6]), remaining, query.signal);
+    }
+  }
+
+  async ack(ref: GroupRef, entries: readonly EntryRef[]): Promise<number> {
+    this.#host.assertOpen();
+    let acked = 0;
+    for (const [source, ids] of bySource(entries)) {
+      const key = this.#keyOf(ref, source);
+      acked += toNumber(await this.#host.command(['XACK', key, ref.group, ...ids], key, 'XACK', this.#context(ref)));
+    }
+    return acked;
+  }
+
+  async touch(ref: GroupRef, consumer: string, entries: readonly EntryRef[]): Promise<EntryRef[]> {
+    this.#host.assertOpen();
+    const gone: EntryRef[] = [];
+    for (const [source, ids] of bySource(entries)) {
+      const key = this.#keyOf(ref, source);
+      const lost = (await this.#host.script(
+        TOUCH,
+        [key],
+        [ref.group, consumer, '', ...ids],
+        'XCLAIM',
+        this.#context(ref),
+      )) as string[];
+      for (const id of lost) gone.push({ id: String(id), source });
+    }
+    return gone;
+  }
+
+  async redeliver(ref: GroupRef, consumer: string, entry: EntryRef, deliveries: number): Promise<boolean> {
+    this.#host.assertOpen();
+    const key = this.#keyOf(ref, entry.source);
+    const lost = (await this.#host.script(
+      TOUCH,
+      [key],
+      [ref.group, consumer, String(deliveries), entry.id],
+      'XCLAIM',
+      this.#context(ref),
+    )) as string[];
+    return lost.length === 0;
+  }
+
+  async claimIdle(ref: GroupRef, query: ClaimQuery): Promise<ClaimResult> {
+    this.#host.assertOpen();
+    const reply = (await this.#host.script(
+      CLAIM_IDLE,
+      [this.#host.streamKey(ref), this.groupKey(ref, 'redrive')],
+      [ref.group, query.consumer, String(query.minIdleMs), String(Math.max(1, query.limit))],
+      'XAUTOCLAIM',
+      this.#context(ref),
+    )) as [RawEntry[], number[], string[], RawEntry[], number[], string[]];
+    return {
+      entries: [...this.#entries(reply[0], 'stream', reply[1]), ...this.#entries(reply[3], 'redrive', reply[4])],
+      gone: [
+        ...reply[2].map((id) => ({ id: String(id), source: 'stream' as const })),
+        ...reply[5].map((id) => ({ id: String(id), source: 'redrive' as const })),
+      ],
+    };
+  }
+
+  async deadLetter(ref: GroupRef, entry: GroupEntry, failure: DeadLetterFailure): Promise<Cursor | null> {
+    this.#host.assertOpen();
+    const fields = Object.entries(deadLetterFields(entry, failure)).flat();
+    const id = await this.#host.script(
+      DEAD_LETTER,
+      [this.#keyOf(ref, entry.source), this.groupKey(ref, 'dead')],
+      [ref.group, entry.id, ...fields],
+      'dead letter',
+      this.#context(ref),
+    );
+    return typeof id === 'string' ? id : null;
+  }
+
+  async deadLetters(ref: GroupRef, query: { readonly after?: Cursor; readonly limit: number }): Promise<DeadLetter[]> {
+    this.#host.assertOpen();
+    const key = this.groupKey(ref, 'dead');
+    const start = query.after === undefined || query.after === ZERO_CURSOR ? '-' : `(${query.after}`;
+    const reply = (await this.#host.command(
+      ['XRANGE', key, start, '+', 'COUNT', String(Math.max(1, query.limit))],
+      key,
+      'XRANGE',
+      this.#context(ref),
+    )) as RawEntry[];
+    return reply.map(([id, fields]) => decodeDeadLetter(id, fieldsOf(fields), this.#host.decode));
+  }
+
+  async redrive(ref: GroupRef, ids: readonly Cursor[] | 'all'): Promise<number> {
+    this.#host.assertOpen();
+    const moved = await this.#host.script(
+      REDRIVE,
+      [this.groupKey(ref, 'dead'), this.groupKey(ref, 'redrive')],
+      ids === 'all' ? ['*'] : [...ids],
+      'redrive',
+      this.#context(ref),
+    );
+    return toNumber(moved);
+  }
+
+  async discard(ref: GroupRef, ids: readonly Cursor[] | 'all'): Promise<number> {
+    this.#host.assertOpen();
+    const key = this.groupKey(ref, 'dead');
+    if (ids === 'all') {
+      const length = toNumber(await this.#host.command(['XLEN', key], key, 'XLEN', this.#context(ref)));
+      await this.#host.command(['DEL', key], key, 'DEL', this.#context(ref));
+      return length;
+    }
+    if (ids.length === 0) return 0;
+    return toNumber(await this.#host.command(['XDEL', key, ...ids], key, 'XDEL', this.#context(ref)));
+  }
+
+  async groupInfo(ref: GroupRef): Promise<GroupInfo | null> {
+    this.#host.assertOpen();
+    const key = this.#host.streamKey(ref);
+    const group = await this.#groupRecord(key, ref);
+    if (group === undefined) return null;
+    const redriveKey = this.groupKey(ref, 'redrive');
+    const redriveGroup = await this.#groupRecord(redriveKey, ref);
+    const deadKey = this.groupKey(ref, 'dead');
+    const deadLetters = toNumber(await this.#host.command(['XLEN', deadKey], deadKey, 'XLEN', this.#context(ref)));
+    const held = new Map<string, { pending: number; idleMs: number }>();
+    for (const streamKey of redriveGroup === undefined ? [key] : [key, redriveKey]) {
+      const consumers = (await this.#host.command(
+        ['XINFO', 'CONSUMERS', streamKey, ref.group],
+        streamKey,
+        'XINFO CONSUMERS',
+        this.#context(ref),
+      )) as unknown[];
+      for (const raw of consumers) {
+        const consumer = record(raw);
+        const name = String(consumer.name);
+        const known = held.get(name);
+        const pending = toNumber(consumer.pending);
+        const idleMs = toNumber(consumer.idle);
+        held.set(name, {
+          pending: (known?.pending ?? 0) + pending,
+          idleMs: known === undefined ? idleMs : Math.min(known.idleMs, idleMs),
+        });
+      }
+    }
+    const lag = group.lag;
+    const redriveLag = redriveGroup?.lag;
+    return {
+      pending: toNumber(group.pending) + toNumber(redriveGroup?.pending ?? 0),
+      lag: lag === null || lag === undefined ? null : toNumber(lag),
+      lastDelivered: String(group['last-delivered-id']),
+      deadLetters,
+      redriving: redriveLag === null || redriveLag === undefined ? 0 : toNumber(redriveLag),
+      consumers: [...held].map(([name, consumer]) => ({ name, ...consumer })),
+    };
+  }
+
+  async removeIdleConsumers(ref: GroupRef, idleMs: number, keep: string): Promise<string[]> {
+    this.#host.assertOpen();
+    const removed = (await this.#host.script(
+      REMOVE_IDLE_CONSUMERS,
+      [this.#host.streamKey(ref), this.groupKey(ref, 'redrive')],
+      [ref.group, String(idleMs), keep],
+      'XGROUP DELCONSUMER',
+      this.#context(ref),
+    )) as string[];
+    return removed.map(String);
+  }
+
+  // --- Internals
+
+  #context(ref: GroupRef): Record<string, unknown> {
+    return { channel: ref.channel, group: ref.group };
+  }
+
+  #keyOf(ref: GroupRef, source: EntrySource): string {
+    return source === 'stream' ? this.#host.streamKey(ref) : this.groupKey(ref, 'redrive');
+  }
+
+  #entries(raw: readonly RawEntry[] | undefined, source: EntrySource, counts: readonly number[] | null): GroupEntry[] {
+    return (raw ?? []).map(([id, fields], i) =>
+      groupEntry(
+        String(id),
+        source,
+        fieldsOf(fields),
+        counts === null ? 1 : toNumber(counts[i] ?? 1),
+        this.#host.decode,
+      ),
+    );
+  }
+
+  async #groupRecord(key: string, ref: GroupRef): Promise<Record<string, unknown> | undefined> {
+    let groups: unknown[];
+    try {
+      groups = (await this.#host.command(
+        ['XINFO', 'GROUPS', key],
+        key,
+        'XINFO GROUPS',
+        this.#context(ref),
+      )) as unknown[];
+    } catch (error) {
+      // No such key: no group.
+      if (/no such key/i.test(String((error as Error)?.message ?? error))) return undefined;
+      throw error;
+    }
+    return groups.map(record).find((group) => String(group.name) === ref.group);
+  }
+}
+
+function bySource(entries: readonly EntryRef[]): Map<EntrySource, string[]> {
+  const grouped = new Map<EntrySource, string[]>();
+  for (const entry of entries) {
+    const ids = grouped.get(entry.source);
+    if (ids === undefined) grouped.set(entry.source, [entry.id]);
+    else ids.push(entry.id);
+  }
+  return grouped;
+}
