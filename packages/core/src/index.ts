@@ -10,6 +10,9 @@
  */
 
 export type { ReplayRailConfig, ResolvedConfig } from './config.js';
+export type { Backoff } from './consumer/backoff.js';
+export type { Consumer, ConsumerChannelStats, StopOptions } from './consumer/consumer.js';
+export type { ConsumeOptions, EventHandler, HandlerContext } from './consumer/options.js';
 export type { CursorParts } from './cursor.js';
 export {
   assertCursor,
@@ -50,6 +53,7 @@ export {
 } from './errors.js';
 export type { EventListener, FramedEvent, Subscription, SubscriptionEnd } from './hub/subscription.js';
 export type {
+  DeadLettersOptions,
   HealthReport,
   PublishInput,
   ReadOptions,
@@ -62,6 +66,7 @@ export type {
 export { ReplayRail } from './rail.js';
 export { newEventSchema, parseStoredEvent, storedEventSchema } from './schema.js';
 export type { EventStore } from './store/event-store.js';
+export type { DeadLetter, EntryRef, EntrySource, GroupConsumerInfo, GroupInfo } from './store/group-store.js';
 export type {
   Cursor,
   DuplicatePolicy,

@@ -6,14 +6,18 @@
  */
 
 import { type ReplayRailConfig, type ResolvedConfig, resolveConfig } from './config.js';
+import { Consumer } from './consumer/consumer.js';
+import { type ConsumeOptions, resolveConsumeOptions } from './consumer/options.js';
 import { formatCreatedAt, nowCreatedAt } from './created-at.js';
 import { assertCursor, compareCursors, LIVE_CURSOR, lastCursorAtTime, ZERO_CURSOR } from './cursor.js';
 import { encodeEvent } from './envelope.js';
-import { InvalidCursorError, InvalidRequestError, type ReplayRailError } from './errors.js';
+import { ConfigError, InvalidCursorError, InvalidRequestError, type ReplayRailError } from './errors.js';
 import { eventFingerprint } from './fingerprint.js';
 import { type HubSubscribeOptions, LiveHub } from './hub/hub.js';
 import type { EventListener, Subscription, SubscriptionEnd } from './hub/subscription.js';
 import type { EventStore, StreamRef } from './store/event-store.js';
+import { type DeadLetter, type GroupInfo, type GroupRef, type GroupStore, isGroupStore } from './store/group-store.js';
+import { guardGroupStore } from './store/group-store-guard.js';
 import { GuardedStore } from './store-guard.js';
 import type {
   Cursor,
@@ -131,6 +135,14 @@ export interface SubscribeOptions {
   room?: () => number;
 }
 
+/** Options of `rail.deadLetters`. */
+export interface DeadLettersOptions {
+  /** Only dead letters after this one (its ID). */
+  after?: Cursor;
+  /** At most this many, 1 to `limits.maxReplayLimit`. @default config.defaultReplayLimit */
+  limit?: number;
+}
+
 /** The result of `healthcheck()`. */
 export type HealthReport = { ok: true } | { ok: false; error: ReplayRailError };
 
@@ -157,6 +169,7 @@ export class ReplayRail {
   readonly store: EventStore;
   readonly #store: EventStore;
   readonly #hub: LiveHub;
+  #groupStore: GroupStore | undefined;
 
   constructor(options: ReplayRailOptions) {
     this.config = resolveConfig(options.config);
@@ -353,6 +366,58 @@ export class ReplayRail {
     }
   }
 
+  /**
+   * A durable consumer of one or more channels in a consumer group (DESIGN §9): each
+   * event handled at least once by one member of the group, acknowledged after its
+   * handler resolved, retried with backoff when it throws, moved to the group's dead
+   * letters after `maxDeliveries`, reclaimed from a member that died. Call `start()`.
+   * Needs a store that implements consumer groups (both of ours do).
+   *
+   * @example
+   * const consumer = rail.consume({
+   *   channel: 'orders',
+   *   group: 'kitchen-printer',
+   *   concurrency: 4,
+   *   handler: async (event) => printTicket(event.payload),
+   * });
+   * await consumer.start();
+   * // on shutdown:
+   * await consumer.stop({ graceMs: 10_000 });
+   */
+  consume(options: ConsumeOptions): Consumer {
+    const resolved = resolveConsumeOptions(options, this.config.readBlockMs);
+    for (const channel of resolved.channels) assertChannel(channel, this.config.limits);
+    return new Consumer(this.#groups(), this.config.streamPrefix, resolved);
+  }
+
+  /** A group's dead letters on a channel, oldest first: each entry with why it failed. */
+  async deadLetters(channel: string, group: string, options: DeadLettersOptions = {}): Promise<DeadLetter[]> {
+    const limit = this.#limit(options.limit, this.config.defaultReplayLimit, 'limit');
+    if (options.after !== undefined) assertCursor(options.after, 'after');
+    return this.#groups().deadLetters(this.#groupRef(channel, group), {
+      limit,
+      ...(options.after !== undefined && { after: options.after }),
+    });
+  }
+
+  /**
+   * Puts dead letters back for the group to process again (before newer events), by
+   * ID or all of them. Resolves to how many were put back.
+   */
+  async redrive(channel: string, group: string, ids: readonly Cursor[] | 'all'): Promise<number> {
+    return this.#groups().redrive(this.#groupRef(channel, group), this.#deadLetterIds(ids));
+  }
+
+  /** Deletes dead letters for good, by ID or all of them. Resolves to how many there were. */
+  async discardDeadLetters(channel: string, group: string, ids: readonly Cursor[] | 'all'): Promise<number> {
+    return this.#groups().discard(this.#groupRef(channel, group), this.#deadLetterIds(ids));
+  }
+
+  /** A group's figures on a channel (pending, lag, dead letters, consumers), or null when it does not exist. */
+  async groupInfo(channel: string, group: string): Promise<GroupInfo | null> {
+    return this.#groups().groupInfo(this.#groupRef(channel, group));
+  }
+
   /** Closes the store. Safe to call twice. */
   async close(): Promise<void> {
     await this.#store.close();
@@ -400,6 +465,37 @@ export class ReplayRail {
   #stream(channel: string): StreamRef {
     assertChannel(channel, this.config.limits);
     return { prefix: this.config.streamPrefix, channel };
+  }
+
+  #groupRef(channel: string, group: string): GroupRef {
+    if (typeof group !== 'string' || !/^[A-Za-z0-9._:-]{1,128}$/.test(group)) {
+      throw new InvalidRequestError(
+        `group must be 1-128 characters of A-Z a-z 0-9 . _ : -, got ${JSON.stringify(group)}`,
+        {
+          context: { group: typeof group === 'string' ? group.slice(0, 64) : typeof group },
+        },
+      );
+    }
+    return { ...this.#stream(channel), group };
+  }
+
+  #deadLetterIds(ids: readonly Cursor[] | 'all'): readonly Cursor[] | 'all' {
+    if (ids === 'all') return ids;
+    if (!Array.isArray(ids)) throw new InvalidRequestError("ids must be an array of dead-letter IDs or 'all'");
+    for (const id of ids) assertCursor(id, 'dead-letter id');
+    return ids;
+  }
+
+  // The store's consumer groups, guarded; made on first use.
+  #groups(): GroupStore {
+    if (this.#groupStore !== undefined) return this.#groupStore;
+    if (!isGroupStore(this.store)) {
+      throw new ConfigError('this store does not implement consumer groups (GroupStore): rail.consume needs one', {
+        context: { field: 'store' },
+      });
+    }
+    this.#groupStore = guardGroupStore(this.store);
+    return this.#groupStore;
   }
 
   #limit(value: number | undefined, fallback: number, name: string): number {

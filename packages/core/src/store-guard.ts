@@ -10,7 +10,8 @@ import { isReplayRailError, StoreError } from './errors.js';
 import type { AppendRequest, EventStore, ReadQuery, ReplayQuery, StreamRef } from './store/event-store.js';
 import type { Cursor, StoredEvent } from './types.js';
 
-function storeFailure(operation: string): (error: unknown) => never {
+/** A rejection handler that turns a foreign failure of `operation` into a `StoreError`. */
+export function storeFailure(operation: string): (error: unknown) => never {
   return (error) => {
     if (isReplayRailError(error)) throw error;
     throw new StoreError(`the store failed during ${operation}`, { cause: error, context: { operation } });
@@ -24,8 +25,8 @@ const failedLatest = storeFailure('latestCursor');
 const failedHealthcheck = storeFailure('healthcheck');
 const failedClose = storeFailure('close');
 
-// A synchronous throw from a store method becomes a rejection too.
-function call<T>(run: () => Promise<T>, failed: (error: unknown) => never): Promise<T> {
+/** Runs a store call, its failures (a synchronous throw included) through `failed`. */
+export function call<T>(run: () => Promise<T>, failed: (error: unknown) => never): Promise<T> {
   try {
     return run().then(undefined, failed);
   } catch (error) {

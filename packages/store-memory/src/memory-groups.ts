@@ -114,7 +114,7 @@ export class MemoryGroups implements GroupStore {
     this.#groups.delete(key);
   }
 
-  async createGroup(ref: GroupRef, start: Cursor): Promise<boolean> {
+  async createGroup(ref: GroupRef, startAt: Cursor | '$'): Promise<boolean> {
     this.#host.assertOpen();
     const key = streamKey(ref);
     const stream = this.#host.ensureStream(key);
@@ -124,6 +124,7 @@ export class MemoryGroups implements GroupStore {
       this.#groups.set(key, groups);
     }
     if (groups.has(ref.group)) return false;
+    const start = startAt === '$' ? stream.lastGeneratedId : startAt;
     // Entries already trimmed before `start` are not the group's to miss.
     const passed = stream.entries.slice(0, this.#host.indexAfter(stream.entries, start, false));
     const readCount = passed.at(-1)?.added ?? stream.entriesAdded - stream.entries.length;

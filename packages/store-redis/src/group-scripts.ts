@@ -58,7 +58,8 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
   for i = 1, #info, 2 do s[info[i]] = info[i + 1] end
   if s['entries-added'] then
     local after = s['length']
-    if ARGV[2] ~= '0-0' and ARGV[2] ~= '0' then after = #redis.call('XRANGE', KEYS[1], '(' .. ARGV[2], '+') end
+    if ARGV[2] == '$' then after = 0
+    elseif ARGV[2] ~= '0-0' and ARGV[2] ~= '0' then after = #redis.call('XRANGE', KEYS[1], '(' .. ARGV[2], '+') end
     read = s['entries-added'] - after
   end
 else

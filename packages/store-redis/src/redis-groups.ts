@@ -110,7 +110,7 @@ export class RedisGroups implements GroupStore {
     return this.#host.hashTags ? `${stream}:${kind}:${ref.group}` : `{${stream}}:${kind}:${ref.group}`;
   }
 
-  async createGroup(ref: GroupRef, start: Cursor): Promise<boolean> {
+  async createGroup(ref: GroupRef, start: Cursor | '$'): Promise<boolean> {
     this.#host.assertOpen();
     const key = this.#host.streamKey(ref);
     const created = await this.#host.script(

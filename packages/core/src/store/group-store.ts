@@ -143,9 +143,10 @@ export interface GroupInfo {
 export interface GroupStore {
   /**
    * Creates the group, reading the channel after `start` (`0-0`: everything
-   * retained), unless it exists: then nothing changes. Resolves to whether it was created.
+   * retained; `$`: after the channel's last entry as of now, in the same step),
+   * unless it exists: then nothing changes. Resolves to whether it was created.
    */
-  createGroup(ref: GroupRef, start: Cursor): Promise<boolean>;
+  createGroup(ref: GroupRef, start: Cursor | '$'): Promise<boolean>;
   /**
    * Entries no consumer of the group has been given yet, for `query.consumer`: first
    * the redrive stream's, then the channel's, at most `limit`, waiting up to `blockMs`

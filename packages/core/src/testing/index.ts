@@ -23,6 +23,7 @@
 import { describe } from 'vitest';
 import { badInputTests } from './bad-input.js';
 import { blockingReadTests } from './blocking-read.js';
+import { consumerTests } from './consumer.js';
 import { useConformanceContext } from './context.js';
 import { groupTests } from './groups.js';
 import type { StoreHarnessFactory } from './harness.js';
@@ -61,7 +62,10 @@ export function describeEventStore(
     retentionTests(ctx);
     idempotencyTests(ctx);
     badInputTests(ctx);
-    if (options.consumerGroups !== false) groupTests(ctx);
+    if (options.consumerGroups !== false) {
+      groupTests(ctx);
+      consumerTests(ctx);
+    }
     propertyTests(ctx, options.propertyRuns ?? 40);
   });
 }

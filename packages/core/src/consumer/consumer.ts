@@ -1,0 +1,458 @@
+/**
+ * @module
+ * A durable consumer (DESIGN §9): a member of a consumer group that processes a
+ * channel at least once. What it holds and why:
+ *
+ * - **Fetching.** One loop per channel reads new entries for as many free slots as
+ *   `concurrency` leaves. A read waits at most `blockMs`, and the store abandons a
+ *   wait that gets no answer (a Redis connection that went silent), so a fetch loop
+ *   never wedges; a failed read is reported and retried after a pause.
+ * - **Handling.** An entry is acknowledged only after its handler resolved. A throw
+ *   is reported; the entry runs again after a backoff, its delivery count raised in
+ *   the store first (a crash during the backoff still counts it); after
+ *   `maxDeliveries` it goes to the dead letters, with the error, and is acknowledged
+ *   there in the same step. An entry that cannot be decoded goes there at once.
+ * - **Keeping claims.** Every `claimIdleMs / 3` the consumer touches every entry it
+ *   holds (running, waiting for its key, or in a backoff), so another consumer never
+ *   claims an entry whose handler is alive. An entry that was claimed all the same
+ *   (the process stalled past `claimIdleMs`) is let go: its handler's signal is
+ *   aborted and its result is not acknowledged.
+ * - **Recovery.** Every `claimIdleMs / 2` it claims entries idle for `claimIdleMs`
+ *   on any consumer of the group (one that died), reports pending entries that
+ *   retention removed, and removes consumers idle for `removeIdleConsumersAfterMs`
+ *   that hold nothing (one that holds entries never is).
+ * - **Stopping.** `stop()` stops fetching and claiming, lets running handlers finish
+ *   for up to `graceMs` (their entries acknowledged as usual), leaves everything else
+ *   pending for another consumer, and clears every timer it set.
+ */
+
+import { compareCursors, LIVE_CURSOR, ZERO_CURSOR } from '../cursor.js';
+import { EntriesLostError, InternalError, isReplayRailError, type ReplayRailError } from '../errors.js';
+import type { EntryRef, GroupEntry, GroupInfo, GroupRef, GroupStore } from '../store/group-store.js';
+import type { StoredEvent } from '../types.js';
+import { backoffDelay } from './backoff.js';
+import { KeyLanes } from './key-lanes.js';
+import type { ResolvedConsumeOptions } from './options.js';
+
+/** Options of `Consumer.stop`. */
+export interface StopOptions {
+  /** How long running handlers may take to finish, in ms. @default 10000 */
+  graceMs?: number;
+}
+
+/** A consumer's figures for one channel. */
+export interface ConsumerChannelStats {
+  readonly channel: string;
+  /** The group as the store sees it (pending, lag, dead letters, consumers), or null before `start()`. */
+  readonly group: GroupInfo | null;
+}
+
+// An entry this consumer holds, from fetch (or claim) until it is settled.
+interface Held {
+  readonly ref: GroupRef;
+  entry: GroupEntry;
+  readonly controller: AbortController;
+  // Set when another consumer took it: its result must not be acknowledged.
+  lost: boolean;
+  // When it first failed here, for its dead letter.
+  firstFailedAt: number | undefined;
+}
+
+const heldKey = (ref: GroupRef, entry: EntryRef): string => `${ref.channel}\u0000${entry.source}\u0000${entry.id}`;
+
+// Pauses after a failed read: 100 ms doubling to 5 s, so a store outage is not hammered.
+const READ_RETRY_MS = 100;
+const READ_RETRY_MAX_MS = 5_000;
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) {
+      resolve();
+      return;
+    }
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+export class Consumer {
+  readonly #store: GroupStore;
+  readonly #options: ResolvedConsumeOptions;
+  readonly #refs: readonly GroupRef[];
+  readonly #held = new Map<string, Held>();
+  readonly #lanes = new KeyLanes();
+  // Attempts running now, each until its acknowledgement is written (not entries
+  // waiting for their key or in a backoff).
+  readonly #running = new Set<Promise<unknown>>();
+  // Resolves the fetch loops waiting for a free slot.
+  #slotFreed: (() => void) | undefined;
+  #state: 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' = 'idle';
+  #starting: Promise<void> | undefined;
+  #stopping: Promise<void> | undefined;
+  #fetchers: Promise<void>[] = [];
+  // Aborted by stop(): ends reads, backoffs and waits.
+  #stop = new AbortController();
+  #timers: ReturnType<typeof setInterval>[] = [];
+  #janitorBusy = false;
+
+  constructor(store: GroupStore, prefix: string, options: ResolvedConsumeOptions) {
+    this.#store = store;
+    this.#options = options;
+    this.#refs = options.channels.map((channel) => ({ prefix, channel, group: options.group }));
+  }
+
+  /** This consumer's name in its group. */
+  get name(): string {
+    return this.#options.consumer;
+  }
+
+  /** The group it belongs to. */
+  get group(): string {
+    return this.#options.group;
+  }
+
+  /** Entries it holds now: running, waiting for their key, or waiting to run again. */
+  get inFlight(): number {
+    return this.#held.size;
+  }
+
+  /** Whether it fetches and handles now. */
+  get running(): boolean {
+    return this.#state === 'running';
+  }
+
+  /**
+   * Creates the group of each channel where it does not exist (at `start`), then
+   * starts fetching. Resolves once it runs; safe to call twice.
+   */
+  start(): Promise<void> {
+    if (this.#state === 'running') return Promise.resolve();
+    if (this.#state === 'starting') return this.#starting as Promise<void>;
+    if (this.#state === 'stopping') return (this.#stopping as Promise<void>).then(() => this.start());
+    this.#state = 'starting';
+    this.#stop = new AbortController();
+    this.#starting = this.#begin().catch((error: unknown) => {
+      this.#state = 'idle';
+      throw error;
+    });
+    return this.#starting;
+  }
+
+  /**
+   * Stops fetching and claiming, waits up to `graceMs` for running handlers (what
+   * finishes is acknowledged), leaves the rest pending for another consumer, and
+   * clears its timers. Safe to call twice; resolves when it is stopped.
+   */
+  stop(options: StopOptions = {}): Promise<void> {
+    if (this.#stopping !== undefined) return this.#stopping;
+    if (this.#state === 'idle' || this.#state === 'stopped') return Promise.resolve();
+    this.#stopping = this.#end(options.graceMs ?? 10_000).finally(() => {
+      this.#stopping = undefined;
+    });
+    return this.#stopping;
+  }
+
+  /** The group's figures on each channel, as the store sees them. */
+  async stats(): Promise<ConsumerChannelStats[]> {
+    return Promise.all(
+      this.#refs.map(async (ref) => ({ channel: ref.channel, group: await this.#store.groupInfo(ref) })),
+    );
+  }
+
+  // --- Starting and stopping
+
+  async #begin(): Promise<void> {
+    for (const ref of this.#refs) await this.#store.createGroup(ref, this.#startCursor());
+    this.#state = 'running';
+    const signal = this.#stop.signal;
+    this.#fetchers = this.#refs.map((ref) => this.#fetchLoop(ref, signal));
+    const { claimIdleMs, removeIdleConsumersAfterMs } = this.#options;
+    this.#timers = [
+      setInterval(() => void this.#keepClaims(), Math.max(5, Math.floor(claimIdleMs / 3))),
+      setInterval(
+        () => void this.#janitor(),
+        Math.max(5, Math.floor(Math.min(claimIdleMs, removeIdleConsumersAfterMs) / 2)),
+      ),
+    ];
+    // Entries of consumers that died while none ran are recovered now, not a period later.
+    void this.#janitor();
+  }
+
+  // Where a group that does not exist yet starts reading.
+  #startCursor(): string {
+    const { start } = this.#options;
+    if (start === 'earliest') return ZERO_CURSOR;
+    return start === 'latest' ? LIVE_CURSOR : start;
+  }
+
+  async #end(graceMs: number): Promise<void> {
+    if (this.#state === 'starting') await this.#starting?.catch(() => {});
+    this.#state = 'stopping';
+    this.#stop.abort(new Error('consumer stopped'));
+    this.#wakeFetchers();
+    await Promise.all(this.#fetchers);
+    // Running handlers get their grace; the claims they hold are still kept meanwhile.
+    let graceTimer: ReturnType<typeof setTimeout> | undefined;
+    const grace = new Promise<void>((resolve) => {
+      graceTimer = setTimeout(resolve, graceMs);
+    });
+    await Promise.race([Promise.all([...this.#running]), grace]);
+    clearTimeout(graceTimer);
+    for (const timer of this.#timers) clearInterval(timer);
+    this.#timers = [];
+    // What did not finish stays pending for another consumer; its handler is told.
+    for (const held of this.#held.values()) {
+      held.lost = true; // a late result is not acknowledged: nothing touches the store after stop
+      held.controller.abort(new Error('consumer stopped'));
+    }
+    this.#held.clear();
+    this.#state = 'stopped';
+  }
+
+  // --- Fetching
+
+  #free(): number {
+    return this.#options.concurrency - this.#held.size;
+  }
+
+  #waitForSlot(signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      if (signal.aborted || this.#free() > 0) {
+        resolve();
+        return;
+      }
+      const previous = this.#slotFreed;
+      this.#slotFreed = () => {
+        previous?.();
+        resolve();
+      };
+    });
+  }
+
+  #wakeFetchers(): void {
+    const wake = this.#slotFreed;
+    this.#slotFreed = undefined;
+    wake?.();
+  }
+
+  async #fetchLoop(ref: GroupRef, signal: AbortSignal): Promise<void> {
+    let pause = READ_RETRY_MS;
+    while (!signal.aborted) {
+      await this.#waitForSlot(signal);
+      if (signal.aborted) return;
+      const free = this.#free();
+      if (free <= 0) continue;
+      try {
+        const read = await this.#store.readGroup(ref, {
+          consumer: this.#options.consumer,
+          limit: free,
+          blockMs: this.#options.blockMs,
+          signal,
+        });
+        pause = READ_RETRY_MS;
+        if (read.lost !== null) {
+          const { after, before, count } = read.lost;
+          this.#options.onError(
+            new EntriesLostError(
+              `${count ?? 'some'} entries of ${ref.channel} were trimmed before group ${ref.group} read them (after ${after}${before === null ? '' : `, before ${before}`})`,
+              { context: { channel: ref.channel, group: ref.group, after, before, count } },
+            ),
+          );
+        }
+        for (const entry of read.entries) this.#dispatch(ref, entry);
+      } catch (error) {
+        if (signal.aborted) return;
+        this.#report(error);
+        if (isReplayRailError(error, 'store_closed')) return;
+        await sleep(pause, signal);
+        pause = Math.min(pause * 2, READ_RETRY_MAX_MS);
+      }
+    }
+  }
+
+  // --- Handling
+
+  #dispatch(ref: GroupRef, entry: GroupEntry): void {
+    const key = heldKey(ref, entry);
+    if (this.#held.has(key)) return; // claimed back what it already holds
+    const held: Held = { ref, entry, controller: new AbortController(), lost: false, firstFailedAt: undefined };
+    this.#held.set(key, held);
+    let orderingKey: string | undefined;
+    if (entry.event !== undefined && this.#options.orderingKey !== undefined) {
+      try {
+        orderingKey = this.#options.orderingKey(entry.event) ?? undefined;
+      } catch (error) {
+        this.#report(error);
+      }
+    }
+    void this.#lanes
+      .run(orderingKey, () => this.#work(held))
+      .finally(() => {
+        if (this.#held.get(key) === held) this.#held.delete(key);
+        this.#wakeFetchers();
+      });
+  }
+
+  // Runs a held entry until it is acknowledged, dead, lost, or the consumer stops.
+  async #work(held: Held): Promise<void> {
+    for (;;) {
+      if (held.lost || this.#state !== 'running') return;
+      const { entry } = held;
+      if (entry.event === undefined) {
+        await this.#bury(held, entry.error ?? new InternalError('entry cannot be decoded'), entry.deliveries);
+        return;
+      }
+      // Delivered too often without finishing (its consumers crashed): dead.
+      if (entry.deliveries > this.#options.maxDeliveries) {
+        await this.#bury(
+          held,
+          new InternalError(`delivered ${entry.deliveries} times without completing`),
+          entry.deliveries,
+        );
+        return;
+      }
+      // Tracked until its acknowledgement (or dead letter) is written: stop() waits for it.
+      const step = this.#attempt(held, entry.event);
+      this.#running.add(step);
+      const outcome = await step.finally(() => this.#running.delete(step));
+      if (outcome === 'done') return;
+      await sleep(backoffDelay(entry.deliveries, this.#options.backoff), this.#stop.signal);
+      if (held.lost || this.#state !== 'running') return; // stays pending for another consumer
+      const deliveries = entry.deliveries + 1;
+      const kept = await this.#settle(() => this.#store.redeliver(held.ref, this.#options.consumer, entry, deliveries));
+      if (kept !== true) return; // claimed by another consumer, or the store failed: it stays pending
+      held.entry = { ...entry, deliveries };
+    }
+  }
+
+  // One attempt and what follows it: the acknowledgement, the dead letter, or a retry to come.
+  async #attempt(held: Held, event: StoredEvent): Promise<'done' | 'retry'> {
+    const failure = await this.#run(held, event);
+    if (failure === undefined) {
+      if (!held.lost) await this.#settle(() => this.#store.ack(held.ref, [held.entry]));
+      return 'done';
+    }
+    if (held.lost) return 'done';
+    held.firstFailedAt ??= Date.now();
+    if (held.entry.deliveries < this.#options.maxDeliveries) return 'retry';
+    await this.#bury(held, failure, held.entry.deliveries);
+    return 'done';
+  }
+
+  // The handler, once: undefined when it succeeded, else its failure (reported).
+  async #run(held: Held, event: StoredEvent): Promise<ReplayRailError | undefined> {
+    const { entry, ref } = held;
+    try {
+      await this.#options.handler(event, {
+        channel: ref.channel,
+        group: ref.group,
+        consumer: this.#options.consumer,
+        attempt: entry.deliveries,
+        redriven: entry.source === 'redrive',
+        signal: held.controller.signal,
+      });
+      return undefined;
+    } catch (error) {
+      const failure = new InternalError(`handler failed on ${ref.channel} ${event.id} (attempt ${entry.deliveries})`, {
+        cause: error,
+        context: { channel: ref.channel, group: ref.group, id: event.id, attempt: entry.deliveries },
+      });
+      this.#options.onError(failure);
+      return failure;
+    }
+  }
+
+  async #bury(held: Held, error: ReplayRailError, attempts: number): Promise<void> {
+    // A handler's failure is recorded as what the handler threw; ours as themselves.
+    const cause = error.code === 'internal_error' && error.cause instanceof Error ? error.cause : error;
+    const now = Date.now();
+    await this.#settle(() =>
+      this.#store.deadLetter(held.ref, held.entry, {
+        errorName: cause.name,
+        errorMessage: cause.message,
+        attempts,
+        firstFailedAt: held.firstFailedAt ?? now,
+        lastFailedAt: now,
+        consumer: this.#options.consumer,
+      }),
+    );
+  }
+
+  // A store call whose failure is reported, not thrown: the entry stays pending and
+  // is claimed again later.
+  async #settle<T>(call: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await call();
+    } catch (error) {
+      this.#report(error);
+      return undefined;
+    }
+  }
+
+  #report(error: unknown): void {
+    this.#options.onError(isReplayRailError(error) ? error : new InternalError('consumer failure', { cause: error }));
+  }
+
+  // --- Keeping claims, and recovering other consumers' entries
+
+  async #keepClaims(): Promise<void> {
+    for (const ref of this.#refs) {
+      const mine = [...this.#held.values()].filter((held) => held.ref === ref && !held.lost);
+      if (mine.length === 0) continue;
+      const gone = await this.#settle(() =>
+        this.#store.touch(
+          ref,
+          this.#options.consumer,
+          mine.map((held) => held.entry),
+        ),
+      );
+      for (const entry of gone ?? []) {
+        const held = this.#held.get(heldKey(ref, entry));
+        if (held === undefined) continue;
+        held.lost = true;
+        held.controller.abort(new Error('entry claimed by another consumer'));
+      }
+    }
+  }
+
+  async #janitor(): Promise<void> {
+    if (this.#janitorBusy || this.#state !== 'running') return;
+    this.#janitorBusy = true;
+    try {
+      for (const ref of this.#refs) {
+        const free = this.#free();
+        if (free > 0) {
+          const claimed = await this.#settle(() =>
+            this.#store.claimIdle(ref, {
+              consumer: this.#options.consumer,
+              minIdleMs: this.#options.claimIdleMs,
+              limit: free,
+            }),
+          );
+          if (this.#state !== 'running') return;
+          for (const entry of claimed?.entries ?? []) this.#dispatch(ref, entry);
+          const gone = claimed?.gone ?? [];
+          if (gone.length > 0) {
+            const ids = gone.map((entry) => entry.id).sort(compareCursors);
+            this.#options.onError(
+              new EntriesLostError(
+                `${gone.length} pending entries of ${ref.channel} were removed from the stream before group ${ref.group} finished them`,
+                { context: { channel: ref.channel, group: ref.group, ids, count: gone.length } },
+              ),
+            );
+          }
+        }
+        await this.#settle(() =>
+          this.#store.removeIdleConsumers(ref, this.#options.removeIdleConsumersAfterMs, this.#options.consumer),
+        );
+      }
+    } finally {
+      this.#janitorBusy = false;
+    }
+  }
+}

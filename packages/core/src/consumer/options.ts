@@ -1,0 +1,177 @@
+/**
+ * @module
+ * `rail.consume` options: every knob with its default, and the check that refuses a
+ * bad one at once with `ConfigError` naming it, before anything touches the store.
+ */
+
+import { assertCursor } from '../cursor.js';
+import { ConfigError, type ReplayRailError } from '../errors.js';
+import type { Cursor, StartPosition, StoredEvent } from '../types.js';
+import { type Backoff, DEFAULT_BACKOFF } from './backoff.js';
+
+/** What a handler is told besides the event. */
+export interface HandlerContext {
+  readonly channel: string;
+  readonly group: string;
+  readonly consumer: string;
+  /** This delivery's number: 1 the first time, more after failures, crashes and reclaims. */
+  readonly attempt: number;
+  /** Whether the entry was put back from the dead letters (`rail.redrive`). */
+  readonly redriven: boolean;
+  /**
+   * Aborted when the result no longer counts: the consumer stopped and its grace
+   * period ran out, or another consumer claimed the entry. A long handler should
+   * pass it on (to `fetch`, a database driver) or check it.
+   */
+  readonly signal: AbortSignal;
+}
+
+/** Processes one event; resolving acknowledges it, throwing schedules a retry. */
+export type EventHandler = (event: StoredEvent, context: HandlerContext) => unknown;
+
+/** Options of `rail.consume`. */
+export interface ConsumeOptions {
+  /** The channel to process (or `channels`). */
+  channel?: string;
+  /** Several channels, each with its own group of the same name. */
+  channels?: readonly string[];
+  /** The consumer group: `[A-Za-z0-9._:-]`, up to 128 characters. */
+  group: string;
+  /** This consumer's name in the group, unique among its live consumers. @default a random name */
+  consumer?: string;
+  handler: EventHandler;
+  /** Handlers running at once (entries held, counting those waiting for their key). @default 1 */
+  concurrency?: number;
+  /**
+   * Events for which it returns the same key are handled one at a time, in stream
+   * order, within this consumer; `undefined` or `null`: no key.
+   */
+  orderingKey?: (event: StoredEvent) => string | null | undefined;
+  /** An entry untouched this long by its consumer (it died) is claimed by another. @default 30000 */
+  claimIdleMs?: number;
+  /** Deliveries before an entry goes to the dead letters. @default 5 */
+  maxDeliveries?: number;
+  /** Waits between attempts of a failed entry. */
+  backoff?: Partial<Backoff>;
+  /** Where a group that does not exist yet starts: `'latest'` (only new events), `'earliest'`, or after a cursor. @default 'latest' */
+  start?: StartPosition | Cursor;
+  /** How long one read waits for new entries, in ms. @default config.readBlockMs */
+  blockMs?: number;
+  /** Consumers of the group idle this long that hold nothing are removed from it. @default 600000 */
+  removeIdleConsumersAfterMs?: number;
+  /**
+   * Told of every failure: a handler that threw (`InternalError`, its cause the
+   * throw), entries lost to trimming (`EntriesLostError`), store errors (the consumer
+   * retries). Never throws into the consumer.
+   */
+  onError?: (error: ReplayRailError) => void;
+}
+
+/** The options with every default filled in. */
+export interface ResolvedConsumeOptions {
+  readonly channels: readonly string[];
+  readonly group: string;
+  readonly consumer: string;
+  readonly handler: EventHandler;
+  readonly concurrency: number;
+  readonly orderingKey: ((event: StoredEvent) => string | null | undefined) | undefined;
+  readonly claimIdleMs: number;
+  readonly maxDeliveries: number;
+  readonly backoff: Backoff;
+  readonly start: StartPosition | Cursor;
+  readonly blockMs: number;
+  readonly removeIdleConsumersAfterMs: number;
+  readonly onError: (error: ReplayRailError) => void;
+}
+
+const NAME = /^[A-Za-z0-9._:-]{1,128}$/;
+
+function invalid(field: string, message: string): ConfigError {
+  return new ConfigError(`invalid consume option: ${field} ${message}`, { context: { field } });
+}
+
+function integer(value: unknown, field: string, fallback: number, min: number, max = 2_147_483_647): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw invalid(field, `must be an integer from ${min} to ${max}, got ${String(value)}`);
+  }
+  return value;
+}
+
+function name(value: unknown, field: string): string {
+  if (typeof value !== 'string' || !NAME.test(value)) {
+    throw invalid(field, `must be 1-128 characters of A-Z a-z 0-9 . _ : -, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function randomName(): string {
+  const pid = (globalThis as { process?: { pid?: number } }).process?.pid;
+  return `${pid ?? 'js'}-${Math.random().toString(36).slice(2, 10)}`;
+}
+
+function resolveBackoff(backoff: Partial<Backoff> | undefined): Backoff {
+  if (backoff === undefined) return DEFAULT_BACKOFF;
+  if (typeof backoff !== 'object' || backoff === null) throw invalid('backoff', 'must be an object');
+  const initialMs = integer(backoff.initialMs, 'backoff.initialMs', DEFAULT_BACKOFF.initialMs, 0);
+  const maxMs = integer(backoff.maxMs, 'backoff.maxMs', Math.max(initialMs, DEFAULT_BACKOFF.maxMs), initialMs);
+  const multiplier = backoff.multiplier ?? DEFAULT_BACKOFF.multiplier;
+  if (typeof multiplier !== 'number' || !(multiplier >= 1 && multiplier <= 100)) {
+    throw invalid('backoff.multiplier', `must be a number from 1 to 100, got ${String(multiplier)}`);
+  }
+  const jitter = backoff.jitter ?? DEFAULT_BACKOFF.jitter;
+  if (typeof jitter !== 'number' || !(jitter >= 0 && jitter <= 1)) {
+    throw invalid('backoff.jitter', `must be a number from 0 to 1, got ${String(jitter)}`);
+  }
+  return { initialMs, maxMs, multiplier, jitter };
+}
+
+/** Checks `options` and fills in the defaults; throws `ConfigError` naming the first bad field. */
+export function resolveConsumeOptions(options: ConsumeOptions, readBlockMs: number): ResolvedConsumeOptions {
+  if (typeof options !== 'object' || options === null) throw invalid('options', 'must be an object');
+  const channels = options.channels ?? (options.channel === undefined ? undefined : [options.channel]);
+  if (options.channel !== undefined && options.channels !== undefined) {
+    throw invalid('channel', 'and channels cannot both be given');
+  }
+  if (!Array.isArray(channels) || channels.length === 0 || channels.some((channel) => typeof channel !== 'string')) {
+    throw invalid('channel', 'or channels is required: the channel(s) to process');
+  }
+  if (new Set(channels).size !== channels.length) throw invalid('channels', 'must not repeat a channel');
+  if (typeof options.handler !== 'function') throw invalid('handler', 'must be a function');
+  if (options.orderingKey !== undefined && typeof options.orderingKey !== 'function') {
+    throw invalid('orderingKey', 'must be a function');
+  }
+  if (options.onError !== undefined && typeof options.onError !== 'function') {
+    throw invalid('onError', 'must be a function');
+  }
+  const start = options.start ?? 'latest';
+  if (start !== 'latest' && start !== 'earliest') {
+    try {
+      assertCursor(start);
+    } catch (error) {
+      throw invalid('start', `must be 'latest', 'earliest' or a cursor (${(error as Error).message})`);
+    }
+  }
+  const onError = options.onError;
+  return {
+    channels,
+    group: name(options.group, 'group'),
+    consumer: options.consumer === undefined ? randomName() : name(options.consumer, 'consumer'),
+    handler: options.handler,
+    concurrency: integer(options.concurrency, 'concurrency', 1, 1, 10_000),
+    orderingKey: options.orderingKey,
+    claimIdleMs: integer(options.claimIdleMs, 'claimIdleMs', 30_000, 10),
+    maxDeliveries: integer(options.maxDeliveries, 'maxDeliveries', 5, 1, 1_000_000),
+    backoff: resolveBackoff(options.backoff),
+    start,
+    blockMs: integer(options.blockMs, 'blockMs', readBlockMs, 1),
+    removeIdleConsumersAfterMs: integer(options.removeIdleConsumersAfterMs, 'removeIdleConsumersAfterMs', 600_000, 1),
+    onError: (error) => {
+      try {
+        onError?.(error);
+      } catch {
+        // A throwing onError must not take the consumer down.
+      }
+    },
+  };
+}
