@@ -53,6 +53,24 @@ export class BlockingPool {
     return next;
   }
 
+  /**
+   * `acquire` under a deadline (`bound`, the store's command deadline): a new
+   * connection whose server went silent must not hold a blocking read forever. A
+   * connection that arrives after the deadline passed is closed, not leaked.
+   */
+  async acquireBounded(bound: (acquiring: Promise<RedisConnection>) => Promise<unknown>): Promise<RedisConnection> {
+    const acquiring = this.acquire();
+    try {
+      return (await bound(acquiring)) as RedisConnection;
+    } catch (error) {
+      acquiring.then(
+        (connection) => void this.discard(connection),
+        () => {},
+      );
+      throw error;
+    }
+  }
+
   /** Returns a healthy connection for reuse. */
   release(connection: RedisConnection): void {
     const waiter = this.#waiting.shift();

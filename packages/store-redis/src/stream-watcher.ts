@@ -142,7 +142,9 @@ export class StreamWatcher {
 
   // One XREAD over every waited key, each from the earliest cursor waited on.
   async #round(): Promise<void> {
-    const connection = await this.#pool.acquire();
+    // Under the command deadline, like CLIENT ID below: a server gone silent fails
+    // the waits (the store's callers retry) instead of holding them forever.
+    const connection = await this.#pool.acquireBounded((acquiring) => this.#run(acquiring, 'connect', 0));
     let reusable = false;
     let positions = new Map<string, Cursor>();
     try {
@@ -171,8 +173,10 @@ export class StreamWatcher {
         waiter.resolve();
       }
     } catch (error) {
+      // The XREAD failed: its waits fail. Failing before it was sent (its connection's
+      // CLIENT ID got no answer), it fails every wait: none would be served otherwise.
       for (const waiter of this.#waiters) {
-        if (!positions.has(waiter.key)) continue;
+        if (positions.size > 0 && !positions.has(waiter.key)) continue;
         this.#waiters.delete(waiter);
         waiter.reject(error);
       }
@@ -206,7 +210,7 @@ export class StreamWatcher {
   async #clientId(connection: RedisConnection): Promise<string> {
     let id = this.#clientIds.get(connection);
     if (id === undefined) {
-      id = String(await connection.send(['CLIENT', 'ID']));
+      id = String(await this.#run(connection.send(['CLIENT', 'ID']), 'CLIENT ID', 0));
       this.#clientIds.set(connection, id);
     }
     return id;
