@@ -26,6 +26,7 @@ import {
   groupEntry,
   type LostEntries,
   previousCursor,
+  type RecordedFailure,
   redriveFields,
 } from '@replayrail/core/store';
 
@@ -63,6 +64,7 @@ interface Pending {
   consumer: string;
   deliveries: number;
   touchedAt: number;
+  failure: RecordedFailure | undefined;
 }
 
 interface Consumer {
@@ -153,6 +155,20 @@ export class MemoryGroups implements GroupStore {
     }
   }
 
+  async pendingOf(ref: GroupRef, consumer: string, limit: number): Promise<GroupEntry[]> {
+    const group = this.#group(ref);
+    const entries: GroupEntry[] = [];
+    for (const [key, pending] of [...group.pending].sort(byEntry)) {
+      if (entries.length >= limit) break;
+      if (pending.consumer !== consumer) continue;
+      const entry = parseRefKey(key);
+      const fields = this.#fieldsOf(ref, group, entry);
+      if (fields === undefined) continue;
+      entries.push(groupEntry(entry.id, entry.source, fields, pending.deliveries, this.#host.decode, pending.failure));
+    }
+    return entries;
+  }
+
   async ack(ref: GroupRef, entries: readonly EntryRef[]): Promise<number> {
     const group = this.#group(ref);
     let acked = 0;
@@ -174,11 +190,18 @@ export class MemoryGroups implements GroupStore {
     return lost;
   }
 
-  async redeliver(ref: GroupRef, consumer: string, entry: EntryRef, deliveries: number): Promise<boolean> {
+  async redeliver(
+    ref: GroupRef,
+    consumer: string,
+    entry: EntryRef,
+    deliveries: number,
+    failure: RecordedFailure,
+  ): Promise<boolean> {
     const group = this.#group(ref);
     const pending = group.pending.get(refKey(entry));
     if (pending?.consumer !== consumer) return false;
     pending.deliveries = deliveries;
+    pending.failure = { ...failure, firstFailedAt: pending.failure?.firstFailedAt ?? failure.firstFailedAt };
     pending.touchedAt = this.#host.now();
     this.#seen(group, consumer, pending.touchedAt);
     return true;
@@ -202,7 +225,7 @@ export class MemoryGroups implements GroupStore {
       pending.consumer = query.consumer;
       pending.deliveries++;
       pending.touchedAt = now;
-      entries.push(groupEntry(ref_.id, ref_.source, fields, pending.deliveries, this.#host.decode));
+      entries.push(groupEntry(ref_.id, ref_.source, fields, pending.deliveries, this.#host.decode, pending.failure));
     }
     if (entries.length > 0) this.#seen(group, query.consumer, now);
     return { entries, gone };
@@ -292,7 +315,7 @@ export class MemoryGroups implements GroupStore {
     const lost = stream === undefined ? null : this.#skipLost(group, stream);
     const entries: GroupEntry[] = [];
     const deliver = (ref_: EntryRef, fields: Readonly<Record<string, string>>): void => {
-      group.pending.set(refKey(ref_), { consumer: query.consumer, deliveries: 1, touchedAt: now });
+      group.pending.set(refKey(ref_), { consumer: query.consumer, deliveries: 1, touchedAt: now, failure: undefined });
       entries.push(groupEntry(ref_.id, ref_.source, fields, 1, this.#host.decode));
     };
     for (const entry of group.redrive.entries) {

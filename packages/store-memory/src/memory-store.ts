@@ -149,10 +149,11 @@ export class MemoryEventStore implements EventStore, GroupStore {
 
   createGroup: GroupStore['createGroup'] = (ref, start) => this.#groups.createGroup(ref, start);
   readGroup: GroupStore['readGroup'] = (ref, query) => this.#groups.readGroup(ref, query);
+  pendingOf: GroupStore['pendingOf'] = (ref, consumer, limit) => this.#groups.pendingOf(ref, consumer, limit);
   ack: GroupStore['ack'] = (ref, entries) => this.#groups.ack(ref, entries);
   touch: GroupStore['touch'] = (ref, consumer, entries) => this.#groups.touch(ref, consumer, entries);
-  redeliver: GroupStore['redeliver'] = (ref, consumer, entry, deliveries) =>
-    this.#groups.redeliver(ref, consumer, entry, deliveries);
+  redeliver: GroupStore['redeliver'] = (ref, consumer, entry, deliveries, failure) =>
+    this.#groups.redeliver(ref, consumer, entry, deliveries, failure);
   claimIdle: GroupStore['claimIdle'] = (ref, query) => this.#groups.claimIdle(ref, query);
   deadLetter: GroupStore['deadLetter'] = (ref, entry, failure) => this.#groups.deadLetter(ref, entry, failure);
   deadLetters: GroupStore['deadLetters'] = (ref, query) => this.#groups.deadLetters(ref, query);

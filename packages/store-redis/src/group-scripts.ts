@@ -127,13 +127,15 @@ return {lost[1], lost[2], lost[3], lost[4], redriven, fresh, group['last-deliver
 `);
 
 /**
- * KEYS: the entry's source stream. ARGV: group, consumer, deliveries ('' to leave
- * the count), then IDs. Resets the idle time of each entry the consumer still
- * holds (and sets its delivery count when asked). Returns the IDs it no longer holds.
+ * KEYS: the entry's source stream, the group's failures hash. ARGV: group, consumer,
+ * deliveries ('' to leave the count), the failure's field ('' for none), its
+ * recorded text, then IDs. Resets the idle time of each entry the consumer still
+ * holds; with a count, sets it and records the failure, keeping the time of the
+ * first one already recorded. Returns the IDs it no longer holds.
  */
 export const TOUCH = script(`
 local gone = {}
-for i = 4, #ARGV do
+for i = 6, #ARGV do
   local id = ARGV[i]
   local pending = redis.call('XPENDING', KEYS[1], ARGV[1], id, id, 1)
   if pending[1] and pending[1][2] == ARGV[2] then
@@ -141,6 +143,10 @@ for i = 4, #ARGV do
       redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, id, 'JUSTID')
     else
       redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, id, 'RETRYCOUNT', ARGV[3], 'JUSTID')
+      local failure = cjson.decode(ARGV[5])
+      local before = redis.call('HGET', KEYS[2], ARGV[4])
+      if before then failure[3] = cjson.decode(before)[3] end
+      redis.call('HSET', KEYS[2], ARGV[4], cjson.encode(failure))
     end
   else
     table.insert(gone, id)
@@ -150,17 +156,30 @@ return gone
 `);
 
 /**
- * KEYS: stream, redrive. ARGV: group, consumer, min idle ms, count. Claims entries
- * idle that long from either stream (XAUTOCLAIM, scanning each pending list to its
- * end or the count), with each one's delivery count. Returns {stream entries,
- * stream counts, stream gone IDs, redrive entries, redrive counts, redrive gone IDs}.
+ * KEYS: the entries' source stream, the group's failures hash. ARGV: group, source,
+ * then IDs. Acknowledges them and forgets their recorded failures. Returns how many
+ * were pending.
+ */
+export const ACK = script(`
+local acked = redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, 3))
+for i = 3, #ARGV do redis.call('HDEL', KEYS[2], ARGV[2] .. ':' .. ARGV[i]) end
+return acked
+`);
+
+/**
+ * KEYS: stream, redrive, the group's failures hash. ARGV: group, consumer, min idle
+ * ms, count. Claims entries idle that long from either stream (XAUTOCLAIM, scanning
+ * each pending list to its end or the count), with each one's delivery count and
+ * recorded failure ('' for none); forgets the failures of entries that are gone.
+ * Returns {stream entries, counts, gone IDs, failures, then the same for redrive}.
  */
 export const CLAIM_IDLE = script(`
+local sources = {'stream', 'redrive'}
 local limit = tonumber(ARGV[4])
 local taken = 0
 local out = {}
 for k = 1, 2 do
-  local entries, counts, gone = {}, {}, {}
+  local entries, counts, gone, failures = {}, {}, {}, {}
   local start = '0-0'
   local rounds = 0
   while taken < limit and rounds < 10 do
@@ -171,11 +190,13 @@ for k = 1, 2 do
         table.insert(entries, entry)
         local pending = redis.call('XPENDING', KEYS[k], ARGV[1], entry[1], entry[1], 1)
         table.insert(counts, pending[1] and pending[1][4] or 1)
+        table.insert(failures, redis.call('HGET', KEYS[3], sources[k] .. ':' .. entry[1]) or '')
         taken = taken + 1
       end
     end
     for _, id in ipairs(reply[3] or {}) do
       table.insert(gone, id)
+      redis.call('HDEL', KEYS[3], sources[k] .. ':' .. id)
       taken = taken + 1
     end
     start = reply[1]
@@ -185,20 +206,23 @@ for k = 1, 2 do
   table.insert(out, entries)
   table.insert(out, counts)
   table.insert(out, gone)
+  table.insert(out, failures)
 end
 return out
 `);
 
 /**
- * KEYS: the entry's source stream, the dead letters. ARGV: group, ID, then the dead
- * letter's field/value pairs. Moves the entry to the dead letters and acknowledges
- * it, if it is still pending. Returns the dead letter's ID, or false.
+ * KEYS: the entry's source stream, the dead letters, the group's failures hash. ARGV:
+ * group, ID, its failure field, then the dead letter's field/value pairs. Moves the
+ * entry to the dead letters and acknowledges it (forgetting its failures), if it is
+ * still pending. Returns the dead letter's ID, or false.
  */
 export const DEAD_LETTER = script(`
 local pending = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
 if not pending[1] then return false end
-local id = redis.call('XADD', KEYS[2], '*', unpack(ARGV, 3))
+local id = redis.call('XADD', KEYS[2], '*', unpack(ARGV, 4))
 redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+redis.call('HDEL', KEYS[3], ARGV[3])
 return id
 `);
 
@@ -263,4 +287,36 @@ for _, consumer in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
   end
 end
 return removed
+`);
+
+/**
+ * KEYS: stream, redrive, the group's failures hash. ARGV: group, consumer, count.
+ * The entries pending on the consumer in both streams, changing nothing. Returns
+ * {stream entries, counts, failures, then the same for redrive}; an entry no longer
+ * in its stream is left out (a claim reports it).
+ */
+export const PENDING_OF = script(`
+local sources = {'stream', 'redrive'}
+local left = tonumber(ARGV[3])
+local out = {}
+for k = 1, 2 do
+  local entries, counts, failures = {}, {}, {}
+  local ok, pending = pcall(redis.call, 'XPENDING', KEYS[k], ARGV[1], '-', '+', left, ARGV[2])
+  if ok then
+    for _, p in ipairs(pending) do
+      local entry = redis.call('XRANGE', KEYS[k], p[1], p[1])[1]
+      if entry then
+        table.insert(entries, entry)
+        table.insert(counts, p[4])
+        table.insert(failures, redis.call('HGET', KEYS[3], sources[k] .. ':' .. p[1]) or '')
+        left = left - 1
+      end
+    end
+  end
+  table.insert(out, entries)
+  table.insert(out, counts)
+  table.insert(out, failures)
+  if left <= 0 then left = 0 end
+end
+return out
 `);

@@ -28,8 +28,10 @@ import {
   type DecodeOptions,
   deadLetterFields,
   decodeDeadLetter,
+  decodeFailure,
   type EntryRef,
   type EntrySource,
+  encodeFailure,
   type GroupEntry,
   type GroupInfo,
   type GroupRead,
@@ -37,11 +39,14 @@ import {
   type GroupRef,
   type GroupStore,
   groupEntry,
+  type RecordedFailure,
 } from '@replayrail/core/store';
 import {
+  ACK,
   CLAIM_IDLE,
   CREATE_GROUP,
   DEAD_LETTER,
+  PENDING_OF,
   READ_GROUP,
   REDRIVE,
   REMOVE_IDLE_CONSUMERS,
@@ -104,8 +109,8 @@ export class RedisGroups implements GroupStore {
     this.#host = host;
   }
 
-  /** The key of one of a group's own streams, in the channel's slot. */
-  groupKey(ref: GroupRef, kind: 'dead' | 'redrive'): string {
+  /** The key of one of a group's own keys, in the channel's slot: its dead letters, redrive stream, failures hash. */
+  groupKey(ref: GroupRef, kind: 'dead' | 'redrive' | 'failures'): string {
     const stream = this.#host.streamKey(ref);
     return this.#host.hashTags ? `${stream}:${kind}:${ref.group}` : `{${stream}}:${kind}:${ref.group}`;
   }
@@ -148,12 +153,34 @@ export class RedisGroups implements GroupStore {
     }
   }
 
+  async pendingOf(ref: GroupRef, consumer: string, limit: number): Promise<GroupEntry[]> {
+    this.#host.assertOpen();
+    const reply = (await this.#host.script(
+      PENDING_OF,
+      [this.#host.streamKey(ref), this.groupKey(ref, 'redrive'), this.groupKey(ref, 'failures')],
+      [ref.group, consumer, String(Math.max(1, limit))],
+      'XPENDING',
+      this.#context(ref),
+    )) as [RawEntry[], number[], string[], RawEntry[], number[], string[]];
+    return [
+      ...this.#entries(reply[0], 'stream', reply[1], reply[2]),
+      ...this.#entries(reply[3], 'redrive', reply[4], reply[5]),
+    ].slice(0, limit);
+  }
+
   async ack(ref: GroupRef, entries: readonly EntryRef[]): Promise<number> {
     this.#host.assertOpen();
     let acked = 0;
     for (const [source, ids] of bySource(entries)) {
       const key = this.#keyOf(ref, source);
-      acked += toNumber(await this.#host.command(['XACK', key, ref.group, ...ids], key, 'XACK', this.#context(ref)));
+      const reply = await this.#host.script(
+        ACK,
+        [key, this.groupKey(ref, 'failures')],
+        [ref.group, source, ...ids],
+        'XACK',
+        this.#context(ref),
+      );
+      acked += toNumber(reply);
     }
     return acked;
   }
@@ -162,11 +189,10 @@ export class RedisGroups implements GroupStore {
     this.#host.assertOpen();
     const gone: EntryRef[] = [];
     for (const [source, ids] of bySource(entries)) {
-      const key = this.#keyOf(ref, source);
       const lost = (await this.#host.script(
         TOUCH,
-        [key],
-        [ref.group, consumer, '', ...ids],
+        [this.#keyOf(ref, source), this.groupKey(ref, 'failures')],
+        [ref.group, consumer, '', '', '', ...ids],
         'XCLAIM',
         this.#context(ref),
       )) as string[];
@@ -175,13 +201,18 @@ export class RedisGroups implements GroupStore {
     return gone;
   }
 
-  async redeliver(ref: GroupRef, consumer: string, entry: EntryRef, deliveries: number): Promise<boolean> {
+  async redeliver(
+    ref: GroupRef,
+    consumer: string,
+    entry: EntryRef,
+    deliveries: number,
+    failure: RecordedFailure,
+  ): Promise<boolean> {
     this.#host.assertOpen();
-    const key = this.#keyOf(ref, entry.source);
     const lost = (await this.#host.script(
       TOUCH,
-      [key],
-      [ref.group, consumer, String(deliveries), entry.id],
+      [this.#keyOf(ref, entry.source), this.groupKey(ref, 'failures')],
+      [ref.group, consumer, String(deliveries), `${entry.source}:${entry.id}`, encodeFailure(failure), entry.id],
       'XCLAIM',
       this.#context(ref),
     )) as string[];
@@ -192,16 +223,19 @@ export class RedisGroups implements GroupStore {
     this.#host.assertOpen();
     const reply = (await this.#host.script(
       CLAIM_IDLE,
-      [this.#host.streamKey(ref), this.groupKey(ref, 'redrive')],
+      [this.#host.streamKey(ref), this.groupKey(ref, 'redrive'), this.groupKey(ref, 'failures')],
       [ref.group, query.consumer, String(query.minIdleMs), String(Math.max(1, query.limit))],
       'XAUTOCLAIM',
       this.#context(ref),
-    )) as [RawEntry[], number[], string[], RawEntry[], number[], string[]];
+    )) as [RawEntry[], number[], string[], string[], RawEntry[], number[], string[], string[]];
     return {
-      entries: [...this.#entries(reply[0], 'stream', reply[1]), ...this.#entries(reply[3], 'redrive', reply[4])],
+      entries: [
+        ...this.#entries(reply[0], 'stream', reply[1], reply[3]),
+        ...this.#entries(reply[4], 'redrive', reply[5], reply[7]),
+      ],
       gone: [
         ...reply[2].map((id) => ({ id: String(id), source: 'stream' as const })),
-        ...reply[5].map((id) => ({ id: String(id), source: 'redrive' as const })),
+        ...reply[6].map((id) => ({ id: String(id), source: 'redrive' as const })),
       ],
     };
   }
@@ -211,8 +245,8 @@ export class RedisGroups implements GroupStore {
     const fields = Object.entries(deadLetterFields(entry, failure)).flat();
     const id = await this.#host.script(
       DEAD_LETTER,
-      [this.#keyOf(ref, entry.source), this.groupKey(ref, 'dead')],
-      [ref.group, entry.id, ...fields],
+      [this.#keyOf(ref, entry.source), this.groupKey(ref, 'dead'), this.groupKey(ref, 'failures')],
+      [ref.group, entry.id, `${entry.source}:${entry.id}`, ...fields],
       'dead letter',
       this.#context(ref),
     );
@@ -319,7 +353,12 @@ export class RedisGroups implements GroupStore {
     return source === 'stream' ? this.#host.streamKey(ref) : this.groupKey(ref, 'redrive');
   }
 
-  #entries(raw: readonly RawEntry[] | undefined, source: EntrySource, counts: readonly number[] | null): GroupEntry[] {
+  #entries(
+    raw: readonly RawEntry[] | undefined,
+    source: EntrySource,
+    counts: readonly number[] | null,
+    failures?: readonly string[],
+  ): GroupEntry[] {
     return (raw ?? []).map(([id, fields], i) =>
       groupEntry(
         String(id),
@@ -327,6 +366,7 @@ export class RedisGroups implements GroupStore {
         fieldsOf(fields),
         counts === null ? 1 : toNumber(counts[i] ?? 1),
         this.#host.decode,
+        decodeFailure(failures?.[i]),
       ),
     );
   }

@@ -252,10 +252,11 @@ export class RedisStreamStore implements EventStore, GroupStore {
 
   createGroup: GroupStore['createGroup'] = (ref, start) => this.#groups.createGroup(ref, start);
   readGroup: GroupStore['readGroup'] = (ref, query) => this.#groups.readGroup(ref, query);
+  pendingOf: GroupStore['pendingOf'] = (ref, consumer, limit) => this.#groups.pendingOf(ref, consumer, limit);
   ack: GroupStore['ack'] = (ref, entries) => this.#groups.ack(ref, entries);
   touch: GroupStore['touch'] = (ref, consumer, entries) => this.#groups.touch(ref, consumer, entries);
-  redeliver: GroupStore['redeliver'] = (ref, consumer, entry, deliveries) =>
-    this.#groups.redeliver(ref, consumer, entry, deliveries);
+  redeliver: GroupStore['redeliver'] = (ref, consumer, entry, deliveries, failure) =>
+    this.#groups.redeliver(ref, consumer, entry, deliveries, failure);
   claimIdle: GroupStore['claimIdle'] = (ref, query) => this.#groups.claimIdle(ref, query);
   deadLetter: GroupStore['deadLetter'] = (ref, entry, failure) => this.#groups.deadLetter(ref, entry, failure);
   deadLetters: GroupStore['deadLetters'] = (ref, query) => this.#groups.deadLetters(ref, query);
@@ -265,8 +266,8 @@ export class RedisStreamStore implements EventStore, GroupStore {
   removeIdleConsumers: GroupStore['removeIdleConsumers'] = (ref, idleMs, keep) =>
     this.#groups.removeIdleConsumers(ref, idleMs, keep);
 
-  /** The Redis key of one of a group's own streams: its dead letters, or its redrive stream. */
-  groupKey(ref: GroupRef, kind: 'dead' | 'redrive'): string {
+  /** The Redis key of one of a group's own keys: its dead letters, its redrive stream, its failures hash. */
+  groupKey(ref: GroupRef, kind: 'dead' | 'redrive' | 'failures'): string {
     return this.#groups.groupKey(ref, kind);
   }
 
@@ -513,7 +514,9 @@ export class RedisStreamStore implements EventStore, GroupStore {
   ): Promise<void> {
     // Standalone: every channel's wait shares one XREAD (stream-watcher.ts).
     if (this.#watcher !== undefined) return this.#watcher.wait(key, after, blockMs, signal);
-    const connection = await this.#pool.acquire();
+    const connection = await this.#pool.acquireBounded((acquiring) =>
+      this.#deadlines.run(acquiring, 'connect', { channel }),
+    );
     let reusable = false;
     let onAbort = (): void => {};
     const aborted = new Promise<never>((_, reject) => {

@@ -22,6 +22,7 @@ export type { RunningTransport, StartTransport, StoreFixture, SuiteTransportOpti
 export { redisStoreFixture, socketSuite, storeFixture, undecodableFields } from './socket-suite.js';
 export type { StartOutcome, StartProbe, StartProbes } from './start-table.js';
 export { multiplexedProbe, oneChannelProbe, START_TABLE, startTableSuite } from './start-table.js';
+export type { TcpProxy } from './tcp-proxy.js';
 export { uniquePrefix } from './unique-prefix.js';
 
 /** The run's Redis URL (from the global setup), or null when Redis-backed tests skip. */
@@ -62,3 +63,4 @@ export function describeWithRedisServer(name: string, body: () => void): void {
   }
   describe.skipIf(!available)(available ? name : `${name} (skipped: no redis-server on PATH)`, body);
 }
+export { startTcpProxy } from './tcp-proxy.js';

@@ -28,7 +28,7 @@
 
 import { compareCursors, LIVE_CURSOR, ZERO_CURSOR } from '../cursor.js';
 import { EntriesLostError, InternalError, isReplayRailError, type ReplayRailError } from '../errors.js';
-import type { EntryRef, GroupEntry, GroupInfo, GroupRef, GroupStore } from '../store/group-store.js';
+import type { EntryRef, GroupEntry, GroupInfo, GroupRef, GroupStore, RecordedFailure } from '../store/group-store.js';
 import type { StoredEvent } from '../types.js';
 import { backoffDelay } from './backoff.js';
 import { KeyLanes } from './key-lanes.js';
@@ -54,8 +54,8 @@ interface Held {
   readonly controller: AbortController;
   // Set when another consumer took it: its result must not be acknowledged.
   lost: boolean;
-  // When it first failed here, for its dead letter.
-  firstFailedAt: number | undefined;
+  // Its failures so far (recorded by whoever ran it before, then here), for its dead letter.
+  failure: RecordedFailure | undefined;
 }
 
 const heldKey = (ref: GroupRef, entry: EntryRef): string => `${ref.channel}\u0000${entry.source}\u0000${entry.id}`;
@@ -99,6 +99,11 @@ export class Consumer {
   #stop = new AbortController();
   #timers: ReturnType<typeof setInterval>[] = [];
   #janitorBusy = false;
+  // Channels where entries may be pending on this consumer without it holding them:
+  // given by a read, a claim or an acknowledgement whose answer it never got (a
+  // timeout), or held before a restart under the same name. Looked for before the
+  // next read.
+  readonly #orphans = new Set<GroupRef>();
 
   constructor(store: GroupStore, prefix: string, options: ResolvedConsumeOptions) {
     this.#store = store;
@@ -169,6 +174,7 @@ export class Consumer {
   async #begin(): Promise<void> {
     for (const ref of this.#refs) await this.#store.createGroup(ref, this.#startCursor());
     this.#state = 'running';
+    for (const ref of this.#refs) this.#orphans.add(ref);
     const signal = this.#stop.signal;
     this.#fetchers = this.#refs.map((ref) => this.#fetchLoop(ref, signal));
     const { claimIdleMs, removeIdleConsumersAfterMs } = this.#options;
@@ -248,6 +254,10 @@ export class Consumer {
       const free = this.#free();
       if (free <= 0) continue;
       try {
+        if (this.#orphans.has(ref)) {
+          await this.#adoptOrphans(ref, free);
+          continue;
+        }
         const read = await this.#store.readGroup(ref, {
           consumer: this.#options.consumer,
           limit: free,
@@ -269,6 +279,8 @@ export class Consumer {
         if (signal.aborted) return;
         this.#report(error);
         if (isReplayRailError(error, 'store_closed')) return;
+        // The read may still have been carried out, after its answer was given up.
+        this.#orphans.add(ref);
         await sleep(pause, signal);
         pause = Math.min(pause * 2, READ_RETRY_MAX_MS);
       }
@@ -280,7 +292,7 @@ export class Consumer {
   #dispatch(ref: GroupRef, entry: GroupEntry): void {
     const key = heldKey(ref, entry);
     if (this.#held.has(key)) return; // claimed back what it already holds
-    const held: Held = { ref, entry, controller: new AbortController(), lost: false, firstFailedAt: undefined };
+    const held: Held = { ref, entry, controller: new AbortController(), lost: false, failure: entry.failure };
     this.#held.set(key, held);
     let orderingKey: string | undefined;
     if (entry.event !== undefined && this.#options.orderingKey !== undefined) {
@@ -304,16 +316,18 @@ export class Consumer {
       if (held.lost || this.#state !== 'running') return;
       const { entry } = held;
       if (entry.event === undefined) {
-        await this.#bury(held, entry.error ?? new InternalError('entry cannot be decoded'), entry.deliveries);
+        const error = entry.error ?? new InternalError('entry cannot be decoded');
+        await this.#bury(held, this.#failed(held, error), entry.deliveries);
         return;
       }
-      // Delivered too often without finishing (its consumers crashed): dead.
+      // Delivered maxDeliveries times already without completing (the consumers that
+      // had it crashed, or stopped during a backoff): dead, without another run, with
+      // the last failure recorded (if the last delivery did not end in a crash first).
       if (entry.deliveries > this.#options.maxDeliveries) {
-        await this.#bury(
-          held,
-          new InternalError(`delivered ${entry.deliveries} times without completing`),
-          entry.deliveries,
-        );
+        const before = entry.deliveries - 1;
+        const failure =
+          held.failure ?? this.#failed(held, new InternalError(`delivered ${before} times without completing`));
+        await this.#bury(held, failure, before);
         return;
       }
       // Tracked until its acknowledgement (or dead letter) is written: stop() waits for it.
@@ -324,7 +338,11 @@ export class Consumer {
       await sleep(backoffDelay(entry.deliveries, this.#options.backoff), this.#stop.signal);
       if (held.lost || this.#state !== 'running') return; // stays pending for another consumer
       const deliveries = entry.deliveries + 1;
-      const kept = await this.#settle(() => this.#store.redeliver(held.ref, this.#options.consumer, entry, deliveries));
+      const failure = held.failure as RecordedFailure;
+      const kept = await this.#settle(
+        () => this.#store.redeliver(held.ref, this.#options.consumer, entry, deliveries, failure),
+        held.ref,
+      );
       if (kept !== true) return; // claimed by another consumer, or the store failed: it stays pending
       held.entry = { ...entry, deliveries };
     }
@@ -334,13 +352,13 @@ export class Consumer {
   async #attempt(held: Held, event: StoredEvent): Promise<'done' | 'retry'> {
     const failure = await this.#run(held, event);
     if (failure === undefined) {
-      if (!held.lost) await this.#settle(() => this.#store.ack(held.ref, [held.entry]));
+      if (!held.lost) await this.#settle(() => this.#store.ack(held.ref, [held.entry]), held.ref);
       return 'done';
     }
     if (held.lost) return 'done';
-    held.firstFailedAt ??= Date.now();
+    const recorded = this.#failed(held, failure);
     if (held.entry.deliveries < this.#options.maxDeliveries) return 'retry';
-    await this.#bury(held, failure, held.entry.deliveries);
+    await this.#bury(held, recorded, held.entry.deliveries);
     return 'done';
   }
 
@@ -367,31 +385,53 @@ export class Consumer {
     }
   }
 
-  async #bury(held: Held, error: ReplayRailError, attempts: number): Promise<void> {
-    // A handler's failure is recorded as what the handler threw; ours as themselves.
+  // Records a failure on the held entry: a handler's is what the handler threw, ours
+  // are themselves; the first failure's time is kept.
+  #failed(held: Held, error: ReplayRailError): RecordedFailure {
     const cause = error.code === 'internal_error' && error.cause instanceof Error ? error.cause : error;
     const now = Date.now();
-    await this.#settle(() =>
-      this.#store.deadLetter(held.ref, held.entry, {
-        errorName: cause.name,
-        errorMessage: cause.message,
-        attempts,
-        firstFailedAt: held.firstFailedAt ?? now,
-        lastFailedAt: now,
-        consumer: this.#options.consumer,
-      }),
+    held.failure = {
+      errorName: cause.name,
+      errorMessage: cause.message,
+      firstFailedAt: held.failure?.firstFailedAt ?? now,
+      lastFailedAt: now,
+    };
+    return held.failure;
+  }
+
+  async #bury(held: Held, failure: RecordedFailure, attempts: number): Promise<void> {
+    await this.#settle(
+      () => this.#store.deadLetter(held.ref, held.entry, { ...failure, attempts, consumer: this.#options.consumer }),
+      held.ref,
     );
   }
 
-  // A store call whose failure is reported, not thrown: the entry stays pending and
-  // is claimed again later.
-  async #settle<T>(call: () => Promise<T>): Promise<T | undefined> {
+  // A store call whose failure is reported, not thrown: what it was about stays
+  // pending, and is looked for again (it may have been carried out all the same).
+  async #settle<T>(call: () => Promise<T>, ref?: GroupRef): Promise<T | undefined> {
     try {
       return await call();
     } catch (error) {
       this.#report(error);
+      if (ref !== undefined) this.#orphans.add(ref);
       return undefined;
     }
+  }
+
+  // Takes up the entries pending on this consumer that it does not hold (see
+  // #orphans). Each is touched first: one acknowledged meanwhile is no longer
+  // pending on it and is left alone, so nothing runs twice here.
+  async #adoptOrphans(ref: GroupRef, free: number): Promise<void> {
+    const limit = free + this.#held.size;
+    const pending = await this.#store.pendingOf(ref, this.#options.consumer, limit);
+    const orphans = pending.filter((entry) => !this.#held.has(heldKey(ref, entry))).slice(0, free);
+    const gone = orphans.length === 0 ? [] : await this.#store.touch(ref, this.#options.consumer, orphans);
+    const left = new Set(gone.map((entry) => `${entry.source} ${entry.id}`));
+    for (const entry of orphans) {
+      if (!left.has(`${entry.source} ${entry.id}`) && !this.#held.has(heldKey(ref, entry))) this.#dispatch(ref, entry);
+    }
+    // All of them seen (or no room for more): the next read is a plain one.
+    if (pending.length < limit) this.#orphans.delete(ref);
   }
 
   #report(error: unknown): void {
@@ -427,12 +467,14 @@ export class Consumer {
       for (const ref of this.#refs) {
         const free = this.#free();
         if (free > 0) {
-          const claimed = await this.#settle(() =>
-            this.#store.claimIdle(ref, {
-              consumer: this.#options.consumer,
-              minIdleMs: this.#options.claimIdleMs,
-              limit: free,
-            }),
+          const claimed = await this.#settle(
+            () =>
+              this.#store.claimIdle(ref, {
+                consumer: this.#options.consumer,
+                minIdleMs: this.#options.claimIdleMs,
+                limit: free,
+              }),
+            ref,
           );
           if (this.#state !== 'running') return;
           for (const entry of claimed?.entries ?? []) this.#dispatch(ref, entry);

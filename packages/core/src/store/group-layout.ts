@@ -16,7 +16,7 @@ import type { DecodeOptions } from '../envelope.js';
 import { decodeEntry } from '../envelope.js';
 import { isReplayRailError, type ReplayRailError } from '../errors.js';
 import type { Cursor, StoredEvent } from '../types.js';
-import type { DeadLetter, DeadLetterFailure, EntrySource, GroupEntry } from './group-store.js';
+import type { DeadLetter, DeadLetterFailure, EntrySource, GroupEntry, RecordedFailure } from './group-store.js';
 
 const DEAD_PREFIX = 'dead_';
 const REDRIVEN_ORIGIN = 'redriven_origin';
@@ -53,10 +53,28 @@ export function groupEntry(
   fields: Readonly<Record<string, string>>,
   deliveries: number,
   options: DecodeOptions,
+  failure?: RecordedFailure,
 ): GroupEntry {
   const origin = source === 'redrive' ? (fields[REDRIVEN_ORIGIN] ?? id) : id;
   const own = source === 'redrive' ? entryFieldsOf(fields) : fields;
-  return { id, source, origin, deliveries, fields: own, ...decodeOrError(origin, own, options) };
+  return { id, source, origin, deliveries, fields: own, failure, ...decodeOrError(origin, own, options) };
+}
+
+/** A recorded failure as text (how the Redis store keeps it, in a hash per group). */
+export function encodeFailure(failure: RecordedFailure): string {
+  return JSON.stringify([failure.errorName, failure.errorMessage, failure.firstFailedAt, failure.lastFailedAt]);
+}
+
+/** A recorded failure from its text; undefined for text that is not one. */
+export function decodeFailure(text: string | null | undefined): RecordedFailure | undefined {
+  if (typeof text !== 'string') return undefined;
+  try {
+    const [errorName, errorMessage, firstFailedAt, lastFailedAt] = JSON.parse(text) as unknown[];
+    if (typeof errorName !== 'string' || typeof errorMessage !== 'string') return undefined;
+    return { errorName, errorMessage, firstFailedAt: Number(firstFailedAt), lastFailedAt: Number(lastFailedAt) };
+  } catch {
+    return undefined;
+  }
 }
 
 /** The fields of the dead letter of `entry`. */

@@ -11,6 +11,7 @@ import type { GroupStore } from './group-store.js';
 const METHODS = [
   'createGroup',
   'readGroup',
+  'pendingOf',
   'ack',
   'touch',
   'redeliver',

@@ -29,6 +29,16 @@ export interface EntryRef {
   readonly source: EntrySource;
 }
 
+/** The failures of an entry so far, as recorded by the consumers that ran it (for its dead letter). */
+export interface RecordedFailure {
+  /** The last error's name and message. */
+  readonly errorName: string;
+  readonly errorMessage: string;
+  /** Epoch ms of the first and the last failure. */
+  readonly firstFailedAt: number;
+  readonly lastFailedAt: number;
+}
+
 /** An entry delivered to a consumer of a group. */
 export interface GroupEntry extends EntryRef {
   /** Its ID in the channel's stream (the event's `id`): for a redriven entry, the entry it was put back from. */
@@ -41,6 +51,8 @@ export interface GroupEntry extends EntryRef {
   readonly deliveries: number;
   /** The raw fields, kept for the dead letters when the entry cannot be decoded. */
   readonly fields: Readonly<Record<string, string>>;
+  /** Its failures so far, recorded with `redeliver` (a claimed entry whose last consumer died keeps them). */
+  readonly failure: RecordedFailure | undefined;
 }
 
 /**
@@ -153,7 +165,13 @@ export interface GroupStore {
    * when there are none. Each is pending on the consumer until acknowledged.
    */
   readGroup(ref: GroupRef, query: GroupReadQuery): Promise<GroupRead>;
-  /** Acknowledges entries: they leave the pending list. Resolves to how many were pending. */
+  /**
+   * The entries pending on `consumer`, oldest first, at most `limit`, without
+   * changing anything: how a consumer finds entries it was given by a read whose
+   * answer it never got (a timeout), or held before a restart under the same name.
+   */
+  pendingOf(ref: GroupRef, consumer: string, limit: number): Promise<GroupEntry[]>;
+  /** Acknowledges entries: they leave the pending list, their recorded failures are forgotten. Resolves to how many were pending. */
   ack(ref: GroupRef, entries: readonly EntryRef[]): Promise<number>;
   /**
    * Keeps entries claimed by `consumer` while its handlers run (resets their idle
@@ -161,15 +179,22 @@ export interface GroupStore {
    */
   touch(ref: GroupRef, consumer: string, entries: readonly EntryRef[]): Promise<EntryRef[]>;
   /**
-   * Counts another delivery of an entry `consumer` holds and failed (before it runs
-   * again), and resets its idle time. Resolves to false when the consumer no longer holds it.
+   * Counts another delivery of an entry `consumer` holds and that failed (before it
+   * runs again), records the failure (keeping the first one's time), and resets its
+   * idle time. Resolves to false when the consumer no longer holds it.
    */
-  redeliver(ref: GroupRef, consumer: string, entry: EntryRef, deliveries: number): Promise<boolean>;
+  redeliver(
+    ref: GroupRef,
+    consumer: string,
+    entry: EntryRef,
+    deliveries: number,
+    failure: RecordedFailure,
+  ): Promise<boolean>;
   /** Claims entries idle for `minIdleMs` on any consumer, counting a delivery each. */
   claimIdle(ref: GroupRef, query: ClaimQuery): Promise<ClaimResult>;
   /**
    * Moves an entry to the group's dead letters with why it failed, and acknowledges
-   * it, in one step. Resolves to the dead letter's ID, or null when the entry was no
+   * it (forgetting its recorded failures), in one step. Resolves to the dead letter's ID, or null when the entry was no
    * longer pending (another consumer finished or moved it).
    */
   deadLetter(ref: GroupRef, entry: GroupEntry, failure: DeadLetterFailure): Promise<Cursor | null>;

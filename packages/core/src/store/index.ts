@@ -24,7 +24,14 @@ export type { LargeIntegers } from '../large-integers.js';
 export { largeIntegersOption } from '../large-integers.js';
 export type { EventFields } from '../types.js';
 export type { AppendRequest, EventStore, ReadQuery, ReplayQuery, StreamRef } from './event-store.js';
-export { deadLetterFields, decodeDeadLetter, groupEntry, redriveFields } from './group-layout.js';
+export {
+  deadLetterFields,
+  decodeDeadLetter,
+  decodeFailure,
+  encodeFailure,
+  groupEntry,
+  redriveFields,
+} from './group-layout.js';
 export type {
   ClaimQuery,
   ClaimResult,
@@ -40,5 +47,6 @@ export type {
   GroupRef,
   GroupStore,
   LostEntries,
+  RecordedFailure,
 } from './group-store.js';
 export { isGroupStore } from './group-store.js';

@@ -259,6 +259,34 @@ export function consumerTests(ctx: () => ConformanceContext): void {
       }
     });
 
+    it('takes up, at start, the entries pending on its own name (a restart under the same name)', async () => {
+      const context = ctx();
+      const rail = context.rail({ maxStreamLength: null });
+      const store = context.harness.store;
+      if (!isGroupStore(store)) throw new Error('not a GroupStore');
+      const ref = { ...context.stream('restart'), group: 'g' };
+      await store.createGroup(ref, '0-0');
+      const events = await context.publishMany(rail, 'restart', 3);
+      // The previous life of `worker-1` took two entries and stopped without finishing them.
+      await store.readGroup(ref, { consumer: 'worker-1', limit: 2, blockMs: 0 });
+      const seen: [string, number][] = [];
+      const consumer = make(rail, {
+        channel: 'restart',
+        group: 'g',
+        consumer: 'worker-1',
+        claimIdleMs: 60_000, // no reclaim by idle time: it knows them as its own
+        handler: (event, { attempt }) => void seen.push([event.id, attempt]),
+      });
+      await consumer.start();
+      try {
+        await until(() => seen.length === 3, 'its own entries, then the new one');
+        expect(seen).toEqual(ids(events).map((id) => [id, 1]));
+        await until(async () => (await rail.groupInfo('restart', 'g'))?.pending === 0, 'the acks');
+      } finally {
+        await stopAll();
+      }
+    });
+
     it('never runs a slow but alive handler twice: it keeps its claim past claimIdleMs', async () => {
       const { rail: makeRail } = ctx();
       const rail = makeRail({ maxStreamLength: null });

@@ -112,11 +112,51 @@ export function groupTests(ctx: () => ConformanceContext): void {
       expect(claimed.gone).toEqual([]);
       // The old owner no longer holds what was claimed.
       expect(await store.touch(ref, 'dead', [first, second])).toEqual([{ id: first.id, source: 'stream' }]);
-      expect(await store.redeliver(ref, 'dead', first, 3)).toBe(false);
-      expect(await store.redeliver(ref, 'rescuer', first, 5)).toBe(true);
+      const failed = (n: number) => ({
+        errorName: 'TypeError',
+        errorMessage: `failure ${n}`,
+        firstFailedAt: 1_000 * n,
+        lastFailedAt: 1_000 * n + 1,
+      });
+      expect(await store.redeliver(ref, 'dead', first, 3, failed(1))).toBe(false);
+      expect(claimed.entries[0]?.failure).toBeUndefined();
+      expect(await store.redeliver(ref, 'rescuer', first, 4, failed(1))).toBe(true);
+      expect(await store.redeliver(ref, 'rescuer', first, 5, failed(2))).toBe(true);
       await sleep(120);
+      // The next consumer learns the count and the failures: the last one, since the first.
       const again = await store.claimIdle(ref, { consumer: 'other', minIdleMs: 100, limit: 10 });
-      expect(again.entries.find((entry) => entry.id === first.id)?.deliveries).toBe(6);
+      const recovered = again.entries.find((entry) => entry.id === first.id);
+      expect(recovered?.deliveries).toBe(6);
+      expect(recovered?.failure).toEqual({
+        errorName: 'TypeError',
+        errorMessage: 'failure 2',
+        firstFailedAt: 1_000,
+        lastFailedAt: 2_001,
+      });
+      // Acknowledged: its failures are forgotten.
+      await store.ack(ref, [first]);
+      expect(await store.redeliver(ref, 'other', third, 3, failed(3))).toBe(true);
+      await sleep(120);
+      const last = await store.claimIdle(ref, { consumer: 'dead', minIdleMs: 100, limit: 10 });
+      expect(last.entries.map((entry) => [entry.id, entry.failure?.errorMessage])).toEqual([
+        [second.id, undefined],
+        [third.id, 'failure 3'],
+      ]);
+    });
+
+    it('lists the entries pending on one consumer, changing nothing', async () => {
+      const { ref, store } = await setup('mine', 4);
+      const mine = (await store.readGroup(ref, { consumer: 'me', limit: 3, blockMs: 0 })).entries;
+      await store.readGroup(ref, { consumer: 'other', limit: 1, blockMs: 0 });
+      await store.ack(ref, [mine[1] as GroupEntry]);
+      const pending = await store.pendingOf(ref, 'me', 10);
+      expect(pending.map((entry) => [entry.id, entry.deliveries, entry.event?.id])).toEqual([
+        [mine[0]?.id, 1, mine[0]?.id],
+        [mine[2]?.id, 1, mine[2]?.id],
+      ]);
+      expect(entryIds(await store.pendingOf(ref, 'me', 1))).toEqual([mine[0]?.id]);
+      expect((await store.pendingOf(ref, 'me', 10)).map((entry) => entry.deliveries)).toEqual([1, 1]);
+      expect(await store.pendingOf(ref, 'nobody', 10)).toEqual([]);
     });
 
     it('reports pending entries that are no longer in the stream as gone, and drops them', async () => {

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../errors.js';
+import { type ConsumeOptions, resolveConsumeOptions } from './options.js';
+
+const handler = () => {};
+const base: ConsumeOptions = { channel: 'orders', group: 'printer', handler };
+
+describe('resolveConsumeOptions', () => {
+  it('fills in every default', () => {
+    const resolved = resolveConsumeOptions(base, 5_000);
+    expect(resolved).toMatchObject({
+      channels: ['orders'],
+      group: 'printer',
+      concurrency: 1,
+      claimIdleMs: 30_000,
+      maxDeliveries: 5,
+      backoff: { initialMs: 1_000, maxMs: 60_000, multiplier: 2, jitter: 0.2 },
+      start: 'latest',
+      blockMs: 5_000,
+      removeIdleConsumersAfterMs: 600_000,
+    });
+    expect(resolved.consumer).toMatch(/^[A-Za-z0-9._:-]+$/);
+    expect(resolveConsumeOptions(base, 5_000).consumer).not.toBe(resolved.consumer);
+  });
+
+  it.each([
+    [{ channel: undefined }, 'channel'],
+    [{ channels: ['a', 'b'] }, 'channel'], // both given
+    [{ channel: undefined, channels: [] }, 'channel'],
+    [{ channel: undefined, channels: ['a', 'a'] }, 'channels'],
+    [{ group: '' }, 'group'],
+    [{ group: 'has space' }, 'group'],
+    [{ group: 'x'.repeat(129) }, 'group'],
+    [{ consumer: 'a/b' }, 'consumer'],
+    [{ handler: 'nope' }, 'handler'],
+    [{ concurrency: 0 }, 'concurrency'],
+    [{ concurrency: 1.5 }, 'concurrency'],
+    [{ claimIdleMs: 5 }, 'claimIdleMs'],
+    [{ maxDeliveries: 0 }, 'maxDeliveries'],
+    [{ blockMs: 0 }, 'blockMs'],
+    [{ start: 'yesterday' }, 'start'],
+    [{ backoff: { jitter: 2 } }, 'backoff.jitter'],
+    [{ backoff: { multiplier: 0.5 } }, 'backoff.multiplier'],
+    [{ backoff: { initialMs: 100, maxMs: 50 } }, 'backoff.maxMs'],
+    [{ orderingKey: 'id' }, 'orderingKey'],
+    [{ onError: 1 }, 'onError'],
+  ])('refuses %j with a ConfigError naming %s', (override, field) => {
+    const options = { ...base, ...override } as unknown as ConsumeOptions;
+    let caught: unknown;
+    try {
+      resolveConsumeOptions(options, 5_000);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect((caught as ConfigError).context.field).toBe(field);
+  });
+
+  it('takes a cursor as the start, and keeps a throwing onError from escaping', () => {
+    const resolved = resolveConsumeOptions(
+      {
+        ...base,
+        start: '1700000000000-0',
+        onError: () => {
+          throw new Error('logging is down');
+        },
+      },
+      5_000,
+    );
+    expect(resolved.start).toBe('1700000000000-0');
+    expect(() => resolved.onError(new ConfigError('x'))).not.toThrow();
+  });
+});
