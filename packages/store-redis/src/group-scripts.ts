@@ -162,7 +162,9 @@ return gone
  */
 export const ACK = script(`
 local acked = redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, 3))
-for i = 3, #ARGV do redis.call('HDEL', KEYS[2], ARGV[2] .. ':' .. ARGV[i]) end
+local fields = {}
+for i = 3, #ARGV do fields[#fields + 1] = ARGV[2] .. ':' .. ARGV[i] end
+redis.call('HDEL', KEYS[2], unpack(fields))
 return acked
 `);
 

@@ -3,11 +3,15 @@
  * A durable consumer (DESIGN §9): a member of a consumer group that processes a
  * channel at least once. What it holds and why:
  *
- * - **Fetching.** One loop per channel reads new entries for as many free slots as
- *   `concurrency` leaves. A read waits at most `blockMs`, and the store abandons a
- *   wait that gets no answer (a Redis connection that went silent), so a fetch loop
- *   never wedges; a failed read is reported and retried after a pause.
- * - **Handling.** An entry is acknowledged only after its handler resolved. A throw
+ * - **Fetching.** One loop per channel reads new entries while the consumer holds
+ *   fewer than `concurrency + prefetch`, in batches (it reads again once half of
+ *   that is free, or a handler slot would go idle). A read waits at most `blockMs`,
+ *   and the store abandons a wait that gets no answer (a Redis connection that went
+ *   silent), so a fetch loop never wedges; a failed read is reported and retried
+ *   after a pause.
+ * - **Handling.** At most `concurrency` handlers run at once; an entry is
+ *   acknowledged only after its handler resolved, in one write with the others
+ *   that finished meanwhile (a slot is free again as soon as its handler is). A throw
  *   is reported; the entry runs again after a backoff, its delivery count raised in
  *   the store first (a crash during the backoff still counts it); after
  *   `maxDeliveries` it goes to the dead letters, with the error, and is acknowledged
@@ -30,9 +34,12 @@ import { compareCursors, LIVE_CURSOR, ZERO_CURSOR } from '../cursor.js';
 import { EntriesLostError, InternalError, isReplayRailError, type ReplayRailError } from '../errors.js';
 import type { EntryRef, GroupEntry, GroupInfo, GroupRef, GroupStore, RecordedFailure } from '../store/group-store.js';
 import type { StoredEvent } from '../types.js';
+import { AckBatcher } from './ack-batcher.js';
 import { backoffDelay } from './backoff.js';
 import { KeyLanes } from './key-lanes.js';
+import { LazyAbort } from './lazy-abort.js';
 import type { ResolvedConsumeOptions } from './options.js';
+import { Slots } from './slots.js';
 
 /** Options of `Consumer.stop`. */
 export interface StopOptions {
@@ -51,7 +58,7 @@ export interface ConsumerChannelStats {
 interface Held {
   readonly ref: GroupRef;
   entry: GroupEntry;
-  readonly controller: AbortController;
+  readonly abort: LazyAbort;
   // Set when another consumer took it: its result must not be acknowledged.
   lost: boolean;
   // Its failures so far (recorded by whoever ran it before, then here), for its dead letter.
@@ -86,11 +93,17 @@ export class Consumer {
   readonly #refs: readonly GroupRef[];
   readonly #held = new Map<string, Held>();
   readonly #lanes = new KeyLanes();
-  // Attempts running now, each until its acknowledgement is written (not entries
-  // waiting for their key or in a backoff).
-  readonly #running = new Set<Promise<unknown>>();
-  // Resolves the fetch loops waiting for a free slot.
-  #slotFreed: (() => void) | undefined;
+  // Handlers running at once: `concurrency`.
+  readonly #slots: Slots;
+  readonly #acks: AckBatcher;
+  // Attempts under way (waiting for a slot, running, or writing their outcome), and
+  // what stop() waits on for them to end.
+  #attempts = 0;
+  #attemptsEnded: (() => void) | undefined;
+  // Entries handled whose acknowledgement is not written yet.
+  #acking = 0;
+  // Resolves the fetch loops waiting for room to hold more entries.
+  #roomFreed: (() => void) | undefined;
   #state: 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' = 'idle';
   #starting: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
@@ -109,6 +122,8 @@ export class Consumer {
     this.#store = store;
     this.#options = options;
     this.#refs = options.channels.map((channel) => ({ prefix, channel, group: options.group }));
+    this.#slots = new Slots(options.concurrency);
+    this.#acks = new AckBatcher((ref, entries) => store.ack(ref, entries));
   }
 
   /** This consumer's name in its group. */
@@ -121,7 +136,7 @@ export class Consumer {
     return this.#options.group;
   }
 
-  /** Entries it holds now: running, waiting for their key, or waiting to run again. */
+  /** Entries it holds now: running, fetched ahead (`prefetch`), waiting for their key, or waiting to run again. */
   get inFlight(): number {
     return this.#held.size;
   }
@@ -201,20 +216,26 @@ export class Consumer {
     this.#state = 'stopping';
     this.#stop.abort(new Error('consumer stopped'));
     this.#wakeFetchers();
+    this.#slots.releaseAll(); // entries waiting for a slot see the consumer stopping
     await Promise.all(this.#fetchers);
     // Running handlers get their grace; the claims they hold are still kept meanwhile.
     let graceTimer: ReturnType<typeof setTimeout> | undefined;
     const grace = new Promise<void>((resolve) => {
       graceTimer = setTimeout(resolve, graceMs);
     });
-    await Promise.race([Promise.all([...this.#running]), grace]);
+    const ended = new Promise<void>((resolve) => {
+      if (this.#attempts === 0) resolve();
+      else this.#attemptsEnded = resolve;
+    });
+    await Promise.race([ended, grace]);
+    this.#attemptsEnded = undefined;
     clearTimeout(graceTimer);
     for (const timer of this.#timers) clearInterval(timer);
     this.#timers = [];
     // What did not finish stays pending for another consumer; its handler is told.
     for (const held of this.#held.values()) {
       held.lost = true; // a late result is not acknowledged: nothing touches the store after stop
-      held.controller.abort(new Error('consumer stopped'));
+      held.abort.abort(new Error('consumer stopped'));
     }
     this.#held.clear();
     this.#state = 'stopped';
@@ -222,18 +243,34 @@ export class Consumer {
 
   // --- Fetching
 
+  // Entries it may still take: at most `concurrency + prefetch` still to be
+  // handled. Those handled and waiting for their acknowledgement to be written do
+  // not count (the next read need not wait for that round trip), up to as many
+  // again.
   #free(): number {
-    return this.#options.concurrency - this.#held.size;
+    const room = this.#options.concurrency + this.#options.prefetch;
+    return Math.min(room - (this.#held.size - this.#acking), 2 * room - this.#held.size);
   }
 
-  #waitForSlot(signal: AbortSignal): Promise<void> {
+  // Whether a read is worth its round trip: half the room is free (reads come in
+  // batches, not one entry each time one finishes), or a handler slot would idle.
+  #readyToRead(): boolean {
+    const room = this.#options.concurrency + this.#options.prefetch;
+    const free = this.#free();
+    return (
+      free >= Math.max(1, Math.ceil(room / 2)) ||
+      (free > 0 && this.#held.size - this.#acking < this.#options.concurrency)
+    );
+  }
+
+  #waitForRoom(signal: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
-      if (signal.aborted || this.#free() > 0) {
+      if (signal.aborted || this.#readyToRead()) {
         resolve();
         return;
       }
-      const previous = this.#slotFreed;
-      this.#slotFreed = () => {
+      const previous = this.#roomFreed;
+      this.#roomFreed = () => {
         previous?.();
         resolve();
       };
@@ -241,18 +278,19 @@ export class Consumer {
   }
 
   #wakeFetchers(): void {
-    const wake = this.#slotFreed;
-    this.#slotFreed = undefined;
+    const wake = this.#roomFreed;
+    this.#roomFreed = undefined;
     wake?.();
   }
 
   async #fetchLoop(ref: GroupRef, signal: AbortSignal): Promise<void> {
     let pause = READ_RETRY_MS;
     while (!signal.aborted) {
-      await this.#waitForSlot(signal);
+      await this.#waitForRoom(signal);
       if (signal.aborted) return;
+      // Woken by any entry settled: not necessarily room enough for a read yet.
+      if (!this.#readyToRead()) continue;
       const free = this.#free();
-      if (free <= 0) continue;
       try {
         if (this.#orphans.has(ref)) {
           await this.#adoptOrphans(ref, free);
@@ -292,7 +330,7 @@ export class Consumer {
   #dispatch(ref: GroupRef, entry: GroupEntry): void {
     const key = heldKey(ref, entry);
     if (this.#held.has(key)) return; // claimed back what it already holds
-    const held: Held = { ref, entry, controller: new AbortController(), lost: false, failure: entry.failure };
+    const held: Held = { ref, entry, abort: new LazyAbort(), lost: false, failure: entry.failure };
     this.#held.set(key, held);
     let orderingKey: string | undefined;
     if (entry.event !== undefined && this.#options.orderingKey !== undefined) {
@@ -302,12 +340,12 @@ export class Consumer {
         this.#report(error);
       }
     }
-    void this.#lanes
-      .run(orderingKey, () => this.#work(held))
-      .finally(() => {
-        if (this.#held.get(key) === held) this.#held.delete(key);
-        this.#wakeFetchers();
-      });
+    const settled = (): void => {
+      if (this.#held.get(key) === held) this.#held.delete(key);
+      this.#wakeFetchers();
+    };
+    const work = orderingKey === undefined ? this.#work(held) : this.#lanes.run(orderingKey, () => this.#work(held));
+    work.then(settled, settled);
   }
 
   // Runs a held entry until it is acknowledged, dead, lost, or the consumer stops.
@@ -330,10 +368,14 @@ export class Consumer {
         await this.#bury(held, failure, before);
         return;
       }
-      // Tracked until its acknowledgement (or dead letter) is written: stop() waits for it.
-      const step = this.#attempt(held, entry.event);
-      this.#running.add(step);
-      const outcome = await step.finally(() => this.#running.delete(step));
+      // Counted until its acknowledgement (or dead letter) is written: stop() waits for it.
+      this.#attempts++;
+      let outcome: 'done' | 'retry';
+      try {
+        outcome = await this.#attempt(held, entry.event);
+      } finally {
+        if (--this.#attempts === 0) this.#attemptsEnded?.();
+      }
       if (outcome === 'done') return;
       await sleep(backoffDelay(entry.deliveries, this.#options.backoff), this.#stop.signal);
       if (held.lost || this.#state !== 'running') return; // stays pending for another consumer
@@ -350,9 +392,27 @@ export class Consumer {
 
   // One attempt and what follows it: the acknowledgement, the dead letter, or a retry to come.
   async #attempt(held: Held, event: StoredEvent): Promise<'done' | 'retry'> {
-    const failure = await this.#run(held, event);
+    if (!this.#slots.tryAcquire()) await this.#slots.acquire();
+    let failure: ReplayRailError | undefined;
+    try {
+      // Stopped (or claimed away) while it waited for a slot: it stays pending, not run.
+      if (held.lost || this.#state !== 'running') return 'done';
+      failure = await this.#run(held, event);
+    } finally {
+      this.#slots.release();
+    }
     if (failure === undefined) {
-      if (!held.lost) await this.#settle(() => this.#store.ack(held.ref, [held.entry]), held.ref);
+      if (!held.lost) {
+        this.#acking++;
+        this.#wakeFetchers();
+        try {
+          await this.#acks.ack(held.ref, held.entry);
+        } catch (error) {
+          this.#lostTrack(held.ref, error);
+        } finally {
+          this.#acking--;
+        }
+      }
       return 'done';
     }
     if (held.lost) return 'done';
@@ -372,7 +432,9 @@ export class Consumer {
         consumer: this.#options.consumer,
         attempt: entry.deliveries,
         redriven: entry.source === 'redrive',
-        signal: held.controller.signal,
+        get signal() {
+          return held.abort.signal;
+        },
       });
       return undefined;
     } catch (error) {
@@ -412,10 +474,15 @@ export class Consumer {
     try {
       return await call();
     } catch (error) {
-      this.#report(error);
-      if (ref !== undefined) this.#orphans.add(ref);
+      this.#lostTrack(ref, error);
       return undefined;
     }
+  }
+
+  // A store call about `ref` failed: reported, and its entries looked for again.
+  #lostTrack(ref: GroupRef | undefined, error: unknown): void {
+    this.#report(error);
+    if (ref !== undefined) this.#orphans.add(ref);
   }
 
   // Takes up the entries pending on this consumer that it does not hold (see
@@ -455,7 +522,7 @@ export class Consumer {
         const held = this.#held.get(heldKey(ref, entry));
         if (held === undefined) continue;
         held.lost = true;
-        held.controller.abort(new Error('entry claimed by another consumer'));
+        held.abort.abort(new Error('entry claimed by another consumer'));
       }
     }
   }

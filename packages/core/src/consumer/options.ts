@@ -40,8 +40,16 @@ export interface ConsumeOptions {
   /** This consumer's name in the group, unique among its live consumers. @default a random name */
   consumer?: string;
   handler: EventHandler;
-  /** Handlers running at once (entries held, counting those waiting for their key). @default 1 */
+  /** Handlers running at once. @default 1 */
   concurrency?: number;
+  /**
+   * Entries fetched ahead, beyond those running: reads come in batches and the next
+   * entry is at hand when a handler finishes. They are pending on this consumer (its
+   * claim on them kept) until they run, so another consumer does not get them: for
+   * long jobs shared by several consumers, set it low (0: fetch only for free slots).
+   * @default 100
+   */
+  prefetch?: number;
   /**
    * Events for which it returns the same key are handled one at a time, in stream
    * order, within this consumer; `undefined` or `null`: no key.
@@ -74,6 +82,7 @@ export interface ResolvedConsumeOptions {
   readonly consumer: string;
   readonly handler: EventHandler;
   readonly concurrency: number;
+  readonly prefetch: number;
   readonly orderingKey: ((event: StoredEvent) => string | null | undefined) | undefined;
   readonly claimIdleMs: number;
   readonly maxDeliveries: number;
@@ -159,6 +168,7 @@ export function resolveConsumeOptions(options: ConsumeOptions, readBlockMs: numb
     consumer: options.consumer === undefined ? randomName() : name(options.consumer, 'consumer'),
     handler: options.handler,
     concurrency: integer(options.concurrency, 'concurrency', 1, 1, 10_000),
+    prefetch: integer(options.prefetch, 'prefetch', 100, 0, 10_000),
     orderingKey: options.orderingKey,
     claimIdleMs: integer(options.claimIdleMs, 'claimIdleMs', 30_000, 10),
     maxDeliveries: integer(options.maxDeliveries, 'maxDeliveries', 5, 1, 1_000_000),

@@ -75,6 +75,55 @@ export function consumerTests(ctx: () => ConformanceContext): void {
       expect(consumer.running).toBe(false);
     });
 
+    it('fetches up to `prefetch` entries ahead, pending on it, while `concurrency` handlers run', async () => {
+      const { rail: makeRail, publishMany } = ctx();
+      const rail = makeRail({ maxStreamLength: null });
+      let gate: () => void = () => {};
+      const blocked = new Promise<void>((resolve) => {
+        gate = resolve;
+      });
+      const seen: [string, string][] = [];
+      let running = 0;
+      let most = 0;
+      const handler = async (event: StoredEvent, context: HandlerContext) => {
+        running++;
+        most = Math.max(most, running);
+        seen.push([context.consumer, event.id]);
+        await blocked;
+        running--;
+      };
+      const events = await publishMany(rail, 'ahead', 8);
+      const greedy = make(rail, {
+        channel: 'ahead',
+        group: 'g',
+        consumer: 'greedy',
+        start: 'earliest',
+        concurrency: 2,
+        prefetch: 3,
+        handler,
+      });
+      await greedy.start();
+      try {
+        await until(() => greedy.inFlight === 5 && seen.length === 2, 'two running, three fetched ahead');
+        const info = await rail.groupInfo('ahead', 'g');
+        expect(info?.consumers.find((c) => c.name === 'greedy')?.pending).toBe(5);
+        // What it holds is not another consumer's to take; the rest is.
+        const other = make(rail, { channel: 'ahead', group: 'g', consumer: 'other', prefetch: 0, handler });
+        await other.start();
+        await until(() => seen.length === 3, 'the other consumer running one');
+        await sleep(100);
+        expect(seen.filter(([name]) => name === 'other')).toHaveLength(1);
+        expect(other.inFlight).toBe(1);
+        gate();
+        await until(() => seen.length === 8, 'every event');
+        await until(async () => (await rail.groupInfo('ahead', 'g'))?.pending === 0, 'the acks');
+        expect(seen.map(([, id]) => id).sort()).toEqual(ids(events).sort());
+        expect(most).toBeLessThanOrEqual(3); // 2 on greedy, 1 on other
+      } finally {
+        await stopAll();
+      }
+    });
+
     it('starts a new group at the latest event by default, and a known group where it was', async () => {
       const { rail: makeRail, publishMany } = ctx();
       const rail = makeRail({ maxStreamLength: null });
@@ -219,8 +268,10 @@ export function consumerTests(ctx: () => ConformanceContext): void {
         await sleep(1);
         byConsumer.set(context.consumer, [...(byConsumer.get(context.consumer) ?? []), event.id]);
       };
-      const a = make(rail, { channel: 'shared', group: 'g', consumer: 'a', concurrency: 2, handler });
-      const b = make(rail, { channel: 'shared', group: 'g', consumer: 'b', concurrency: 2, handler });
+      // No prefetch: the first to read would otherwise hold all 40 at once.
+      const options = { channel: 'shared', group: 'g', concurrency: 2, prefetch: 0, handler };
+      const a = make(rail, { ...options, consumer: 'a' });
+      const b = make(rail, { ...options, consumer: 'b' });
       await Promise.all([a.start(), b.start()]);
       const events = await publishMany(rail, 'shared', 40);
       try {
@@ -401,6 +452,7 @@ export function consumerTests(ctx: () => ConformanceContext): void {
       const consumer = make(rail, {
         channel: 'trim',
         group: 'g',
+        prefetch: 0, // entries fetched ahead are the consumer's already: trimming cannot lose them
         handler: async (event) => {
           seen.push(event.id);
           if (seen.length === 1) await blocked;
