@@ -1,0 +1,228 @@
+/**
+ * @module
+ * Durable consumers: how fast a backlog of events is processed, and the consumer's
+ * CPU time per event, for `rail.consume`, a raw ioredis `XREADGROUP COUNT 100` +
+ * `XACK` loop, and a BullMQ `Worker` (see worker.ts for each). Jobs: a no-op
+ * handler and a 1 ms async one, at concurrency 1 and 16.
+ *
+ * Each contender runs in its own worker process (so its CPU time is its own), one
+ * at a time. Before each run this process fills a fresh channel (or queue) with the
+ * run's events; the run starts the consumer and ends when the last event was
+ * handled. Rounds interleave the contenders, their order rotating; one warm-up round
+ * first is not counted. Keys live under `rrconsumers-<time>` and are deleted at the
+ * end. Writes bench/results/consumers.md. Run: `pnpm bench:consumers`.
+ */
+
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { ReplayRail } from '@replayrail/core';
+import { RedisStreamStore } from '@replayrail/store-redis';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { deleteKeys, gitCommit, median, sampleOrder } from '../common.js';
+import { Child, children } from '../ipc.js';
+import type { Contender, Job, RunArgs, RunResult } from './shared.js';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const PREFIX = `rrconsumers-${Date.now()}`;
+const ROUNDS = Number(process.env.ROUNDS ?? 5);
+const CONTENDERS: readonly Contender[] = ['rail', 'raw', 'bullmq'];
+const LABELS: Record<Contender, string> = {
+  rail: '`rail.consume`',
+  raw: 'raw ioredis `XREADGROUP COUNT 100` + `XACK`',
+  bullmq: 'BullMQ `Worker`',
+};
+
+interface Scenario {
+  job: Job;
+  concurrency: number;
+  count: number;
+}
+const SCENARIOS: readonly Scenario[] = [
+  { job: 'noop', concurrency: 1, count: 10_000 },
+  { job: 'noop', concurrency: 16, count: 10_000 },
+  { job: 'sleep1', concurrency: 1, count: 1_000 },
+  { job: 'sleep1', concurrency: 16, count: 5_000 },
+];
+const scenarioName = (s: Scenario): string =>
+  `${s.job === 'noop' ? 'no-op handler' : '1 ms async handler'}, concurrency ${s.concurrency}`;
+
+const url = new URL(REDIS_URL);
+const connection = { host: url.hostname, port: Number(url.port || 6379), maxRetriesPerRequest: null };
+const admin = new Redis(REDIS_URL);
+const publisher = new ReplayRail({ store: new RedisStreamStore({ client: admin }), config: { streamPrefix: PREFIX } });
+let sources = 0;
+
+const event = (n: number) => ({
+  type: 'order.confirmed',
+  payload: sampleOrder(n),
+  actor: { id: 'usr_42', type: 'user' },
+  metadata: { source: 'bench' },
+});
+
+// A fresh channel (or queue) holding `count` events for the contender.
+async function fill(contender: Contender, count: number): Promise<string> {
+  const source = `src-${sources++}`;
+  if (contender === 'bullmq') {
+    const queue = new Queue(source, { connection, prefix: `${PREFIX}:bull` });
+    for (let n = 0; n < count; n += 1_000) {
+      const jobs = Array.from({ length: Math.min(1_000, count - n) }, (_, i) => ({
+        name: 'order.confirmed',
+        data: event(n + i),
+        opts: { removeOnComplete: true, removeOnFail: true },
+      }));
+      await queue.addBulk(jobs);
+    }
+    await queue.close();
+    return source;
+  }
+  for (let n = 0; n < count; n += 500) {
+    const batch = Array.from({ length: Math.min(500, count - n) }, (_, i) =>
+      publisher.publish({ channel: source, ...event(n + i) }),
+    );
+    await Promise.all(batch);
+  }
+  return source;
+}
+
+// Nothing may be left pending: every event was acknowledged.
+async function assertDone(contender: Contender, source: string): Promise<void> {
+  if (contender === 'bullmq') {
+    const queue = new Queue(source, { connection, prefix: `${PREFIX}:bull` });
+    const counts = await queue.getJobCounts('wait', 'active', 'delayed', 'failed');
+    await queue.close();
+    if (Object.values(counts).some((n) => n > 0)) throw new Error(`${source}: ${JSON.stringify(counts)}`);
+    return;
+  }
+  const info = await publisher.groupInfo(source, 'bench');
+  if (info === null || info.pending > 0 || info.lag !== 0) throw new Error(`${source}: ${JSON.stringify(info)}`);
+}
+
+type Results = Map<string, RunResult[]>;
+const keyOf = (s: Scenario, c: Contender) => `${s.job}:${s.concurrency}:${c}`;
+
+async function round(workers: Map<Contender, Child>, index: number, results: Results | null): Promise<void> {
+  for (const scenario of SCENARIOS) {
+    const order = CONTENDERS.map((_, i) => CONTENDERS[(i + index) % CONTENDERS.length] as Contender);
+    for (const contender of order) {
+      const count = results === null ? Math.ceil(scenario.count / 5) : scenario.count;
+      const source = await fill(contender, count);
+      const args: RunArgs = {
+        contender,
+        source,
+        group: 'bench',
+        count,
+        concurrency: scenario.concurrency,
+        job: scenario.job,
+      };
+      const result = await (workers.get(contender) as Child).request<RunResult>('run', args, 300_000);
+      await assertDone(contender, source);
+      const rate = (result.handled / result.ms) * 1000;
+      console.error(
+        `${results === null ? 'warm-up' : `round ${index + 1}`}, ${scenarioName(scenario)}, ${contender}: ${Math.round(rate)}/s, ${(result.cpuUs / result.handled).toFixed(1)} µs CPU/event`,
+      );
+      if (results !== null)
+        results.set(keyOf(scenario, contender), [...(results.get(keyOf(scenario, contender)) ?? []), result]);
+    }
+  }
+}
+
+const rateOf = (r: RunResult): number => (r.handled / r.ms) * 1000;
+const cpuOf = (r: RunResult): number => r.cpuUs / r.handled;
+const spread = (values: number[], digits = 0): string =>
+  [Math.min(...values), median(values), Math.max(...values)]
+    .map((v) => v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }))
+    .join(' / ');
+
+function report(results: Results, version: string): string {
+  const lines = [
+    '# Durable consumers: rail.consume, a raw XREADGROUP loop, BullMQ',
+    '',
+    `${new Date().toISOString()} · Node ${process.version} · Redis ${version} on ${url.host} · ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'} · commit ${gitCommit()}`,
+    '',
+    'A backlog of events (about 200-byte orders) processed by one consumer process; events/s is the backlog',
+    "over the time from starting the consumer to its last handler's end, CPU is the consumer process's own",
+    '(user + system) per event. Each contender runs alone in its own process; rounds interleave them, their',
+    `order rotating; ${ROUNDS} rounds after one warm-up. Figures: min / median / max over the rounds; a ratio is`,
+    "taken within each round (rail's figure over the peer's of the same round), then min / median / max.",
+    '',
+    '- `rail.consume`: the Redis store on ioredis, defaults but `concurrency` and `start: earliest`;',
+    '  at-least-once with retries, dead letters, claims kept while handlers run, recovery.',
+    '- raw: `XREADGROUP COUNT 100`, decode each entry, handlers at most `concurrency` at once, one `XACK` per batch.',
+    '  Nothing else: no retries, no dead letters, no claims.',
+    '- BullMQ: a `Worker` on a queue holding the same events as jobs (`removeOnComplete`).',
+    '',
+  ];
+  for (const scenario of SCENARIOS) {
+    lines.push(
+      `## ${scenarioName(scenario)} (${scenario.count.toLocaleString('en-US')} events)`,
+      '',
+      '| consumer | events/s (min / median / max) | CPU µs per event (min / median / max) |',
+      '| -------- | ----------------------------: | ------------------------------------: |',
+    );
+    for (const contender of CONTENDERS) {
+      const runs = results.get(keyOf(scenario, contender)) ?? [];
+      lines.push(`| ${LABELS[contender]} | ${spread(runs.map(rateOf))} | ${spread(runs.map(cpuOf), 1)} |`);
+    }
+    const rail = results.get(keyOf(scenario, 'rail')) ?? [];
+    lines.push(
+      '',
+      '| ratio | events/s (min / median / max) | CPU per event (min / median / max) |',
+      '| ----- | ---: | ---: |',
+    );
+    for (const peer of ['raw', 'bullmq'] as const) {
+      const runs = results.get(keyOf(scenario, peer)) ?? [];
+      const rates = rail.map((r, i) => rateOf(r) / rateOf(runs[i] as RunResult));
+      const cpus = rail.map((r, i) => cpuOf(r) / cpuOf(runs[i] as RunResult));
+      lines.push(`| rail ÷ ${peer} | ${spread(rates, 2)}× | ${spread(cpus, 2)}× |`);
+    }
+    lines.push('');
+  }
+  const at16 = SCENARIOS.filter((s) => s.concurrency === 16);
+  const ratio = (scenario: Scenario, peer: Contender): number => {
+    const rail = results.get(keyOf(scenario, 'rail')) ?? [];
+    const runs = results.get(keyOf(scenario, peer)) ?? [];
+    return median(rail.map((r, i) => rateOf(r) / rateOf(runs[i] as RunResult)));
+  };
+  lines.push('## Targets (median of the per-round ratios)', '');
+  for (const scenario of SCENARIOS) {
+    const raw = ratio(scenario, 'raw');
+    lines.push(
+      `- ${scenarioName(scenario)}: rail ÷ raw loop ${raw.toFixed(2)}× (target ≥ 0.9×: ${raw >= 0.9 ? 'holds' : 'misses'})`,
+    );
+  }
+  for (const scenario of at16) {
+    const bull = ratio(scenario, 'bullmq');
+    lines.push(
+      `- ${scenarioName(scenario)}: rail ÷ BullMQ ${bull.toFixed(2)}× (target ≥ 3×: ${bull >= 3 ? 'holds' : 'misses'})`,
+    );
+  }
+  lines.push('');
+  return lines.join('\n');
+}
+
+const workers = new Map<Contender, Child>();
+try {
+  for (const contender of CONTENDERS) {
+    const child = new Child(contender, new URL('./worker.js', import.meta.url));
+    await child.request('setup', { redisUrl: REDIS_URL, prefix: PREFIX });
+    workers.set(contender, child);
+  }
+  await round(workers, 0, null);
+  const results: Results = new Map();
+  for (let index = 0; index < ROUNDS; index++) await round(workers, index, results);
+  const version = (await admin.info('server')).match(/redis_version:(\S+)/)?.[1] ?? '?';
+  const text = report(results, version);
+  console.log(text);
+  const dir = new URL('../../results/', import.meta.url);
+  await mkdir(dir, { recursive: true });
+  await writeFile(new URL('consumers.md', dir), text);
+} finally {
+  for (const child of workers.values()) await child.request('stop').catch(() => {});
+  for (const child of workers.values()) await child.end();
+  for (const child of children) child.kill();
+  const deleted = await deleteKeys(admin, PREFIX);
+  console.error(`deleted ${deleted} keys under ${PREFIX}:* on ${REDIS_URL}`);
+  await publisher.close();
+  admin.disconnect();
+}
