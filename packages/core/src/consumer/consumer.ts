@@ -38,7 +38,7 @@ import { AckBatcher } from './ack-batcher.js';
 import { backoffDelay } from './backoff.js';
 import { KeyLanes } from './key-lanes.js';
 import { LazyAbort } from './lazy-abort.js';
-import type { ResolvedConsumeOptions } from './options.js';
+import type { HandlerContext, ResolvedConsumeOptions } from './options.js';
 import { Slots } from './slots.js';
 
 /** Options of `Consumer.stop`. */
@@ -85,6 +85,29 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     const timer = setTimeout(done, ms);
     signal?.addEventListener('abort', done, { once: true });
   });
+}
+
+// A handler's context: its signal is made only when asked for (see LazyAbort).
+class AttemptContext implements HandlerContext {
+  readonly channel: string;
+  readonly group: string;
+  readonly consumer: string;
+  readonly attempt: number;
+  readonly redriven: boolean;
+  readonly #held: Held;
+
+  constructor(consumer: string, held: Held) {
+    this.channel = held.ref.channel;
+    this.group = held.ref.group;
+    this.consumer = consumer;
+    this.attempt = held.entry.deliveries;
+    this.redriven = held.entry.source === 'redrive';
+    this.#held = held;
+  }
+
+  get signal(): AbortSignal {
+    return this.#held.abort.signal;
+  }
 }
 
 export class Consumer {
@@ -397,7 +420,9 @@ export class Consumer {
     try {
       // Stopped (or claimed away) while it waited for a slot: it stays pending, not run.
       if (held.lost || this.#state !== 'running') return 'done';
-      failure = await this.#run(held, event);
+      await this.#options.handler(event, new AttemptContext(this.#options.consumer, held));
+    } catch (error) {
+      failure = this.#handlerFailed(held, event, error);
     } finally {
       this.#slots.release();
     }
@@ -422,29 +447,15 @@ export class Consumer {
     return 'done';
   }
 
-  // The handler, once: undefined when it succeeded, else its failure (reported).
-  async #run(held: Held, event: StoredEvent): Promise<ReplayRailError | undefined> {
+  // What a handler threw, as the failure reported and recorded.
+  #handlerFailed(held: Held, event: StoredEvent, error: unknown): ReplayRailError {
     const { entry, ref } = held;
-    try {
-      await this.#options.handler(event, {
-        channel: ref.channel,
-        group: ref.group,
-        consumer: this.#options.consumer,
-        attempt: entry.deliveries,
-        redriven: entry.source === 'redrive',
-        get signal() {
-          return held.abort.signal;
-        },
-      });
-      return undefined;
-    } catch (error) {
-      const failure = new InternalError(`handler failed on ${ref.channel} ${event.id} (attempt ${entry.deliveries})`, {
-        cause: error,
-        context: { channel: ref.channel, group: ref.group, id: event.id, attempt: entry.deliveries },
-      });
-      this.#options.onError(failure);
-      return failure;
-    }
+    const failure = new InternalError(`handler failed on ${ref.channel} ${event.id} (attempt ${entry.deliveries})`, {
+      cause: error,
+      context: { channel: ref.channel, group: ref.group, id: event.id, attempt: entry.deliveries },
+    });
+    this.#options.onError(failure);
+    return failure;
   }
 
   // Records a failure on the held entry: a handler's is what the handler threw, ours
