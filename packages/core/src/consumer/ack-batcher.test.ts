@@ -5,6 +5,8 @@ import { AckBatcher } from './ack-batcher.js';
 const orders: GroupRef = { prefix: 'p', channel: 'orders', group: 'g' };
 const refunds: GroupRef = { prefix: 'p', channel: 'refunds', group: 'g' };
 const entry = (n: number): EntryRef => ({ id: `${n}-0`, source: 'stream' });
+// One turn of the event loop: what the batcher waits for before it writes.
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function recorder(fail: (ids: string[]) => boolean = () => false) {
   const writes: { channel: string; ids: string[] }[] = [];
@@ -23,16 +25,22 @@ describe('AckBatcher', () => {
   it('writes what finished in one turn at once, and what finished during a write in the next one', async () => {
     const { writes, release, write } = recorder();
     const batcher = new AckBatcher(write);
-    const first = [1, 2, 3].map((n) => batcher.ack(orders, entry(n)));
+    // Finishing microtasks apart, in one turn (handlers of one read batch): one write.
+    const first = [batcher.ack(orders, entry(1))];
     await Promise.resolve();
+    first.push(batcher.ack(orders, entry(2)));
+    await Promise.resolve().then(() => {});
+    first.push(batcher.ack(orders, entry(3)));
+    expect(writes).toHaveLength(0);
+    await turn();
     expect(writes).toEqual([{ channel: 'orders', ids: ['1-0', '2-0', '3-0'] }]);
     // Finished while that write is in flight: waits for it, then goes in one write.
     const second = [4, 5].map((n) => batcher.ack(orders, entry(n)));
-    await Promise.resolve();
+    await turn();
     expect(writes).toHaveLength(1);
     release.shift()?.();
     await Promise.all(first);
-    await Promise.resolve();
+    await turn();
     expect(writes[1]).toEqual({ channel: 'orders', ids: ['4-0', '5-0'] });
     release.shift()?.();
     await Promise.all(second);
@@ -43,14 +51,14 @@ describe('AckBatcher', () => {
     const batcher = new AckBatcher(write);
     const a = batcher.ack(orders, entry(1));
     const b = batcher.ack(refunds, entry(2));
-    await Promise.resolve();
+    await turn();
     expect(writes.map((w) => w.channel).sort()).toEqual(['orders', 'refunds']);
     for (const go of release.splice(0)) go();
     await expect(a).resolves.toBeUndefined();
     await expect(b).rejects.toThrow('write of 2-0 failed');
     // The channel writes again after a failure.
     const c = batcher.ack(refunds, entry(3));
-    await Promise.resolve();
+    await turn();
     release.shift()?.();
     await expect(c).resolves.toBeUndefined();
   });
@@ -60,10 +68,8 @@ describe('AckBatcher', () => {
     const batcher = new AckBatcher(write);
     const acks = Array.from({ length: 1_200 }, (_, n) => batcher.ack(orders, entry(n)));
     for (let i = 0; i < 3; i++) {
-      await Promise.resolve();
-      await Promise.resolve();
+      await turn();
       release.shift()?.();
-      await new Promise((resolve) => setImmediate(resolve));
     }
     await Promise.all(acks);
     expect(writes.map((w) => w.ids.length)).toEqual([500, 500, 200]);

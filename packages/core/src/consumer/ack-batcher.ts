@@ -1,12 +1,15 @@
 /**
  * @module
  * Acknowledgements written in batches: an entry's acknowledgement waits for the
- * one write in flight on its channel (if any) and goes in the next, with every other
- * entry that finished meanwhile. One round trip then settles many entries, and a
- * lone entry pays no delay (its write starts at once).
+ * end of the event loop's turn, or for the one write in flight on its channel (if
+ * any), and goes in the next write with every other entry that finished meanwhile.
+ * One round trip then settles many entries (a round trip costs the client about
+ * 100 µs of CPU on a small VM, more than handling an entry), and a lone entry waits
+ * no timer.
  */
 
 import type { EntryRef, GroupRef } from '../store/group-store.js';
+import { nextTurn } from './next-turn.js';
 
 interface Waiting {
   readonly entry: EntryRef;
@@ -35,10 +38,11 @@ export class AckBatcher {
         this.#queues.set(ref, queue);
       }
       queue.push({ entry, resolve, reject });
-      // Entries finishing in the same turn of the event loop join this write.
+      // Entries finishing in the same turn of the event loop join this write: every
+      // handler of a batch that resolves at once (not only those of one microtask).
       if (!this.#writing.has(ref)) {
         this.#writing.add(ref);
-        queueMicrotask(() => void this.#flush(ref));
+        nextTurn(() => void this.#flush(ref));
       }
     });
   }

@@ -4,8 +4,8 @@
  * channel at least once. What it holds and why:
  *
  * - **Fetching.** One loop per channel reads new entries while the consumer holds
- *   fewer than `concurrency + prefetch`, in batches (it reads again once half of
- *   that is free, or a handler slot would go idle). A read waits at most `blockMs`,
+ *   fewer than `concurrency + prefetch`, in batches (it reads again once three
+ *   quarters of that are free, or a handler slot would go idle). A read waits at most `blockMs`,
  *   and the store abandons a wait that gets no answer (a Redis connection that went
  *   silent), so a fetch loop never wedges; a failed read is reported and retried
  *   after a pause.
@@ -275,13 +275,14 @@ export class Consumer {
     return Math.min(room - (this.#held.size - this.#acking), 2 * room - this.#held.size);
   }
 
-  // Whether a read is worth its round trip: half the room is free (reads come in
-  // batches, not one entry each time one finishes), or a handler slot would idle.
+  // Whether a read is worth its round trip: three quarters of the room are free
+  // (reads come in batches, not one entry each time one finishes: a round trip
+  // costs more CPU than handling an entry), or a handler slot would idle.
   #readyToRead(): boolean {
     const room = this.#options.concurrency + this.#options.prefetch;
     const free = this.#free();
     return (
-      free >= Math.max(1, Math.ceil(room / 2)) ||
+      free >= Math.max(1, Math.ceil((room * 3) / 4)) ||
       (free > 0 && this.#held.size - this.#acking < this.#options.concurrency)
     );
   }
