@@ -54,15 +54,24 @@ export interface ConsumerChannelStats {
   readonly group: GroupInfo | null;
 }
 
-// An entry this consumer holds, from fetch (or claim) until it is settled.
-interface Held {
+// An entry this consumer holds, from fetch (or claim) until it is settled; the
+// abort signal of its handler is made only if asked for (one object per entry).
+class Held extends LazyAbort {
   readonly ref: GroupRef;
+  readonly key: string;
   entry: GroupEntry;
-  readonly abort: LazyAbort;
   // Set when another consumer took it: its result must not be acknowledged.
-  lost: boolean;
+  lost = false;
   // Its failures so far (recorded by whoever ran it before, then here), for its dead letter.
   failure: RecordedFailure | undefined;
+
+  constructor(ref: GroupRef, key: string, entry: GroupEntry) {
+    super();
+    this.ref = ref;
+    this.key = key;
+    this.entry = entry;
+    this.failure = entry.failure;
+  }
 }
 
 const heldKey = (ref: GroupRef, entry: EntryRef): string => `${ref.channel}\u0000${entry.source}\u0000${entry.id}`;
@@ -106,7 +115,7 @@ class AttemptContext implements HandlerContext {
   }
 
   get signal(): AbortSignal {
-    return this.#held.abort.signal;
+    return this.#held.signal;
   }
 }
 
@@ -258,7 +267,7 @@ export class Consumer {
     // What did not finish stays pending for another consumer; its handler is told.
     for (const held of this.#held.values()) {
       held.lost = true; // a late result is not acknowledged: nothing touches the store after stop
-      held.abort.abort(new Error('consumer stopped'));
+      held.abort(new Error('consumer stopped'));
     }
     this.#held.clear();
     this.#state = 'stopped';
@@ -301,10 +310,13 @@ export class Consumer {
     });
   }
 
+  // Wakes the fetch loops waiting for room, once there is (or the consumer stops):
+  // not on every entry settled, which would cost a wasted turn of each loop.
   #wakeFetchers(): void {
     const wake = this.#roomFreed;
+    if (wake === undefined || (this.#state === 'running' && !this.#readyToRead())) return;
     this.#roomFreed = undefined;
-    wake?.();
+    wake();
   }
 
   async #fetchLoop(ref: GroupRef, signal: AbortSignal): Promise<void> {
@@ -354,7 +366,7 @@ export class Consumer {
   #dispatch(ref: GroupRef, entry: GroupEntry): void {
     const key = heldKey(ref, entry);
     if (this.#held.has(key)) return; // claimed back what it already holds
-    const held: Held = { ref, entry, abort: new LazyAbort(), lost: false, failure: entry.failure };
+    const held = new Held(ref, key, entry);
     this.#held.set(key, held);
     let orderingKey: string | undefined;
     if (entry.event !== undefined && this.#options.orderingKey !== undefined) {
@@ -364,53 +376,57 @@ export class Consumer {
         this.#report(error);
       }
     }
-    const settled = (): void => {
-      if (this.#held.get(key) === held) this.#held.delete(key);
-      this.#wakeFetchers();
-    };
-    const work = orderingKey === undefined ? this.#work(held) : this.#lanes.run(orderingKey, () => this.#work(held));
-    work.then(settled, settled);
+    if (orderingKey === undefined) void this.#work(held);
+    else void this.#lanes.run(orderingKey, () => this.#work(held));
   }
 
-  // Runs a held entry until it is acknowledged, dead, lost, or the consumer stops.
+  // Runs a held entry until it is acknowledged, dead, lost, or the consumer stops;
+  // then lets it go. Never rejects.
   async #work(held: Held): Promise<void> {
-    for (;;) {
-      if (held.lost || this.#state !== 'running') return;
-      const { entry } = held;
-      if (entry.event === undefined) {
-        const error = entry.error ?? new InternalError('entry cannot be decoded');
-        await this.#bury(held, this.#failed(held, error), entry.deliveries);
-        return;
+    try {
+      for (;;) {
+        if (held.lost || this.#state !== 'running') return;
+        const { entry } = held;
+        if (entry.event === undefined) {
+          const error = entry.error ?? new InternalError('entry cannot be decoded');
+          await this.#bury(held, this.#failed(held, error), entry.deliveries);
+          return;
+        }
+        // Delivered maxDeliveries times already without completing (the consumers that
+        // had it crashed, or stopped during a backoff): dead, without another run, with
+        // the last failure recorded (if the last delivery did not end in a crash first).
+        if (entry.deliveries > this.#options.maxDeliveries) {
+          const before = entry.deliveries - 1;
+          const failure =
+            held.failure ?? this.#failed(held, new InternalError(`delivered ${before} times without completing`));
+          await this.#bury(held, failure, before);
+          return;
+        }
+        // Counted until its acknowledgement (or dead letter) is written: stop() waits for it.
+        this.#attempts++;
+        let outcome: 'done' | 'retry';
+        try {
+          outcome = await this.#attempt(held, entry.event);
+        } finally {
+          if (--this.#attempts === 0) this.#attemptsEnded?.();
+        }
+        if (outcome === 'done') return;
+        await sleep(backoffDelay(entry.deliveries, this.#options.backoff), this.#stop.signal);
+        if (held.lost || this.#state !== 'running') return; // stays pending for another consumer
+        const deliveries = entry.deliveries + 1;
+        const failure = held.failure as RecordedFailure;
+        const kept = await this.#settle(
+          () => this.#store.redeliver(held.ref, this.#options.consumer, entry, deliveries, failure),
+          held.ref,
+        );
+        if (kept !== true) return; // claimed by another consumer, or the store failed: it stays pending
+        held.entry = { ...entry, deliveries };
       }
-      // Delivered maxDeliveries times already without completing (the consumers that
-      // had it crashed, or stopped during a backoff): dead, without another run, with
-      // the last failure recorded (if the last delivery did not end in a crash first).
-      if (entry.deliveries > this.#options.maxDeliveries) {
-        const before = entry.deliveries - 1;
-        const failure =
-          held.failure ?? this.#failed(held, new InternalError(`delivered ${before} times without completing`));
-        await this.#bury(held, failure, before);
-        return;
-      }
-      // Counted until its acknowledgement (or dead letter) is written: stop() waits for it.
-      this.#attempts++;
-      let outcome: 'done' | 'retry';
-      try {
-        outcome = await this.#attempt(held, entry.event);
-      } finally {
-        if (--this.#attempts === 0) this.#attemptsEnded?.();
-      }
-      if (outcome === 'done') return;
-      await sleep(backoffDelay(entry.deliveries, this.#options.backoff), this.#stop.signal);
-      if (held.lost || this.#state !== 'running') return; // stays pending for another consumer
-      const deliveries = entry.deliveries + 1;
-      const failure = held.failure as RecordedFailure;
-      const kept = await this.#settle(
-        () => this.#store.redeliver(held.ref, this.#options.consumer, entry, deliveries, failure),
-        held.ref,
-      );
-      if (kept !== true) return; // claimed by another consumer, or the store failed: it stays pending
-      held.entry = { ...entry, deliveries };
+    } catch (error) {
+      this.#report(error);
+    } finally {
+      if (this.#held.get(held.key) === held) this.#held.delete(held.key);
+      this.#wakeFetchers();
     }
   }
 
@@ -534,7 +550,7 @@ export class Consumer {
         const held = this.#held.get(heldKey(ref, entry));
         if (held === undefined) continue;
         held.lost = true;
-        held.abort.abort(new Error('entry claimed by another consumer'));
+        held.abort(new Error('entry claimed by another consumer'));
       }
     }
   }
