@@ -32,12 +32,12 @@
 
 import { compareCursors, LIVE_CURSOR, ZERO_CURSOR } from '../cursor.js';
 import { EntriesLostError, InternalError, isReplayRailError, type ReplayRailError } from '../errors.js';
-import type { EntryRef, GroupEntry, GroupInfo, GroupRef, GroupStore, RecordedFailure } from '../store/group-store.js';
+import type { GroupEntry, GroupInfo, GroupRef, GroupStore, RecordedFailure } from '../store/group-store.js';
 import type { StoredEvent } from '../types.js';
 import { AckBatcher } from './ack-batcher.js';
 import { backoffDelay } from './backoff.js';
+import { Held, HeldEntries } from './held.js';
 import { KeyLanes } from './key-lanes.js';
-import { LazyAbort } from './lazy-abort.js';
 import type { HandlerContext, ResolvedConsumeOptions } from './options.js';
 import { Slots } from './slots.js';
 
@@ -53,28 +53,6 @@ export interface ConsumerChannelStats {
   /** The group as the store sees it (pending, lag, dead letters, consumers), or null before `start()`. */
   readonly group: GroupInfo | null;
 }
-
-// An entry this consumer holds, from fetch (or claim) until it is settled; the
-// abort signal of its handler is made only if asked for (one object per entry).
-class Held extends LazyAbort {
-  readonly ref: GroupRef;
-  readonly key: string;
-  entry: GroupEntry;
-  // Set when another consumer took it: its result must not be acknowledged.
-  lost = false;
-  // Its failures so far (recorded by whoever ran it before, then here), for its dead letter.
-  failure: RecordedFailure | undefined;
-
-  constructor(ref: GroupRef, key: string, entry: GroupEntry) {
-    super();
-    this.ref = ref;
-    this.key = key;
-    this.entry = entry;
-    this.failure = entry.failure;
-  }
-}
-
-const heldKey = (ref: GroupRef, entry: EntryRef): string => `${ref.channel}\u0000${entry.source}\u0000${entry.id}`;
 
 // Pauses after a failed read: 100 ms doubling to 5 s, so a store outage is not hammered.
 const READ_RETRY_MS = 100;
@@ -123,7 +101,7 @@ export class Consumer {
   readonly #store: GroupStore;
   readonly #options: ResolvedConsumeOptions;
   readonly #refs: readonly GroupRef[];
-  readonly #held = new Map<string, Held>();
+  readonly #held = new HeldEntries();
   readonly #lanes = new KeyLanes();
   // Handlers running at once: `concurrency`.
   readonly #slots: Slots;
@@ -265,11 +243,10 @@ export class Consumer {
     for (const timer of this.#timers) clearInterval(timer);
     this.#timers = [];
     // What did not finish stays pending for another consumer; its handler is told.
-    for (const held of this.#held.values()) {
+    for (const held of this.#held.takeAll()) {
       held.lost = true; // a late result is not acknowledged: nothing touches the store after stop
       held.abort(new Error('consumer stopped'));
     }
-    this.#held.clear();
     this.#state = 'stopped';
   }
 
@@ -364,10 +341,8 @@ export class Consumer {
   // --- Handling
 
   #dispatch(ref: GroupRef, entry: GroupEntry): void {
-    const key = heldKey(ref, entry);
-    if (this.#held.has(key)) return; // claimed back what it already holds
-    const held = new Held(ref, key, entry);
-    this.#held.set(key, held);
+    const held = new Held(ref, entry);
+    if (!this.#held.add(held)) return; // claimed back what it already holds
     let orderingKey: string | undefined;
     if (entry.event !== undefined && this.#options.orderingKey !== undefined) {
       try {
@@ -425,7 +400,7 @@ export class Consumer {
     } catch (error) {
       this.#report(error);
     } finally {
-      if (this.#held.get(held.key) === held) this.#held.delete(held.key);
+      this.#held.delete(held);
       this.#wakeFetchers();
     }
   }
@@ -519,11 +494,11 @@ export class Consumer {
   async #adoptOrphans(ref: GroupRef, free: number): Promise<void> {
     const limit = free + this.#held.size;
     const pending = await this.#store.pendingOf(ref, this.#options.consumer, limit);
-    const orphans = pending.filter((entry) => !this.#held.has(heldKey(ref, entry))).slice(0, free);
+    const orphans = pending.filter((entry) => !this.#held.has(ref, entry)).slice(0, free);
     const gone = orphans.length === 0 ? [] : await this.#store.touch(ref, this.#options.consumer, orphans);
     const left = new Set(gone.map((entry) => `${entry.source} ${entry.id}`));
     for (const entry of orphans) {
-      if (!left.has(`${entry.source} ${entry.id}`) && !this.#held.has(heldKey(ref, entry))) this.#dispatch(ref, entry);
+      if (!left.has(`${entry.source} ${entry.id}`) && !this.#held.has(ref, entry)) this.#dispatch(ref, entry);
     }
     // All of them seen (or no room for more): the next read is a plain one.
     if (pending.length < limit) this.#orphans.delete(ref);
@@ -537,7 +512,7 @@ export class Consumer {
 
   async #keepClaims(): Promise<void> {
     for (const ref of this.#refs) {
-      const mine = [...this.#held.values()].filter((held) => held.ref === ref && !held.lost);
+      const mine = this.#held.on(ref).filter((held) => !held.lost);
       if (mine.length === 0) continue;
       const gone = await this.#settle(() =>
         this.#store.touch(
@@ -547,7 +522,7 @@ export class Consumer {
         ),
       );
       for (const entry of gone ?? []) {
-        const held = this.#held.get(heldKey(ref, entry));
+        const held = this.#held.get(ref, entry);
         if (held === undefined) continue;
         held.lost = true;
         held.abort(new Error('entry claimed by another consumer'));
