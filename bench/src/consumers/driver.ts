@@ -176,6 +176,18 @@ function report(results: Results, version: string): string {
       const cpus = rail.map((r, i) => cpuOf(r) / cpuOf(runs[i] as RunResult));
       lines.push(`| rail ÷ ${peer} | ${spread(rates, 2)}× | ${spread(cpus, 2)}× |`);
     }
+    if (scenario.job === 'sleep1') {
+      // No consumer can beat `concurrency` jobs per job time: the shortest any of them saw.
+      const jobMs = Math.min(
+        ...CONTENDERS.map((c) => median((results.get(keyOf(scenario, c)) ?? []).map((r) => r.jobMs))),
+      );
+      const ceiling = (scenario.concurrency * 1000) / jobMs;
+      const bull = median((results.get(keyOf(scenario, 'bullmq')) ?? []).map(rateOf));
+      lines.push(
+        '',
+        `A 1 ms sleep took ${jobMs.toFixed(2)} ms here (the lowest contender's median), so no consumer can pass ${Math.round(ceiling).toLocaleString('en-US')} events/s at concurrency ${scenario.concurrency}: ${(ceiling / bull).toFixed(2)}× BullMQ's median.`,
+      );
+    }
     lines.push('');
   }
   const at16 = SCENARIOS.filter((s) => s.concurrency === 16);

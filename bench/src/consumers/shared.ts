@@ -24,6 +24,8 @@ export interface RunResult {
   ms: number;
   cpuUs: number;
   handled: number;
+  /** Mean wall time of one job (a 1 ms sleep takes longer), in ms. */
+  jobMs: number;
 }
 
 export interface SetupArgs {

@@ -25,13 +25,25 @@ let setup: SetupArgs | undefined;
 let client: Redis | undefined;
 let rail: ReplayRail | undefined;
 
+// Wall time spent in jobs, to tell how long a 1 ms sleep really takes here.
+let jobTime = 0;
+let jobs = 0;
+
 function jobOf(kind: Job): () => Promise<void> {
-  return kind === 'noop' ? async () => {} : () => sleep(1);
+  if (kind === 'noop') return async () => {};
+  return async () => {
+    const started = performance.now();
+    await sleep(1);
+    jobTime += performance.now() - started;
+    jobs++;
+  };
 }
 
 // Measures one run: `work` resolves once `count` events were handled.
 async function measure(work: (handled: () => void) => Promise<void>, count: number): Promise<RunResult> {
   let handled = 0;
+  jobTime = 0;
+  jobs = 0;
   let done!: () => void;
   const finished = new Promise<void>((resolve) => {
     done = resolve;
@@ -47,7 +59,7 @@ async function measure(work: (handled: () => void) => Promise<void>, count: numb
   const ms = performance.now() - started;
   const used = process.cpuUsage(cpu);
   await running;
-  return { ms, cpuUs: used.user + used.system, handled };
+  return { ms, cpuUs: used.user + used.system, handled, jobMs: jobs === 0 ? 0 : jobTime / jobs };
 }
 
 async function runRail(args: RunArgs): Promise<RunResult> {
