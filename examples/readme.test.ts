@@ -33,6 +33,20 @@ describe('README examples', () => {
     expect(lines[1]).toMatch(/^resume from: \d+-\d+$/);
   });
 
+  it("core's README shows examples/consumer.mjs verbatim, and it runs: handled in order, the poison one dead", async () => {
+    const readme = readFileSync(join(root, 'packages', 'core', 'README.md'), 'utf8');
+    const shown = /## Durable consumers[\s\S]*?```js\n([\s\S]*?)```/.exec(readme)?.[1];
+    const example = readFileSync(join(root, 'examples', 'consumer.mjs'), 'utf8').replace(/^(\/\/.*\n)+/, '');
+    expect(shown).toBe(example);
+    const lines = captureLogs();
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    await import(join(import.meta.dirname, 'consumer.mjs'));
+    expect(lines).toEqual([
+      'order.confirmed ord_1, order.ready ord_1',
+      'dead: ord_bad after 3 attempts (printer jammed (attempt 3))',
+    ]);
+  });
+
   // Published packages only: private ones (the testkit) have no README example.
   const packages = readdirSync(join(root, 'packages')).filter(
     (name) => !JSON.parse(readFileSync(join(root, 'packages', name, 'package.json'), 'utf8')).private,
