@@ -1,0 +1,105 @@
+/**
+ * @module
+ * `replayrail tail <channel>`: the channel's events in cursor order, one per line,
+ * then (with `--follow`) live ones as they are published. History that is gone is
+ * said on stderr with exit code 3, never skipped in silence.
+ */
+
+import type { Cursor, StoredEvent } from '@replayrail/core';
+import type { Connection } from '../connect.js';
+import { EXIT, type ExitCode } from '../exit-codes.js';
+import { eventLine } from '../format.js';
+import type { CliIo } from '../io.js';
+import { parseFrom, parseTime, parseUntil, UsageError } from '../parse.js';
+
+export interface TailOptions {
+  from?: string;
+  since?: string;
+  until?: string;
+  follow?: boolean;
+  json?: boolean;
+}
+
+// A progress line at most this often while a long replay runs in a terminal.
+const PROGRESS_MS = 1_000;
+
+export async function tail(
+  connection: Connection,
+  io: CliIo,
+  channel: string,
+  options: TailOptions,
+): Promise<ExitCode> {
+  if (options.from !== undefined && options.since !== undefined) {
+    throw new UsageError('--from and --since both say where to start: give one');
+  }
+  const since = options.since === undefined ? undefined : parseTime(options.since, '--since');
+  const from = since === undefined ? parseFrom(options.from ?? 'earliest') : undefined;
+  const until = options.until === undefined ? undefined : parseUntil(options.until);
+  const json = options.json === true;
+  const progress = new Progress(io);
+  try {
+    if (options.follow !== true) {
+      const start =
+        from === undefined ? {} : { after: 'after' in from ? from.after : from.from === 'earliest' ? '0-0' : '$' };
+      for await (const event of connection.rail.replayAll(channel, {
+        ...start,
+        ...(since !== undefined && { since }),
+        ...(until !== undefined && { until }),
+        pageSize: 1_000,
+        signal: io.signal,
+      })) {
+        io.out(eventLine(event, json));
+        progress.passed(event);
+      }
+      return EXIT.ok;
+    }
+    const subscription = await connection.rail.subscribe(channel, {
+      ...(from ?? {}),
+      ...(since !== undefined && { since }),
+      signal: io.signal,
+    });
+    for await (const event of subscription) {
+      if (until !== undefined && isPast(event, until)) break;
+      io.out(eventLine(event, json));
+      progress.passed(event);
+    }
+    return EXIT.ok;
+  } finally {
+    progress.end();
+  }
+}
+
+function isPast(event: StoredEvent, until: Cursor | Date): boolean {
+  if (until instanceof Date) return Date.parse(event.created_at) > until.getTime();
+  const [ms, seq] = event.id.split('-').map(BigInt) as [bigint, bigint];
+  const [untilMs, untilSeq] = until.split('-').map(BigInt) as [bigint, bigint];
+  return ms > untilMs || (ms === untilMs && seq > untilSeq);
+}
+
+// Events per second and the position, redrawn on stderr, only for a person watching.
+class Progress {
+  readonly #io: CliIo;
+  #count = 0;
+  #started = Date.now();
+  #drawn = 0;
+  #shown = false;
+
+  constructor(io: CliIo) {
+    this.#io = io;
+  }
+
+  passed(event: StoredEvent): void {
+    this.#count++;
+    if (!this.#io.interactive) return;
+    const now = Date.now();
+    if (now - this.#drawn < PROGRESS_MS) return;
+    this.#drawn = now;
+    const seconds = Math.max(0.001, (now - this.#started) / 1000);
+    this.#io.progress(`${this.#count} events, ${Math.round(this.#count / seconds)}/s, at ${event.id}`);
+    this.#shown = true;
+  }
+
+  end(): void {
+    if (this.#shown) this.#io.progress('');
+  }
+}

@@ -1,0 +1,13 @@
+/**
+ * @module
+ * How an event is printed: one line each, `<cursor> <created_at> <type> <payload>`
+ * (plus the actor when there is one), or the whole envelope as one JSON line.
+ */
+
+import type { StoredEvent } from '@replayrail/core';
+
+export function eventLine(event: StoredEvent, json: boolean): string {
+  if (json) return JSON.stringify(event);
+  const actor = event.actor === null ? '' : ` actor=${JSON.stringify(event.actor)}`;
+  return `${event.id} ${event.created_at} ${event.type} ${JSON.stringify(event.payload)}${actor}`;
+}
