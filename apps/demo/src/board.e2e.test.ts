@@ -168,6 +168,6 @@ describeWithRedis('the demo board', (redisUrl) => {
         await deleteKeysUnder(redis, prefix);
         await redis.quit();
       }
-    });
+    }, 60_000);
   });
 });

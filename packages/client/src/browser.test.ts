@@ -93,6 +93,6 @@ describeWithRedis('client in a real browser', (redisUrl) => {
         await deleteKeysUnder(redis, prefix);
         await rail.close();
       }
-    });
+    }, 60_000);
   });
 });
