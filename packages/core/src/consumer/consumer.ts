@@ -39,7 +39,6 @@ import { backoffDelay } from './backoff.js';
 import { Held, HeldEntries } from './held.js';
 import { KeyLanes } from './key-lanes.js';
 import type { HandlerContext, ResolvedConsumeOptions } from './options.js';
-import { Slots } from './slots.js';
 
 /** Options of `Consumer.stop`. */
 export interface StopOptions {
@@ -102,10 +101,12 @@ export class Consumer {
   readonly #options: ResolvedConsumeOptions;
   readonly #refs: readonly GroupRef[];
   readonly #held = new HeldEntries();
-  readonly #lanes = new KeyLanes();
-  // Handlers running at once: `concurrency`.
-  readonly #slots: Slots;
-  readonly #acks: AckBatcher;
+  // Held entries whose turn it is (their key free), waiting for a handler slot.
+  #ready: Held[] = [];
+  readonly #lanes = new KeyLanes<Held>();
+  // Handlers running now: at most `concurrency`.
+  #running = 0;
+  readonly #acks: AckBatcher<Held>;
   // Attempts under way (waiting for a slot, running, or writing their outcome), and
   // what stop() waits on for them to end.
   #attempts = 0;
@@ -132,8 +133,10 @@ export class Consumer {
     this.#store = store;
     this.#options = options;
     this.#refs = options.channels.map((channel) => ({ prefix, channel, group: options.group }));
-    this.#slots = new Slots(options.concurrency);
-    this.#acks = new AckBatcher((ref, entries) => store.ack(ref, entries));
+    this.#acks = new AckBatcher<Held>(
+      (ref, entries) => store.ack(ref, entries),
+      (helds, error) => this.#acknowledged(helds, error),
+    );
   }
 
   /** This consumer's name in its group. */
@@ -226,7 +229,7 @@ export class Consumer {
     this.#state = 'stopping';
     this.#stop.abort(new Error('consumer stopped'));
     this.#wakeFetchers();
-    this.#slots.releaseAll(); // entries waiting for a slot see the consumer stopping
+    this.#ready = []; // entries not started stay pending for another consumer
     await Promise.all(this.#fetchers);
     // Running handlers get their grace; the claims they hold are still kept meanwhile.
     let graceTimer: ReturnType<typeof setTimeout> | undefined;
@@ -247,6 +250,7 @@ export class Consumer {
       held.lost = true; // a late result is not acknowledged: nothing touches the store after stop
       held.abort(new Error('consumer stopped'));
     }
+    this.#lanes.clear();
     this.#state = 'stopped';
   }
 
@@ -339,104 +343,150 @@ export class Consumer {
   }
 
   // --- Handling
+  //
+  // An entry's way: held (#dispatch), its turn under its key (KeyLanes), ready, a
+  // handler slot (#pump), its handler (#run), then acknowledged in a batch
+  // (#acknowledged), buried, or retried after a backoff (back to ready, keeping its
+  // key's turn); it is let go (#release) when it is settled, lost, or the consumer
+  // stops. One async step per attempt: a busy consumer's cost per entry is mostly
+  // the handler's own.
 
   #dispatch(ref: GroupRef, entry: GroupEntry): void {
     const held = new Held(ref, entry);
     if (!this.#held.add(held)) return; // claimed back what it already holds
-    let orderingKey: string | undefined;
     if (entry.event !== undefined && this.#options.orderingKey !== undefined) {
       try {
-        orderingKey = this.#options.orderingKey(entry.event) ?? undefined;
+        held.key = this.#options.orderingKey(entry.event) ?? undefined;
       } catch (error) {
         this.#report(error);
       }
     }
-    if (orderingKey === undefined) void this.#work(held);
-    else void this.#lanes.run(orderingKey, () => this.#work(held));
+    if (!this.#lanes.enter(held.key, held)) return; // after the entries of its key before it
+    this.#ready.push(held);
+    this.#pump();
   }
 
-  // Runs a held entry until it is acknowledged, dead, lost, or the consumer stops;
-  // then lets it go. Never rejects.
-  async #work(held: Held): Promise<void> {
-    try {
-      for (;;) {
-        if (held.lost || this.#state !== 'running') return;
-        const { entry } = held;
-        if (entry.event === undefined) {
-          const error = entry.error ?? new InternalError('entry cannot be decoded');
-          await this.#bury(held, this.#failed(held, error), entry.deliveries);
-          return;
-        }
-        // Delivered maxDeliveries times already without completing (the consumers that
-        // had it crashed, or stopped during a backoff): dead, without another run, with
-        // the last failure recorded (if the last delivery did not end in a crash first).
-        if (entry.deliveries > this.#options.maxDeliveries) {
-          const before = entry.deliveries - 1;
-          const failure =
-            held.failure ?? this.#failed(held, new InternalError(`delivered ${before} times without completing`));
-          await this.#bury(held, failure, before);
-          return;
-        }
-        // Counted until its acknowledgement (or dead letter) is written: stop() waits for it.
-        this.#attempts++;
-        let outcome: 'done' | 'retry';
-        try {
-          outcome = await this.#attempt(held, entry.event);
-        } finally {
-          if (--this.#attempts === 0) this.#attemptsEnded?.();
-        }
-        if (outcome === 'done') return;
-        await sleep(backoffDelay(entry.deliveries, this.#options.backoff), this.#stop.signal);
-        if (held.lost || this.#state !== 'running') return; // stays pending for another consumer
-        const deliveries = entry.deliveries + 1;
-        const failure = held.failure as RecordedFailure;
-        const kept = await this.#settle(
-          () => this.#store.redeliver(held.ref, this.#options.consumer, entry, deliveries, failure),
-          held.ref,
-        );
-        if (kept !== true) return; // claimed by another consumer, or the store failed: it stays pending
-        held.entry = { ...entry, deliveries };
-      }
-    } catch (error) {
-      this.#report(error);
-    } finally {
-      this.#held.delete(held);
-      this.#wakeFetchers();
+  // Starts what is ready, as far as the handler slots allow.
+  #pump(): void {
+    while (this.#running < this.#options.concurrency && this.#state === 'running') {
+      const held = this.#ready.shift();
+      if (held === undefined) return;
+      this.#start(held);
     }
   }
 
-  // One attempt and what follows it: the acknowledgement, the dead letter, or a retry to come.
-  async #attempt(held: Held, event: StoredEvent): Promise<'done' | 'retry'> {
-    if (!this.#slots.tryAcquire()) await this.#slots.acquire();
+  #start(held: Held): void {
+    const { entry } = held;
+    if (held.lost) {
+      this.#release(held);
+      return;
+    }
+    if (entry.event === undefined) {
+      const error = entry.error ?? new InternalError('entry cannot be decoded');
+      void this.#bury(held, this.#failed(held, error), entry.deliveries).finally(() => this.#release(held));
+      return;
+    }
+    // Delivered maxDeliveries times already without completing (the consumers that
+    // had it crashed, or stopped during a backoff): dead, without another run, with
+    // the last failure recorded (if the last delivery did not end in a crash first).
+    if (entry.deliveries > this.#options.maxDeliveries) {
+      const before = entry.deliveries - 1;
+      const failure =
+        held.failure ?? this.#failed(held, new InternalError(`delivered ${before} times without completing`));
+      void this.#bury(held, failure, before).finally(() => this.#release(held));
+      return;
+    }
+    void this.#run(held, entry.event);
+  }
+
+  // One attempt: the handler in a slot, then its acknowledgement queued, or what
+  // follows a failure. Counted in #attempts until its outcome is written: stop()
+  // waits for that.
+  async #run(held: Held, event: StoredEvent): Promise<void> {
+    this.#running++;
+    this.#attempts++;
     let failure: ReplayRailError | undefined;
     try {
-      // Stopped (or claimed away) while it waited for a slot: it stays pending, not run.
-      if (held.lost || this.#state !== 'running') return 'done';
       await this.#options.handler(event, new AttemptContext(this.#options.consumer, held));
     } catch (error) {
       failure = this.#handlerFailed(held, event, error);
+    }
+    this.#running--;
+    this.#pump();
+    if (failure === undefined && !held.lost) {
+      this.#acking++;
+      this.#acks.ack(held); // #acknowledged ends the attempt
+      this.#wakeFetchers();
+      return;
+    }
+    let retry = false;
+    try {
+      if (failure !== undefined && !held.lost) retry = await this.#afterFailure(held, failure);
+    } catch (error) {
+      this.#report(error);
     } finally {
-      this.#slots.release();
+      this.#attemptEnded();
     }
-    if (failure === undefined) {
-      if (!held.lost) {
-        this.#acking++;
-        this.#wakeFetchers();
-        try {
-          await this.#acks.ack(held.ref, held.entry);
-        } catch (error) {
-          this.#lostTrack(held.ref, error);
-        } finally {
-          this.#acking--;
-        }
-      }
-      return 'done';
+    // stop() does not wait out a backoff: the entry stays pending if it comes first.
+    if (retry) void this.#retryLater(held, held.failure as RecordedFailure);
+    else this.#release(held);
+  }
+
+  // A batch of acknowledgements was written (or failed: its entries stay pending and
+  // are looked for again, see #orphans).
+  #acknowledged(helds: readonly Held[], error: unknown): void {
+    if (error !== undefined) this.#lostTrack(helds[0]?.ref, error);
+    for (const held of helds) {
+      this.#acking--;
+      this.#attemptEnded();
+      this.#release(held);
     }
-    if (held.lost) return 'done';
+  }
+
+  #attemptEnded(): void {
+    if (--this.#attempts === 0) this.#attemptsEnded?.();
+  }
+
+  // A handler threw: recorded, and dead after maxDeliveries (false), else to be
+  // retried (true).
+  async #afterFailure(held: Held, failure: ReplayRailError): Promise<boolean> {
     const recorded = this.#failed(held, failure);
-    if (held.entry.deliveries < this.#options.maxDeliveries) return 'retry';
+    if (held.entry.deliveries < this.#options.maxDeliveries) return true;
     await this.#bury(held, recorded, held.entry.deliveries);
-    return 'done';
+    return false;
+  }
+
+  // Another attempt after the backoff, its delivery count raised in the store first.
+  async #retryLater(held: Held, failure: RecordedFailure): Promise<void> {
+    const { entry } = held;
+    await sleep(backoffDelay(entry.deliveries, this.#options.backoff), this.#stop.signal);
+    if (held.lost || this.#state !== 'running') {
+      this.#release(held); // stays pending for another consumer
+      return;
+    }
+    const deliveries = entry.deliveries + 1;
+    const kept = await this.#settle(
+      () => this.#store.redeliver(held.ref, this.#options.consumer, entry, deliveries, failure),
+      held.ref,
+    );
+    if (kept !== true || held.lost || this.#state !== 'running') {
+      this.#release(held); // claimed by another consumer, or the store failed: it stays pending
+      return;
+    }
+    held.entry = { ...entry, deliveries };
+    this.#ready.push(held); // its key's turn is still its own
+    this.#pump();
+  }
+
+  // Lets a held entry go: the next entry of its key gets its turn.
+  #release(held: Held): void {
+    this.#held.delete(held);
+    const next = this.#lanes.leave(held.key);
+    if (next !== undefined) {
+      if (this.#state === 'running') this.#ready.push(next);
+      this.#pump();
+    }
+    this.#wakeFetchers();
   }
 
   // What a handler threw, as the failure reported and recorded.

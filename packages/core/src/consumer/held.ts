@@ -16,6 +16,8 @@ export class Held extends LazyAbort {
   lost = false;
   /** Its failures so far (recorded by whoever ran it before, then here), for its dead letter. */
   failure: RecordedFailure | undefined;
+  /** Its ordering key, when it has one. */
+  key: string | undefined = undefined;
 
   constructor(ref: GroupRef, entry: GroupEntry) {
     super();

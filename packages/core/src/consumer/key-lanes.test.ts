@@ -1,32 +1,32 @@
 import { describe, expect, it } from 'vitest';
 import { KeyLanes } from './key-lanes.js';
 
-const tick = (ms = 0) => new Promise((resolve) => setTimeout(resolve, ms));
-
 describe('KeyLanes', () => {
-  it('runs tasks of one key one at a time in order, other keys and keyless tasks meanwhile, past failures', async () => {
-    const lanes = new KeyLanes();
-    const log: string[] = [];
-    const task =
-      (name: string, ms: number, fail = false) =>
-      async () => {
-        log.push(`start ${name}`);
-        await tick(ms);
-        log.push(`end ${name}`);
-        if (fail) throw new Error(name);
-      };
-    const all = [
-      lanes.run('a', task('a1', 20, true)),
-      lanes.run('a', task('a2', 1)),
-      lanes.run('b', task('b1', 5)),
-      lanes.run(undefined, task('free', 1)),
-    ];
+  it('gives a key to one item at a time, in the order they came; other keys and keyless items go at once', () => {
+    const lanes = new KeyLanes<string>();
+    expect(lanes.enter('a', 'a1')).toBe(true);
+    expect(lanes.enter('a', 'a2')).toBe(false);
+    expect(lanes.enter('a', 'a3')).toBe(false);
+    expect(lanes.enter('b', 'b1')).toBe(true);
+    expect(lanes.enter(undefined, 'free')).toBe(true);
     expect(lanes.size).toBe(2);
-    await Promise.all(all);
-    expect(log.indexOf('start a2')).toBeGreaterThan(log.indexOf('end a1'));
-    expect(log.indexOf('start b1')).toBeLessThan(log.indexOf('end a1'));
-    expect(log.indexOf('start free')).toBeLessThan(log.indexOf('end a1'));
-    await tick();
+    expect(lanes.leave('a')).toBe('a2');
+    expect(lanes.enter('a', 'a4')).toBe(false); // behind a3
+    expect(lanes.leave('a')).toBe('a3');
+    expect(lanes.leave('a')).toBe('a4');
+    expect(lanes.leave('a')).toBeUndefined();
+    expect(lanes.leave('b')).toBeUndefined();
     expect(lanes.size).toBe(0);
+    expect(lanes.leave(undefined)).toBeUndefined();
+    expect(lanes.enter('a', 'a5')).toBe(true); // a key left free is free again
+  });
+
+  it('clear forgets every key', () => {
+    const lanes = new KeyLanes<number>();
+    lanes.enter('a', 1);
+    lanes.enter('a', 2);
+    lanes.clear();
+    expect(lanes.size).toBe(0);
+    expect(lanes.enter('a', 3)).toBe(true);
   });
 });

@@ -1,27 +1,42 @@
 /**
  * @module
- * Per-key ordering within a process: tasks that share a key run one at a time, in
- * the order they were given; tasks without a key, and tasks of different keys, run
- * side by side. A lane is forgotten as soon as it is empty.
+ * Per-key ordering within a process: items that share a key take turns, one at a
+ * time, in the order they came; items without a key, and items of other keys, do
+ * not wait. A key is forgotten as soon as no item of it is left.
  */
 
-export class KeyLanes {
-  readonly #tails = new Map<string, Promise<void>>();
+export class KeyLanes<T> {
+  // A key's items waiting for their turn; the key is present while one has it.
+  readonly #waiting = new Map<string, T[]>();
 
-  /** Lanes with a task running or waiting. */
+  /** Keys with an item having its turn. */
   get size(): number {
-    return this.#tails.size;
+    return this.#waiting.size;
   }
 
-  /** Runs `task` after every task given before with the same key; never rejects. */
-  run(key: string | undefined, task: () => Promise<void>): Promise<void> {
-    if (key === undefined) return task().catch(() => {});
-    const previous = this.#tails.get(key) ?? Promise.resolve();
-    const next = previous.then(task).catch(() => {});
-    this.#tails.set(key, next);
-    void next.then(() => {
-      if (this.#tails.get(key) === next) this.#tails.delete(key);
-    });
+  /** Whether `item` may go now; if not, it waits for the items of its key before it. */
+  enter(key: string | undefined, item: T): boolean {
+    if (key === undefined) return true;
+    const waiting = this.#waiting.get(key);
+    if (waiting === undefined) {
+      this.#waiting.set(key, []);
+      return true;
+    }
+    waiting.push(item);
+    return false;
+  }
+
+  /** The item that had the key's turn is done: the next one of that key, whose turn it is now. */
+  leave(key: string | undefined): T | undefined {
+    if (key === undefined) return undefined;
+    const waiting = this.#waiting.get(key);
+    const next = waiting?.shift();
+    if (next === undefined) this.#waiting.delete(key);
     return next;
+  }
+
+  /** Forgets every key and waiting item (the consumer stopped). */
+  clear(): void {
+    this.#waiting.clear();
   }
 }
