@@ -98,6 +98,13 @@ describeWithRedis('the replayrail binary on a real Redis', (url) => {
     // The plain form: one line each, cursor first.
     const plain = await run(['tail', 'orders', '--from', stored[2]?.id as string]);
     expect(lines(plain.stdout).map((line) => line.split(' ')[0])).toEqual(stored.slice(3).map((event) => event.id));
+    // --until ends the output at that cursor, with --follow too (then it exits by itself).
+    const third = stored[2]?.id as string;
+    for (const follow of [[], ['--follow']]) {
+      const bounded = await run(['tail', 'orders', '--until', third, ...follow]);
+      expect(bounded.code, follow.join(' ')).toBe(0);
+      expect(lines(bounded.stdout).map((line) => line.split(' ')[0])).toEqual(stored.slice(0, 3).map((e) => e.id));
+    }
   }, 30_000);
 
   it('tail --follow prints an event published after it started, and ends cleanly on SIGINT', async () => {

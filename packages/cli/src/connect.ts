@@ -60,6 +60,7 @@ export async function connect(
     throw new ConnectError(`cannot reach Redis at ${withoutPassword(url)}: ${(error as Error).message}`);
   }
   const store = new RedisStreamStore({ client: redis });
+  // No trimming: the CLI does not know the retention the application sets, and must not shorten it.
   const rail = new ReplayRail({ store, config: { streamPrefix: options.prefix, maxStreamLength: null } });
   return {
     redis,

@@ -6,3 +6,4 @@
 
 export type { RedisStreamStoreOptions } from './redis-store.js';
 export { RedisStreamStore } from './redis-store.js';
+export type { StreamDescription } from './stream-description.js';

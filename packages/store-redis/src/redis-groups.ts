@@ -53,21 +53,13 @@ import {
   TOUCH,
 } from './group-scripts.js';
 import type { Script } from './scripts.js';
+import { isNoSuchKey, xinfoRecord } from './stream-description.js';
 
 type RawEntry = [string, string[]];
 
 function fieldsOf(raw: readonly string[]): Record<string, string> {
   const fields: Record<string, string> = {};
   for (let i = 0; i + 1 < raw.length; i += 2) fields[raw[i] as string] = raw[i + 1] as string;
-  return fields;
-}
-
-// XINFO replies as objects: a flat name/value array.
-function record(raw: unknown): Record<string, unknown> {
-  const fields: Record<string, unknown> = {};
-  if (Array.isArray(raw)) for (let i = 0; i + 1 < raw.length; i += 2) fields[String(raw[i])] = raw[i + 1];
-  else if (raw instanceof Map) for (const [name, value] of raw) fields[String(name)] = value;
-  else if (typeof raw === 'object' && raw !== null) Object.assign(fields, raw);
   return fields;
 }
 
@@ -308,7 +300,7 @@ export class RedisGroups implements GroupStore {
         this.#context(ref),
       )) as unknown[];
       for (const raw of consumers) {
-        const consumer = record(raw);
+        const consumer = xinfoRecord(raw);
         const name = String(consumer.name);
         const known = held.get(name);
         const pending = toNumber(consumer.pending);
@@ -382,10 +374,10 @@ export class RedisGroups implements GroupStore {
       )) as unknown[];
     } catch (error) {
       // No such key: no group.
-      if (/no such key/i.test(String((error as Error)?.message ?? error))) return undefined;
+      if (isNoSuchKey(error)) return undefined;
       throw error;
     }
-    return groups.map(record).find((group) => String(group.name) === ref.group);
+    return groups.map(xinfoRecord).find((group) => String(group.name) === ref.group);
   }
 }
 

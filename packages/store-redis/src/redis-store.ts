@@ -43,6 +43,7 @@ import { CommandDeadlines } from './redis-errors.js';
 import { RedisGroups } from './redis-groups.js';
 import { APPEND_AND_WAKE, figuresFromReply, IDEMPOTENT_APPEND, REPLAY_PAGE, runScript } from './scripts.js';
 import { ShardWakeups, wakeChannel } from './shard-wakeups.js';
+import { describeStream, type StreamDescription } from './stream-description.js';
 import { StreamWatcher } from './stream-watcher.js';
 
 /** Options of `RedisStreamStore`. */
@@ -412,6 +413,13 @@ export class RedisStreamStore implements EventStore, GroupStore {
       channel: stream.channel,
     })) as RawEntry[];
     return reply[0]?.[0] ?? ZERO_CURSOR;
+  }
+
+  /** What Redis keeps of a channel's stream: length, ends, counters, retention figures, group names. */
+  async describe(stream: StreamRef): Promise<StreamDescription> {
+    this.#assertOpen();
+    const key = this.streamKey(stream);
+    return describeStream(key, (args, operation) => this.#command(args, key, operation, { channel: stream.channel }));
   }
 
   async healthcheck(): Promise<void> {

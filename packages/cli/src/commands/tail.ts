@@ -5,7 +5,8 @@
  * said on stderr with exit code 3, never skipped in silence.
  */
 
-import type { Cursor, StoredEvent } from '@replayrail/core';
+import type { StoredEvent } from '@replayrail/core';
+import { compareCursors, lastCursorAtTime } from '@replayrail/core/cursor';
 import type { Connection } from '../connect.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { eventLine } from '../format.js';
@@ -53,13 +54,15 @@ export async function tail(
       }
       return EXIT.ok;
     }
+    // `--until` as the last cursor to print, as replay reads it (a time: its last cursor).
+    const last = until === undefined ? undefined : until instanceof Date ? lastCursorAtTime(until) : until;
     const subscription = await connection.rail.subscribe(channel, {
       ...(from ?? {}),
       ...(since !== undefined && { since }),
       signal: io.signal,
     });
     for await (const event of subscription) {
-      if (until !== undefined && isPast(event, until)) break;
+      if (last !== undefined && compareCursors(event.id, last) > 0) break;
       io.out(eventLine(event, json));
       progress.passed(event);
     }
@@ -67,13 +70,6 @@ export async function tail(
   } finally {
     progress.end();
   }
-}
-
-function isPast(event: StoredEvent, until: Cursor | Date): boolean {
-  if (until instanceof Date) return Date.parse(event.created_at) > until.getTime();
-  const [ms, seq] = event.id.split('-').map(BigInt) as [bigint, bigint];
-  const [untilMs, untilSeq] = until.split('-').map(BigInt) as [bigint, bigint];
-  return ms > untilMs || (ms === untilMs && seq > untilSeq);
 }
 
 // Events per second and the position, redrawn on stderr, only for a person watching.
