@@ -14,6 +14,7 @@ import {
   type ReplayRail,
   type StoredEvent,
   type Subscription,
+  type TraceCarrier,
 } from '@replayrail/core';
 import {
   type Admission,
@@ -157,6 +158,7 @@ export async function publishRoute(c: Context, deps: RouteDeps): Promise<Respons
       metadata: event.metadata,
       ...(eventId !== undefined && { eventId, duplicatePolicy: 'raise' as const }),
       ...(body.created_at !== undefined && { createdAt: body.created_at }),
+      ...traceOf(c),
     });
   } catch (error) {
     // A retry of the same event: nothing new was written; answer with the first one.
@@ -197,4 +199,12 @@ export async function pageRoute(c: Context, deps: RouteDeps): Promise<Response> 
   // Events in their wire form (DESIGN §2 field order), as every transport sends them.
   const events = page.events.map(toWireJson).join(',');
   return jsonResponse(`{"events":[${events}],"next":${JSON.stringify(page.next)},"has_more":${page.hasMore}}`, 200);
+}
+
+// The W3C trace context a request brought: the publish continues that trace.
+function traceOf(c: Context): { trace?: TraceCarrier } {
+  const traceparent = c.req.header('traceparent');
+  if (traceparent === undefined) return {};
+  const tracestate = c.req.header('tracestate');
+  return { trace: { traceparent, ...(tracestate !== undefined && { tracestate }) } };
 }

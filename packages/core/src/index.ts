@@ -68,6 +68,16 @@ export { newEventSchema, parseStoredEvent, storedEventSchema } from './schema.js
 export type { EventStore } from './store/event-store.js';
 export type { DeadLetter, EntryRef, EntrySource, GroupConsumerInfo, GroupInfo } from './store/group-store.js';
 export type {
+  ConnectionKind,
+  ConsumerFigures,
+  ConsumerTelemetry,
+  PublishedEvent,
+  PublishScope,
+  RailFigures,
+  Telemetry,
+  TraceCarrier,
+} from './telemetry/telemetry.js';
+export type {
   Cursor,
   DuplicatePolicy,
   JsonObject,

@@ -11,7 +11,13 @@ import { type ConsumeOptions, resolveConsumeOptions } from './consumer/options.j
 import { formatCreatedAt, nowCreatedAt } from './created-at.js';
 import { assertCursor, compareCursors, LIVE_CURSOR, lastCursorAtTime, ZERO_CURSOR } from './cursor.js';
 import { encodeEvent } from './envelope.js';
-import { ConfigError, InvalidCursorError, InvalidRequestError, type ReplayRailError } from './errors.js';
+import {
+  ConfigError,
+  InvalidCursorError,
+  InvalidRequestError,
+  isReplayRailError,
+  type ReplayRailError,
+} from './errors.js';
 import { eventFingerprint } from './fingerprint.js';
 import { type HubSubscribeOptions, LiveHub } from './hub/hub.js';
 import type { EventListener, Subscription, SubscriptionEnd } from './hub/subscription.js';
@@ -19,6 +25,7 @@ import type { EventStore, StreamRef } from './store/event-store.js';
 import { type DeadLetter, type GroupInfo, type GroupRef, type GroupStore, isGroupStore } from './store/group-store.js';
 import { guardGroupStore } from './store/group-store-guard.js';
 import { GuardedStore } from './store-guard.js';
+import type { PublishScope, Telemetry, TraceCarrier } from './telemetry/telemetry.js';
 import type {
   Cursor,
   DuplicatePolicy,
@@ -54,6 +61,11 @@ export interface PublishInput {
    * @default config.duplicatePolicy
    */
   duplicatePolicy?: DuplicatePolicy;
+  /**
+   * The trace this publish continues (W3C `traceparent` and `tracestate`, as an
+   * HTTP request brought them), with `telemetry`; without it, the active context.
+   */
+  trace?: TraceCarrier;
 }
 
 /**
@@ -150,6 +162,11 @@ export type HealthReport = { ok: true } | { ok: false; error: ReplayRailError };
 export interface ReplayRailOptions {
   store: EventStore;
   config?: ReplayRailConfig;
+  /**
+   * Where metrics and traces go: `openTelemetry()` from `@replayrail/core/opentelemetry`.
+   * @default none: nothing is recorded, and nothing costs
+   */
+  telemetry?: Telemetry;
 }
 
 /**
@@ -167,6 +184,8 @@ export class ReplayRail {
   readonly config: Readonly<ResolvedConfig>;
   /** The store as given. The rail calls it through a guard that reports whatever it throws as a store failure. */
   readonly store: EventStore;
+  /** What the rail, its transports and consumers report to, if anything. */
+  readonly telemetry: Telemetry | undefined;
   readonly #store: EventStore;
   readonly #hub: LiveHub;
   #groupStore: GroupStore | undefined;
@@ -174,8 +193,10 @@ export class ReplayRail {
   constructor(options: ReplayRailOptions) {
     this.config = resolveConfig(options.config);
     this.store = options.store;
-    this.#store = new GuardedStore(options.store);
-    this.#hub = new LiveHub(this.#store, this.config);
+    this.telemetry = options.telemetry;
+    this.#store = new GuardedStore(options.store, this.telemetry);
+    this.#hub = new LiveHub(this.#store, this.config, this.telemetry);
+    this.telemetry?.observe(this);
   }
 
   /**
@@ -196,14 +217,25 @@ export class ReplayRail {
     // still arrive as a rejection, never as a synchronous throw.
     try {
       const event = this.#newEvent(input);
-      const fields = encodeEvent(event, this.config.limits);
-      return this.#append(
-        event,
-        fields,
-        input.eventId !== undefined,
-        input.createdAt !== undefined,
-        input.duplicatePolicy ?? this.config.duplicatePolicy,
-      );
+      const idempotent = input.eventId !== undefined;
+      const policy = input.duplicatePolicy ?? this.config.duplicatePolicy;
+      if (this.telemetry === undefined) {
+        return this.#append(
+          event,
+          encodeEvent(event, this.config.limits),
+          idempotent,
+          input.createdAt !== undefined,
+          policy,
+        );
+      }
+      const scope = this.telemetry.publishing(event, input.trace, false);
+      return settle(scope, () => {
+        // The trace context is stored with the event, but is no part of what a retry must
+        // match: the fingerprint is the event's as given.
+        const traced = { ...event, metadata: scope.metadata };
+        const fields = encodeEvent(traced, this.config.limits);
+        return this.#append(traced, fields, idempotent, input.createdAt !== undefined, policy, event);
+      });
     } catch (error) {
       return Promise.reject(error);
     }
@@ -233,7 +265,12 @@ export class ReplayRail {
       throw new InvalidRequestError('publishEvent expects an event made by prepareEvent');
     }
     const fixed: NewEvent = { ...event, created_at: formatCreatedAt(event.created_at) };
-    return this.#append(fixed, encodeEvent(fixed, this.config.limits), true, true, this.config.duplicatePolicy);
+    const store = () =>
+      this.#append(fixed, encodeEvent(fixed, this.config.limits), true, true, this.config.duplicatePolicy);
+    if (this.telemetry === undefined) return store();
+    if (typeof fixed.metadata !== 'object' || fixed.metadata === null) return store(); // refused by the encoder
+    // Its metadata is fixed: the span continues the trace it carries, if any.
+    return settle(this.telemetry.publishing(fixed, undefined, true), store);
   }
 
   /**
@@ -249,7 +286,15 @@ export class ReplayRail {
     const limit = this.#limit(options.limit, this.config.defaultReplayLimit, 'limit');
     const until = endOf(options.until);
     const start = await this.#start(stream, options);
-    const events = await this.#store.replay(stream, { ...start, limit, ...(until !== undefined && { until }) });
+    let events: StoredEvent[];
+    try {
+      events = await this.#store.replay(stream, { ...start, limit, ...(until !== undefined && { until }) });
+    } catch (error) {
+      if (isReplayRailError(error, 'replay_window_expired', 'stream_reset')) {
+        this.telemetry?.historyLost(channel, error.code);
+      }
+      throw error;
+    }
     const last = events[events.length - 1];
     const next = last !== undefined ? last.id : (start.after ?? null);
     // A full page may be followed by more, unless it reached `until`. (Reading one
@@ -387,7 +432,8 @@ export class ReplayRail {
   consume(options: ConsumeOptions): Consumer {
     const resolved = resolveConsumeOptions(options, this.config.readBlockMs);
     for (const channel of resolved.channels) assertChannel(channel, this.config.limits);
-    return new Consumer(this.#groups(), this.config.streamPrefix, resolved);
+    const telemetry = this.telemetry?.consumer(resolved.group, resolved.consumer);
+    return new Consumer(this.#groups(), this.config.streamPrefix, resolved, telemetry);
   }
 
   /** A group's dead letters on a channel, oldest first: each entry with why it failed. */
@@ -449,6 +495,7 @@ export class ReplayRail {
     idempotent: boolean,
     matchCreatedAt: boolean,
     duplicatePolicy: DuplicatePolicy,
+    fingerprinted: NewEvent = event,
   ): Promise<StoredEvent> {
     return this.#store.append(
       { prefix: this.config.streamPrefix, channel: event.channel },
@@ -457,7 +504,9 @@ export class ReplayRail {
         fields,
         maxLength: this.config.maxStreamLength,
         approximate: this.config.approximateTrimming,
-        idempotency: idempotent ? { fingerprint: eventFingerprint(event), matchCreatedAt, duplicatePolicy } : null,
+        idempotency: idempotent
+          ? { fingerprint: eventFingerprint(fingerprinted), content: fingerprinted, matchCreatedAt, duplicatePolicy }
+          : null,
       },
     );
   }
@@ -494,7 +543,7 @@ export class ReplayRail {
         context: { field: 'store' },
       });
     }
-    this.#groupStore = guardGroupStore(this.store);
+    this.#groupStore = guardGroupStore(this.store, this.telemetry);
     return this.#groupStore;
   }
 
@@ -548,4 +597,25 @@ function startOf(options: { after?: Cursor; since?: Date }): { after?: Cursor; s
     ...(options.after !== undefined && { after: options.after }),
     ...(options.since !== undefined && { since: options.since }),
   };
+}
+
+// Runs a publish's store call and tells the telemetry how it ended (a throw included).
+function settle(scope: PublishScope, run: () => Promise<StoredEvent>): Promise<StoredEvent> {
+  let stored: Promise<StoredEvent>;
+  try {
+    stored = run();
+  } catch (error) {
+    scope.settled(error);
+    return Promise.reject(error);
+  }
+  return stored.then(
+    (event) => {
+      scope.settled();
+      return event;
+    },
+    (error: unknown) => {
+      scope.settled(error);
+      throw error;
+    },
+  );
 }

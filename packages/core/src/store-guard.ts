@@ -8,22 +8,24 @@
 
 import { isReplayRailError, StoreError } from './errors.js';
 import type { AppendRequest, EventStore, ReadQuery, ReplayQuery, StreamRef } from './store/event-store.js';
+import type { Telemetry } from './telemetry/telemetry.js';
 import type { Cursor, StoredEvent } from './types.js';
 
-/** A rejection handler that turns a foreign failure of `operation` into a `StoreError`. */
-export function storeFailure(operation: string): (error: unknown) => never {
+/**
+ * A rejection handler that turns a foreign failure of `operation` into a
+ * `StoreError`; with `telemetry`, the store's own failures are counted.
+ */
+export function storeFailure(operation: string, telemetry?: Telemetry): (error: unknown) => never {
   return (error) => {
-    if (isReplayRailError(error)) throw error;
-    throw new StoreError(`the store failed during ${operation}`, { cause: error, context: { operation } });
+    const failure = isReplayRailError(error)
+      ? error
+      : new StoreError(`the store failed during ${operation}`, { cause: error, context: { operation } });
+    if (telemetry !== undefined && isReplayRailError(failure, 'store_error', 'store_unavailable', 'store_closed')) {
+      telemetry.storeFailed(operation, failure.code);
+    }
+    throw failure;
   };
 }
-
-const failedAppend = storeFailure('append');
-const failedReplay = storeFailure('replay');
-const failedRead = storeFailure('read');
-const failedLatest = storeFailure('latestCursor');
-const failedHealthcheck = storeFailure('healthcheck');
-const failedClose = storeFailure('close');
 
 /** Runs a store call, its failures (a synchronous throw included) through `failed`. */
 export function call<T>(run: () => Promise<T>, failed: (error: unknown) => never): Promise<T> {
@@ -37,41 +39,53 @@ export function call<T>(run: () => Promise<T>, failed: (error: unknown) => never
 /** `store`, with every failure it raises as a ReplayRail error (`StoreError` for a foreign one). */
 export class GuardedStore implements EventStore {
   readonly #store: EventStore;
+  readonly #failedAppend;
+  readonly #failedReplay;
+  readonly #failedRead;
+  readonly #failedLatest;
+  readonly #failedHealthcheck;
+  readonly #failedClose;
 
-  constructor(store: EventStore) {
+  constructor(store: EventStore, telemetry?: Telemetry) {
     this.#store = store;
+    this.#failedAppend = storeFailure('append', telemetry);
+    this.#failedReplay = storeFailure('replay', telemetry);
+    this.#failedRead = storeFailure('read', telemetry);
+    this.#failedLatest = storeFailure('latestCursor', telemetry);
+    this.#failedHealthcheck = storeFailure('healthcheck', telemetry);
+    this.#failedClose = storeFailure('close', telemetry);
   }
 
   append(stream: StreamRef, request: AppendRequest): Promise<StoredEvent> {
-    return call(() => this.#store.append(stream, request), failedAppend);
+    return call(() => this.#store.append(stream, request), this.#failedAppend);
   }
 
   replay(stream: StreamRef, query: ReplayQuery): Promise<StoredEvent[]> {
-    return call(() => this.#store.replay(stream, query), failedReplay);
+    return call(() => this.#store.replay(stream, query), this.#failedReplay);
   }
 
   read(stream: StreamRef, query: ReadQuery): Promise<StoredEvent[]> {
     const { signal } = query;
-    if (signal === undefined) return call(() => this.#store.read(stream, query), failedRead);
+    if (signal === undefined) return call(() => this.#store.read(stream, query), this.#failedRead);
     // An aborted read rejects with the caller's own reason, which is not a store failure.
     return call(
       () => this.#store.read(stream, query),
       (error) => {
         if (signal.aborted && error === signal.reason) throw error;
-        return failedRead(error);
+        return this.#failedRead(error);
       },
     );
   }
 
   latestCursor(stream: StreamRef): Promise<Cursor> {
-    return call(() => this.#store.latestCursor(stream), failedLatest);
+    return call(() => this.#store.latestCursor(stream), this.#failedLatest);
   }
 
   healthcheck(): Promise<void> {
-    return call(() => this.#store.healthcheck(), failedHealthcheck);
+    return call(() => this.#store.healthcheck(), this.#failedHealthcheck);
   }
 
   close(): Promise<void> {
-    return call(() => this.#store.close(), failedClose);
+    return call(() => this.#store.close(), this.#failedClose);
   }
 }

@@ -185,7 +185,7 @@ export class MemoryEventStore implements EventStore, GroupStore {
       });
       return event;
     }
-    if (!isRetryOf(existing, request.event, idempotency.matchCreatedAt)) {
+    if (!isRetryOf(existing, idempotency.content, idempotency.matchCreatedAt)) {
       throw duplicateConflict(request.event, existing);
     }
     return duplicateEvent(this.#firstPublished(existing, request), idempotency.duplicatePolicy);

@@ -372,7 +372,7 @@ export class RedisStreamStore implements EventStore, GroupStore {
     // A record the Python library wrote has no created_at: take it from the entry.
     const known = record.created_at ?? first?.created_at;
     const withTime = known === undefined ? record : { ...record, created_at: known };
-    if (!isRetryOf(withTime, request.event, idempotency.matchCreatedAt)) {
+    if (!isRetryOf(withTime, idempotency.content, idempotency.matchCreatedAt)) {
       throw duplicateConflict(request.event, record);
     }
     return duplicateEvent(

@@ -33,6 +33,7 @@
 import { compareCursors, LIVE_CURSOR, ZERO_CURSOR } from '../cursor.js';
 import { EntriesLostError, InternalError, isReplayRailError, type ReplayRailError } from '../errors.js';
 import type { GroupEntry, GroupInfo, GroupRef, GroupStore, RecordedFailure } from '../store/group-store.js';
+import type { ConsumerTelemetry } from '../telemetry/telemetry.js';
 import type { StoredEvent } from '../types.js';
 import { AckBatcher } from './ack-batcher.js';
 import { backoffDelay } from './backoff.js';
@@ -129,9 +130,12 @@ export class Consumer {
   // next read.
   readonly #orphans = new Set<GroupRef>();
 
-  constructor(store: GroupStore, prefix: string, options: ResolvedConsumeOptions) {
+  readonly #telemetry: ConsumerTelemetry | undefined;
+
+  constructor(store: GroupStore, prefix: string, options: ResolvedConsumeOptions, telemetry?: ConsumerTelemetry) {
     this.#store = store;
     this.#options = options;
+    this.#telemetry = telemetry;
     this.#refs = options.channels.map((channel) => ({ prefix, channel, group: options.group }));
     this.#acks = new AckBatcher<Held>(
       (ref, entries) => store.ack(ref, entries),
@@ -202,6 +206,7 @@ export class Consumer {
   async #begin(): Promise<void> {
     for (const ref of this.#refs) await this.#store.createGroup(ref, this.#startCursor());
     this.#state = 'running';
+    this.#telemetry?.started(this);
     for (const ref of this.#refs) this.#orphans.add(ref);
     const signal = this.#stop.signal;
     this.#fetchers = this.#refs.map((ref) => this.#fetchLoop(ref, signal));
@@ -251,6 +256,7 @@ export class Consumer {
       held.abort(new Error('consumer stopped'));
     }
     this.#lanes.clear();
+    this.#telemetry?.stopped();
     this.#state = 'stopped';
   }
 
@@ -329,6 +335,7 @@ export class Consumer {
             ),
           );
         }
+        this.#telemetry?.received(ref.channel, read.entries.length);
         for (const entry of read.entries) this.#dispatch(ref, entry);
       } catch (error) {
         if (signal.aborted) return;
@@ -407,7 +414,9 @@ export class Consumer {
     this.#attempts++;
     let failure: ReplayRailError | undefined;
     try {
-      await this.#options.handler(event, new AttemptContext(this.#options.consumer, held));
+      const attempt = new AttemptContext(this.#options.consumer, held);
+      if (this.#telemetry === undefined) await this.#options.handler(event, attempt);
+      else await this.#telemetry.handling(event, held.entry.deliveries, () => this.#options.handler(event, attempt));
     } catch (error) {
       failure = this.#handlerFailed(held, event, error);
     }
@@ -515,10 +524,11 @@ export class Consumer {
   }
 
   async #bury(held: Held, failure: RecordedFailure, attempts: number): Promise<void> {
-    await this.#settle(
+    const buried = await this.#settle(
       () => this.#store.deadLetter(held.ref, held.entry, { ...failure, attempts, consumer: this.#options.consumer }),
       held.ref,
     );
+    if (typeof buried === 'string') this.#telemetry?.deadLettered(held.ref.channel);
   }
 
   // A store call whose failure is reported, not thrown: what it was about stays

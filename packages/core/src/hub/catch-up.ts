@@ -81,11 +81,13 @@ async function handOver(
   subscription: LiveSubscription,
   events: readonly StoredEvent[],
   frames: readonly string[],
+  replayed: ((count: number) => void) | undefined,
 ): Promise<boolean> {
   let waited = false;
   let delay = 1;
   for (let next = 0; next < events.length; ) {
     const room = subscription.roomFor(frames, next);
+    if (room > 0) replayed?.(room);
     for (const end = next + room; next < end; next++) {
       subscription.deliver(events[next] as StoredEvent, frames[next] as string);
     }
@@ -111,6 +113,7 @@ export async function catchUp(
   subscription: LiveSubscription,
   config: Readonly<ResolvedConfig>,
   feed: FeedJoin,
+  replayed?: (count: number) => void,
 ): Promise<void> {
   let cursor: Cursor | null = 'after' in start ? start.after : null;
   // A start at a time with nothing at or after it yet starts after the last entry as
@@ -136,6 +139,7 @@ export async function catchUp(
       const before = await eventsBefore(store, stream, from, bad, read.limit);
       if (subscription.closed) return;
       for (const event of before) subscription.deliver(event, toWireJson(event));
+      replayed?.(before.length);
       subscription.skip(bad, result.error as ReplayRailError);
       cursor = bad;
       continue;
@@ -151,7 +155,7 @@ export async function catchUp(
       size = nextPageSize(read.limit, units, keptUp, config);
       ahead = readPage(store, stream, { after: last }, size);
     }
-    keptUp = !(await handOver(subscription, events, frames));
+    keptUp = !(await handOver(subscription, events, frames, replayed));
     if (subscription.closed) return;
     if (last !== undefined) cursor = last;
     if (full) continue;

@@ -16,6 +16,7 @@ import { compareCursors } from '../cursor.js';
 import { toWireJson } from '../envelope.js';
 import { isReplayRailError, type ReplayRailError, StoreError, toReplayRailError } from '../errors.js';
 import type { EventStore, StreamRef } from '../store/event-store.js';
+import type { Telemetry } from '../telemetry/telemetry.js';
 import type { Cursor, StoredEvent } from '../types.js';
 import type { LiveSubscription } from './subscription.js';
 import { eventsBefore, undecodableEntry } from './undecodable.js';
@@ -26,6 +27,7 @@ const RETRY_MAX_MS = 5_000;
 
 export class ChannelFeed {
   readonly #store: EventStore;
+  readonly #telemetry: Telemetry | undefined;
   readonly #stream: StreamRef;
   readonly #config: Readonly<ResolvedConfig>;
   readonly #onIdle: () => void;
@@ -41,7 +43,9 @@ export class ChannelFeed {
     first: LiveSubscription,
     head: Cursor,
     onIdle: () => void,
+    telemetry: Telemetry | undefined,
   ) {
+    this.#telemetry = telemetry;
     this.#store = store;
     this.#stream = stream;
     this.#config = config;
@@ -83,6 +87,7 @@ export class ChannelFeed {
   }
 
   #deliver(events: readonly StoredEvent[]): void {
+    this.#telemetry?.delivered(this.#stream.channel, events.length * this.#live.size);
     for (const event of events) {
       const frame = toWireJson(event);
       for (const subscription of this.#live) subscription.deliver(event, frame);

@@ -8,10 +8,16 @@
 import type { ResolvedConfig } from '../config.js';
 import { isReplayRailError, StoreError } from '../errors.js';
 import type { EventStore, StreamRef } from '../store/event-store.js';
+import type { Telemetry } from '../telemetry/telemetry.js';
 import type { Cursor } from '../types.js';
 import { catchUp, type SubscriptionStart } from './catch-up.js';
 import { ChannelFeed } from './channel-feed.js';
-import { LiveSubscription, type SubscriptionInit, type SubscriptionOwner } from './subscription.js';
+import {
+  LiveSubscription,
+  type SubscriptionEnd,
+  type SubscriptionInit,
+  type SubscriptionOwner,
+} from './subscription.js';
 
 /** What the hub needs to start a subscription: all a `LiveSubscription` takes but its channel and start. */
 export type HubSubscribeOptions = Omit<SubscriptionInit, 'channel' | 'start'>;
@@ -24,11 +30,13 @@ export class LiveHub implements SubscriptionOwner {
   readonly #store: EventStore;
   readonly #config: Readonly<ResolvedConfig>;
   readonly #feeds = new Map<string, ChannelFeed>();
+  readonly #telemetry: Telemetry | undefined;
   #subscriptions = 0;
 
-  constructor(store: EventStore, config: Readonly<ResolvedConfig>) {
+  constructor(store: EventStore, config: Readonly<ResolvedConfig>, telemetry?: Telemetry) {
     this.#store = store;
     this.#config = config;
+    this.#telemetry = telemetry;
   }
 
   /** Channels with a live feed in this process. */
@@ -41,8 +49,12 @@ export class LiveHub implements SubscriptionOwner {
     return this.#subscriptions;
   }
 
-  released(): void {
+  released(subscription: LiveSubscription, end: SubscriptionEnd): void {
     this.#subscriptions--;
+    if (end === null || this.#telemetry === undefined) return;
+    if (isReplayRailError(end, 'replay_window_expired', 'stream_reset')) {
+      this.#telemetry.historyLost(subscription.channel, end.code);
+    } else if (isReplayRailError(end, 'slow_consumer')) this.#telemetry.slowConsumer(subscription.channel);
   }
 
   /**
@@ -68,9 +80,10 @@ export class LiveHub implements SubscriptionOwner {
       subscription.joined(existing);
       return true;
     }
-    const feed: ChannelFeed = new ChannelFeed(this.#store, stream, this.#config, subscription, cursor, () => {
+    const onIdle = () => {
       if (this.#feeds.get(key) === feed) this.#feeds.delete(key);
-    });
+    };
+    const feed = new ChannelFeed(this.#store, stream, this.#config, subscription, cursor, onIdle, this.#telemetry);
     this.#feeds.set(key, feed);
     subscription.joined(feed);
     return true;
@@ -79,11 +92,22 @@ export class LiveHub implements SubscriptionOwner {
   // The subscriber's catch-up; what ends it early ends the subscription.
   async #catchUp(stream: StreamRef, start: SubscriptionStart, subscription: LiveSubscription): Promise<void> {
     const key = feedKey(stream);
+    const telemetry = this.#telemetry;
+    const began = telemetry === undefined ? 0 : performance.now();
+    const replayed = telemetry && ((count: number) => telemetry.replayed(stream.channel, count));
     try {
-      await catchUp(this.#store, stream, start, subscription, this.#config, {
-        running: () => this.#feeds.has(key),
-        join: (cursor) => this.#join(stream, subscription, cursor),
-      });
+      await catchUp(
+        this.#store,
+        stream,
+        start,
+        subscription,
+        this.#config,
+        { running: () => this.#feeds.has(key), join: (cursor) => this.#join(stream, subscription, cursor) },
+        replayed,
+      );
+      if (telemetry !== undefined && !subscription.closed) {
+        telemetry.caughtUp(stream.channel, (performance.now() - began) / 1000);
+      }
     } catch (error) {
       subscription.end(
         isReplayRailError(error)

@@ -80,7 +80,7 @@ export interface SubscriptionInit {
 
 /** Who keeps a subscription: told once when it ends. */
 export interface SubscriptionOwner {
-  released(subscription: LiveSubscription): void;
+  released(subscription: LiveSubscription, end: SubscriptionEnd): void;
 }
 
 /** What a subscription leaves when it ends: the hub's channel feed. */
@@ -241,7 +241,7 @@ export class LiveSubscription implements Subscription {
     this.#feed?.leave(this);
     this.#feed = undefined;
     this.#room = undefined;
-    this.#owner?.released(this);
+    this.#owner?.released(this, end);
     this.#signal?.removeEventListener('abort', this);
     this.#resolveEnded?.(end);
     this.#wake?.();

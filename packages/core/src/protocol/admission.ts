@@ -24,6 +24,7 @@ import {
   wireStatusOf,
 } from '../errors.js';
 import type { ReplayRail } from '../rail.js';
+import type { ConnectionKind } from '../telemetry/telemetry.js';
 import { CloseCode, closeReason } from './close-codes.js';
 import { ProtocolSession, type ProtocolSocket } from './session.js';
 import { startFromQuery } from './start.js';
@@ -58,12 +59,19 @@ const ABANDONED = 4; // its handshake never completed; released
 
 const DECIDED = Promise.resolve();
 
+// What telemetry is told a connection is (shared objects: an idle socket holds a reference).
+const CHANNEL_SOCKET: ConnectionKind = Object.freeze({ transport: 'websocket', endpoint: 'channel' });
+const MULTIPLEXED_SOCKET: ConnectionKind = Object.freeze({ transport: 'websocket', endpoint: 'multiplexed' });
+const EVENT_STREAM: ConnectionKind = Object.freeze({ transport: 'sse', endpoint: 'events' });
+
 /**
  * One upgrade, from its request to its socket's close. The transport keeps it with
  * its socket and reports what happens to that socket.
  */
 export class Connection<Request> {
   readonly session: ProtocolSession<Request>;
+  /** @internal its transport and endpoint, for telemetry */
+  readonly kind: ConnectionKind;
   readonly #admission: Admission<Request>;
   #state = PENDING;
   #refusal: ReplayRailError | undefined;
@@ -74,9 +82,10 @@ export class Connection<Request> {
   #alive = true;
 
   /** @internal made by `Admission.admit` */
-  constructor(admission: Admission<Request>, session: ProtocolSession<Request>) {
+  constructor(admission: Admission<Request>, session: ProtocolSession<Request>, kind: ConnectionKind) {
     this.#admission = admission;
     this.session = session;
+    this.kind = kind;
   }
 
   /** Resolves (never rejects) once admission decided: complete the handshake then, unless `abandoned`. */
@@ -166,6 +175,7 @@ export class Connection<Request> {
   refuse(refusal: ReplayRailError): void {
     if (this.#state !== PENDING) return;
     this.#admission.pendingDone(this);
+    this.#admission.refused(this.kind, refusal);
     this.#state = REFUSED;
     this.#refusal = refusal;
     this.session.dispose();
@@ -230,7 +240,11 @@ export class Admission<Request> {
   /** Starts admitting an upgrade: counted at once, refused in DESIGN's order, subscribed first on the one-channel endpoint. */
   admit(upgrade: UpgradeRequest<Request>): Connection<Request> {
     const session = new ProtocolSession(this.#rail, upgrade.request, this.#options.session);
-    const connection = new Connection(this, session);
+    const connection = new Connection(
+      this,
+      session,
+      upgrade.single === undefined ? MULTIPLEXED_SOCKET : CHANNEL_SOCKET,
+    );
     this.#pending.add(connection);
     const refusal = this.#refusal(upgrade, 1);
     if (refusal !== undefined) {
@@ -251,13 +265,18 @@ export class Admission<Request> {
    */
   hold(): () => void {
     const refusal = this.#refusal(undefined, 0);
-    if (refusal !== undefined) throw refusal;
+    if (refusal !== undefined) {
+      this.refused(EVENT_STREAM, refusal);
+      throw refusal;
+    }
     this.#held++;
+    this.#rail.telemetry?.connectionOpened(EVENT_STREAM);
     let held = true;
     return () => {
       if (!held) return;
       held = false;
       this.#held--;
+      this.#rail.telemetry?.connectionClosed(EVENT_STREAM);
     };
   }
 
@@ -326,15 +345,22 @@ export class Admission<Request> {
     this.#pending.delete(connection);
   }
 
+  /** @internal a connection (or a held stream) was refused. */
+  refused(kind: ConnectionKind, refusal: ReplayRailError): void {
+    this.#rail.telemetry?.connectionRefused(kind, refusal.code);
+  }
+
   /** @internal a pending connection's handshake completed. */
   opened(connection: Connection<Request>): void {
     this.#pending.delete(connection);
     this.#open.add(connection);
+    this.#rail.telemetry?.connectionOpened(connection.kind);
   }
 
   /** @internal an open connection's socket closed. */
   gone(connection: Connection<Request>): void {
     this.#open.delete(connection);
+    this.#rail.telemetry?.connectionClosed(connection.kind);
     if (this.#open.size === 0) this.#drained?.();
   }
 }

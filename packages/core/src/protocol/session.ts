@@ -305,6 +305,8 @@ export class ProtocolSession<Request> {
     if (this.#closed || socket === undefined || frames === undefined) return;
     // What is still queued from earlier writes: a reader that keeps up has drained it.
     if (socket.bufferedAmount > this.#options.maxBufferedBytes) {
+      const telemetry = this.#rail.telemetry;
+      if (telemetry !== undefined) for (const channel of this.#subscriptions.keys()) telemetry.slowConsumer(channel);
       const error = new SlowConsumerError();
       this.close(wireStatusOf(error).ws ?? CloseCode.SlowConsumer, closeReason(error.code));
       return;

@@ -31,8 +31,13 @@ export interface AppendRequest {
    * `DuplicateEventConflictError` (see `duplicateConflict`). `null`: append as is.
    */
   readonly idempotency: {
-    /** `eventFingerprint(event)`. */
+    /** `eventFingerprint(content)`. */
     readonly fingerprint: string;
+    /**
+     * The event as fingerprinted, which a retry is compared with (`isRetryOf`): the
+     * stored event but for what the rail adds to it (a trace context in its metadata).
+     */
+    readonly content: NewEvent;
     /** false when ReplayRail picked created_at, so a retry compares on content alone. */
     readonly matchCreatedAt: boolean;
     readonly duplicatePolicy: DuplicatePolicy;

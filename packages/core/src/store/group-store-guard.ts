@@ -6,6 +6,7 @@
  */
 
 import { call, storeFailure } from '../store-guard.js';
+import type { Telemetry } from '../telemetry/telemetry.js';
 import type { GroupStore } from './group-store.js';
 
 const METHODS = [
@@ -25,14 +26,14 @@ const METHODS = [
 ] as const satisfies readonly (keyof GroupStore)[];
 
 /** `store`'s group methods, guarded. */
-export function guardGroupStore(store: GroupStore): GroupStore {
+export function guardGroupStore(store: GroupStore, telemetry?: Telemetry): GroupStore {
   const guarded: Partial<Record<keyof GroupStore, unknown>> = {};
   for (const name of METHODS) {
-    const failed = storeFailure(name);
+    const failed = storeFailure(name, telemetry);
     const method = store[name] as (...args: unknown[]) => Promise<unknown>;
     guarded[name] = (...args: unknown[]) => call(() => method.apply(store, args), failed);
   }
-  const failedRead = storeFailure('readGroup');
+  const failedRead = storeFailure('readGroup', telemetry);
   guarded.readGroup = ((ref, query) =>
     call(
       () => store.readGroup(ref, query),
