@@ -47,6 +47,16 @@ describe('README examples', () => {
     ]);
   });
 
+  it("core's README shows examples/telemetry.mjs verbatim, and it runs: a producer span whose context the event carries", async () => {
+    const readme = readFileSync(join(root, 'packages', 'core', 'README.md'), 'utf8');
+    const shown = /## Telemetry[\s\S]*?```js\n([\s\S]*?)```/.exec(readme)?.[1];
+    const example = readFileSync(join(root, 'examples', 'telemetry.mjs'), 'utf8').replace(/^(\/\/.*\n)+/, '');
+    expect(shown).toBe(example);
+    const lines = captureLogs();
+    await import(join(import.meta.dirname, 'telemetry.mjs'));
+    expect(lines).toEqual(['send restaurant:{id}:orders (producer)', 'true', '1 restaurant:{id}:orders']);
+  });
+
   // Published packages only: private ones (the testkit) have no README example.
   const packages = readdirSync(join(root, 'packages')).filter(
     (name) => !JSON.parse(readFileSync(join(root, 'packages', name, 'package.json'), 'utf8')).private,
