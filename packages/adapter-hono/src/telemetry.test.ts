@@ -208,6 +208,16 @@ describe('OpenTelemetry', () => {
     for (let n = 1; n <= 10; n++) await rail.publish({ channel: 'room:3:chat', type: 't', payload: { n } });
     const expired = connect(`${ws}/ws/room:3:chat?last_event_id=${first.id}`, good);
     expect((await expired.closed).code).toBe(4410);
+    // And a page asked for over HTTP from there: 410.
+    expect((await fetch(`${app.base}/events/room:3:chat?after=${first.id}`)).status).toBe(410);
+
+    // An event stream (SSE), open while the figures are collected.
+    const stream = new AbortController();
+    const sse = await fetch(`${app.base}/events/room:4:chat?from=latest`, {
+      headers: { accept: 'text/event-stream' },
+      signal: stream.signal,
+    });
+    expect(sse.status).toBe(200);
 
     // A 4408: a reader that stops reading while big events keep coming.
     const slow = connect(`${ws}/ws/firehose?from=latest`, good);
@@ -240,15 +250,19 @@ describe('OpenTelemetry', () => {
     const websocket = { 'replayrail.transport': 'websocket' };
     expect(total(metrics, 'replayrail.connections', { ...websocket, 'replayrail.endpoint': 'channel' })).toBe(1);
     expect(total(metrics, 'replayrail.connections', { ...websocket, 'replayrail.endpoint': 'multiplexed' })).toBe(1);
+    expect(
+      total(metrics, 'replayrail.connections', { 'replayrail.transport': 'sse', 'replayrail.endpoint': 'events' }),
+    ).toBe(1);
     expect(total(metrics, 'replayrail.connections.refused', { 'replayrail.reason': 'origin_not_allowed' })).toBe(1);
     expect(total(metrics, 'replayrail.connections.refused')).toBe(1);
+    // The socket's 4410 and the HTTP 410.
     expect(
       total(metrics, 'replayrail.history_lost', {
         'replayrail.reason': 'replay_window_expired',
         'messaging.destination.template': 'room:{id}:chat',
       }),
-    ).toBe(1);
-    expect(total(metrics, 'replayrail.history_lost')).toBe(1);
+    ).toBe(2);
+    expect(total(metrics, 'replayrail.history_lost')).toBe(2);
     expect(total(metrics, 'replayrail.slow_consumers', { 'messaging.destination.name': 'firehose' })).toBe(1);
     expect(total(metrics, 'replayrail.slow_consumers')).toBe(1);
     expect(total(metrics, 'messaging.client.sent.messages')).toBe(11 + 600 + 2);
@@ -264,9 +278,14 @@ describe('OpenTelemetry', () => {
     // Three attempts: the good event once, the poison one twice (one error each).
     expect(total(metrics, 'messaging.process.duration')).toBe(3);
     expect(total(metrics, 'messaging.process.duration', { 'error.type': 'Error' })).toBe(2);
-    // The one live subscriber of room:1 and none of the others: one subscription, one live channel.
-    expect(total(metrics, 'replayrail.subscriptions')).toBe(1);
-    expect(total(metrics, 'replayrail.channels.live')).toBe(1);
+    // The live subscribers of room:1 (a socket) and room:4 (the event stream).
+    expect(total(metrics, 'replayrail.subscriptions')).toBe(2);
+    expect(total(metrics, 'replayrail.channels.live')).toBe(2);
+    stream.abort();
+    await eventually(
+      async () => total(await collect(), 'replayrail.connections', { 'replayrail.transport': 'sse' }) === 0,
+      'the stream to close',
+    );
     await meterProvider.shutdown();
     one.ws.close();
     multiplexed.ws.close();

@@ -15,6 +15,7 @@
 
 import {
   type Attributes,
+  type Counter,
   context,
   createTraceState,
   type Histogram,
@@ -120,9 +121,8 @@ class OpenTelemetry implements Telemetry {
   readonly #historyLost;
   readonly #slow;
   readonly #storeErrors;
-  readonly #consumed;
-  readonly #processDuration: Histogram;
-  readonly #deadLettered;
+  // What consumers' reporters share.
+  readonly #forConsumers: ConsumerInstruments;
   readonly #rails = new Set<RailFigures>();
   readonly #consumers = new Map<ConsumerFigures, string>();
 
@@ -173,18 +173,24 @@ class OpenTelemetry implements Telemetry {
       unit: '{error}',
       description: 'Store calls that failed, by operation and error code.',
     });
-    this.#consumed = meter.createCounter('messaging.client.consumed.messages', {
-      unit: '{message}',
-      description: 'Entries consumers received from their groups.',
-    });
-    this.#processDuration = meter.createHistogram('messaging.process.duration', {
-      ...seconds,
-      description: "How long consumers' handlers took, per attempt.",
-    });
-    this.#deadLettered = meter.createCounter('replayrail.consumer.dead_lettered', {
-      unit: '{message}',
-      description: "Entries consumers moved to their group's dead letters.",
-    });
+    this.#forConsumers = {
+      tracer: this.#tracer,
+      destinations: this.#destinations,
+      traceKey: this.#traceKey,
+      consumers: this.#consumers,
+      consumed: meter.createCounter('messaging.client.consumed.messages', {
+        unit: '{message}',
+        description: 'Entries consumers received from their groups.',
+      }),
+      processDuration: meter.createHistogram('messaging.process.duration', {
+        ...seconds,
+        description: "How long consumers' handlers took, per attempt.",
+      }),
+      deadLettered: meter.createCounter('replayrail.consumer.dead_lettered', {
+        unit: '{message}',
+        description: "Entries consumers moved to their group's dead letters.",
+      }),
+    };
     this.#observeRails();
     this.#observeConsumers();
   }
@@ -279,20 +285,7 @@ class OpenTelemetry implements Telemetry {
   }
 
   consumer(group: string, name: string): ConsumerTelemetry {
-    return new OpenTelemetryConsumer(this, group, name);
-  }
-
-  /** @internal for the consumer's reporter */
-  get parts() {
-    return {
-      tracer: this.#tracer,
-      destinations: this.#destinations,
-      traceKey: this.#traceKey,
-      consumed: this.#consumed,
-      processDuration: this.#processDuration,
-      deadLettered: this.#deadLettered,
-      consumers: this.#consumers,
-    };
+    return new OpenTelemetryConsumer(this.#forConsumers, group, name);
   }
 
   #observeRails(): void {
@@ -339,12 +332,12 @@ class OpenTelemetry implements Telemetry {
     );
     this.#meter.addBatchObservableCallback(
       async (result) => {
-        const groups = new Map<string, { attributes: Attributes; held: number }>();
-        const figures = new Map<string, { attributes: Attributes; pending: number; lag: number; dead: number }>();
+        const held = new Map<string, number>();
+        // Per group and channel template; a channel read by two consumers of one group counts once.
+        const sums = new Map<string, { attributes: Attributes; pending: number; lag: number; dead: number }>();
+        const counted = new Set<string>();
         for (const [consumer, group] of this.#consumers) {
-          const byGroup = groups.get(group) ?? { attributes: { 'messaging.consumer.group.name': group }, held: 0 };
-          byGroup.held += consumer.inFlight;
-          groups.set(group, byGroup);
+          held.set(group, (held.get(group) ?? 0) + consumer.inFlight);
           let stats: Awaited<ReturnType<ConsumerFigures['stats']>>;
           try {
             stats = await consumer.stats();
@@ -352,31 +345,22 @@ class OpenTelemetry implements Telemetry {
             continue; // the store is down: those figures are missing from this collection
           }
           for (const { channel, group: info } of stats) {
-            if (info === null) continue;
+            if (info === null || counted.has(`${group}\u0000${channel}`)) continue;
+            counted.add(`${group}\u0000${channel}`);
             const attributes = { 'messaging.consumer.group.name': group, ...this.#destinations.attributes(channel) };
             const key = JSON.stringify(attributes);
-            // Consumers of one group in one process see the same group: counted once.
-            if (figures.has(key)) continue;
-            figures.set(key, { attributes, pending: info.pending, lag: info.lag ?? 0, dead: info.deadLetters });
+            const sum = sums.get(key) ?? { attributes, pending: 0, lag: 0, dead: 0 };
+            sum.pending += info.pending;
+            sum.lag += info.lag ?? 0;
+            sum.dead += info.deadLetters;
+            sums.set(key, sum);
           }
         }
-        for (const { attributes, held } of groups.values()) result.observe(inFlight, held, attributes);
-        // Channels of one template are summed.
-        const summed = new Map<string, { attributes: Attributes; pending: number; lag: number; dead: number }>();
-        for (const figure of figures.values()) {
-          const key = JSON.stringify(figure.attributes);
-          const sum = summed.get(key);
-          if (sum === undefined) summed.set(key, { ...figure });
-          else {
-            sum.pending += figure.pending;
-            sum.lag += figure.lag;
-            sum.dead += figure.dead;
-          }
-        }
-        for (const figure of summed.values()) {
-          result.observe(pending, figure.pending, figure.attributes);
-          result.observe(lag, figure.lag, figure.attributes);
-          result.observe(dead, figure.dead, figure.attributes);
+        for (const [group, count] of held) result.observe(inFlight, count, { 'messaging.consumer.group.name': group });
+        for (const sum of sums.values()) {
+          result.observe(pending, sum.pending, sum.attributes);
+          result.observe(lag, sum.lag, sum.attributes);
+          result.observe(dead, sum.dead, sum.attributes);
         }
       },
       [inFlight, pending, lag, dead],
@@ -395,14 +379,26 @@ function kindAttributes(kind: ConnectionKind): Attributes {
   return attributes;
 }
 
+/** The instruments and settings every consumer's reporter shares. */
+interface ConsumerInstruments {
+  readonly tracer: Tracer;
+  readonly destinations: Destinations;
+  readonly traceKey: string;
+  /** Running consumers, by their group, for the observed figures. */
+  readonly consumers: Map<ConsumerFigures, string>;
+  readonly consumed: Counter;
+  readonly processDuration: Histogram;
+  readonly deadLettered: Counter;
+}
+
 class OpenTelemetryConsumer implements ConsumerTelemetry {
-  readonly #parts: OpenTelemetry['parts'];
+  readonly #parts: ConsumerInstruments;
   readonly #group: string;
   readonly #name: string;
   #figures: ConsumerFigures | undefined;
 
-  constructor(telemetry: OpenTelemetry, group: string, name: string) {
-    this.#parts = telemetry.parts;
+  constructor(parts: ConsumerInstruments, group: string, name: string) {
+    this.#parts = parts;
     this.#group = group;
     this.#name = name;
   }
