@@ -51,4 +51,13 @@ describe("core's module graph", () => {
   it('has no import cycle, type-only imports included', () => {
     expect(findCycles(modules())).toEqual([]);
   });
+
+  it('imports @opentelemetry/api in the opentelemetry entry only: a rail without telemetry never loads it', () => {
+    const importers = modules()
+      .filter((file) => /from\s*'@opentelemetry\//.test(readFileSync(file, 'utf8')))
+      .map((file) => relative(root, file));
+    expect(importers).toEqual([join('telemetry', 'open-telemetry.ts')]);
+    const entry = join(root, 'telemetry', 'open-telemetry.ts');
+    expect(modules().filter((file) => importsOf(file).includes(entry))).toEqual([]);
+  });
 });
