@@ -1,0 +1,223 @@
+/**
+ * @module
+ * The ticket printer: a durable consumer (`rail.consume`, group `ticket-printer`) of
+ * a restaurant's orders channel. For each `order.confirmed` it prints a ticket (a
+ * pause standing for the printer's work), then publishes `kitchen.ticket.created` on
+ * the kitchen channel, saying which consumer printed it and on which attempt.
+ *
+ * What the operator's view shows with it:
+ * - a printer killed mid-ticket leaves the order pending on its name; another
+ *   consumer of the group claims it after `claimIdleMs` and prints it on attempt 2;
+ * - an order the printer cannot print (an item outside its code page) fails every
+ *   attempt, and after `maxDeliveries` lands in the group's dead letters.
+ *
+ * Runs in the demo's process on the memory store, and as its own process on Redis
+ * (printer-process.ts).
+ */
+
+import { type Consumer, isReplayRailError, type ReplayRail, type StoredEvent } from '@replayrail/core';
+import { newTraceparent, traceIdOf } from './traceparent.js';
+
+/** The consumer group every printer joins: they share the orders, each order printed by one. */
+export const PRINTER_GROUP = 'ticket-printer';
+
+export const ordersChannel = (restaurant: string) => `restaurant:${restaurant}:orders`;
+export const kitchenChannel = (restaurant: string) => `restaurant:${restaurant}:kitchen`;
+
+/** What a printer is doing, for the operator's view. */
+export type PrinterActivity =
+  | { kind: 'printing'; orderId: string; attempt: number }
+  | { kind: 'printed'; orderId: string; attempt: number; ticketId: string }
+  | { kind: 'failed'; orderId: string; attempt: number; error: string };
+
+export interface PrinterOptions {
+  /** The restaurant whose orders it prints. */
+  restaurant: string;
+  /** Its consumer name in the group (`printer-1`): what a ticket's `printed_by` says. */
+  name: string;
+  /** How long printing one ticket takes, in ms. @default 1500 */
+  printMs?: number;
+  /**
+   * An order its printer has not touched this long (the printer died) is claimed by
+   * another printer. Short, so a reclaim is seen within seconds; a real kitchen would
+   * keep core's 30 s default. @default 5000
+   */
+  claimIdleMs?: number;
+  /** Attempts before an order goes to the dead letters. @default 3 */
+  maxDeliveries?: number;
+  /** The wait before the first retry, doubling after each. @default 500 */
+  retryMs?: number;
+  /**
+   * Dead printers (new names after each kill) that hold nothing leave the group's
+   * list after this long, so the operator sees them for a while, then not. @default 60000
+   */
+  forgetIdleAfterMs?: number;
+  onActivity?: (activity: PrinterActivity) => void;
+  /** Failures the consumer reports (a handler's throw, a store error). */
+  onError?: (error: Error) => void;
+}
+
+/** A running printer. */
+export interface Printer {
+  readonly name: string;
+  readonly consumer: Consumer;
+  /**
+   * Stops taking orders; a ticket being printed gets `graceMs` to finish. With 0 it
+   * is abandoned at once, unpublished, and stays pending on this printer's name
+   * until another printer claims it: the memory store's stand-in for a crash.
+   */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** Logs a failure the consumer reports, with its cause (a handler's throw). */
+export function logFailure(name: string): (error: Error) => void {
+  return (error) => console.error(`${name}: ${error.message}${error.cause ? ` (${String(error.cause)})` : ''}`);
+}
+
+/** Thrown for an order the printer can never print: retrying will not help, so it ends as a dead letter. */
+export class UnprintableOrderError extends Error {
+  override readonly name = 'UnprintableOrderError';
+}
+
+// A thermal printer's code page: printable Latin-1 (ISO 8859-1). Anything else it cannot print.
+const UNPRINTABLE = /[^\u0020-\u007e\u00a0-\u00ff]/u;
+
+interface Item {
+  name: string;
+  qty: number;
+}
+
+// The items as confirmed. POST /events checked them against the catalog; an event
+// published some other way may carry anything, and what is not an item is not printed.
+function itemsOf(event: StoredEvent): Item[] {
+  const items = event.payload.items;
+  if (!Array.isArray(items)) return [];
+  const found: Item[] = [];
+  for (const item of items) {
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) continue;
+    if (typeof item.name === 'string' && typeof item.qty === 'number') found.push({ name: item.name, qty: item.qty });
+  }
+  return found;
+}
+
+function checkPrintable(orderId: string, items: Item[]): void {
+  for (const text of [orderId, ...items.map((item) => item.name)]) {
+    const bad = UNPRINTABLE.exec(text)?.[0];
+    if (bad !== undefined) {
+      const code = `U+${(bad.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+      throw new UnprintableOrderError(`cannot print "${text}": ${bad} (${code}) is not in the printer's code page`);
+    }
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', abort);
+      resolve();
+    }, ms);
+    const abort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', abort, { once: true });
+  });
+}
+
+/**
+ * Starts a printer on the restaurant's orders.
+ *
+ * @example
+ * const printer = await startPrinter(rail, { restaurant: '123', name: 'printer-1' });
+ * // on shutdown:
+ * await printer.stop();
+ */
+export async function startPrinter(rail: ReplayRail, options: PrinterOptions): Promise<Printer> {
+  const { restaurant, name, onActivity } = options;
+  const printMs = options.printMs ?? 1500;
+  const consumer = rail.consume({
+    channel: ordersChannel(restaurant),
+    group: PRINTER_GROUP,
+    consumer: name,
+    // A new group prints every confirmed order still retained (none is missed
+    // between the demo starting and the printer joining).
+    start: 'earliest',
+    // One printer prints one ticket at a time, and fetches nothing ahead: an order
+    // waits in the stream, where any live printer can take it, not on a busy one.
+    concurrency: 1,
+    prefetch: 0,
+    claimIdleMs: options.claimIdleMs ?? 5_000,
+    maxDeliveries: options.maxDeliveries ?? 3,
+    backoff: { initialMs: options.retryMs ?? 500 },
+    removeIdleConsumersAfterMs: options.forgetIdleAfterMs ?? 60_000,
+    ...(options.onError && { onError: options.onError }),
+    handler: async (event, { attempt, signal }) => {
+      if (event.type !== 'order.confirmed') return;
+      const orderId = String(event.payload.order_id);
+      const items = itemsOf(event);
+      try {
+        checkPrintable(orderId, items);
+        onActivity?.({ kind: 'printing', orderId, attempt });
+        await sleep(printMs, signal);
+        // Claimed by another printer meanwhile (this one stalled): its print counts, not ours.
+        signal.throwIfAborted();
+        const ticket = await publishTicket(rail, event, { restaurant, name, attempt, items });
+        onActivity?.({ kind: 'printed', orderId, attempt, ticketId: ticket });
+      } catch (error) {
+        if (!signal.aborted) onActivity?.({ kind: 'failed', orderId, attempt, error: String(error) });
+        throw error;
+      }
+    },
+  });
+  await consumer.start();
+  return {
+    name,
+    consumer,
+    stop: (graceMs = 5_000) => consumer.stop({ graceMs }),
+  };
+}
+
+// Publishes the ticket under an event_id made from the order.confirmed entry's
+// cursor, so a second run of the same entry (its printer died after publishing,
+// before the acknowledgement) stores nothing twice. The cursor, not the order's
+// event_id, because any event_id is valid and `ticket-` + 128 characters is not.
+async function publishTicket(
+  rail: ReplayRail,
+  confirmed: StoredEvent,
+  ticket: { restaurant: string; name: string; attempt: number; items: Item[] },
+): Promise<string> {
+  const eventId = `ticket-${confirmed.id}`;
+  const metadata: Record<string, unknown> = {
+    // The order's correlation goes on with the ticket, and the ticket names its cause.
+    correlation_id: confirmed.metadata.correlation_id ?? confirmed.payload.order_id,
+    causation_id: confirmed.event_id,
+    source: 'ticket-printer',
+  };
+  // The ticket is a step of the order's trace: same trace ID, a span ID of its own.
+  const traceId = traceIdOf(confirmed.metadata);
+  if (traceId !== null) metadata.trace_context = { traceparent: newTraceparent(traceId) };
+  try {
+    await rail.publish({
+      channel: kitchenChannel(ticket.restaurant),
+      type: 'kitchen.ticket.created',
+      payload: {
+        order_id: confirmed.payload.order_id,
+        printed_by: ticket.name,
+        attempt: ticket.attempt,
+        items: ticket.items,
+      },
+      actor: { type: 'service', id: ticket.name },
+      metadata,
+      eventId,
+    });
+  } catch (error) {
+    // Published by an earlier attempt (another printer, or another try): the ticket
+    // exists, with its own printed_by and attempt. Done, not a failure.
+    if (!isReplayRailError(error, 'duplicate_event_conflict')) throw error;
+  }
+  return eventId;
+}
