@@ -1,7 +1,8 @@
 /**
  * @module
  * The demo server: ReplayRail's Hono routes (HTTP, SSE, WebSockets) with the
- * demo's catalog, and the board's page, on the memory store or on Redis.
+ * demo's catalog, the operator's routes, the board's page, and the ticket printer
+ * (its own process on Redis, in this one on the memory store).
  */
 
 import { readFile } from 'node:fs/promises';
@@ -15,6 +16,8 @@ import { RedisStreamStore } from '@replayrail/store-redis';
 import { Hono } from 'hono';
 import { Redis } from 'ioredis';
 import { catalog } from './catalog.js';
+import { createOperatorRoutes } from './operator-routes.js';
+import { type PrinterSupervisor, superviseInProcess, superviseProcess } from './printer-supervisor.js';
 
 export interface DemoOptions {
   /** @default 8000 */
@@ -27,6 +30,19 @@ export interface DemoOptions {
   streamPrefix?: string;
   /** Where the built page is. @default `public/` beside this module (dist/public) */
   publicDir?: URL;
+  /** The restaurant whose confirmed orders the ticket printer prints. @default '123' */
+  restaurant?: string;
+  /** The ticket printer's settings, or false for none. @default {} (printer.ts's defaults) */
+  printer?: false | DemoPrinterOptions;
+}
+
+export interface DemoPrinterOptions {
+  /** How long printing a ticket takes, in ms. */
+  printMs?: number;
+  /** How long a dead printer's ticket waits before another printer claims it, in ms. */
+  claimIdleMs?: number;
+  /** On Redis, the built printer-process.js to run. @default the one beside this module (dist/) */
+  script?: URL;
 }
 
 /** The name of the demo's Redis connections (`CLIENT LIST`). */
@@ -43,6 +59,7 @@ const PAGE_FILES: Record<string, string> = {
   '/board.js': 'board.js',
   '/board.js.map': 'board.js.map',
   '/board.css': 'board.css',
+  '/operator.css': 'operator.css',
 };
 const TYPES: Record<string, string> = {
   html: 'text/html; charset=utf-8',
@@ -64,6 +81,20 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   const { upgradeWebSocket, injectWebSocket, wss } = createNodeWebSocket({ app });
   const routes = createReplayRailRoutes({ rail, catalog, upgradeWebSocket, webSocketServer: wss });
   app.route('/', routes.app);
+  const restaurant = options.restaurant ?? '123';
+  let printer: PrinterSupervisor | undefined;
+  if (options.printer !== false) {
+    const { script, ...settings } = { restaurant, ...options.printer };
+    printer = options.redisUrl
+      ? superviseProcess({
+          ...settings,
+          redisUrl: options.redisUrl,
+          ...(options.streamPrefix && { streamPrefix: options.streamPrefix }),
+          ...(script && { script }),
+        })
+      : superviseInProcess(rail, settings);
+  }
+  app.route('/', createOperatorRoutes({ rail, restaurant, ...(printer && { printer }) }));
   const publicDir = options.publicDir ?? new URL('./public/', import.meta.url);
   for (const [path, file] of Object.entries(PAGE_FILES)) {
     app.get(path, async (c) => {
@@ -76,11 +107,15 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.once('listening', () => resolve());
+  }).catch(async (error: unknown) => {
+    await printer?.close(); // no printer left running for a demo that never listened
+    throw error;
   });
   return {
     port: (server.address() as AddressInfo).port,
     store: redis ? 'redis' : 'memory',
     async close() {
+      await printer?.close();
       await routes.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -46,7 +46,8 @@ describeWithRedis('the demo board', (redisUrl) => {
       let child: ChildProcess | undefined;
       const start = async () => {
         const process_ = spawn(process.execPath, [server], {
-          env: { ...process.env, PORT: String(port), REDIS_URL: redisUrl, STREAM_PREFIX: prefix },
+          // No ticket printer: this test is about the board, and a printer process outlives a SIGKILLed server for a moment.
+          env: { ...process.env, PORT: String(port), REDIS_URL: redisUrl, STREAM_PREFIX: prefix, PRINTER: 'off' },
           stdio: ['ignore', 'pipe', 'inherit'],
         });
         child = process_;

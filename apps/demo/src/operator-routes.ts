@@ -1,0 +1,144 @@
+/**
+ * @module
+ * The operator's routes, beside ReplayRail's own:
+ *
+ * - `GET /operator/orders/:orderId/timeline?restaurant=` an order's events across the
+ *   restaurant's channels, in cursor order (timeline.ts);
+ * - `GET /operator/printer` the ticket printer and its consumer group (consumers,
+ *   pending, lag, dead letters);
+ * - `POST /operator/printer/kill` kills the printer (mid-ticket if it prints one) and
+ *   starts the next (printer-supervisor.ts);
+ * - `GET /operator/dead-letters` the orders the printer gave up on, and why;
+ * - `POST /operator/dead-letters/redrive` `{"ids": [...]}` or `{"all": true}` puts
+ *   them back to be printed again.
+ *
+ * Every input is checked (zod); a bad one is a 400 `{"error": {"code", "message"}}`
+ * as ReplayRail's routes answer, and nothing a client sends can crash the process.
+ */
+
+import { type DeadLetter, InvalidRequestError, isReplayRailError, type ReplayRail } from '@replayrail/core';
+import { type Context, Hono } from 'hono';
+import { z } from 'zod';
+import type { DeadLettersView, DeadLetterView, PrinterView, TimelineView } from './operator-api.js';
+import { kitchenChannel, ordersChannel, PRINTER_GROUP } from './printer.js';
+import type { PrinterSupervisor } from './printer-supervisor.js';
+import { orderTimeline } from './timeline.js';
+
+export interface OperatorRoutesOptions {
+  rail: ReplayRail;
+  /** The restaurant the printer serves. */
+  restaurant: string;
+  /** None when the demo runs without a printer (`printer: false`). */
+  printer?: PrinterSupervisor;
+}
+
+// As the catalog's order_id; a restaurant is one segment of a channel name.
+const orderId = z.string().min(1).max(64);
+const restaurant = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 _ -');
+const cursor = z.string().regex(/^\d{1,20}-\d{1,20}$/, 'must be a dead letter’s ID (<ms>-<seq>)');
+const redriveBody = z.union(
+  [z.strictObject({ ids: z.array(cursor).min(1).max(100) }), z.strictObject({ all: z.literal(true) })],
+  { error: 'must be {"ids": [dead-letter IDs]} or {"all": true}' },
+);
+
+// A redrive body is a few IDs: anything much longer is refused before it is parsed.
+const MAX_BODY_BYTES = 16 * 1024;
+const DEAD_LETTERS_SHOWN = 100;
+
+function check<Schema extends z.ZodType>(schema: Schema, value: unknown, what: string): z.output<Schema> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const path = [what, ...(issue?.path ?? [])].join('.');
+  throw new InvalidRequestError(`${path}: ${issue?.message ?? 'invalid'}`, { context: { field: path } });
+}
+
+async function jsonBody(c: Context): Promise<unknown> {
+  const text = await c.req.text();
+  if (text.length > MAX_BODY_BYTES) throw new InvalidRequestError(`body: larger than ${MAX_BODY_BYTES} bytes`);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new InvalidRequestError('body: not JSON');
+  }
+}
+
+function deadLetterView(letter: DeadLetter): DeadLetterView {
+  const order = letter.event?.payload.order_id;
+  return {
+    id: letter.id,
+    origin: letter.origin,
+    order_id: typeof order === 'string' ? order : null,
+    type: letter.event?.type ?? null,
+    event_id: letter.event?.event_id ?? null,
+    attempts: letter.attempts,
+    error_name: letter.errorName,
+    error_message: letter.errorMessage,
+    first_failed_at: new Date(letter.firstFailedAt).toISOString(),
+    last_failed_at: new Date(letter.lastFailedAt).toISOString(),
+    consumer: letter.consumer,
+  };
+}
+
+/** The operator's routes, to mount at `/`. */
+export function createOperatorRoutes(options: OperatorRoutesOptions): Hono {
+  const { rail, printer } = options;
+  const orders = ordersChannel(options.restaurant);
+  const app = new Hono();
+
+  app.get('/operator/orders/:orderId/timeline', async (c) => {
+    const id = check(orderId, c.req.param('orderId'), 'orderId');
+    const where = check(restaurant, c.req.query('restaurant') ?? options.restaurant, 'restaurant');
+    const channels = [ordersChannel(where), kitchenChannel(where)];
+    const view: TimelineView = {
+      order_id: id,
+      restaurant: where,
+      channels,
+      events: await orderTimeline(rail, channels, id),
+    };
+    return c.json(view);
+  });
+
+  app.get('/operator/printer', async (c) => {
+    const view: PrinterView = {
+      restaurant: options.restaurant,
+      channel: orders,
+      group: PRINTER_GROUP,
+      printer: printer?.status() ?? null,
+      consumer_group: await rail.groupInfo(orders, PRINTER_GROUP),
+    };
+    return c.json(view);
+  });
+
+  app.post('/operator/printer/kill', async (c) => {
+    if (printer === undefined)
+      throw new InvalidRequestError('no printer runs in this demo (started with printer: false)');
+    return c.json({ printer: await printer.kill() });
+  });
+
+  app.get('/operator/dead-letters', async (c) => {
+    // No group yet: no dead letters either.
+    const exists = (await rail.groupInfo(orders, PRINTER_GROUP)) !== null;
+    const letters = exists ? await rail.deadLetters(orders, PRINTER_GROUP, { limit: DEAD_LETTERS_SHOWN }) : [];
+    const view: DeadLettersView = { channel: orders, group: PRINTER_GROUP, dead_letters: letters.map(deadLetterView) };
+    return c.json(view);
+  });
+
+  app.post('/operator/dead-letters/redrive', async (c) => {
+    const body = check(redriveBody, await jsonBody(c), 'body');
+    const redriven = await rail.redrive(orders, PRINTER_GROUP, 'all' in body ? 'all' : body.ids);
+    return c.json({ redriven });
+  });
+
+  app.onError((error, c) => {
+    if (isReplayRailError(error) && error.status.http !== null && error.status.http < 500) {
+      return c.json({ error: { code: error.code, message: error.message } }, error.status.http as 400);
+    }
+    // A store failure or a bug: logged here, never detailed to the client.
+    console.error(`${c.req.method} ${c.req.path}:`, error);
+    const code = isReplayRailError(error) ? error.code : 'internal_error';
+    const status = isReplayRailError(error) ? (error.status.http ?? 500) : 500;
+    return c.json({ error: { code, message: 'the operator view failed: see the demo’s log' } }, status as 500);
+  });
+  return app;
+}
