@@ -15,6 +15,6 @@ await build({
   target: 'es2022',
   outfile: new URL('board.js', out).pathname,
 });
-for (const file of ['index.html', 'board.css']) {
+for (const file of ['index.html', 'board.css', 'operator.css']) {
   await copyFile(new URL(`../src/page/${file}`, import.meta.url), new URL(file, out));
 }

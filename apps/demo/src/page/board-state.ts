@@ -1,8 +1,9 @@
 /**
  * @module
  * The board's state, built from events: each order at the furthest step it
- * reached, the recent audit trail, and the cursor of each channel. It is saved
- * with the cursors in one write, so a reload resumes exactly where it left off.
+ * reached, the tickets the printer published, the recent audit trail, and the
+ * cursor of each channel. It is saved with the cursors in one write, so a reload
+ * resumes exactly where it left off.
  */
 
 import type { ClientEvent, EventOf } from '@replayrail/client';
@@ -18,6 +19,18 @@ export interface Order {
   table?: number;
   items?: { name: string; qty: number }[];
   updatedAt: string;
+  /** Its kitchen ticket, once printed. */
+  ticket?: { printedBy: string; attempt: number };
+}
+
+/** A `kitchen.ticket.created`: which printer printed it, on which attempt (2 or more after a reclaim). */
+export interface Ticket {
+  id: string;
+  channel: string;
+  orderId: string;
+  printedBy: string;
+  attempt: number;
+  createdAt: string;
 }
 
 export interface AuditEntry {
@@ -32,29 +45,47 @@ export interface AuditEntry {
 
 export interface BoardState {
   orders: Record<string, Order>;
+  /** Latest first. */
+  tickets: Ticket[];
   audit: AuditEntry[];
   cursors: Record<string, string | null>;
 }
 
 const AUDIT_LENGTH = 200;
+const TICKETS_LENGTH = 50;
 
-export const emptyBoard = (): BoardState => ({ orders: {}, audit: [], cursors: {} });
+export const emptyBoard = (): BoardState => ({ orders: {}, tickets: [], audit: [], cursors: {} });
 
 /** Applies one event. Events of two channels interleave, so a step never goes back. */
 export function applyEvent(state: BoardState, event: DemoEvent): void {
   const orderId = event.payload.order_id;
-  const existing = state.orders[orderId];
-  const step = event.type as Step;
-  const order: Order = existing ?? { id: orderId, step, updatedAt: event.created_at };
-  if (ORDER_STEPS.indexOf(step) >= ORDER_STEPS.indexOf(order.step)) {
-    order.step = step;
-    order.updatedAt = event.created_at;
+  if (event.type === 'kitchen.ticket.created') {
+    // Not a step of the order: noted on its card (if the board knows the order) and in the tickets.
+    const { printed_by: printedBy, attempt } = event.payload;
+    state.tickets.unshift({
+      id: event.id,
+      channel: event.channel,
+      orderId,
+      printedBy,
+      attempt,
+      createdAt: event.created_at,
+    });
+    state.tickets.length = Math.min(state.tickets.length, TICKETS_LENGTH);
+    const order = state.orders[orderId];
+    if (order !== undefined) order.ticket = { printedBy, attempt };
+  } else {
+    const step = event.type;
+    const order: Order = state.orders[orderId] ?? { id: orderId, step, updatedAt: event.created_at };
+    if (ORDER_STEPS.indexOf(step) >= ORDER_STEPS.indexOf(order.step)) {
+      order.step = step;
+      order.updatedAt = event.created_at;
+    }
+    if (event.type === 'order.created') {
+      if (event.payload.table !== undefined) order.table = event.payload.table;
+      if (event.payload.items !== undefined) order.items = event.payload.items;
+    }
+    state.orders[orderId] = order;
   }
-  if (event.type === 'order.created') {
-    if (event.payload.table !== undefined) order.table = event.payload.table;
-    if (event.payload.items !== undefined) order.items = event.payload.items;
-  }
-  state.orders[orderId] = order;
   state.audit.unshift({
     id: event.id,
     channel: event.channel,
@@ -70,13 +101,15 @@ export function applyEvent(state: BoardState, event: DemoEvent): void {
 /** Forgets what came from `channel` (after expiry: its history is gone, the board resyncs from now). */
 export function forgetChannel(state: BoardState, channel: string): void {
   state.audit = state.audit.filter((entry) => entry.channel !== channel);
+  state.tickets = state.tickets.filter((ticket) => ticket.channel !== channel);
   state.cursors[channel] = null;
 }
 
 export function loadBoard(key: string): BoardState {
   try {
     const saved = localStorage.getItem(key);
-    return saved === null ? emptyBoard() : (JSON.parse(saved) as BoardState);
+    // Spread over an empty board: a board saved before tickets existed has none.
+    return saved === null ? emptyBoard() : { ...emptyBoard(), ...(JSON.parse(saved) as BoardState) };
   } catch {
     return emptyBoard();
   }

@@ -2,13 +2,16 @@
  * @module
  * The kitchen board: subscribes to the restaurant's orders and kitchen channels
  * through `@replayrail/client`, keeps the board and the cursors together in
- * localStorage, and renders columns, an audit trail and a connection badge.
+ * localStorage, and renders columns, the printed tickets, an audit trail and a
+ * connection badge. Beside it, the operator's view (operator.ts): a click on a
+ * card opens the order's timeline.
  */
 
 import { type ClientSubscription, type CursorStorage, createClient, type EventOf } from '@replayrail/client';
 import type { DemoEvents } from '../catalog.js';
 import { ORDER_STEPS } from '../order-steps.js';
 import { applyEvent, type BoardState, forgetChannel, loadBoard, saveBoard } from './board-state.js';
+import { startOperatorView } from './operator.js';
 import { simulateTraffic } from './simulator.js';
 
 const restaurant = new URLSearchParams(location.search).get('restaurant') ?? '123';
@@ -39,6 +42,7 @@ function render(): void {
   requestAnimationFrame(() => {
     scheduled = false;
     renderBoard();
+    renderTickets();
     renderAudit();
     renderBadge();
     element('cursors').textContent = channels
@@ -63,17 +67,37 @@ function renderBoard(): void {
       card.className = 'card';
       card.dataset.order = order.id;
       card.dataset.step = order.step;
+      card.tabIndex = 0;
+      card.title = 'Open the timeline of this order';
       const name = document.createElement('strong');
       name.textContent = order.id;
       const detail = document.createElement('small');
       const items = order.items?.map((item) => `${item.qty}× ${item.name}`).join(', ');
       detail.textContent = [order.table === undefined ? '' : `table ${order.table}`, items].filter(Boolean).join(' · ');
       card.append(name, detail);
+      if (order.ticket !== undefined) {
+        const ticket = document.createElement('small');
+        ticket.className = 'ticket';
+        ticket.textContent = `ticket by ${order.ticket.printedBy}, attempt ${order.ticket.attempt}`;
+        card.append(ticket);
+      }
       column.append(card);
     }
     return column;
   });
   element('board').replaceChildren(...columns);
+}
+
+function renderTickets(): void {
+  const items = board.tickets.slice(0, 8).map((ticket) => {
+    const item = document.createElement('li');
+    item.dataset.order = ticket.orderId;
+    item.dataset.printedBy = ticket.printedBy;
+    item.dataset.attempt = String(ticket.attempt);
+    item.textContent = `${ticket.createdAt.slice(11, 19)} ${ticket.orderId} printed by ${ticket.printedBy}, attempt ${ticket.attempt}`;
+    return item;
+  });
+  element('tickets').replaceChildren(...items);
 }
 
 function renderAudit(): void {
@@ -111,6 +135,16 @@ function notify(text: string): void {
   notice.hidden = false;
 }
 
+const operator = startOperatorView(restaurant, notify);
+const openTimeline = (target: EventTarget | null) => {
+  const card = (target as HTMLElement | null)?.closest<HTMLElement>('.card');
+  if (card?.dataset.order !== undefined) operator.showTimeline(card.dataset.order);
+};
+element('board').addEventListener('click', (event) => openTimeline(event.target));
+element('board').addEventListener('keydown', (event) => {
+  if (event.key === 'Enter') openTimeline(event.target);
+});
+
 client.on('state', render);
 client.on('error', (error) => {
   if (client.state === 'closed') notify(`Disconnected for good: ${error.code} (${error.message})`);
@@ -120,6 +154,7 @@ for (const channel of channels) {
     channel,
     (event) => {
       applyEvent(board, event);
+      operator.orderChanged(event.payload.order_id);
       render();
     },
     {

@@ -2,10 +2,14 @@
  * @module
  * "Simulate traffic": realistic orders, each published through `POST /events` as
  * a waiter, the kitchen and a courier would, step by step. Each step has its own
- * event_id, so a retried request stores nothing twice.
+ * event_id, so a retried request stores nothing twice. Each order is one trace: its
+ * steps carry a W3C traceparent with the order's trace ID in their metadata
+ * (DESIGN §10), which the operator's timeline shows. "Send poison order" posts an
+ * order the ticket printer can never print.
  */
 
 import type { DemoEvents } from '../catalog.js';
+import { newTraceId, newTraceparent } from '../traceparent.js';
 
 const DISHES = ['Margherita', 'Carbonara', 'Caesar salad', 'Tiramisu', 'Lasagne', 'Minestrone', 'Risotto'];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -20,7 +24,7 @@ interface Step<Type extends keyof DemoEvents = keyof DemoEvents> {
   pauseMs: number;
 }
 
-async function publish(step: Step, correlationId: string): Promise<void> {
+async function publish(step: Step, correlationId: string, traceId: string): Promise<void> {
   const response = await fetch(`/events/${step.channel}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -28,7 +32,11 @@ async function publish(step: Step, correlationId: string): Promise<void> {
       type: step.type,
       payload: step.payload,
       actor: step.actor,
-      metadata: { correlation_id: correlationId, source: 'simulator' },
+      metadata: {
+        correlation_id: correlationId,
+        source: 'simulator',
+        trace_context: { traceparent: newTraceparent(traceId) },
+      },
       event_id: `${step.payload.order_id}.${step.type}`,
     }),
   });
@@ -43,6 +51,7 @@ export async function simulateTraffic(restaurant: string, count = 5): Promise<vo
     await sleep(i * 400);
     const id = `ord_${Date.now().toString(36)}${i}`;
     const correlation = `req_${Math.random().toString(36).slice(2, 10)}`;
+    const traceId = newTraceId();
     const waiter = { type: 'waiter', id: `usr_${1 + (i % 3)}` };
     const chef = { type: 'chef', id: 'usr_chef' };
     const items = Array.from({ length: 1 + Math.floor(Math.random() * 3) }, () => ({
@@ -55,7 +64,7 @@ export async function simulateTraffic(restaurant: string, count = 5): Promise<vo
       {
         channel: orders,
         type: 'order.confirmed',
-        payload: { order_id: id, eta_minutes: 15 + Math.floor(Math.random() * 20) },
+        payload: { order_id: id, eta_minutes: 15 + Math.floor(Math.random() * 20), items },
         actor: waiter,
         pauseMs: 500 + Math.random() * 500,
       },
@@ -83,8 +92,34 @@ export async function simulateTraffic(restaurant: string, count = 5): Promise<vo
     ];
     for (const step of steps) {
       await sleep(step.pauseMs);
-      await publish(step, correlation);
+      await publish(step, correlation, traceId);
     }
   });
   await Promise.all(runs);
+}
+
+/**
+ * Creates and confirms an order with an item the printer's code page lacks (the Œ
+ * of Œufs en meurette is not in Latin-1): every attempt to print it fails, and it
+ * ends in the printer's dead letters. Resolves to its order_id.
+ */
+export async function sendPoisonOrder(restaurant: string): Promise<string> {
+  const id = `ord_poison_${Date.now().toString(36)}`;
+  const items = [
+    { name: 'Tiramisu', qty: 1 },
+    { name: 'Œufs en meurette', qty: 1 },
+  ];
+  const waiter = { type: 'waiter', id: 'usr_1' };
+  const correlation = `req_${Math.random().toString(36).slice(2, 10)}`;
+  const traceId = newTraceId();
+  const orders = `restaurant:${restaurant}:orders`;
+  const steps: Step[] = [
+    { channel: orders, type: 'order.created', payload: { order_id: id, table: 7, items }, actor: waiter, pauseMs: 0 },
+    { channel: orders, type: 'order.confirmed', payload: { order_id: id, items }, actor: waiter, pauseMs: 300 },
+  ];
+  for (const step of steps) {
+    await sleep(step.pauseMs);
+    await publish(step, correlation, traceId);
+  }
+  return id;
 }
