@@ -1,11 +1,12 @@
 /**
  * @module
- * Helpers both benchmarks use: statistics, number formats, the sample order, and
- * cleanup of the keys a run created.
+ * Helpers the benchmarks share: statistics, report tables, the sample order and
+ * event, a timed publish loop, and cleanup of the keys a run created.
  */
 
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { PublishInput } from '@replayrail/core';
 import type { Redis } from 'ioredis';
 
 export const median = (values: readonly number[]): number => {
@@ -29,6 +30,61 @@ export function sampleOrder(n: number) {
     total: 3050,
     currency: 'EUR',
   };
+}
+
+/** An order event with a ~200-byte payload, an actor and metadata. */
+export function sampleEvent(channel: string, n: number): PublishInput {
+  return {
+    channel,
+    type: 'order.created',
+    payload: sampleOrder(n),
+    actor: { type: 'waiter', id: 'usr_123' },
+    metadata: { correlation_id: 'req_abc123', source: 'pos' },
+  };
+}
+
+/**
+ * Runs `total` calls of `op` with `concurrency` in flight, then `finish` (still on
+ * the clock); returns events/s and this process's CPU time per event in µs. The CPU
+ * figure is what the client library spends per event; unlike events/s it hardly
+ * moves with other load on the machine.
+ */
+export async function measure(
+  concurrency: number,
+  total: number,
+  op: (n: number) => Promise<unknown>,
+  signal: AbortSignal,
+  finish: () => Promise<void> = async () => {},
+): Promise<{ rate: number; cpu: number }> {
+  let issued = 0;
+  const worker = async (): Promise<void> => {
+    while (issued < total) {
+      signal.throwIfAborted();
+      await op(issued++);
+    }
+  };
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  await finish();
+  const cpu = process.cpuUsage(cpuBefore);
+  return { rate: total / ((performance.now() - started) / 1000), cpu: (cpu.user + cpu.system) / total };
+}
+
+/** Per-round ratios as "min / median / max"; `—` when there are none or one is not a number. */
+export function spread(ratios: readonly number[]): string {
+  if (ratios.length === 0 || ratios.some((value) => !Number.isFinite(value))) return '—';
+  const sorted = [...ratios].sort((a, b) => a - b);
+  return `${(sorted[0] as number).toFixed(2)} / ${median(sorted).toFixed(2)} / ${(sorted.at(-1) as number).toFixed(2)}`;
+}
+
+/** A Markdown table with padded columns (as Biome formats it); all but the first two are right-aligned. */
+export function table(header: string[], rows: string[][]): string[] {
+  const widths = header.map((title, i) => Math.max(3, title.length, ...rows.map((cells) => (cells[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    `| ${widths.map((width, i) => (i < 2 ? (cells[i] ?? '').padEnd(width) : (cells[i] ?? '').padStart(width))).join(' | ')} |`;
+  const rule = `| ${widths.map((width, i) => (i < 2 ? '-'.repeat(width) : `${'-'.repeat(width - 1)}:`)).join(' | ')} |`;
+  return [line(header), rule, ...rows.map(line)];
 }
 
 /** Deletes every key under `<prefix>:`; returns how many. */

@@ -22,11 +22,11 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
-import { type PublishInput, ReplayRail } from '@replayrail/core';
+import { ReplayRail } from '@replayrail/core';
 import { ENTRY_FIELDS, encodeEvent } from '@replayrail/core/store';
 import { RedisStreamStore } from '@replayrail/store-redis';
 import { Redis } from 'ioredis';
-import { deleteKeys, median, sampleOrder } from './common.js';
+import { deleteKeys, measure, median, sampleEvent } from './common.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PREFIX = `rrbench-${Date.now()}`;
@@ -45,41 +45,6 @@ process.once('SIGINT', () => stop.abort(new Error('interrupted')));
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error('run with node --expose-gc');
-
-// An order event with a ~200-byte payload, an actor and metadata.
-function sampleEvent(channel: string, n: number): PublishInput {
-  return {
-    channel,
-    type: 'order.created',
-    payload: sampleOrder(n),
-    actor: { type: 'waiter', id: 'usr_123' },
-    metadata: { correlation_id: 'req_abc123', source: 'pos' },
-  };
-}
-
-/**
- * Runs `total` calls of `op` with `concurrency` in flight; returns events/s and this
- * process's CPU time per event in µs. The CPU figure is what the client library
- * spends per event; unlike events/s it hardly moves with other load on the machine.
- */
-async function measure(
-  concurrency: number,
-  total: number,
-  op: (n: number) => Promise<unknown>,
-): Promise<{ rate: number; cpu: number }> {
-  let issued = 0;
-  const worker = async (): Promise<void> => {
-    while (issued < total) {
-      stop.signal.throwIfAborted();
-      await op(issued++);
-    }
-  };
-  const cpuBefore = process.cpuUsage();
-  const started = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  const cpu = process.cpuUsage(cpuBefore);
-  return { rate: total / ((performance.now() - started) / 1000), cpu: (cpu.user + cpu.system) / total };
-}
 
 /** Drains a replay, sampling the heap on every page; returns events/s and peak heap growth. */
 async function measureReplay(drain: (onPage: () => void) => Promise<number>): Promise<[number, number]> {
@@ -143,9 +108,9 @@ async function run(client: Redis, pipelinedClient: Redis): Promise<string> {
       rail: [],
       idempotent: [],
     };
-    for (const name of names) await measure(concurrency, Math.min(ops, 2_000), targets[name]); // warm-up
+    for (const name of names) await measure(concurrency, Math.min(ops, 2_000), targets[name], stop.signal); // warm-up
     for (let round = 0; round < ROUNDS; round++) {
-      for (const name of names) results[name]?.push(await measure(concurrency, ops, targets[name]));
+      for (const name of names) results[name]?.push(await measure(concurrency, ops, targets[name], stop.signal));
     }
     const raw = results.raw as { rate: number; cpu: number }[];
     for (const name of names) {
@@ -172,7 +137,7 @@ async function run(client: Redis, pipelinedClient: Redis): Promise<string> {
     store: new RedisStreamStore({ client }),
     config: { streamPrefix: PREFIX, maxStreamLength: null },
   });
-  await measure(64, REPLAY_EVENTS, (n) => filler.publish(sampleEvent('replay', n))); // fill the stream
+  await measure(64, REPLAY_EVENTS, (n) => filler.publish(sampleEvent('replay', n)), stop.signal); // fill the stream
   const replayKey = `${PREFIX}:replay`;
   const replayTargets = {
     raw: (onPage: () => void) => async () => {

@@ -28,21 +28,29 @@
 
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
-import * as hdr from 'hdr-histogram-js';
 import { Redis } from 'ioredis';
-import { deleteKeys, gitCommit, median } from '../common.js';
-import { Child, children } from '../ipc.js';
+import { gitCommit, median, spread, table } from '../common.js';
+import { children } from '../ipc.js';
 import {
   isRail,
   REDIS_URL,
   type Recovery,
   railConfig,
-  type StackOptions,
   samplePayload,
   serverClientName,
   sleep,
   type Target,
 } from './shared.js';
+import {
+  type Collected,
+  cleanUp,
+  connectArgs,
+  connectSubscribers,
+  type PhaseResult,
+  runPhase,
+  startStack,
+  stopStack,
+} from './stack.js';
 
 const PREFIX = `rrfanout-${Date.now()}`;
 const SUBSCRIBERS = 500;
@@ -63,71 +71,7 @@ const NAMES: Record<Target, string> = { rr: 'server-ws', hono: 'Hono adapter', s
 /** The ReplayRail servers, each held against Socket.IO. */
 const RAILS = ['rr', 'hono'] as const;
 
-// --- A stack: one target's server, publisher and subscriber processes.
-
-interface Stack {
-  options: StackOptions;
-  server: Child;
-  publisher: Child | undefined;
-  subscribers: Child[];
-  port: number;
-}
-
-async function startStack(options: StackOptions, subscriberProcesses: number, withPublisher: boolean): Promise<Stack> {
-  const server = new Child(`${options.name} server`, new URL('./server.js', import.meta.url));
-  const publisher = withPublisher
-    ? new Child(`${options.name} publisher`, new URL('./publisher.js', import.meta.url))
-    : undefined;
-  const subscribers = Array.from(
-    { length: subscriberProcesses },
-    (_, i) => new Child(`${options.name} subscribers ${i + 1}`, new URL('./subscriber.js', import.meta.url)),
-  );
-  const { port } = await server.request<{ port: number }>('start', options);
-  await publisher?.request('start', options);
-  return { options, server, publisher, subscribers, port };
-}
-
-async function stopStack(stack: Stack): Promise<void> {
-  await Promise.allSettled(stack.subscribers.map((child) => child.request('stop', null, 10_000)));
-  await Promise.allSettled([
-    stack.server.request('stop', null, 10_000),
-    stack.publisher?.request('stop', null, 10_000),
-  ]);
-  await Promise.all([stack.server, stack.publisher, ...stack.subscribers].map((child) => child?.end()));
-}
-
-/** `total` split as evenly as possible into `parts`. */
-const split = (total: number, parts: number): number[] =>
-  Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0));
-
-const connectArgs = (stack: Stack, count: number) => ({
-  target: stack.options.target,
-  port: stack.port,
-  name: stack.options.name,
-  count,
-});
-
 // --- Case 1: fanout.
-
-interface Collected {
-  delivered: number;
-  stray: number;
-  outOfOrder: number;
-  dropped: number;
-  lastAt: number;
-  frameBytes: number;
-  histogram: string;
-}
-
-interface PhaseResult {
-  delivered: number;
-  expected: number;
-  rate: number;
-  cpuPerMessage: number;
-  histogram: hdr.Histogram;
-  outOfOrder: number;
-  stray: number;
-}
 
 interface FanoutResult {
   phases: Record<string, PhaseResult>;
@@ -136,60 +80,15 @@ interface FanoutResult {
   frameBytes: number;
 }
 
-async function runPhase(stack: Stack, key: string, rate: number, count: number): Promise<PhaseResult> {
-  const { subscribers, server, publisher } = stack;
-  if (publisher === undefined) throw new Error('this stack has no publisher');
-  const phase = `${stack.options.name}-${key}`;
-  await Promise.all(subscribers.map((child) => child.request('phase', phase)));
-  await server.request('cpu-start');
-  const sent = await publisher.request<{ firstAt: number }>(
-    'run',
-    { phase, count, rate },
-    (rate > 0 ? (count / rate) * 1000 : 0) + 60_000,
-  );
-  // Wait until every subscriber has every event, 3 s pass without progress, or 30 s.
-  const expected = count * SUBSCRIBERS;
-  const drainStarted = Date.now();
-  let total = 0;
-  let progressAt = Date.now();
-  while (total < expected && Date.now() - progressAt < 3_000 && Date.now() - drainStarted < 30_000) {
-    await sleep(200);
-    const counts = await Promise.all(subscribers.map((child) => child.request<number>('count')));
-    const sum = counts.reduce((a, b) => a + b, 0);
-    if (sum > total) {
-      total = sum;
-      progressAt = Date.now();
-    }
-  }
-  const cpu = await server.request<number>('cpu-stop');
-  const parts = await Promise.all(subscribers.map((child) => child.request<Collected>('collect')));
-  const histogram = hdr.build();
-  for (const part of parts) histogram.add(hdr.decodeFromCompressedBase64(part.histogram));
-  const delivered = parts.reduce((sum, part) => sum + part.delivered, 0);
-  const lastAt = Math.max(...parts.map((part) => part.lastAt));
-  return {
-    delivered,
-    expected,
-    rate: delivered / ((lastAt - sent.firstAt) / 1000),
-    cpuPerMessage: cpu / delivered,
-    histogram,
-    outOfOrder: parts.reduce((sum, part) => sum + part.outOfOrder, 0),
-    stray: parts.reduce((sum, part) => sum + part.stray, 0),
-  };
-}
-
 async function fanoutRound(redis: Redis, target: Target, round: number): Promise<FanoutResult> {
   const options = { target, prefix: PREFIX, name: `fanout-${target}-${round}`, maxLen: 10_000, exactTrim: false };
   const stack = await startStack(options, SUBSCRIBER_PROCESSES, true);
   try {
-    const shares = split(SUBSCRIBERS, SUBSCRIBER_PROCESSES);
-    await Promise.all(
-      stack.subscribers.map((child, i) => child.request('connect', connectArgs(stack, shares[i] ?? 0), 60_000)),
-    );
-    await runPhase(stack, 'warmup', WARMUP.rate, WARMUP.count);
+    await connectSubscribers(stack, SUBSCRIBERS, 60_000);
+    await runPhase(stack, 'warmup', WARMUP.rate, WARMUP.count, SUBSCRIBERS);
     const phases: Record<string, PhaseResult> = {};
     for (const { key, rate, count } of PHASES) {
-      const result = await runPhase(stack, key, rate, count);
+      const result = await runPhase(stack, key, rate, count, SUBSCRIBERS);
       phases[key] = result;
       console.error(
         `  ${NAMES[target]} ${key}: ${result.delivered}/${result.expected} delivered, ${Math.round(result.rate)}/s, p50 ${ms(result.histogram.getValueAtPercentile(50))} ms, p99 ${ms(result.histogram.getValueAtPercentile(99))} ms, ${result.cpuPerMessage.toFixed(2)} µs CPU/msg`,
@@ -225,10 +124,7 @@ async function idleRound(target: Target, round: number, bare = false): Promise<I
     // A few sockets first, so code loaded on the first connection is in the baseline.
     await stack.subscribers[0]?.request('connect', connectArgs(stack, 20), 60_000);
     const before = await stack.server.request<Memory>('memory');
-    const shares = split(IDLE_SOCKETS, SUBSCRIBER_PROCESSES);
-    await Promise.all(
-      stack.subscribers.map((child, i) => child.request('connect', connectArgs(stack, shares[i] ?? 0), 120_000)),
-    );
+    await connectSubscribers(stack, IDLE_SOCKETS, 120_000);
     await sleep(500);
     const after = await stack.server.request<Memory>('memory');
     const open = await stack.server.request<number>('connections');
@@ -291,15 +187,6 @@ async function countConnections(redis: Redis, name: string): Promise<number> {
 const ms = (micros: number): string => (micros / 1000).toFixed(micros < 10_000 ? 2 : 1);
 const int = (value: number): string => Math.round(value).toLocaleString('en-US');
 
-/** A Markdown table with padded columns (as Biome formats it); all but the first two are right-aligned. */
-function table(header: string[], rows: string[][]): string[] {
-  const widths = header.map((title, i) => Math.max(3, title.length, ...rows.map((cells) => (cells[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    `| ${widths.map((width, i) => (i < 2 ? (cells[i] ?? '').padEnd(width) : (cells[i] ?? '').padStart(width))).join(' | ')} |`;
-  const rule = `| ${widths.map((width, i) => (i < 2 ? '-'.repeat(width) : `${'-'.repeat(width - 1)}:`)).join(' | ')} |`;
-  return [line(header), rule, ...rows.map(line)];
-}
-
 function recoveryText(result: Recovery, expired: boolean): string {
   const got = `${int(result.received)} of ${int(MISSED)} missed events`;
   if (result.closeCode !== null) return `closed ${result.closeCode} \`${result.closeReason}\`, ${got}`;
@@ -309,13 +196,6 @@ function recoveryText(result: Recovery, expired: boolean): string {
     ? 'each once, in order'
     : `${int(result.duplicates)} duplicates, ${int(result.gaps)} gaps`;
   return `${recovered}${got}, ${order}`;
-}
-
-/** Each round's ratio (ReplayRail ÷ the reference), as "min / median / max". */
-function spread(ratios: readonly number[]): string {
-  if (ratios.length === 0 || ratios.some((value) => !Number.isFinite(value))) return '—';
-  const sorted = [...ratios].sort((a, b) => a - b);
-  return `${(sorted[0] as number).toFixed(2)} / ${median(sorted).toFixed(2)} / ${(sorted.at(-1) as number).toFixed(2)}`;
 }
 
 /** A goal of the benchmark: a figure's per-round ratios, and the bound they must stay under (or over). */
@@ -613,18 +493,7 @@ let finished = false;
 async function shutdown(code: number): Promise<never> {
   if (finished) return new Promise<never>(() => {});
   finished = true;
-  for (const child of children) child.kill();
-  await sleep(300);
-  try {
-    const deleted = await deleteKeys(redis, PREFIX);
-    console.error(`deleted ${deleted} keys under ${PREFIX}:*`);
-    const left = String(await redis.call('CLIENT', 'LIST'))
-      .split('\n')
-      .filter((line) => line.includes(` name=${PREFIX}-`) && !line.includes(` name=${PREFIX}-driver `)).length;
-    console.error(`Redis connections of this run still open: ${left}`);
-  } catch (error) {
-    console.error('cleanup failed:', error);
-  }
+  await cleanUp(redis, PREFIX);
   await redis.quit().catch(() => {});
   process.exit(code);
 }
