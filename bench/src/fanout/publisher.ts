@@ -5,6 +5,7 @@
  * shares the server's Redis Streams adapter settings, so each emit is one XADD the
  * server process reads and broadcasts. Publishes `count` events at a fixed rate, or
  * all at once (rate 0), each stamped with its send time; it measures nothing itself.
+ * With `telemetry`, its rail reports to the OpenTelemetry SDK (otel-sdk.ts, loaded only then).
  */
 
 import { ReplayRail } from '@replayrail/core';
@@ -13,6 +14,7 @@ import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
 import { serve } from '../ipc.js';
+import type { OtelSdk } from '../otel-sdk.js';
 import {
   isRail,
   now,
@@ -30,14 +32,20 @@ let publish = (_payload: Payload): void => {};
 /** Resolves when every event sent so far is in Redis. */
 let flush = async (): Promise<void> => {};
 let close = async (): Promise<void> => {};
+let sdk: OtelSdk | undefined;
 
-function start(options: StackOptions): void {
+async function start(options: StackOptions): Promise<void> {
+  if (options.telemetry === true) {
+    if (!isRail(options.target)) throw new Error('telemetry is for ReplayRail publishers');
+    sdk = (await import('../otel-sdk.js')).startOtelSdk();
+  }
   const redis = new Redis(REDIS_URL, { connectionName: `${options.prefix}-${options.name}-publisher` });
   redis.on('error', () => {});
   if (isRail(options.target)) {
     const rail = new ReplayRail({
       store: new RedisStreamStore({ client: redis }),
       config: railConfig(options),
+      ...(sdk === undefined ? {} : { telemetry: sdk.telemetry }),
     });
     let pending: Promise<unknown>[] = [];
     let failure: unknown;
@@ -56,6 +64,7 @@ function start(options: StackOptions): void {
     close = async () => {
       await rail.close();
       await redis.quit();
+      await sdk?.shutdown();
     };
     return;
   }
@@ -95,6 +104,11 @@ serve(async (op, args) => {
       return start(args as StackOptions);
     case 'run':
       return run(args as { phase: string; count: number; rate: number });
+    case 'exported': {
+      if (sdk === undefined) return null;
+      await sdk.flush();
+      return { spans: sdk.spans() };
+    }
     case 'stop':
       return close();
     default:

@@ -5,7 +5,8 @@
  * Redis Streams adapter, both on ioredis named after the stack (so the driver can
  * count this process's Redis connections in CLIENT LIST) and listening on 127.0.0.1.
  * It measures its own CPU time (`process.cpuUsage()` between `cpu-start` and
- * `cpu-stop`) and memory (RSS and heap after `gc()`) when the driver asks.
+ * `cpu-stop`) and memory (RSS and heap after `gc()`) when the driver asks. With
+ * `telemetry`, its rail reports to the OpenTelemetry SDK (otel-sdk.ts, loaded only then).
  * Run by driver.js with --expose-gc.
  */
 
@@ -22,7 +23,16 @@ import { Hono } from 'hono';
 import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
 import { serve } from '../ipc.js';
-import { REDIS_URL, railConfig, type StackOptions, serverClientName, sioAdapterOptions, sleep } from './shared.js';
+import type { OtelSdk } from '../otel-sdk.js';
+import {
+  isRail,
+  REDIS_URL,
+  railConfig,
+  type StackOptions,
+  serverClientName,
+  sioAdapterOptions,
+  sleep,
+} from './shared.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error('run with node --expose-gc');
@@ -30,8 +40,14 @@ if (gc === undefined) throw new Error('run with node --expose-gc');
 let connections = (): number => 0;
 let close = async (): Promise<void> => {};
 let cpuMark: NodeJS.CpuUsage | undefined;
+let sdk: OtelSdk | undefined;
 
 async function start(options: StackOptions): Promise<{ port: number }> {
+  if (options.telemetry === true) {
+    if (!isRail(options.target) || options.bare === true) throw new Error('telemetry is for ReplayRail servers');
+    sdk = (await import('../otel-sdk.js')).startOtelSdk();
+  }
+  const telemetry = sdk === undefined ? {} : { telemetry: sdk.telemetry };
   const redis = new Redis(REDIS_URL, { connectionName: serverClientName(options), maxRetriesPerRequest: 1 });
   redis.on('error', () => {}); // Failures surface through the commands that fail.
   if (options.target === 'hono' && options.bare === true) {
@@ -57,7 +73,11 @@ async function start(options: StackOptions): Promise<{ port: number }> {
     return { port: (server.address() as AddressInfo).port };
   }
   if (options.target === 'hono') {
-    const rail = new ReplayRail({ store: new RedisStreamStore({ client: redis }), config: railConfig(options) });
+    const rail = new ReplayRail({
+      store: new RedisStreamStore({ client: redis }),
+      config: railConfig(options),
+      ...telemetry,
+    });
     const app = new Hono();
     const nodeWs = createNodeWebSocket({ app });
     const routes = createReplayRailRoutes({
@@ -75,6 +95,7 @@ async function start(options: StackOptions): Promise<{ port: number }> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await rail.close();
       await redis.quit();
+      await sdk?.shutdown();
     };
     return { port: (server.address() as AddressInfo).port };
   }
@@ -82,6 +103,7 @@ async function start(options: StackOptions): Promise<{ port: number }> {
     const rail = new ReplayRail({
       store: new RedisStreamStore({ client: redis }),
       config: railConfig(options),
+      ...telemetry,
     });
     const sockets = new ReplayRailWebSocketServer({ rail });
     const port = await sockets.listen(0);
@@ -90,6 +112,7 @@ async function start(options: StackOptions): Promise<{ port: number }> {
       await sockets.close();
       await rail.close();
       await redis.quit();
+      await sdk?.shutdown();
     };
     return { port };
   }
@@ -142,6 +165,11 @@ serve(async (op, args) => {
       return connections();
     case 'memory':
       return memory();
+    case 'exported': {
+      if (sdk === undefined) return null;
+      await sdk.flush();
+      return { delivered: sdk.counted('replayrail.events.delivered'), metricExports: sdk.metricExports() };
+    }
     case 'stop':
       return close();
     default:

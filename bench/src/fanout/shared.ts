@@ -35,6 +35,21 @@ export interface StackOptions {
    * sockets (no ReplayRail), the floor of what an idle socket costs on that stack.
    */
   bare?: boolean;
+  /**
+   * With `rr` or `hono`: the server's and the publisher's rails get `openTelemetry()`
+   * on the OpenTelemetry SDK with exporters that discard (see otel-sdk.ts).
+   */
+  telemetry?: boolean;
+}
+
+/** What the telemetry of a stack's server and publisher exported, after a flush. */
+export interface Exported {
+  /** The server's `replayrail.events.delivered` in its last metric export. */
+  delivered: number;
+  /** Metric collections the server exported. */
+  metricExports: number;
+  /** Spans the publisher exported. */
+  spans: number;
 }
 
 /** The Redis client name of a stack's server process, to count its connections in CLIENT LIST. */
