@@ -18,6 +18,7 @@ import { Redis } from 'ioredis';
 import { catalog } from './catalog.js';
 import { createOperatorRoutes } from './operator-routes.js';
 import { type PrinterSupervisor, superviseInProcess, superviseProcess } from './printer-supervisor.js';
+import { startTelemetry } from './telemetry.js';
 
 export interface DemoOptions {
   /** @default 8000 */
@@ -73,9 +74,12 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   const redis = options.redisUrl ? new Redis(options.redisUrl, { connectionName: DEMO_CONNECTION_NAME }) : undefined;
   // The demo opened the client, so closing the store (with the rail) closes it too.
   const store: EventStore = redis ? new RedisStreamStore({ client: redis, closeClient: true }) : new MemoryEventStore();
+  // Metrics for GET /metrics, and a trace context in every event (the timeline's trace ID).
+  const telemetry = startTelemetry();
   const rail = new ReplayRail({
     store,
     config: { maxStreamLength: 10_000, ...(options.streamPrefix && { streamPrefix: options.streamPrefix }) },
+    telemetry: telemetry.telemetry,
   });
   const app = new Hono();
   const { upgradeWebSocket, injectWebSocket, wss } = createNodeWebSocket({ app });
@@ -95,6 +99,10 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       : superviseInProcess(rail, settings);
   }
   app.route('/', createOperatorRoutes({ rail, restaurant, ...(printer && { printer }) }));
+  // The Prometheus text format, for a scraper or a curious operator.
+  app.get('/metrics', async (c) =>
+    c.body(await telemetry.metricsText(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }),
+  );
   const publicDir = options.publicDir ?? new URL('./public/', import.meta.url);
   for (const [path, file] of Object.entries(PAGE_FILES)) {
     app.get(path, async (c) => {
@@ -122,6 +130,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
         (server as { closeAllConnections?: () => void }).closeAllConnections?.();
       });
       await rail.close();
+      await telemetry.shutdown();
     },
   };
 }

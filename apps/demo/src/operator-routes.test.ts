@@ -32,11 +32,11 @@ describe("the operator's routes, on the memory store", () => {
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   };
   // A millisecond apart: two channels' cursors of the same millisecond have no order of their own.
-  const publish = async (channel: string, body: object) => {
+  const publish = async (channel: string, body: object, traceparent?: string) => {
     await new Promise((resolve) => setTimeout(resolve, 2));
     const response = await fetch(`${base}/events/${channel}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...(traceparent && { traceparent }) },
       body: JSON.stringify(body),
     });
     expect(response.status).toBe(201);
@@ -77,21 +77,21 @@ describe("the operator's routes, on the memory store", () => {
   });
 
   it("shows an order's events across the restaurant's channels, in cursor order, with correlation and trace IDs", async () => {
+    // The order's trace comes as a request header; the server's publish continues it.
     const traceId = newTraceId();
-    const metadata = () => ({ correlation_id: 'req_tl', trace_context: { traceparent: newTraceparent(traceId) } });
+    const metadata = { correlation_id: 'req_tl' };
     const actor = { type: 'waiter', id: 'usr_1' };
     const posted = [
-      await publish('restaurant:123:orders', {
-        type: 'order.created',
-        payload: { order_id: 'ord_tl' },
-        actor,
-        metadata: metadata(),
-      }),
-      await publish('restaurant:123:kitchen', {
-        type: 'order.preparing',
-        payload: { order_id: 'ord_tl' },
-        metadata: metadata(),
-      }),
+      await publish(
+        'restaurant:123:orders',
+        { type: 'order.created', payload: { order_id: 'ord_tl' }, actor, metadata },
+        newTraceparent(traceId),
+      ),
+      await publish(
+        'restaurant:123:kitchen',
+        { type: 'order.preparing', payload: { order_id: 'ord_tl' }, metadata },
+        newTraceparent(traceId),
+      ),
     ];
     await publish('restaurant:123:kitchen', { type: 'order.preparing', payload: { order_id: 'ord_other' } });
     posted.push(await publish('restaurant:123:orders', { type: 'order.ready', payload: { order_id: 'ord_tl' } }));
@@ -101,7 +101,9 @@ describe("the operator's routes, on the memory store", () => {
     expect(body.events.map((event) => event.id)).toEqual(posted.map((event) => event.id));
     expect(body.events[0]).toMatchObject({ type: 'order.created', actor, correlation_id: 'req_tl', trace_id: traceId });
     expect(body.events[1]).toMatchObject({ channel: 'restaurant:123:kitchen', trace_id: traceId });
-    expect(body.events[2]).toMatchObject({ correlation_id: null, trace_id: null });
+    // Published without a trace of its own: the server's publish started a new one.
+    expect(body.events[2]).toMatchObject({ correlation_id: null, trace_id: expect.stringMatching(/^[0-9a-f]{32}$/) });
+    expect(body.events[2]?.trace_id).not.toBe(traceId);
   });
 
   it('kills the printer mid-ticket; the next printer claims the ticket and prints it on attempt 2', async () => {

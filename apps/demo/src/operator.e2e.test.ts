@@ -71,12 +71,13 @@ describeWithRedis("the demo's operator view", (redisUrl) => {
         const post = async (type: string, orderId: string) => {
           const response = await fetch(`${base}/events/restaurant:123:orders`, {
             method: 'POST',
-            headers: { 'content-type': 'application/json' },
+            // The order's trace, as a request header: the demo's publish continues it.
+            headers: { 'content-type': 'application/json', traceparent: newTraceparent(traceId) },
             body: JSON.stringify({
               type,
               payload: { order_id: orderId, items: [{ name: 'Risotto', qty: 2 }] },
               actor: { type: 'waiter', id: 'usr_e2e' },
-              metadata: { correlation_id: `req_${orderId}`, trace_context: { traceparent: newTraceparent(traceId) } },
+              metadata: { correlation_id: `req_${orderId}` },
             }),
           });
           expect(response.status).toBe(201);
@@ -144,6 +145,12 @@ describeWithRedis("the demo's operator view", (redisUrl) => {
           { timeout: 60_000 },
         );
         expect(await page.$$(`#tickets li[data-order="${poisonOrder}"]`)).toHaveLength(0);
+
+        // 4. The page's metrics link: the server's figures in the Prometheus text format.
+        await Promise.all([page.waitForURL(`${base}/metrics`), page.click('a[href="/metrics"]')]);
+        const metrics = (await page.textContent('body')) ?? '';
+        expect(metrics).toMatch(/^replayrail_connections\{.*replayrail_transport="websocket".*\} [1-9]/m);
+        expect(metrics).toMatch(/^messaging_client_sent_messages_total\{.*"restaurant:\{id\}:orders".*\} [1-9]/m);
         expect(errors).toEqual([]);
       } finally {
         await page.close();

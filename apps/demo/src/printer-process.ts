@@ -17,6 +17,7 @@ import { RedisStreamStore } from '@replayrail/store-redis';
 import { Redis } from 'ioredis';
 import { envMilliseconds, envRestaurant } from './env.js';
 import { logFailure, type PrinterActivity, startPrinter } from './printer.js';
+import { startTelemetry } from './telemetry.js';
 
 /** The name of a printer process's Redis connections (`CLIENT LIST`). */
 const CONNECTION_NAME = 'replayrail-demo-printer';
@@ -43,8 +44,11 @@ const store = new RedisStreamStore({
   client: new Redis(redisUrl, { connectionName: CONNECTION_NAME }),
   closeClient: true,
 });
+// Traced like the demo's own rail: a ticket is published in the order's trace.
+const telemetry = startTelemetry();
 const rail = new ReplayRail({
   store,
+  telemetry: telemetry.telemetry,
   // As the demo server's rail: the same streams, the same retention.
   config: { maxStreamLength: 10_000, ...(process.env.STREAM_PREFIX && { streamPrefix: process.env.STREAM_PREFIX }) },
 });
@@ -64,6 +68,7 @@ async function stop(): Promise<void> {
   stopping = true;
   await printer.stop();
   await rail.close();
+  await telemetry.shutdown();
   process.exit(0);
 }
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stop());

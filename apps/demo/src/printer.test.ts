@@ -2,6 +2,7 @@ import { ReplayRail } from '@replayrail/core';
 import { MemoryEventStore } from '@replayrail/store-memory';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { kitchenChannel, ordersChannel, PRINTER_GROUP, type Printer, startPrinter } from './printer.js';
+import { startTelemetry } from './telemetry.js';
 import { newTraceId, newTraceparent, parseTraceparent } from './traceparent.js';
 
 // The ticket printer on the memory store: what it prints, that a second run of an
@@ -18,8 +19,10 @@ describe('the ticket printer', () => {
     return printer;
   };
 
+  // Traced as in the demo: the ticket, published in the printer's handler, joins the order's trace.
+  const telemetry = startTelemetry();
   beforeEach(() => {
-    rail = new ReplayRail({ store: new MemoryEventStore() });
+    rail = new ReplayRail({ store: new MemoryEventStore(), telemetry: telemetry.telemetry });
     printers = [];
   });
   afterEach(async () => {
@@ -34,7 +37,8 @@ describe('the ticket printer', () => {
       channel: orders,
       type: 'order.confirmed',
       payload: { order_id: 'ord_1', items: [{ name: 'Crème brûlée', qty: 2 }] },
-      metadata: { correlation_id: 'req_1', trace_context: { traceparent: newTraceparent(traceId) } },
+      metadata: { correlation_id: 'req_1' },
+      trace: { traceparent: newTraceparent(traceId) },
     });
     await start('printer-a');
     await vi.waitFor(async () => expect(await tickets()).toHaveLength(1));

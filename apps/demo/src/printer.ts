@@ -16,7 +16,6 @@
  */
 
 import { type Consumer, isReplayRailError, type ReplayRail, type StoredEvent } from '@replayrail/core';
-import { newTraceparent, traceIdOf } from './traceparent.js';
 
 /** The consumer group every printer joins: they share the orders, each order printed by one. */
 export const PRINTER_GROUP = 'ticket-printer';
@@ -197,9 +196,8 @@ async function publishTicket(
     causation_id: confirmed.event_id,
     source: 'ticket-printer',
   };
-  // The ticket is a step of the order's trace: same trace ID, a span ID of its own.
-  const traceId = traceIdOf(confirmed.metadata);
-  if (traceId !== null) metadata.trace_context = { traceparent: newTraceparent(traceId) };
+  // With telemetry on the rail, this publish runs in the handler's consumer span: the
+  // ticket joins the order's trace (metadata.trace_context is the rail's to set).
   try {
     await rail.publish({
       channel: kitchenChannel(ticket.restaurant),

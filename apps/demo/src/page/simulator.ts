@@ -27,16 +27,14 @@ interface Step<Type extends keyof DemoEvents = keyof DemoEvents> {
 async function publish(step: Step, correlationId: string, traceId: string): Promise<void> {
   const response = await fetch(`/events/${step.channel}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    // The order's trace, as a browser instrumented with OpenTelemetry would send it:
+    // the server's publish continues it and stores its own span's context in the event.
+    headers: { 'content-type': 'application/json', traceparent: newTraceparent(traceId) },
     body: JSON.stringify({
       type: step.type,
       payload: step.payload,
       actor: step.actor,
-      metadata: {
-        correlation_id: correlationId,
-        source: 'simulator',
-        trace_context: { traceparent: newTraceparent(traceId) },
-      },
+      metadata: { correlation_id: correlationId, source: 'simulator' },
       event_id: `${step.payload.order_id}.${step.type}`,
     }),
   });
