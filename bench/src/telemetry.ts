@@ -58,7 +58,7 @@ const PHASES = [
   { key: 'rate100', label: '100 events/s, 10 s', rate: 100, count: SMOKE ? 100 : 1_000 },
   { key: 'burst', label: 'burst of 1,000 events', rate: 0, count: SMOKE ? 100 : 1_000 },
 ] as const;
-const FANOUT_PAIRS = { min: SMOKE ? 1 : 3, max: SMOKE ? 1 : 6 };
+const FANOUT_PAIRS = { min: SMOKE ? 1 : 3, max: SMOKE ? 1 : 12 };
 /** No fanout pair starts unless the one before, repeated, would end within this much time of the run. */
 const BUDGET_S = 660;
 const TIME_LIMIT_MS = 900_000;
