@@ -43,3 +43,12 @@ describe('metric labels of channels', () => {
     expect(broken.attributes('orders')['messaging.destination.template']).toBe('{other}');
   });
 });
+
+describe('label objects', () => {
+  it('are shared by every channel with the same labels, past the channel cache too', () => {
+    const destinations = new Destinations();
+    const seen = new Set<object>();
+    for (let i = 0; i < 12_000; i++) seen.add(destinations.attributes(`restaurant:${i}:orders`));
+    expect(seen.size).toBe(1);
+  });
+});

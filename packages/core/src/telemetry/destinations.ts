@@ -40,7 +40,10 @@ export class Destinations {
   readonly #template: (channel: string) => string;
   readonly #maxTemplates: number;
   readonly #templates = new Set<string>();
+  // By channel (the fast path), and by label set: past the channel cache, channels
+  // still share one object per label set, so counters keyed by it stay bounded.
   readonly #cache = new Map<string, DestinationAttributes>();
+  readonly #byLabels = new Map<string, DestinationAttributes>();
 
   constructor(options: DestinationOptions = {}) {
     this.#named = new Set(options.channels ?? []);
@@ -48,15 +51,25 @@ export class Destinations {
     this.#maxTemplates = options.maxTemplates ?? 100;
   }
 
-  /** The channel's labels: its template, and its name when allow-listed. */
+  /**
+   * The channel's labels: its template, and its name when allow-listed. The same
+   * object for the same labels, and at most `maxTemplates` + 1 + the allow-list of them.
+   */
   attributes(channel: string): DestinationAttributes {
     const cached = this.#cache.get(channel);
     if (cached !== undefined) return cached;
-    const attributes: Record<string, string> = { 'messaging.destination.template': this.templateOf(channel) };
-    if (this.#named.has(channel)) attributes['messaging.destination.name'] = channel;
-    const frozen = Object.freeze(attributes);
-    if (this.#cache.size < MAX_CACHED) this.#cache.set(channel, frozen);
-    return frozen;
+    const template = this.templateOf(channel);
+    const named = this.#named.has(channel);
+    const key = named ? `${template}\u0000${channel}` : template;
+    let attributes = this.#byLabels.get(key);
+    if (attributes === undefined) {
+      const labels: Record<string, string> = { 'messaging.destination.template': template };
+      if (named) labels['messaging.destination.name'] = channel;
+      attributes = Object.freeze(labels);
+      this.#byLabels.set(key, attributes);
+    }
+    if (this.#cache.size < MAX_CACHED) this.#cache.set(channel, attributes);
+    return attributes;
   }
 
   /** The channel's template, or `{other}` once `maxTemplates` others were seen. */

@@ -35,7 +35,7 @@ import {
 } from '@opentelemetry/api';
 import { isReplayRailError } from '../errors.js';
 import type { JsonObject, StoredEvent } from '../types.js';
-import { type DestinationOptions, Destinations } from './destinations.js';
+import { type DestinationAttributes, type DestinationOptions, Destinations } from './destinations.js';
 import type {
   ConnectionKind,
   ConsumerFigures,
@@ -111,8 +111,9 @@ class OpenTelemetry implements Telemetry {
   readonly #meter: Meter;
   readonly #destinations: Destinations;
   readonly #traceKey: string;
-  readonly #sent;
   readonly #publishDuration: Histogram;
+  // Per destination label set (a bounded number): what a publish there reports.
+  readonly #sends = new Map<DestinationAttributes, SendFigures>();
   readonly #connections;
   readonly #refused;
   readonly #delivered;
@@ -133,10 +134,19 @@ class OpenTelemetry implements Telemetry {
     this.#destinations = new Destinations(options);
     this.#traceKey = options.traceContextKey === false ? NO_METADATA_KEY : (options.traceContextKey ?? 'trace_context');
     const seconds = { unit: 's', advice: { explicitBucketBoundaries: DURATION_BUCKETS } };
-    this.#sent = meter.createCounter('messaging.client.sent.messages', {
-      unit: '{message}',
-      description: 'Events published (stored, or refused by the store).',
-    });
+    // Observed from plain tallies: a synchronous counter would hash its attributes on
+    // every publish, and a publish is the hottest path there is.
+    meter
+      .createObservableCounter('messaging.client.sent.messages', {
+        unit: '{message}',
+        description: 'Events published (stored, or refused by the store).',
+      })
+      .addCallback((result) => {
+        for (const send of this.#sends.values()) {
+          if (send.stored > 0) result.observe(send.stored, send.attributes);
+          for (const [type, count] of send.failed) result.observe(count, { ...send.attributes, 'error.type': type });
+        }
+      });
     this.#publishDuration = meter.createHistogram('messaging.client.operation.duration', {
       ...seconds,
       description: 'How long a publish took, from the validated event to the store answering.',
@@ -202,12 +212,12 @@ class OpenTelemetry implements Telemetry {
   publishing(event: PublishedEvent, parent: TraceCarrier | undefined, fixed: boolean): PublishScope {
     const start = performance.now();
     const { channel, metadata } = event;
-    const destination = this.#destinations.attributes(channel);
+    const send = this.#sendFigures(this.#destinations.attributes(channel));
     const carrier = parent ?? (fixed && this.#traceKey !== NO_METADATA_KEY ? metadata[this.#traceKey] : undefined);
     const remote = carrier === undefined ? undefined : remoteContext(carrier);
     const parentContext = remote === undefined ? context.active() : trace.setSpanContext(ROOT_CONTEXT, remote);
     const span = this.#tracer.startSpan(
-      `send ${destination['messaging.destination.template']}`,
+      send.spanName,
       {
         kind: SpanKind.PRODUCER,
         attributes: {
@@ -232,20 +242,34 @@ class OpenTelemetry implements Telemetry {
     return {
       metadata: stored,
       settled: (error?: unknown) => {
-        const attributes: Attributes = {
-          'messaging.system': SYSTEM,
-          'messaging.operation.name': 'send',
-          ...destination,
-        };
-        if (error !== undefined) {
-          attributes['error.type'] = errorType(error);
-          failed(span, error);
+        const seconds = (performance.now() - start) / 1000;
+        if (error === undefined) {
+          span.end();
+          send.stored++;
+          this.#publishDuration.record(seconds, send.attributes);
+          return;
         }
+        const type = errorType(error);
+        failed(span, error);
         span.end();
-        this.#sent.add(1, attributes);
-        this.#publishDuration.record((performance.now() - start) / 1000, attributes);
+        send.failed.set(type, (send.failed.get(type) ?? 0) + 1);
+        this.#publishDuration.record(seconds, { ...send.attributes, 'error.type': type });
       },
     };
+  }
+
+  #sendFigures(destination: DestinationAttributes): SendFigures {
+    let send = this.#sends.get(destination);
+    if (send === undefined) {
+      send = {
+        attributes: Object.freeze({ 'messaging.system': SYSTEM, 'messaging.operation.name': 'send', ...destination }),
+        spanName: `send ${destination['messaging.destination.template']}`,
+        stored: 0,
+        failed: new Map(),
+      };
+      this.#sends.set(destination, send);
+    }
+    return send;
   }
 
   connectionOpened(kind: ConnectionKind): void {
@@ -366,6 +390,15 @@ class OpenTelemetry implements Telemetry {
       [inFlight, pending, lag, dead],
     );
   }
+}
+
+/** What publishes to one destination report: their attributes, their span's name, their outcomes. */
+interface SendFigures {
+  readonly attributes: Attributes;
+  readonly spanName: string;
+  stored: number;
+  /** By error type. */
+  readonly failed: Map<string, number>;
 }
 
 const KIND_ATTRIBUTES = new Map<string, Attributes>();
