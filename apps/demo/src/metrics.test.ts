@@ -1,5 +1,5 @@
+import { connect } from '@replayrail/testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { type Demo, startDemo } from './app.js';
 
 // GET /metrics on the memory store: the Prometheus text format, with the figures of
@@ -26,11 +26,8 @@ function sample(text: string, name: string, labels: Record<string, string>): num
 }
 
 it('serves the metrics in the Prometheus text format, with what the demo did', async () => {
-  const socket = new WebSocket(`${base.replace('http', 'ws')}/ws/restaurant:7:orders?from=latest`);
-  await new Promise((resolve, reject) => {
-    socket.once('open', resolve);
-    socket.once('error', reject);
-  });
+  const socket = connect(`${base.replace('http', 'ws')}/ws/restaurant:7:orders?from=latest`);
+  await socket.opened;
   for (const type of ['order.created', 'order.confirmed']) {
     const response = await fetch(`${base}/events/restaurant:7:orders`, {
       method: 'POST',
@@ -51,5 +48,5 @@ it('serves the metrics in the Prometheus text format, with what the demo did', a
   expect(sample(text, 'messaging_client_sent_messages_total', template)).toBe(2);
   expect(sample(text, 'replayrail_events_delivered_total', template)).toBe(2);
   expect(sample(text, 'messaging_client_operation_duration_count', template)).toBe(2);
-  socket.close();
+  socket.ws.close();
 });

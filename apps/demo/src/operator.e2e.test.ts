@@ -158,9 +158,8 @@ describeWithRedis("the demo's operator view", (redisUrl) => {
         if (demo.exitCode === null) demo.kill('SIGTERM');
         await exited;
         const redis = new Redis(redisUrl);
+        // The consumer group's hash-tagged keys (`{<prefix>:<channel>}:dead:<group>`) too.
         await deleteKeysUnder(redis, prefix);
-        // The consumer group's own keys are hash-tagged: `{<prefix>:<channel>}:dead:<group>`.
-        await deleteKeysUnder(redis, `{${prefix}`);
         await redis.quit();
       }
     }, 120_000);
