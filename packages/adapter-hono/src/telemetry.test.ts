@@ -210,6 +210,10 @@ describe('OpenTelemetry', () => {
     expect((await expired.closed).code).toBe(4410);
     // And a page asked for over HTTP from there: 410.
     expect((await fetch(`${app.base}/events/room:3:chat?after=${first.id}`)).status).toBe(410);
+    // What is retained, replayed to a socket that starts at the earliest.
+    const retained = (await rail.replay('room:3:chat')).events.length;
+    const earliest = connect(`${ws}/ws/room:3:chat?from=earliest`, good);
+    await earliest.until((frames) => frames.length === retained, 'the retained events');
 
     // An event stream (SSE), open while the figures are collected.
     const stream = new AbortController();
@@ -248,7 +252,7 @@ describe('OpenTelemetry', () => {
 
     const metrics = await collect();
     const websocket = { 'replayrail.transport': 'websocket' };
-    expect(total(metrics, 'replayrail.connections', { ...websocket, 'replayrail.endpoint': 'channel' })).toBe(1);
+    expect(total(metrics, 'replayrail.connections', { ...websocket, 'replayrail.endpoint': 'channel' })).toBe(2);
     expect(total(metrics, 'replayrail.connections', { ...websocket, 'replayrail.endpoint': 'multiplexed' })).toBe(1);
     expect(
       total(metrics, 'replayrail.connections', { 'replayrail.transport': 'sse', 'replayrail.endpoint': 'events' }),
@@ -278,9 +282,14 @@ describe('OpenTelemetry', () => {
     // Three attempts: the good event once, the poison one twice (one error each).
     expect(total(metrics, 'messaging.process.duration')).toBe(3);
     expect(total(metrics, 'messaging.process.duration', { 'error.type': 'Error' })).toBe(2);
-    // The live subscribers of room:1 (a socket) and room:4 (the event stream).
-    expect(total(metrics, 'replayrail.subscriptions')).toBe(2);
-    expect(total(metrics, 'replayrail.channels.live')).toBe(2);
+    // Caught up, then live: room:1, room:2, room:3 from the earliest, the firehose socket
+    // and the event stream (the expired one never caught up); only room:3 replayed.
+    expect(total(metrics, 'replayrail.catch_up.duration')).toBe(5);
+    expect(retained).toBeGreaterThan(0);
+    expect(total(metrics, 'replayrail.events.replayed')).toBe(retained);
+    // The live subscribers of room:1 and room:3 (sockets) and room:4 (the event stream).
+    expect(total(metrics, 'replayrail.subscriptions')).toBe(3);
+    expect(total(metrics, 'replayrail.channels.live')).toBe(3);
     stream.abort();
     await eventually(
       async () => total(await collect(), 'replayrail.connections', { 'replayrail.transport': 'sse' }) === 0,
@@ -288,6 +297,7 @@ describe('OpenTelemetry', () => {
     );
     await meterProvider.shutdown();
     one.ws.close();
+    earliest.ws.close();
     multiplexed.ws.close();
   }, 60_000);
 
