@@ -12,7 +12,7 @@ export interface AdminCommands {
 /**
  * A conformance harness on a real Redis: the store under test on `client`, and
  * XDEL / DEL / XTRIM / XADD through a separate admin connection. Cleanup deletes
- * every key under the test's prefix and closes both connections.
+ * every key under the test's prefix (hash-tagged ones too) and closes both connections.
  */
 export function redisHarness(
   prefix: string,
@@ -46,7 +46,9 @@ export function redisHarness(
       return String(await admin.send(['XADD', key, '*', ...Object.entries(fields).flat()], key));
     },
     cleanup: async () => {
-      for (const key of await admin.keys(`${prefix}*`)) await admin.send(['DEL', key], key);
+      // The consumer groups' keys carry their stream's hash tag: `{<prefix>:<channel>}:dead:<group>`.
+      const keys = [...(await admin.keys(`${prefix}*`)), ...(await admin.keys(`{${prefix}*`))];
+      for (const key of keys) await admin.send(['DEL', key], key);
       await closeClient();
       await admin.close();
     },
