@@ -34,8 +34,7 @@ import { RedisStreamStore } from '@replayrail/store-redis';
 import { Redis } from 'ioredis';
 import { gitCommit, measure, median, sampleEvent, spread, table } from './common.js';
 import { type Exported, REDIS_URL, type StackOptions, samplePayload } from './fanout/shared.js';
-import { cleanUp, connectSubscribers, type PhaseResult, runPhase, startStack, stopStack } from './fanout/stack.js';
-import { children } from './ipc.js';
+import { connectSubscribers, type PhaseResult, runPhase, runToTheEnd, startStack, stopStack } from './fanout/stack.js';
 import { METRIC_INTERVAL_MS, startOtelSdk } from './otel-sdk.js';
 
 const SMOKE = process.env.SMOKE === '1';
@@ -402,46 +401,24 @@ function report(
 // The publish rounds use this connection too, so the cleanup's commands follow theirs.
 const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1, connectionName: `${PREFIX}-driver` });
 redis.on('error', () => {});
-let finished = false;
-
-async function shutdown(code: number): Promise<never> {
-  if (finished) return new Promise<never>(() => {});
-  finished = true;
-  stop.abort(new Error('stopping'));
-  await cleanUp(redis, PREFIX);
-  await redis.quit().catch(() => {});
-  process.exit(code);
-}
-
-const limit = setTimeout(() => {
-  console.error(`time limit of ${TIME_LIMIT_MS / 1000} s reached, stopping`);
-  void shutdown(1);
-}, TIME_LIMIT_MS);
-process.once('SIGINT', () => void shutdown(130));
-process.once('SIGTERM', () => void shutdown(143));
-process.on('exit', () => {
-  for (const child of children) child.kill();
+await runToTheEnd({
+  redis,
+  prefix: PREFIX,
+  timeLimitMs: TIME_LIMIT_MS,
+  onStop: () => stop.abort(new Error('stopping')),
+  async main() {
+    console.error(`prefix ${PREFIX}${SMOKE ? ' (SMOKE: tiny sizes, no results file)' : ''}`);
+    const started = Date.now();
+    const elapsed = (): number => Math.round((Date.now() - started) / 1000);
+    const publish = await publishCases(redis, elapsed);
+    const fanout = await fanoutPairs(elapsed);
+    const version = (await redis.info('server')).match(/redis_version:(\S+)/)?.[1] ?? '?';
+    const text = report(publish, fanout, { redis: version, seconds: elapsed() });
+    console.log(text);
+    if (!SMOKE) {
+      const dir = new URL('../results/', import.meta.url);
+      await mkdir(dir, { recursive: true });
+      await writeFile(new URL('telemetry.md', dir), text);
+    }
+  },
 });
-
-let exitCode = 0;
-try {
-  console.error(`prefix ${PREFIX}${SMOKE ? ' (SMOKE: tiny sizes, no results file)' : ''}`);
-  const started = Date.now();
-  const elapsed = (): number => Math.round((Date.now() - started) / 1000);
-  const publish = await publishCases(redis, elapsed);
-  const fanout = await fanoutPairs(elapsed);
-  const version = (await redis.info('server')).match(/redis_version:(\S+)/)?.[1] ?? '?';
-  const text = report(publish, fanout, { redis: version, seconds: elapsed() });
-  console.log(text);
-  if (!SMOKE) {
-    const dir = new URL('../results/', import.meta.url);
-    await mkdir(dir, { recursive: true });
-    await writeFile(new URL('telemetry.md', dir), text);
-  }
-} catch (error) {
-  console.error(error);
-  exitCode = 1;
-} finally {
-  clearTimeout(limit);
-  await shutdown(exitCode);
-}

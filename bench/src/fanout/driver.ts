@@ -30,7 +30,6 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { Redis } from 'ioredis';
 import { gitCommit, median, spread, table } from '../common.js';
-import { children } from '../ipc.js';
 import {
   isRail,
   REDIS_URL,
@@ -43,11 +42,11 @@ import {
 } from './shared.js';
 import {
   type Collected,
-  cleanUp,
   connectArgs,
   connectSubscribers,
   type PhaseResult,
   runPhase,
+  runToTheEnd,
   startStack,
   stopStack,
 } from './stack.js';
@@ -488,38 +487,16 @@ async function run(redis: Redis): Promise<string> {
 
 const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1, connectionName: `${PREFIX}-driver` });
 redis.on('error', () => {});
-let finished = false;
-
-async function shutdown(code: number): Promise<never> {
-  if (finished) return new Promise<never>(() => {});
-  finished = true;
-  await cleanUp(redis, PREFIX);
-  await redis.quit().catch(() => {});
-  process.exit(code);
-}
-
-const limit = setTimeout(() => {
-  console.error(`time limit of ${TIME_LIMIT_MS / 1000} s reached, stopping`);
-  void shutdown(1);
-}, TIME_LIMIT_MS);
-process.once('SIGINT', () => void shutdown(130));
-process.once('SIGTERM', () => void shutdown(143));
-process.on('exit', () => {
-  for (const child of children) child.kill();
+await runToTheEnd({
+  redis,
+  prefix: PREFIX,
+  timeLimitMs: TIME_LIMIT_MS,
+  async main() {
+    console.error(`prefix ${PREFIX}`);
+    const report = await run(redis);
+    console.log(report);
+    const dir = new URL('../../results/', import.meta.url);
+    await mkdir(dir, { recursive: true });
+    await writeFile(new URL('fanout.md', dir), report);
+  },
 });
-
-let exitCode = 0;
-try {
-  console.error(`prefix ${PREFIX}`);
-  const report = await run(redis);
-  console.log(report);
-  const dir = new URL('../../results/', import.meta.url);
-  await mkdir(dir, { recursive: true });
-  await writeFile(new URL('fanout.md', dir), report);
-} catch (error) {
-  console.error(error);
-  exitCode = 1;
-} finally {
-  clearTimeout(limit);
-  await shutdown(exitCode);
-}

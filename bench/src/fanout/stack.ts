@@ -159,3 +159,50 @@ export async function cleanUp(redis: Redis, prefix: string): Promise<void> {
     console.error('cleanup failed:', error);
   }
 }
+
+/** What `runToTheEnd` runs: the benchmark, on the driver's Redis connection. */
+export interface DriverRun {
+  readonly redis: Redis;
+  readonly prefix: string;
+  /** Past it, the run is stopped (exit 1). */
+  readonly timeLimitMs: number;
+  /** Called first when the run stops early or ends (to abort what is under way). */
+  readonly onStop?: () => void;
+  readonly main: () => Promise<void>;
+}
+
+/**
+ * Runs a driver's `main` and always ends the same way, whether it finished, threw, hit
+ * its time limit or got Ctrl-C / SIGTERM: `cleanUp`, the driver's connection closed,
+ * and the process exits (0, 1, 130 or 143).
+ */
+export async function runToTheEnd(run: DriverRun): Promise<never> {
+  let finished = false;
+  const shutdown = async (code: number): Promise<never> => {
+    if (finished) return new Promise<never>(() => {});
+    finished = true;
+    run.onStop?.();
+    await cleanUp(run.redis, run.prefix);
+    await run.redis.quit().catch(() => {});
+    process.exit(code);
+  };
+  const limit = setTimeout(() => {
+    console.error(`time limit of ${run.timeLimitMs / 1000} s reached, stopping`);
+    void shutdown(1);
+  }, run.timeLimitMs);
+  process.once('SIGINT', () => void shutdown(130));
+  process.once('SIGTERM', () => void shutdown(143));
+  process.on('exit', () => {
+    for (const child of children) child.kill();
+  });
+  let exitCode = 0;
+  try {
+    await run.main();
+  } catch (error) {
+    console.error(error);
+    exitCode = 1;
+  } finally {
+    clearTimeout(limit);
+  }
+  return shutdown(exitCode);
+}
