@@ -18,8 +18,8 @@ import {
 } from '@replayrail/core';
 import {
   type Admission,
-  channelFromPath,
   checkAuthorized,
+  RequestAbortedError,
   startFromQuery,
   toWireJson,
 } from '@replayrail/core/protocol';
@@ -27,6 +27,7 @@ import type { Context } from 'hono';
 import { type CatalogEvent, checkAgainstCatalog, type EventCatalog } from './catalog.js';
 import type { ReplayRailRoutesOptions, ResolvedRoutesOptions } from './options.js';
 import { parsePublishBody } from './publish-body.js';
+import { channelUnder, sentTarget } from './sent-request.js';
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
@@ -41,19 +42,29 @@ export interface RouteDeps {
   readonly streams: Set<Subscription>;
 }
 
+/** A route's request: its channel, checked and authorized, and its query. */
+interface RouteRequest {
+  readonly channel: string;
+  readonly query: URLSearchParams;
+}
+
 /**
- * The channel named by the rest of the path (percent-decoded, not normalized),
- * checked, and authorized for `action`: what every route does first.
+ * The channel named by the rest of the path as sent (percent-decoded, not
+ * normalized: sent-request.ts), checked, and authorized for `action`, with the
+ * query: what every route does first. Undefined when the path as sent is not under
+ * the routes' prefix: answer it with `c.notFound()`.
  */
-export async function authorizedChannel(
+export async function authorizedRequest(
   c: Context,
   { rail, options, resolved }: RouteDeps,
   action: 'subscribe' | 'publish',
-): Promise<string> {
-  const channel = channelFromPath(new URL(c.req.url).pathname.slice(resolved.eventsPath.length + 1));
+): Promise<RouteRequest | undefined> {
+  const { path, query } = sentTarget(c);
+  const channel = channelUnder(path, resolved.eventsPath);
+  if (channel === undefined) return undefined;
   assertChannel(channel, rail.config.limits);
   await checkAuthorized(options.authorize, { request: c, channel, action });
-  return channel;
+  return { channel, query };
 }
 
 /**
@@ -93,7 +104,7 @@ export async function readJsonBody(c: Context, maxBytes: number): Promise<unknow
   let size = 0;
   const source = bodyChunks(c);
   for (;;) {
-    const next = await source?.next();
+    const next = await nextChunk(source);
     if (next === undefined || next.done === true) break;
     size += next.value.byteLength;
     // Not `return()`-ed: on Node that would destroy the socket the 413 goes out on.
@@ -111,6 +122,18 @@ export async function readJsonBody(c: Context, maxBytes: number): Promise<unknow
     return JSON.parse(text);
   } catch (error) {
     throw new InvalidRequestError(`request body is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+// A body that fails while it is read failed on the client's side: it hung up
+// mid-body, or broke the framing (Node has already answered a bad chunk with 400).
+async function nextChunk(
+  source: AsyncIterator<Uint8Array> | undefined,
+): Promise<IteratorResult<Uint8Array> | undefined> {
+  try {
+    return await source?.next();
+  } catch (error) {
+    throw new RequestAbortedError(undefined, { cause: error });
   }
 }
 
@@ -132,7 +155,9 @@ function jsonResponse(text: string, status: number): Response {
 /** `POST <events>/<channel>`: 201 with the stored event, 200 with the first one for a retry. */
 export async function publishRoute(c: Context, deps: RouteDeps): Promise<Response> {
   const { rail, options, resolved } = deps;
-  const channel = await authorizedChannel(c, deps, 'publish');
+  const request = await authorizedRequest(c, deps, 'publish');
+  if (request === undefined) return c.notFound();
+  const { channel } = request;
   const body = parsePublishBody(await readJsonBody(c, resolved.maxBodyBytes));
   const key = c.req.header('idempotency-key');
   if (key !== undefined && body.event_id !== undefined && key !== body.event_id) {
@@ -184,10 +209,11 @@ function limitParam(value: string | undefined): number | undefined {
  * too, as on every transport): `{ events, next, has_more }`.
  */
 export async function pageRoute(c: Context, deps: RouteDeps): Promise<Response> {
-  const channel = await authorizedChannel(c, deps, 'subscribe');
-  const params = new URL(c.req.url).searchParams;
-  const start = startFromQuery(params, 'page');
-  const limit = limitParam(params.get('limit') ?? undefined);
+  const request = await authorizedRequest(c, deps, 'subscribe');
+  if (request === undefined) return c.notFound();
+  const { channel, query } = request;
+  const start = startFromQuery(query, 'page');
+  const limit = limitParam(query.get('limit') ?? undefined);
   // `from=earliest` is everything retained; `from=latest` is after the last event (an empty page, and its cursor).
   const after = start.from === undefined ? start.after : start.from === 'earliest' ? '0-0' : '$';
   const page = await deps.rail.replay(channel, {

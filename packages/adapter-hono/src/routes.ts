@@ -4,14 +4,15 @@
  * routes as one Hono app to mount on yours.
  */
 
-import { ShuttingDownError, type Subscription } from '@replayrail/core';
+import { isReplayRailError, ShuttingDownError, type Subscription } from '@replayrail/core';
 import { Admission, toReplayRailError } from '@replayrail/core/protocol';
-import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import { type Context, Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { EventCatalog } from './catalog.js';
 import { errorResponse } from './error-response.js';
 import { pageRoute, publishRoute } from './http-routes.js';
 import { type ReplayRailRoutesOptions, resolveRoutesOptions } from './options.js';
+import { cameAsUpgrade } from './sent-request.js';
 import { sseRoute, wantsEventStream } from './sse-route.js';
 import { webSocketHandlers } from './websocket-routes.js';
 
@@ -57,37 +58,32 @@ export function createReplayRailRoutes<const Catalog extends EventCatalog = Even
   const app = new Hono();
   // Hono's own refusals (HTTPException) keep their status; everything else maps by
   // the table, and the server's own faults reach `onError`.
-  app.onError((error) => {
+  app.onError((error, c) => {
     if (error instanceof HTTPException) return error.getResponse();
     const failure = toReplayRailError(error);
+    // The client's doing (it hung up mid-body): counted, never reported as a fault.
+    if (isReplayRailError(failure, 'request_aborted')) rail.telemetry?.requestAborted(c.req.method);
     resolved.transport.report(failure);
     return errorResponse(failure);
   });
   let closing = false;
   const events = `${resolved.eventsPath}/*`;
-  app.use(events, async (_c, next) => {
+  app.use(events, async (c, next) => {
     // After close() the HTTP routes answer 503 too: clients retry on another instance.
     if (closing) throw new ShuttingDownError();
+    // An upgrade to an HTTP route: no WebSocket endpoint here, as server-ws answers it.
+    if (cameAsUpgrade(c)) return c.notFound();
     await next();
   });
   const deps = { rail, options: general, resolved, admission, streams };
   app.post(events, (c) => publishRoute(c, deps));
   app.get(events, (c) => (wantsEventStream(c) ? sseRoute(c, deps) : pageRoute(c, deps)));
   if (options.upgradeWebSocket) {
-    const upgradeOnly: MiddlewareHandler = async (c, next) => {
-      if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
-        return c.text('WebSocket endpoint: upgrade required\n', 426);
-      }
-      await next();
-    };
-    const [admit, handler] = webSocketHandlers(
-      admission,
-      resolved,
-      options.upgradeWebSocket,
-      rail.config.limits.maxFrameBytes,
-    );
-    app.get(resolved.wsPath, upgradeOnly, admit, handler);
-    app.get(`${resolved.wsPath}/*`, upgradeOnly, admit, handler);
+    // Every method: a request that cannot become a socket is answered here (426 /
+    // 405 / 400), as server-ws answers it, never by a route further on.
+    const handlers = webSocketHandlers(admission, resolved, options.upgradeWebSocket, rail.config.limits.maxFrameBytes);
+    app.all(resolved.wsPath, handlers.admitMultiplexed, handlers.upgrade);
+    app.all(`${resolved.wsPath}/*`, handlers.admitSingle, handlers.upgrade);
   }
 
   return {

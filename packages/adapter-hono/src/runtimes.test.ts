@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { join } from 'node:path';
 import type { StoredEvent } from '@replayrail/core';
-import { connect } from '@replayrail/testkit';
+import { checkInputTable, checkKeepAliveLockout, connect, type InputTarget, rawBytes } from '@replayrail/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSse } from './test-support/sse-client.js';
 
@@ -11,9 +11,49 @@ import { openSse } from './test-support/sse-client.js';
 // dependencies), driven over real HTTP, SSE and WebSockets from here.
 const packageDir = join(import.meta.dirname, '..');
 const script = join(import.meta.dirname, 'test-support', 'runtime-server.ts');
+// What each runtime does before the adapter's routes see a request, as the input
+// table (docs/protocol.md) and the aborted-body test see it:
+// - neither has an upgrade path of its own for requests to other routes, so an
+//   upgrade request asking an HTTP route for an event stream gets one;
+// - Bun resolves dot segments and backslashes in the URL and keeps no other copy of
+//   the path, so the adapter serves the resolved channel (a proxy in front must
+//   refuse such paths: README);
+// - Deno keeps the path as sent; it refuses an upgrade with a body framing (400), and drops a
+//   connection whose chunk size is not hex before the application sees the request.
+const RESOLVED_BY_BUN = {
+  'GET /ws/a/../b': 'open',
+  'GET /ws/a/%2e%2e/b': 'open',
+  'GET /ws/ok/%2E/b': 'open',
+  'GET /ws/x\\y': 'open',
+  'GET /x/../ws/ok (a complete handshake)': 'open',
+  'POST /events/public/%2e%2e/private': '201',
+  'POST /events/a/../b': '201',
+  'POST /x/../events/b': '201',
+  'GET /events/a/%2e%2e/b (a page)': '200',
+  'GET /events/x\\y (a page)': '200',
+  'GET /events/ok/%2E/b (an event stream)': '200',
+  'GET /events/ok, a complete handshake asking for an event stream': '200',
+};
 const RUNTIMES = [
-  { name: 'Bun', bin: join(packageDir, 'node_modules', '.bin', 'bun'), args: ['run', script] },
-  { name: 'Deno', bin: join(packageDir, 'node_modules', '.bin', 'deno'), args: ['run', '-A', script] },
+  {
+    name: 'Bun',
+    bin: join(packageDir, 'node_modules', '.bin', 'bun'),
+    args: ['run', script],
+    runtimeAnswers: RESOLVED_BY_BUN,
+    resolvesPaths: true,
+    abortedBodiesSeen: 2,
+  },
+  {
+    name: 'Deno',
+    bin: join(packageDir, 'node_modules', '.bin', 'deno'),
+    args: ['run', '-A', script],
+    runtimeAnswers: {
+      'POST /ws/ok, a complete handshake': '400',
+      'GET /events/ok, a complete handshake asking for an event stream': '200',
+    },
+    resolvesPaths: false,
+    abortedBodiesSeen: 1,
+  },
 ];
 
 function startServer(bin: string, args: string[]): Promise<{ child: ChildProcess; base: string }> {
@@ -136,7 +176,7 @@ for (const runtime of RUNTIMES) {
       }
       expect(connections).toBe(0);
       await new Promise((resolve) => setTimeout(resolve, 500));
-      expect(await stats()).toEqual({ connections: 0, subscriptions: 0, liveChannels: 0 });
+      expect(await stats()).toMatchObject({ connections: 0, subscriptions: 0, liveChannels: 0 });
       // A client that stays through the slow authorize is served.
       const stayed = connect(`ws://${base}/ws/slow-stays`);
       await stayed.opened;
@@ -159,7 +199,57 @@ for (const runtime of RUNTIMES) {
         ),
       );
       await new Promise((resolve) => setTimeout(resolve, 500));
-      expect(await stats()).toEqual({ connections: 0, subscriptions: 0, liveChannels: 0 });
+      expect(await stats()).toMatchObject({ connections: 0, subscriptions: 0, liveChannels: 0 });
+    });
+
+    const stats = async () =>
+      (await (await fetch(`http://${base}/stats`)).json()) as {
+        connections: number;
+        liveChannels: number;
+        faults: number;
+        aborted: number;
+      };
+    const target = (): InputTarget => ({
+      port: Number(base.split(':')[1]),
+      http: true,
+      runtimeAnswers: runtime.runtimeAnswers,
+      resolvesPaths: runtime.resolvesPaths,
+      state: async () => {
+        const { connections, liveChannels, faults } = await stats();
+        return { connections, liveChannels, faults };
+      },
+      stored: async (channel) =>
+        ((await (await fetch(`http://${base}/events/${channel}?after=0-0`)).json()) as { events: unknown[] }).events
+          .length,
+      publish: (channel) => publish(channel, 0),
+    });
+
+    it('answers the table of requests and their answers, and holds nothing after (issue #20)', async () => {
+      await checkInputTable(target());
+    }, 30_000);
+
+    it('holds nothing for 60 requests with Upgrade but no Connection: Upgrade on one keep-alive connection', async () => {
+      await checkKeepAliveLockout(target(), `ws://${base}/ws`);
+    }, 30_000);
+
+    it('counts request bodies a client cut short or broke, and reports none of them as a fault', async () => {
+      const port = Number(base.split(':')[1]);
+      const before = await stats();
+      const head = (framing: string) =>
+        `POST /events/bodies HTTP/1.1\r\nHost: ${base}\r\nContent-Type: application/json\r\n${framing}\r\n`;
+      const cut = '{"type":"t","pay';
+      await rawBytes(port, `${head('Content-Length: 100\r\n')}${cut}`, 100);
+      await rawBytes(port, `${head('Transfer-Encoding: chunked\r\n')}zz\r\n${cut}\r\n0\r\n\r\n`, 300);
+      let after = await stats();
+      for (let i = 0; i < 50 && after.aborted < before.aborted + runtime.abortedBodiesSeen; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        after = await stats();
+      }
+      expect({ aborted: after.aborted - before.aborted, faults: after.faults - before.faults }).toEqual({
+        aborted: runtime.abortedBodiesSeen,
+        faults: 0,
+      });
+      expect(await target().stored('bodies')).toBe(0);
     });
 
     it('refuses a frame over maxFrameBytes with 1009, the runtime setting no limit of ours', async () => {

@@ -12,7 +12,7 @@ import { isReplayRailError, type SubscribeOptions, type Subscription } from '@re
 import { startFromQuery, toReplayRailError } from '@replayrail/core/protocol';
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import { authorizedChannel, type RouteDeps } from './http-routes.js';
+import { authorizedRequest, type RouteDeps } from './http-routes.js';
 
 /** True when the client asks for an event stream rather than a JSON page. */
 export function wantsEventStream(c: Context): boolean {
@@ -23,8 +23,8 @@ export function wantsEventStream(c: Context): boolean {
  * Where the stream starts: the query, as on every transport, unless the request
  * carries `Last-Event-ID` (a reconnecting EventSource, which sends its first URL again).
  */
-function startOf(c: Context): SubscribeOptions {
-  const start = startFromQuery(new URL(c.req.url).searchParams, 'subscription', c.req.header('last-event-id'));
+function startOf(c: Context, query: URLSearchParams): SubscribeOptions {
+  const start = startFromQuery(query, 'subscription', c.req.header('last-event-id'));
   return {
     ...(start.after !== undefined && { after: start.after }),
     ...(start.from !== undefined && { from: start.from }),
@@ -61,10 +61,15 @@ export async function sseRoute(c: Context, deps: RouteDeps): Promise<Response> {
   };
   gone.addEventListener('abort', finish);
   try {
-    const channel = await authorizedChannel(c, deps, 'subscribe');
+    const request = await authorizedRequest(c, deps, 'subscribe');
+    if (request === undefined) {
+      finish();
+      return c.notFound();
+    }
+    const { channel, query } = request;
     // Subscribed before the response starts: a bad cursor is a 400, not a broken
     // stream, and every event published after the response begins is delivered.
-    subscription = await rail.subscribe(channel, startOf(c));
+    subscription = await rail.subscribe(channel, startOf(c, query));
     if (finished || gone.aborted) {
       finish();
       return c.body(null, 204); // nobody reads it: the client is gone

@@ -12,7 +12,7 @@ import { type Consumer, ReplayRail, type StoredEvent } from '@replayrail/core';
 import { openTelemetry } from '@replayrail/core/opentelemetry';
 import { MemoryEventStore } from '@replayrail/store-memory';
 import { RedisStreamStore } from '@replayrail/store-redis';
-import { connect, redisStoreFixture, redisUrl, type StoreFixture, storeFixture } from '@replayrail/testkit';
+import { connect, rawBytes, redisStoreFixture, redisUrl, type StoreFixture, storeFixture } from '@replayrail/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningApp, startApp } from './test-support/node-app.js';
 
@@ -381,6 +381,43 @@ describe('OpenTelemetry', () => {
     expect(total(metrics, 'messaging.client.sent.messages')).toBe(2);
     expect(total(metrics, 'messaging.client.sent.messages', { 'error.type': 'store_closed' })).toBe(1);
     expect(total(metrics, 'replayrail.store.errors', { 'replayrail.store.operation': 'append' })).toBe(1);
+    await meterProvider.shutdown();
+  });
+
+  it('counts request bodies a client cut short or broke, reports none of them as a fault, and stores nothing (issue #20)', async () => {
+    const reader = new CollectingReader();
+    const meterProvider = new MeterProvider({ readers: [reader] });
+    rail = new ReplayRail({ store: new MemoryEventStore(), telemetry: openTelemetry({ meterProvider }) });
+    const reported: unknown[] = [];
+    app = await startApp(rail, { onError: (error) => reported.push(error) });
+    const port = Number(new URL(app.base).port);
+    const head = (framing: string) =>
+      `POST /events/bodies HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n${framing}\r\n`;
+    const cut = '{"type":"t","pay';
+    // Ten bytes of a hundred, then the client hangs up: nobody is left to answer.
+    expect(await rawBytes(port, `${head('Content-Length: 100\r\n')}${cut}`, 50)).toBe('');
+    // The same, but the client only stops sending (FIN): Node answers 400 at once.
+    expect(await rawBytes(port, `${head('Content-Length: 100\r\n')}${cut}`, undefined, 50)).toMatch(/^HTTP\/1\.1 400 /);
+    // A chunk size that is not hex: Node answers 400 itself.
+    const malformed = `${head('Transfer-Encoding: chunked\r\n')}zz\r\n${cut}\r\n0\r\n\r\n`;
+    expect(await rawBytes(port, malformed, 300)).toMatch(/^HTTP\/1\.1 400 /);
+    await eventually(
+      async () => total((await reader.collect()).resourceMetrics, 'replayrail.requests.aborted') === 3,
+      'three aborted requests',
+    );
+    const metrics = (await reader.collect()).resourceMetrics;
+    expect(points(metrics, 'replayrail.requests.aborted')).toEqual([
+      { value: 3, attributes: { 'http.request.method': 'POST' } },
+    ]);
+    expect(reported).toEqual([]);
+    expect((await rail.replay('bodies', { after: '0-0' })).events).toEqual([]);
+    // The server is still serving.
+    const response = await fetch(`${app.base}/events/bodies`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"type":"t","payload":{}}',
+    });
+    expect(response.status).toBe(201);
     await meterProvider.shutdown();
   });
 });

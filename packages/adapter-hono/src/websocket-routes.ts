@@ -10,16 +10,18 @@
 import {
   type Admission,
   type Connection,
-  channelFromPath,
   FrameCache,
+  type HandshakeRefusal,
   handshakeProblem,
   type TransportSocket,
+  UPGRADE_REQUIRED,
   utf8Length,
   writeFrames,
 } from '@replayrail/core/protocol';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { UpgradeWebSocket, WSContext, WSEvents, WSMessageReceive } from 'hono/ws';
 import type { ResolvedRoutesOptions } from './options.js';
+import { channelUnder, sentMethod, sentTarget, servedAsPlainRequest } from './sent-request.js';
 
 /**
  * What the runtimes' raw sockets offer beyond Hono's `WSContext`, found by
@@ -237,30 +239,56 @@ function watchDeparture(c: Context, connection: Connection<Context>, timeoutMs: 
   };
 }
 
+/** The plain-text answer to a request that cannot become a socket (as server-ws answers it). */
+function refusal(problem: HandshakeRefusal): Response {
+  return new Response(`${problem.message}\n`, {
+    status: problem.status,
+    headers: { ...problem.headers, 'content-type': 'text/plain; charset=utf-8' },
+  });
+}
+
 /**
- * The middleware of both endpoints, before Hono's upgrade helper: refuses a
- * malformed handshake (400), admits the upgrade (counted at once; refusals in
- * order; the one-channel subscribe), and lets the helper complete the handshake
- * only if the client is still there. A client gone meanwhile never reaches the
- * helper, which would otherwise keep a pending upgrade for it (`@hono/node-ws` 1.x does).
+ * Whether the runtime's upgrade helper took the upgrade on: Deno's answers 101;
+ * `@hono/node-ws`, `@hono/node-server` 2 and Bun's answer 2xx and complete the
+ * handshake out of band. Anything else (their own refusal, a fall-through 404, a
+ * throw turned into a 500) means no socket will ever open for this request.
  */
-export function admitUpgrade(
+function upgradeTaken(response: Response): boolean {
+  return response.status === 101 || (response.status >= 200 && response.status < 300);
+}
+
+/**
+ * The middleware of one endpoint (`single`: the one-channel one), before Hono's
+ * upgrade helper: refuses what cannot become a socket before admission (not an
+ * upgrade: 426, not a GET: 405, a malformed handshake: 400, a path that is not the
+ * endpoint's as sent: 404), admits the upgrade (counted at once; refusals in order;
+ * the one-channel subscribe), and lets the helper complete the handshake only if
+ * the client is still there. Whatever admission holds is released at once when the
+ * helper does not take the upgrade on, whatever the TCP connection does next: a
+ * keep-alive connection may carry any number of requests that never become sockets.
+ */
+function admitUpgrade(
   admission: Admission<Context>,
   options: ResolvedRoutesOptions,
   shared: Shared,
+  single: boolean,
 ): MiddlewareHandler {
   return async (c, next) => {
-    const problem = handshakeProblem((name) => c.req.header(name));
-    if (problem !== undefined) return c.text(`${problem}\n`, 400);
-    const url = new URL(c.req.url);
-    const single = url.pathname.startsWith(`${options.wsPath}/`);
+    // Node serves a request without `Connection: Upgrade` as a plain one, which no
+    // answer turns into a socket, whatever its other headers say.
+    const problem = servedAsPlainRequest(c)
+      ? UPGRADE_REQUIRED
+      : handshakeProblem({ method: sentMethod(c), header: (name) => c.req.header(name) });
+    if (problem !== undefined) return refusal(problem);
+    // The path as sent must be the endpoint's: one the runtime resolved into it is no endpoint.
+    const { path, query } = sentTarget(c);
+    const channel = single ? channelUnder(path, options.wsPath) : undefined;
+    if (single ? channel === undefined : path !== options.wsPath) return c.notFound();
     const connection = admission.admit({
       request: c,
       origin: c.req.header('origin'),
       host: c.req.header('host'),
-      ...(single && {
-        single: { channel: channelFromPath(url.pathname.slice(options.wsPath.length + 1)), query: url.searchParams },
-      }),
+      ...(channel !== undefined && { single: { channel, query } }),
     });
     const watch = watchDeparture(c, connection, options.transport.upgradeTimeoutMs);
     await connection.decided;
@@ -270,7 +298,17 @@ export function admitUpgrade(
     }
     watch.admitted();
     admittedOf.set(c, new HonoSocket(connection, single, shared, watch, c));
-    await next();
+    let taken = false;
+    try {
+      await next();
+      taken = upgradeTaken(c.res);
+    } finally {
+      admittedOf.delete(c);
+      if (!taken) {
+        watch.done();
+        connection.abandon();
+      }
+    }
   };
 }
 
@@ -282,16 +320,24 @@ function socketEvents(c: Context): WSEvents<unknown> {
   return socket;
 }
 
-/**
- * The middleware and handler of both endpoints: `admitUpgrade`, then the runtime's
- * upgrade helper, sharing one frame cache.
- */
+/** The handlers of both endpoints: each endpoint's `admitUpgrade`, then the runtime's upgrade helper. */
+export interface WebSocketHandlers {
+  readonly admitMultiplexed: MiddlewareHandler;
+  readonly admitSingle: MiddlewareHandler;
+  readonly upgrade: MiddlewareHandler;
+}
+
+/** The handlers of both endpoints, sharing one frame cache. */
 export function webSocketHandlers(
   admission: Admission<Context>,
   options: ResolvedRoutesOptions,
   upgradeWebSocket: UpgradeWebSocket<unknown>,
   maxFrameBytes: number,
-): [MiddlewareHandler, MiddlewareHandler] {
+): WebSocketHandlers {
   const shared: Shared = { frames: new FrameCache(), maxFrameBytes };
-  return [admitUpgrade(admission, options, shared), upgradeWebSocket(socketEvents)];
+  return {
+    admitMultiplexed: admitUpgrade(admission, options, shared, false),
+    admitSingle: admitUpgrade(admission, options, shared, true),
+    upgrade: upgradeWebSocket(socketEvents),
+  };
 }

@@ -11,6 +11,7 @@ const CLASSES: [new (message: string) => errors.ReplayRailError, errors.ReplayRa
   [errors.InvalidCursorError, 'invalid_cursor'],
   [errors.InvalidCreatedAtError, 'invalid_created_at'],
   [errors.InvalidRequestError, 'invalid_request'],
+  [errors.RequestAbortedError, 'request_aborted'],
   [errors.SerializationError, 'serialization_error'],
   [errors.EventTooLargeError, 'event_too_large'],
   [errors.ConfigError, 'invalid_config'],

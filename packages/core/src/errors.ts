@@ -15,6 +15,7 @@ export type ReplayRailErrorCode =
   | 'invalid_cursor'
   | 'invalid_created_at'
   | 'invalid_request'
+  | 'request_aborted'
   | 'serialization_error'
   | 'event_too_large'
   | 'invalid_config'
@@ -55,6 +56,8 @@ export const WIRE_STATUS: Readonly<Record<ReplayRailErrorCode, WireStatus>> = {
   invalid_cursor: { http: 400, ws: CloseCode.BadRequest },
   invalid_created_at: { http: 400, ws: CloseCode.BadRequest },
   invalid_request: { http: 400, ws: CloseCode.BadRequest },
+  // The client hung up mid-body, or broke its framing: answered where an answer can still reach it.
+  request_aborted: { http: 400, ws: null },
   serialization_error: { http: 400, ws: CloseCode.BadRequest },
   event_too_large: { http: 413, ws: CloseCode.BadRequest },
   // A server misconfiguration, never the client's fault.
@@ -194,6 +197,19 @@ export class InvalidRequestError extends ReplayRailError {
   override readonly name = 'InvalidRequestError';
   constructor(message: string, options?: ReplayRailErrorOptions) {
     super('invalid_request', message, options);
+  }
+}
+
+/**
+ * The client ended a request before its body was complete: it hung up mid-body, or
+ * broke the body's framing (a chunk size that is not hex). The client's doing, not
+ * the server's: answered 400 where an answer can still reach it, counted
+ * (`replayrail.requests.aborted`), never reported to `onError` as a fault.
+ */
+export class RequestAbortedError extends ReplayRailError {
+  override readonly name = 'RequestAbortedError';
+  constructor(message = 'the request ended before its body was complete', options?: ReplayRailErrorOptions) {
+    super('request_aborted', message, options);
   }
 }
 

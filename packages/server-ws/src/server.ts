@@ -7,7 +7,7 @@
  * writes, pings, closes.
  */
 
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ConfigError, type ReplayRail } from '@replayrail/core';
 import {
@@ -15,11 +15,14 @@ import {
   type Connection,
   channelFromPath,
   FrameCache,
+  type HandshakeRefusal,
   handshakeProblem,
   PROTOCOL_NAME,
   resolveTransportOptions,
+  splitTarget,
   type TransportOptions,
   type TransportSocket,
+  UPGRADE_REQUIRED,
   writeFrames,
 } from '@replayrail/core/protocol';
 import { type WebSocket, WebSocketServer } from 'ws';
@@ -98,9 +101,20 @@ function destroySocket(this: Duplex): void {
   this.destroy();
 }
 
-/** Answers a handshake no server would complete, and hangs up. */
-function refuseHandshake(socket: Duplex, problem: string): void {
-  socket.end(`HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${problem}\n`);
+const NOT_FOUND: HandshakeRefusal = { status: 404, message: 'no WebSocket endpoint here', headers: {} };
+
+/** Answers an upgrade that cannot become a socket (its status, headers and reason), and hangs up. */
+function refuseHandshake(socket: Duplex, refusal: HandshakeRefusal, method: string | undefined): void {
+  // The connection closes after this answer, whatever the refusal's own Connection says.
+  const headers = Object.entries(refusal.headers)
+    .filter(([name]) => name !== 'connection')
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
+  const body = `${refusal.message}\n`;
+  socket.end(
+    `HTTP/1.1 ${refusal.status} ${STATUS_CODES[refusal.status]}\r\nConnection: close\r\n${headers}` +
+      `Content-Type: text/plain\r\nContent-Length: ${body.length}\r\n\r\n${method === 'HEAD' ? '' : body}`,
+  );
 }
 
 /**
@@ -145,8 +159,11 @@ export class ReplayRailWebSocketServer {
   /** Starts a server of its own on `port` (0: any free port); resolves with the port. */
   async listen(port: number, host = '127.0.0.1'): Promise<number> {
     if (this.#server !== undefined) throw new ConfigError('already attached to a server');
+    // Every plain request gets the answer an upgrade would get without `Connection: Upgrade`.
     const server = createServer((_request, response) => {
-      response.writeHead(426, { 'content-type': 'text/plain' }).end('WebSocket endpoint: upgrade required\n');
+      response
+        .writeHead(UPGRADE_REQUIRED.status, { ...UPGRADE_REQUIRED.headers, 'content-type': 'text/plain' })
+        .end(`${UPGRADE_REQUIRED.message}\n`);
     });
     this.#ownServer = true;
     this.#attach(server);
@@ -181,13 +198,24 @@ export class ReplayRailWebSocketServer {
 
   async #upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     // The path as sent, not normalized: `a/../b` must reach channel validation as it is.
-    const [pathname = '/', query = ''] = (request.url ?? '/').split('?', 2);
-    const single = pathname.startsWith(`${this.#path}/`);
-    if (pathname !== this.#path && !single) return; // not ours: another handler may take it
+    const { path, query } = splitTarget(request.url ?? '/');
+    const single = path.startsWith(`${this.#path}/`);
+    if (path !== this.#path && !single) {
+      // Not ours: another handler may take it. With none, Node would leave the socket
+      // unread and open for good, so it gets the answer a server gives an unknown path.
+      if (this.#server?.listenerCount('upgrade') === 1) {
+        socket.on('error', destroySocket);
+        refuseHandshake(socket, NOT_FOUND, request.method);
+      }
+      return;
+    }
     socket.on('error', destroySocket);
-    const problem = handshakeProblem((name) => request.headers[name] as string | undefined);
+    const problem = handshakeProblem({
+      method: request.method,
+      header: (name) => request.headers[name] as string | undefined,
+    });
     if (problem !== undefined) {
-      refuseHandshake(socket, problem);
+      refuseHandshake(socket, problem, request.method);
       return;
     }
     const connection = this.#admission.admit({
@@ -195,7 +223,7 @@ export class ReplayRailWebSocketServer {
       origin: request.headers.origin,
       host: request.headers.host,
       ...(single && {
-        single: { channel: channelFromPath(pathname.slice(this.#path.length + 1)), query: new URLSearchParams(query) },
+        single: { channel: channelFromPath(path.slice(this.#path.length + 1)), query },
       }),
     });
     // A client that hangs up before the handshake completes releases what it holds

@@ -12,6 +12,17 @@ export { describeWithChromium, launchChromium } from './chromium.js';
 export { deleteKeysUnder } from './delete-keys.js';
 export type { FoundRedis } from './find-redis.js';
 export { findRedis, HOW_TO_ENABLE_REDIS } from './find-redis.js';
+export { fuzzSuite } from './fuzz-suite.js';
+export type { InputRow, InputTarget, TargetState } from './input-table.js';
+export {
+  checkInputTable,
+  checkKeepAliveLockout,
+  HTTP_INPUT_TABLE,
+  inputTableSuite,
+  SOCKET_INPUT_TABLE,
+} from './input-table.js';
+export type { RawAnswer, RawRequest } from './raw-http.js';
+export { rawBytes, rawRequest, UPGRADE_HEADERS } from './raw-http.js';
 export type { RedisCluster } from './redis-cluster.js';
 export { startRedisCluster } from './redis-cluster.js';
 export type { RedisServer } from './redis-server.js';

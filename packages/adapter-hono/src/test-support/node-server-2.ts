@@ -1,4 +1,4 @@
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { StartTransport } from '@replayrail/testkit';
 import { Hono } from 'hono';
 import { serve, upgradeWebSocket, type WebSocketServerLike } from 'hono-node-server-2';
@@ -32,12 +32,24 @@ export const nodeServer2Transport: StartTransport = async (rail, options) => {
   });
   await new Promise<void>((resolve) => (server.listening ? resolve() : server.once('listening', () => resolve())));
   const { port } = server.address() as AddressInfo;
+  // @hono/node-server 2 leaves an upgrade other than websocket unanswered, and its
+  // socket unread (so never closed): close() ends what is still open after a second.
+  // (Watched through 'connection': another 'upgrade' listener would change how it answers.)
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
   return {
     url: `ws://127.0.0.1:${port}/ws`,
     connections: () => routes.connections,
     async close() {
       await routes.close();
+      const stragglers = setTimeout(() => {
+        for (const socket of sockets) socket.destroy();
+      }, 1_000);
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      clearTimeout(stragglers);
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };

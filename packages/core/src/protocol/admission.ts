@@ -5,7 +5,8 @@
  * when that is released, the heartbeats of open sockets, and shutdown. A transport
  * only wires its server to it:
  *
- * 1. a malformed handshake is answered 400 before admission (`handshakeProblem`);
+ * 1. a request that cannot become a socket (not an upgrade, not a GET, a malformed
+ *    handshake) is answered 426 / 405 / 400 before admission (`handshakeProblem`);
  * 2. `admission.admit(...)` counts the upgrade toward `maxConnections` at once and
  *    decides: shutting down (1001) → Origin (4403) → connection cap (1013) → on the
  *    one-channel endpoint, the subscribe (authorize, start resolution);

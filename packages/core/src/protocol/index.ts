@@ -12,7 +12,7 @@
 
 export { toWireJson } from '../envelope.js';
 export type { WireStatus } from '../errors.js';
-export { toReplayRailError, WIRE_STATUS, wireStatusOf } from '../errors.js';
+export { RequestAbortedError, toReplayRailError, WIRE_STATUS, wireStatusOf } from '../errors.js';
 export { utf8Length } from '../json.js';
 export type { TransportSocket, UpgradeRequest } from './admission.js';
 export { Admission, Connection } from './admission.js';
@@ -37,11 +37,19 @@ export type { ProtocolSocket, SessionOptions } from './session.js';
 export { ProtocolSession } from './session.js';
 export type { ClientStart, ParsedStart, StartUse } from './start.js';
 export { parseClientStart, startFromQuery } from './start.js';
-export type { ResolvedTransportOptions, TransportOptions } from './transport.js';
+export type {
+  HandshakeRefusal,
+  HandshakeRequest,
+  ResolvedTransportOptions,
+  SentTarget,
+  TransportOptions,
+} from './transport.js';
 export {
   channelFromPath,
   handshakeProblem,
   originAllowed,
   positiveOption,
   resolveTransportOptions,
+  splitTarget,
+  UPGRADE_REQUIRED,
 } from './transport.js';

@@ -143,19 +143,92 @@ export function originAllowed(
 // RFC 6455 §4.1: the key is 16 random bytes in base64 (24 characters).
 const HANDSHAKE_KEY = /^[+/0-9A-Za-z]{22}==$/;
 
+/** A request to a WebSocket endpoint, as `handshakeProblem` reads it. */
+export interface HandshakeRequest {
+  /** The method as the client sent it (not a runtime's rewrite: `@hono/node-ws` dispatches every upgrade as a GET). */
+  readonly method: string | undefined;
+  header(name: string): string | undefined;
+}
+
+/** Why a request to a WebSocket endpoint gets no socket: the HTTP answer, given before admission. */
+export interface HandshakeRefusal {
+  /**
+   * 426: not an upgrade at all; 405: not a GET; 400: an upgrade no server would
+   * complete; 404: no endpoint at that path (server-ws, when no other handler takes it).
+   */
+  readonly status: 400 | 404 | 405 | 426;
+  readonly message: string;
+  /** What the status calls for (RFC 9110: `Upgrade` with a 426, `Allow` with a 405; RFC 6455: the version we speak). */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** The answer to a plain HTTP request on a WebSocket endpoint (server-ws answers every request so). */
+export const UPGRADE_REQUIRED: HandshakeRefusal = Object.freeze({
+  status: 426,
+  message: 'WebSocket endpoint: upgrade required',
+  headers: Object.freeze({ upgrade: 'websocket', connection: 'Upgrade' }),
+});
+
+function badHandshake(message: string, headers: Record<string, string> = {}): HandshakeRefusal {
+  return { status: 400, message, headers };
+}
+
+// A comma-separated header holds this token (`Connection: keep-alive, Upgrade`).
+function hasToken(value: string | undefined, token: string): boolean {
+  return value?.split(',').some((part) => part.trim().toLowerCase() === token) === true;
+}
+
 /**
- * What is wrong with a WebSocket upgrade request that no server would complete
- * (RFC 6455 §4.2.1: a 16-byte `Sec-WebSocket-Key`, `Sec-WebSocket-Version` 13),
- * or undefined. Checked before admission, so a malformed handshake holds nothing.
+ * Why a request to a WebSocket endpoint cannot be upgraded, or undefined when it
+ * is a complete handshake (RFC 6455 §4.2.1). In order: not an upgrade at all (no
+ * `Connection: Upgrade` or no `Upgrade`: Node serves it as a plain request, which
+ * would never become a socket) → 426; not a GET → 405; `Upgrade` other than
+ * websocket, a `Sec-WebSocket-Version` other than 13, a key that is not 16 bytes →
+ * 400. Checked before admission, so a request that cannot become a socket holds nothing.
  */
-export function handshakeProblem(header: (name: string) => string | undefined): string | undefined {
-  if (header('upgrade')?.toLowerCase() !== 'websocket') return 'Upgrade must be websocket';
-  const version = header('sec-websocket-version');
-  if (version !== '13' && version !== '8') return 'Sec-WebSocket-Version must be 13';
-  if (!HANDSHAKE_KEY.test(header('sec-websocket-key')?.trim() ?? '')) {
-    return 'Sec-WebSocket-Key must be 16 bytes in base64';
+export function handshakeProblem(request: HandshakeRequest): HandshakeRefusal | undefined {
+  const upgrade = request.header('upgrade');
+  if (upgrade === undefined || !hasToken(request.header('connection'), 'upgrade')) return UPGRADE_REQUIRED;
+  if (request.method !== 'GET') {
+    return { status: 405, message: 'a WebSocket upgrade must be a GET', headers: { allow: 'GET' } };
+  }
+  if (upgrade.trim().toLowerCase() !== 'websocket') return badHandshake('Upgrade must be websocket');
+  const version = request.header('sec-websocket-version')?.trim();
+  if (version !== '13' && version !== '8') {
+    return badHandshake('Sec-WebSocket-Version must be 13', { 'sec-websocket-version': '13' });
+  }
+  if (!HANDSHAKE_KEY.test(request.header('sec-websocket-key')?.trim() ?? '')) {
+    return badHandshake('Sec-WebSocket-Key must be 16 bytes in base64');
   }
   return undefined;
+}
+
+/** A request target split as sent: its path (not normalized, not decoded) and its query. */
+export interface SentTarget {
+  readonly path: string;
+  readonly query: URLSearchParams;
+}
+
+/**
+ * The path and query of a request target as the client sent it (RFC 9112 §3.2: the
+ * origin form `/a/b?q`, or the absolute form `http://host/a/b?q`, whose scheme and
+ * authority are dropped). Never through a WHATWG `URL`, which resolves `.` and `..`
+ * segments (percent-encoded ones too) and turns `\` into `/`: `a/../b` must reach
+ * channel validation as it is, and be refused there. A `#` stays in the path, where
+ * a channel cannot have one.
+ */
+export function splitTarget(target: string): SentTarget {
+  let rest = target;
+  const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(rest);
+  if (scheme !== null) {
+    // The authority ends at the path or the query.
+    const end = rest.slice(scheme[0].length).search(/[/?]/);
+    const after = end === -1 ? '' : rest.slice(scheme[0].length + end);
+    rest = after.startsWith('/') ? after : `/${after}`;
+  }
+  const mark = rest.indexOf('?');
+  if (mark === -1) return { path: rest, query: new URLSearchParams() };
+  return { path: rest.slice(0, mark), query: new URLSearchParams(rest.slice(mark + 1)) };
 }
 
 /**

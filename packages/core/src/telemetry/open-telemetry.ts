@@ -122,6 +122,7 @@ class OpenTelemetry implements Telemetry {
   readonly #historyLost;
   readonly #slow;
   readonly #storeErrors;
+  readonly #aborted;
   // What consumers' reporters share.
   readonly #forConsumers: ConsumerInstruments;
   readonly #rails = new Set<RailFigures>();
@@ -182,6 +183,10 @@ class OpenTelemetry implements Telemetry {
     this.#storeErrors = meter.createCounter('replayrail.store.errors', {
       unit: '{error}',
       description: 'Store calls that failed, by operation and error code.',
+    });
+    this.#aborted = meter.createCounter('replayrail.requests.aborted', {
+      unit: '{request}',
+      description: 'HTTP requests whose client hung up, or broke the body framing, before the body was complete.',
     });
     this.#forConsumers = {
       tracer: this.#tracer,
@@ -306,6 +311,10 @@ class OpenTelemetry implements Telemetry {
 
   storeFailed(operation: string, code: string): void {
     this.#storeErrors.add(1, { 'replayrail.store.operation': operation, 'error.type': code });
+  }
+
+  requestAborted(method: string): void {
+    this.#aborted.add(1, { 'http.request.method': method });
   }
 
   consumer(group: string, name: string): ConsumerTelemetry {

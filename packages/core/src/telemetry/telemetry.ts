@@ -101,6 +101,8 @@ export interface Telemetry {
   slowConsumer(channel: string): void;
   /** A store call failed (`store_error`, `store_unavailable`, `store_closed`). */
   storeFailed(operation: string, code: string): void;
+  /** A request's client hung up, or broke the body's framing, before its body was complete (`method`: POST, …). */
+  requestAborted(method: string): void;
   /** A consumer's reporter, for `rail.consume`. */
   consumer(group: string, name: string): ConsumerTelemetry;
 }
