@@ -28,12 +28,12 @@ await rail.publish({ channel: 'restaurant:123:orders', type: 'order.ready', payl
 await rail.publish({ channel: 'restaurant:123:orders', type: 'order.confirmed', payload: { order_id: 'ord_bad' } });
 
 // Wait until the poison event is dead (3 attempts, 10 then 20 ms apart), then stop.
-while ((await rail.groupInfo('restaurant:123:orders', 'kitchen-printer')).deadLetters === 0) {
+while ((await rail.group('restaurant:123:orders', 'kitchen-printer').info()).deadLetters === 0) {
   await new Promise((resolve) => setTimeout(resolve, 5));
 }
 await printer.stop({ graceMs: 5_000 });
 
 console.log(printed.join(', '));
-const [dead] = await rail.deadLetters('restaurant:123:orders', 'kitchen-printer');
+const [dead] = await rail.group('restaurant:123:orders', 'kitchen-printer').deadLetters();
 console.log(`dead: ${dead.event.payload.order_id} after ${dead.attempts} attempts (${dead.errorMessage})`);
 await rail.close();

@@ -105,7 +105,7 @@ export function createOperatorRoutes(options: OperatorRoutesOptions): Hono {
       channel: orders,
       group: PRINTER_GROUP,
       printer: printer?.status() ?? null,
-      consumer_group: await rail.groupInfo(orders, PRINTER_GROUP),
+      consumer_group: await rail.group(orders, PRINTER_GROUP).info(),
     };
     return c.json(view);
   });
@@ -118,15 +118,15 @@ export function createOperatorRoutes(options: OperatorRoutesOptions): Hono {
 
   app.get('/operator/dead-letters', async (c) => {
     // No group yet: no dead letters either.
-    const exists = (await rail.groupInfo(orders, PRINTER_GROUP)) !== null;
-    const letters = exists ? await rail.deadLetters(orders, PRINTER_GROUP, { limit: DEAD_LETTERS_SHOWN }) : [];
+    const exists = (await rail.group(orders, PRINTER_GROUP).info()) !== null;
+    const letters = exists ? await rail.group(orders, PRINTER_GROUP).deadLetters({ limit: DEAD_LETTERS_SHOWN }) : [];
     const view: DeadLettersView = { channel: orders, group: PRINTER_GROUP, dead_letters: letters.map(deadLetterView) };
     return c.json(view);
   });
 
   app.post('/operator/dead-letters/redrive', async (c) => {
     const body = check(redriveBody, await jsonBody(c), 'body');
-    const redriven = await rail.redrive(orders, PRINTER_GROUP, 'all' in body ? 'all' : body.ids);
+    const redriven = await rail.group(orders, PRINTER_GROUP).redrive('all' in body ? 'all' : body.ids);
     return c.json({ redriven });
   });
 

@@ -52,7 +52,7 @@ describe('the ticket printer', () => {
     });
     const context = ticket?.metadata.trace_context as { traceparent: string } | undefined;
     expect(parseTraceparent(context?.traceparent)?.traceId).toBe(traceId);
-    await vi.waitFor(async () => expect((await rail.groupInfo(orders, PRINTER_GROUP))?.pending).toBe(0));
+    await vi.waitFor(async () => expect((await rail.group(orders, PRINTER_GROUP).info())?.pending).toBe(0));
     expect(await tickets()).toHaveLength(1);
   });
 
@@ -67,11 +67,11 @@ describe('the ticket printer', () => {
     });
     await start('printer-b');
     await vi.waitFor(async () =>
-      expect((await rail.groupInfo(orders, PRINTER_GROUP))?.lastDelivered).toBe(confirmed.id),
+      expect((await rail.group(orders, PRINTER_GROUP).info())?.lastDelivered).toBe(confirmed.id),
     );
-    await vi.waitFor(async () => expect((await rail.groupInfo(orders, PRINTER_GROUP))?.pending).toBe(0));
+    await vi.waitFor(async () => expect((await rail.group(orders, PRINTER_GROUP).info())?.pending).toBe(0));
     expect((await tickets()).map((ticket) => ticket.payload.printed_by)).toEqual(['printer-dead']);
-    expect(await rail.deadLetters(orders, PRINTER_GROUP)).toEqual([]);
+    expect(await rail.group(orders, PRINTER_GROUP).deadLetters()).toEqual([]);
   });
 
   it('gives up on an order it cannot print after 3 attempts: a dead letter saying why', async () => {
@@ -81,8 +81,8 @@ describe('the ticket printer', () => {
       payload: { order_id: 'ord_poison', items: [{ name: 'Birthday cake 🎂', qty: 1 }] },
     });
     await start('printer-c');
-    await vi.waitFor(async () => expect(await rail.deadLetters(orders, PRINTER_GROUP)).toHaveLength(1));
-    const [dead] = await rail.deadLetters(orders, PRINTER_GROUP);
+    await vi.waitFor(async () => expect(await rail.group(orders, PRINTER_GROUP).deadLetters()).toHaveLength(1));
+    const [dead] = await rail.group(orders, PRINTER_GROUP).deadLetters();
     expect(dead).toMatchObject({
       origin: poison.id,
       attempts: 3,
@@ -96,7 +96,7 @@ describe('the ticket printer', () => {
   it('a printer stopped without grace mid-ticket publishes nothing; the next claims the order and prints it on attempt 2', async () => {
     const first = await start('printer-1', { printMs: 60_000, claimIdleMs: 100 });
     const confirmed = await rail.publish({ channel: orders, type: 'order.confirmed', payload: { order_id: 'ord_1' } });
-    await vi.waitFor(async () => expect((await rail.groupInfo(orders, PRINTER_GROUP))?.pending).toBe(1));
+    await vi.waitFor(async () => expect((await rail.group(orders, PRINTER_GROUP).info())?.pending).toBe(1));
     await first.stop(0);
     await start('printer-2', { claimIdleMs: 100 });
     await vi.waitFor(async () => expect(await tickets()).toHaveLength(1));

@@ -94,7 +94,7 @@ async function assertDone(contender: Contender, source: string): Promise<void> {
     if (Object.values(counts).some((n) => n > 0)) throw new Error(`${source}: ${JSON.stringify(counts)}`);
     return;
   }
-  const info = await publisher.groupInfo(source, 'bench');
+  const info = await publisher.group(source, 'bench').info();
   if (info === null || info.pending > 0 || info.lag !== 0) throw new Error(`${source}: ${JSON.stringify(info)}`);
 }
 

@@ -247,7 +247,10 @@ describe('OpenTelemetry', () => {
     await consumer.start();
     await rail.publish({ channel: 'orders', type: 'order.created', payload: { poison: false } });
     await rail.publish({ channel: 'orders', type: 'order.created', payload: { poison: true } });
-    await eventually(async () => (await rail?.deadLetters('orders', 'printer'))?.length === 1, 'the dead letter');
+    await eventually(
+      async () => (await rail?.group('orders', 'printer').deadLetters())?.length === 1,
+      'the dead letter',
+    );
     await eventually(async () => total(await collect(), 'replayrail.consumer.in_flight') === 0, 'in-flight to drain');
 
     const metrics = await collect();

@@ -172,8 +172,8 @@ describeWithRedis('the replayrail binary on a real Redis', (url) => {
     await expect
       .poll(
         async () =>
-          (await rail.groupInfo('figures', 'printer'))?.pending === 0 &&
-          (await rail.groupInfo('figures', 'printer'))?.lag === 0,
+          (await rail.group('figures', 'printer').info())?.pending === 0 &&
+          (await rail.group('figures', 'printer').info())?.lag === 0,
       )
       .toBe(true);
     await consumer.stop();
@@ -218,7 +218,9 @@ describeWithRedis('the replayrail binary on a real Redis', (url) => {
     await rail.publish({ channel: 'jobs', type: 'job', payload: { n: 2 } });
     const first = rail.consume(options);
     await first.start();
-    await expect.poll(async () => (await rail.groupInfo('jobs', 'worker'))?.deadLetters, { timeout: 10_000 }).toBe(2);
+    await expect
+      .poll(async () => (await rail.group('jobs', 'worker').info())?.deadLetters, { timeout: 10_000 })
+      .toBe(2);
     await first.stop();
 
     const listed = await run(['dead-letters', 'jobs', '--group', 'worker', '--json']);
@@ -242,7 +244,7 @@ describeWithRedis('the replayrail binary on a real Redis', (url) => {
 
     const discarded = await run(['dead-letters', 'jobs', '--group', 'worker', 'discard', '--all']);
     expect(discarded).toMatchObject({ code: 0, stdout: 'discarded: 1\n' });
-    expect((await rail.groupInfo('jobs', 'worker'))?.deadLetters).toBe(0);
+    expect((await rail.group('jobs', 'worker').info())?.deadLetters).toBe(0);
     // IDs that are not dead letters: exit 4.
     const missing = await run(['dead-letters', 'jobs', '--group', 'worker', 'discard', '--id', '1-0']);
     expect(missing.code).toBe(4);

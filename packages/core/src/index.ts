@@ -12,6 +12,7 @@
 export type { ReplayRailConfig, ResolvedConfig } from './config.js';
 export type { Backoff } from './consumer/backoff.js';
 export type { Consumer, ConsumerChannelStats, StopOptions } from './consumer/consumer.js';
+export type { ConsumerGroup, DeadLettersOptions } from './consumer/group.js';
 export type { ConsumeOptions, EventHandler, HandlerContext } from './consumer/options.js';
 export type { CursorParts } from './cursor.js';
 export {
@@ -53,7 +54,6 @@ export {
 } from './errors.js';
 export type { EventListener, FramedEvent, Subscription, SubscriptionEnd } from './hub/subscription.js';
 export type {
-  DeadLettersOptions,
   HealthReport,
   PublishInput,
   ReadOptions,

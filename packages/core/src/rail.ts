@@ -7,6 +7,7 @@
 
 import { type ReplayRailConfig, type ResolvedConfig, resolveConfig } from './config.js';
 import { Consumer } from './consumer/consumer.js';
+import { ConsumerGroup } from './consumer/group.js';
 import { type ConsumeOptions, resolveConsumeOptions } from './consumer/options.js';
 import { formatCreatedAt, nowCreatedAt } from './created-at.js';
 import { assertCursor, compareCursors, LIVE_CURSOR, lastCursorAtTime, ZERO_CURSOR } from './cursor.js';
@@ -21,9 +22,9 @@ import {
 import { eventFingerprint } from './fingerprint.js';
 import { type HubSubscribeOptions, LiveHub } from './hub/hub.js';
 import type { EventListener, Subscription, SubscriptionEnd } from './hub/subscription.js';
-import type { EventStore, StreamRef } from './store/event-store.js';
-import { type DeadLetter, type GroupInfo, type GroupRef, type GroupStore, isGroupStore } from './store/group-store.js';
-import { guardGroupStore } from './store/group-store-guard.js';
+import type { EventStore } from './store/event-store.js';
+import type { GroupRef, GroupStore } from './store/group-store.js';
+import type { StreamRef } from './store/stream-ref.js';
 import { GuardedStore } from './store-guard.js';
 import type { PublishScope, Telemetry, TraceCarrier } from './telemetry/telemetry.js';
 import type {
@@ -35,7 +36,7 @@ import type {
   StartPosition,
   StoredEvent,
 } from './types.js';
-import { assertChannel } from './validate.js';
+import { assertChannel, assertGroupName } from './validate.js';
 
 /** What `publish` and `prepareEvent` take. */
 export interface PublishInput {
@@ -147,14 +148,6 @@ export interface SubscribeOptions {
   room?: () => number;
 }
 
-/** Options of `rail.deadLetters`. */
-export interface DeadLettersOptions {
-  /** Only dead letters after this one (its ID). */
-  after?: Cursor;
-  /** At most this many, 1 to `limits.maxReplayLimit`. @default config.defaultReplayLimit */
-  limit?: number;
-}
-
 /** The result of `healthcheck()`. */
 export type HealthReport = { ok: true } | { ok: false; error: ReplayRailError };
 
@@ -186,9 +179,8 @@ export class ReplayRail {
   readonly store: EventStore;
   /** What the rail, its transports and consumers report to, if anything. */
   readonly telemetry: Telemetry | undefined;
-  readonly #store: EventStore;
+  readonly #store: GuardedStore;
   readonly #hub: LiveHub;
-  #groupStore: GroupStore | undefined;
 
   constructor(options: ReplayRailOptions) {
     this.config = resolveConfig(options.config);
@@ -436,32 +428,23 @@ export class ReplayRail {
     return new Consumer(this.#groups(), this.config.streamPrefix, resolved, telemetry);
   }
 
-  /** A group's dead letters on a channel, oldest first: each entry with why it failed. */
-  async deadLetters(channel: string, group: string, options: DeadLettersOptions = {}): Promise<DeadLetter[]> {
-    const limit = this.#limit(options.limit, this.config.defaultReplayLimit, 'limit');
-    if (options.after !== undefined) assertCursor(options.after, 'after');
-    return this.#groups().deadLetters(this.#groupRef(channel, group), {
-      limit,
-      ...(options.after !== undefined && { after: options.after }),
-    });
-  }
-
   /**
-   * Puts dead letters back for the group to process again (before newer events), by
-   * ID or all of them. Resolves to how many were put back.
+   * A consumer group of a channel, to look at and tidy (its figures, its dead
+   * letters, their redrive and discard); `consume` runs its handlers. Checks the
+   * names at once; the store is asked only when a method is called.
+   *
+   * @example
+   * const printer = rail.group('orders', 'kitchen-printer');
+   * await printer.redrive('all');
    */
-  async redrive(channel: string, group: string, ids: readonly Cursor[] | 'all'): Promise<number> {
-    return this.#groups().redrive(this.#groupRef(channel, group), this.#deadLetterIds(ids));
-  }
-
-  /** Deletes dead letters for good, by ID or all of them. Resolves to how many there were. */
-  async discardDeadLetters(channel: string, group: string, ids: readonly Cursor[] | 'all'): Promise<number> {
-    return this.#groups().discard(this.#groupRef(channel, group), this.#deadLetterIds(ids));
-  }
-
-  /** A group's figures on a channel (pending, lag, dead letters, consumers), or null when it does not exist. */
-  async groupInfo(channel: string, group: string): Promise<GroupInfo | null> {
-    return this.#groups().groupInfo(this.#groupRef(channel, group));
+  group(channel: string, name: string): ConsumerGroup {
+    assertGroupName(name, 'group');
+    const ref: GroupRef = { ...this.#stream(channel), group: name };
+    return new ConsumerGroup(
+      () => this.#groups(),
+      ref,
+      (limit) => this.#limit(limit, this.config.defaultReplayLimit, 'limit'),
+    );
   }
 
   /** Closes the store. Safe to call twice. */
@@ -516,35 +499,15 @@ export class ReplayRail {
     return { prefix: this.config.streamPrefix, channel };
   }
 
-  #groupRef(channel: string, group: string): GroupRef {
-    if (typeof group !== 'string' || !/^[A-Za-z0-9._:-]{1,128}$/.test(group)) {
-      throw new InvalidRequestError(
-        `group must be 1-128 characters of A-Z a-z 0-9 . _ : -, got ${JSON.stringify(group)}`,
-        {
-          context: { group: typeof group === 'string' ? group.slice(0, 64) : typeof group },
-        },
-      );
-    }
-    return { ...this.#stream(channel), group };
-  }
-
-  #deadLetterIds(ids: readonly Cursor[] | 'all'): readonly Cursor[] | 'all' {
-    if (ids === 'all') return ids;
-    if (!Array.isArray(ids)) throw new InvalidRequestError("ids must be an array of dead-letter IDs or 'all'");
-    for (const id of ids) assertCursor(id, 'dead-letter id');
-    return ids;
-  }
-
-  // The store's consumer groups, guarded; made on first use.
+  // The store's consumer groups, guarded.
   #groups(): GroupStore {
-    if (this.#groupStore !== undefined) return this.#groupStore;
-    if (!isGroupStore(this.store)) {
-      throw new ConfigError('this store does not implement consumer groups (GroupStore): rail.consume needs one', {
+    const groups = this.#store.groups;
+    if (groups === undefined) {
+      throw new ConfigError('this store has no consumer groups (store.groups): rail.consume and rail.group need them', {
         context: { field: 'store' },
       });
     }
-    this.#groupStore = guardGroupStore(this.store, this.telemetry);
-    return this.#groupStore;
+    return groups;
   }
 
   #limit(value: number | undefined, fallback: number, name: string): number {

@@ -4,10 +4,13 @@
  * errors; when it throws anything else (a third-party store, a driver's error that
  * slipped through), the caller must still see `store_error`, never a bare error
  * that a transport would report as a bug in the application (`internal_error`).
+ * The same holds for its consumer groups (`store.groups`).
  */
 
 import { isReplayRailError, StoreError } from './errors.js';
-import type { AppendRequest, EventStore, ReadQuery, ReplayQuery, StreamRef } from './store/event-store.js';
+import type { AppendRequest, EventStore, ReadQuery, ReplayQuery } from './store/event-store.js';
+import type { GroupStore } from './store/group-store.js';
+import type { StreamRef } from './store/stream-ref.js';
 import type { Telemetry } from './telemetry/telemetry.js';
 import type { Cursor, StoredEvent } from './types.js';
 
@@ -36,8 +39,45 @@ export function call<T>(run: () => Promise<T>, failed: (error: unknown) => never
   }
 }
 
+// A call aborted by its caller (a read's `signal`) rejects with the caller's own
+// reason, which is not a store failure.
+function failedUnlessAborted(signal: AbortSignal | undefined, failed: (error: unknown) => never) {
+  if (signal === undefined) return failed;
+  return (error: unknown): never => {
+    if (signal.aborted && error === signal.reason) throw error;
+    return failed(error);
+  };
+}
+
+/**
+ * `groups`, every method's failures as ReplayRail errors: each method wrapped on
+ * first use, whatever the store's `GroupStore` holds, so no list of its methods is
+ * kept here. The operation a failure names is the method's name.
+ */
+function guardGroups(groups: GroupStore, telemetry: Telemetry | undefined): GroupStore {
+  const wrapped = new Map<PropertyKey, unknown>();
+  return new Proxy(groups, {
+    get(target, name) {
+      const value: unknown = Reflect.get(target, name);
+      if (typeof value !== 'function') return value;
+      let guarded = wrapped.get(name);
+      if (guarded === undefined) {
+        const failed = storeFailure(String(name), telemetry);
+        guarded = (...args: unknown[]) => {
+          const signal = (args[1] as { signal?: AbortSignal } | undefined)?.signal;
+          return call(() => value.apply(target, args) as Promise<unknown>, failedUnlessAborted(signal, failed));
+        };
+        wrapped.set(name, guarded);
+      }
+      return guarded;
+    },
+  });
+}
+
 /** `store`, with every failure it raises as a ReplayRail error (`StoreError` for a foreign one). */
 export class GuardedStore implements EventStore {
+  /** The store's consumer groups, guarded the same way; absent when the store has none. */
+  readonly groups?: GroupStore;
   readonly #store: EventStore;
   readonly #failedAppend;
   readonly #failedReplay;
@@ -54,6 +94,7 @@ export class GuardedStore implements EventStore {
     this.#failedLatest = storeFailure('latestCursor', telemetry);
     this.#failedHealthcheck = storeFailure('healthcheck', telemetry);
     this.#failedClose = storeFailure('close', telemetry);
+    if (store.groups !== undefined) this.groups = guardGroups(store.groups, telemetry);
   }
 
   append(stream: StreamRef, request: AppendRequest): Promise<StoredEvent> {
@@ -65,16 +106,7 @@ export class GuardedStore implements EventStore {
   }
 
   read(stream: StreamRef, query: ReadQuery): Promise<StoredEvent[]> {
-    const { signal } = query;
-    if (signal === undefined) return call(() => this.#store.read(stream, query), this.#failedRead);
-    // An aborted read rejects with the caller's own reason, which is not a store failure.
-    return call(
-      () => this.#store.read(stream, query),
-      (error) => {
-        if (signal.aborted && error === signal.reason) throw error;
-        return this.#failedRead(error);
-      },
-    );
+    return call(() => this.#store.read(stream, query), failedUnlessAborted(query.signal, this.#failedRead));
   }
 
   latestCursor(stream: StreamRef): Promise<Cursor> {

@@ -6,7 +6,7 @@
  * characters (`*`, `{`, `}`), spaces and control characters.
  */
 
-import { InvalidChannelError, InvalidEventIdError, InvalidEventTypeError } from './errors.js';
+import { InvalidChannelError, InvalidEventIdError, InvalidEventTypeError, InvalidRequestError } from './errors.js';
 import type { ReplayRailLimits } from './types.js';
 
 const CHANNEL_CHARS = /^[A-Za-z0-9._:/-]+$/;
@@ -113,4 +113,21 @@ export function assertEventId(eventId: unknown, limits: ReplayRailLimits): asser
     limits.maxEventIdLength,
     InvalidEventIdError,
   );
+}
+
+const GROUP_NAME = /^[A-Za-z0-9._:-]{1,128}$/;
+/** What a consumer group's or a consumer's name may be, as error messages say it. */
+export const GROUP_NAME_RULE = '1-128 characters of A-Z a-z 0-9 . _ : -';
+
+/** Whether `value` may name a consumer group or a consumer: `GROUP_NAME_RULE`. */
+export function isGroupName(value: unknown): value is string {
+  return typeof value === 'string' && GROUP_NAME.test(value);
+}
+
+/** Throws `InvalidRequestError` unless `value` may name a consumer group (`GROUP_NAME_RULE`). */
+export function assertGroupName(value: unknown, field: string): asserts value is string {
+  if (isGroupName(value)) return;
+  throw new InvalidRequestError(`${field} must be ${GROUP_NAME_RULE}, got ${JSON.stringify(value)}`, {
+    context: { [field]: typeof value === 'string' ? value.slice(0, 64) : typeof value },
+  });
 }

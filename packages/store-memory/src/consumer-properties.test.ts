@@ -69,7 +69,7 @@ describe('rail.consume properties (fast-check, memory store)', () => {
         await consumer.start();
         const dead = events.filter((spec) => spec.failures >= maxDeliveries).length;
         const settled = async () => {
-          const info = await rail.groupInfo('jobs', 'g');
+          const info = await rail.group('jobs', 'g').info();
           return info?.pending === 0 && info.lag === 0 && info.deadLetters === dead;
         };
         const deadline = Date.now() + 10_000;
@@ -87,7 +87,7 @@ describe('rail.consume properties (fast-check, memory store)', () => {
           expect(mine.map((call) => call.attempt)).toEqual(Array.from({ length: attempts }, (_, i) => i + 1));
           expect(mine.filter((call) => call.ok)).toHaveLength(spec.failures < maxDeliveries ? 1 : 0);
         }
-        const letters = await rail.deadLetters('jobs', 'g');
+        const letters = await rail.group('jobs', 'g').deadLetters();
         expect(letters.map((letter) => letter.event?.payload.n).sort()).toEqual(
           [...events.keys()].filter((n) => (events[n]?.failures ?? 0) >= maxDeliveries).sort(),
         );

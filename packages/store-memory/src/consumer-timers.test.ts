@@ -32,7 +32,7 @@ describe('rail.consume on fake timers', () => {
     await rail.publish({ channel: 'jobs', type: 'job', payload: {} });
     await vi.advanceTimersByTimeAsync(20_000);
     expect(at).toEqual([0, 1_000, 3_000, 7_000]);
-    const [letter] = await rail.deadLetters('jobs', 'g');
+    const [letter] = await rail.group('jobs', 'g').deadLetters();
     expect(letter).toMatchObject({ attempts: 4, firstFailedAt: start, lastFailedAt: start + 7_000 });
     await consumer.stop();
   });
@@ -56,7 +56,7 @@ describe('rail.consume on fake timers', () => {
     await other.start();
     await vi.advanceTimersByTimeAsync(310_000);
     expect(runs).toEqual(['slow']);
-    expect((await rail.groupInfo('slow', 'g'))?.pending).toBe(0);
+    expect((await rail.group('slow', 'g').info())?.pending).toBe(0);
     await Promise.all([slow.stop(), other.stop()]);
   });
 
@@ -64,9 +64,9 @@ describe('rail.consume on fake timers', () => {
     const store = new MemoryEventStore();
     const rail = new ReplayRail({ store });
     const ref = { prefix: rail.config.streamPrefix, channel: 'crash', group: 'g' };
-    await store.createGroup(ref, '0-0');
+    await store.groups.createGroup(ref, '0-0');
     await rail.publish({ channel: 'crash', type: 'job', payload: {} });
-    await store.readGroup(ref, { consumer: 'dead', limit: 1, blockMs: 0 });
+    await store.groups.readGroup(ref, { consumer: 'dead', limit: 1, blockMs: 0 });
     const ran: number[] = [];
     const start = Date.now();
     const rescuer = rail.consume({
@@ -88,13 +88,14 @@ describe('rail.consume on fake timers', () => {
     const store = new MemoryEventStore();
     const rail = new ReplayRail({ store });
     const ref = { prefix: rail.config.streamPrefix, channel: 'members', group: 'g' };
-    await store.createGroup(ref, '0-0');
+    await store.groups.createGroup(ref, '0-0');
     await rail.publish({ channel: 'members', type: 'job', payload: {} });
     await rail.publish({ channel: 'members', type: 'job', payload: {} });
-    const done = await store.readGroup(ref, { consumer: 'gone', limit: 1, blockMs: 0 });
-    await store.ack(ref, done.entries);
-    await store.readGroup(ref, { consumer: 'holder', limit: 1, blockMs: 0 });
-    const names = async () => (await rail.groupInfo('members', 'g'))?.consumers.map((consumer) => consumer.name).sort();
+    const done = await store.groups.readGroup(ref, { consumer: 'gone', limit: 1, blockMs: 0 });
+    await store.groups.ack(ref, done.entries);
+    await store.groups.readGroup(ref, { consumer: 'holder', limit: 1, blockMs: 0 });
+    const names = async () =>
+      (await rail.group('members', 'g').info())?.consumers.map((consumer) => consumer.name).sort();
     const janitor = rail.consume({
       channel: 'members',
       group: 'g',

@@ -106,7 +106,7 @@ function firstIndexAfter(entries: readonly Entry[], cursor: Cursor, inclusive: b
  *
  * const rail = new ReplayRail({ store: new MemoryEventStore(), config: { maxStreamLength: 1000 } });
  */
-export class MemoryEventStore implements EventStore, GroupStore {
+export class MemoryEventStore implements EventStore {
   readonly #streams = new Map<string, Stream>();
   readonly #records = new Map<string, StoredRecord>();
   readonly #waiters = new Map<string, Set<() => void>>();
@@ -114,6 +114,8 @@ export class MemoryEventStore implements EventStore, GroupStore {
   readonly #ttlMs: number | null;
   readonly #now: () => number;
   readonly #decode: DecodeOptions;
+  /** Consumer groups on this store's streams (what `rail.consume` and `rail.group` run on). */
+  readonly groups: GroupStore;
   readonly #groups: MemoryGroups;
   #closed = false;
 
@@ -143,25 +145,8 @@ export class MemoryEventStore implements EventStore, GroupStore {
       assertOpen: () => this.#assertOpen(),
       decode: this.#decode,
     });
+    this.groups = this.#groups;
   }
-
-  // --- Consumer groups (memory-groups.ts)
-
-  createGroup: GroupStore['createGroup'] = (ref, start) => this.#groups.createGroup(ref, start);
-  readGroup: GroupStore['readGroup'] = (ref, query) => this.#groups.readGroup(ref, query);
-  pendingOf: GroupStore['pendingOf'] = (ref, consumer, limit) => this.#groups.pendingOf(ref, consumer, limit);
-  ack: GroupStore['ack'] = (ref, entries) => this.#groups.ack(ref, entries);
-  touch: GroupStore['touch'] = (ref, consumer, entries) => this.#groups.touch(ref, consumer, entries);
-  redeliver: GroupStore['redeliver'] = (ref, consumer, entry, deliveries, failure) =>
-    this.#groups.redeliver(ref, consumer, entry, deliveries, failure);
-  claimIdle: GroupStore['claimIdle'] = (ref, query) => this.#groups.claimIdle(ref, query);
-  deadLetter: GroupStore['deadLetter'] = (ref, entry, failure) => this.#groups.deadLetter(ref, entry, failure);
-  deadLetters: GroupStore['deadLetters'] = (ref, query) => this.#groups.deadLetters(ref, query);
-  redrive: GroupStore['redrive'] = (ref, ids) => this.#groups.redrive(ref, ids);
-  discard: GroupStore['discard'] = (ref, ids) => this.#groups.discard(ref, ids);
-  groupInfo: GroupStore['groupInfo'] = (ref) => this.#groups.groupInfo(ref);
-  removeIdleConsumers: GroupStore['removeIdleConsumers'] = (ref, idleMs, keep) =>
-    this.#groups.removeIdleConsumers(ref, idleMs, keep);
 
   async append(stream: StreamRef, request: AppendRequest): Promise<StoredEvent> {
     this.#assertOpen();

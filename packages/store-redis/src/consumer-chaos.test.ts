@@ -110,8 +110,8 @@ describeWithRedisServer('durable consumers under chaos', () => {
     await until(
       async () => {
         const runs = await sink();
-        const dead = await rail.deadLetters('chaos', 'workers', { limit: 1_000 });
-        const info = await rail.groupInfo('chaos', 'workers');
+        const dead = await rail.group('chaos', 'workers').deadLetters({ limit: 1_000 });
+        const info = await rail.group('chaos', 'workers').info();
         return good.every((id) => runs[id] !== undefined) && dead.length === poison.length && info?.pending === 0;
       },
       'every event handled or dead, nothing pending',
@@ -119,7 +119,7 @@ describeWithRedisServer('durable consumers under chaos', () => {
     );
     const runs = await sink();
     const duplicates = Object.values(runs).filter((count) => Number(count) > 1).length;
-    const dead = await rail.deadLetters('chaos', 'workers', { limit: 1_000 });
+    const dead = await rail.group('chaos', 'workers').deadLetters({ limit: 1_000 });
     const reclaimed = await redis.scard(`${prefix}:reclaimed`);
     console.log(
       `chaos: ${good.length} events handled, 0 lost; ${reclaimed} were in flight at the ${KILLS} kills and reclaimed, ${duplicates} of them had finished and ran twice; ${dead.length} poison events dead`,
@@ -140,13 +140,13 @@ describeWithRedisServer('durable consumers under chaos', () => {
     const live = new Set(workers.map((worker) => worker.name));
     await until(
       async () => {
-        const consumers = (await rail.groupInfo('chaos', 'workers'))?.consumers ?? [];
+        const consumers = (await rail.group('chaos', 'workers').info())?.consumers ?? [];
         return consumers.every((consumer) => live.has(consumer.name) || consumer.pending > 0);
       },
       'the dead consumers removed',
       20_000,
     );
-    const consumers = (await rail.groupInfo('chaos', 'workers'))?.consumers ?? [];
+    const consumers = (await rail.group('chaos', 'workers').info())?.consumers ?? [];
     expect(consumers.filter((consumer) => killed.includes(consumer.name))).toEqual([]);
   }, 120_000);
 });

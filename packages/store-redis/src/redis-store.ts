@@ -157,7 +157,7 @@ function entryFields(raw: readonly string[]): Record<string, string> {
  *
  * const rail = new ReplayRail({ store: new RedisStreamStore({ client: new Redis() }) });
  */
-export class RedisStreamStore implements EventStore, GroupStore {
+export class RedisStreamStore implements EventStore {
   readonly #connection: RedisConnection;
   readonly #pool: BlockingPool;
   readonly #watcher: StreamWatcher | undefined;
@@ -174,6 +174,8 @@ export class RedisStreamStore implements EventStore, GroupStore {
   readonly #deadlines: CommandDeadlines;
   readonly #closeClient: boolean;
   readonly #decode: DecodeOptions;
+  /** Consumer groups on this store's streams (what `rail.consume` and `rail.group` run on). */
+  readonly groups: GroupStore;
   readonly #groups: RedisGroups;
   #closed = false;
 
@@ -247,25 +249,8 @@ export class RedisStreamStore implements EventStore, GroupStore {
       assertOpen: () => this.#assertOpen(),
       decode: this.#decode,
     });
+    this.groups = this.#groups;
   }
-
-  // --- Consumer groups (redis-groups.ts)
-
-  createGroup: GroupStore['createGroup'] = (ref, start) => this.#groups.createGroup(ref, start);
-  readGroup: GroupStore['readGroup'] = (ref, query) => this.#groups.readGroup(ref, query);
-  pendingOf: GroupStore['pendingOf'] = (ref, consumer, limit) => this.#groups.pendingOf(ref, consumer, limit);
-  ack: GroupStore['ack'] = (ref, entries) => this.#groups.ack(ref, entries);
-  touch: GroupStore['touch'] = (ref, consumer, entries) => this.#groups.touch(ref, consumer, entries);
-  redeliver: GroupStore['redeliver'] = (ref, consumer, entry, deliveries, failure) =>
-    this.#groups.redeliver(ref, consumer, entry, deliveries, failure);
-  claimIdle: GroupStore['claimIdle'] = (ref, query) => this.#groups.claimIdle(ref, query);
-  deadLetter: GroupStore['deadLetter'] = (ref, entry, failure) => this.#groups.deadLetter(ref, entry, failure);
-  deadLetters: GroupStore['deadLetters'] = (ref, query) => this.#groups.deadLetters(ref, query);
-  redrive: GroupStore['redrive'] = (ref, ids) => this.#groups.redrive(ref, ids);
-  discard: GroupStore['discard'] = (ref, ids) => this.#groups.discard(ref, ids);
-  groupInfo: GroupStore['groupInfo'] = (ref) => this.#groups.groupInfo(ref);
-  removeIdleConsumers: GroupStore['removeIdleConsumers'] = (ref, idleMs, keep) =>
-    this.#groups.removeIdleConsumers(ref, idleMs, keep);
 
   /** The Redis key of one of a group's own keys: its dead letters, its redrive stream, its failures hash. */
   groupKey(ref: GroupRef, kind: 'dead' | 'redrive' | 'failures'): string {

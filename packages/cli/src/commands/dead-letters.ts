@@ -34,7 +34,7 @@ export async function deadLetters(
   action: DeadLettersAction,
   options: DeadLettersOptions,
 ): Promise<ExitCode> {
-  if ((await connection.rail.groupInfo(channel, options.group)) === null) {
+  if ((await connection.rail.group(channel, options.group).info()) === null) {
     io.err(`replayrail: no consumer group ${options.group} on ${channel}`);
     return EXIT.notFound;
   }
@@ -42,7 +42,7 @@ export async function deadLetters(
     const limit = options.limit === undefined ? 1_000 : Number(options.limit);
     if (!Number.isInteger(limit) || limit < 1)
       throw new UsageError(`--limit must be a positive integer, got ${options.limit}`);
-    const letters = await connection.rail.deadLetters(channel, options.group, { limit });
+    const letters = await connection.rail.group(channel, options.group).deadLetters({ limit });
     for (const letter of letters) io.out(options.json === true ? JSON.stringify(letter) : line(letter));
     return EXIT.ok;
   }
@@ -52,8 +52,8 @@ export async function deadLetters(
     throw new UsageError(`${action} needs --id <dead letter id> (repeatable) or --all`);
   const count =
     action === 'redrive'
-      ? await connection.rail.redrive(channel, options.group, ids)
-      : await connection.rail.discardDeadLetters(channel, options.group, ids);
+      ? await connection.rail.group(channel, options.group).redrive(ids)
+      : await connection.rail.group(channel, options.group).discard(ids);
   io.out(
     options.json === true
       ? JSON.stringify({ [action === 'redrive' ? 'redriven' : 'discarded']: count })

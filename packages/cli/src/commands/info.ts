@@ -26,7 +26,7 @@ export async function channelInfo(connection: Connection, channel: string): Prom
   const stream = await connection.store.describe({ prefix: connection.prefix, channel });
   const groups = [];
   for (const name of stream.groups) {
-    const info = await connection.rail.groupInfo(channel, name);
+    const info = await connection.rail.group(channel, name).info();
     if (info !== null) groups.push({ name, ...info });
   }
   return { channel, ...stream, groups };

@@ -7,6 +7,7 @@
 import { assertCursor } from '../cursor.js';
 import { ConfigError, type ReplayRailError } from '../errors.js';
 import type { Cursor, StartPosition, StoredEvent } from '../types.js';
+import { GROUP_NAME_RULE, isGroupName } from '../validate.js';
 import { type Backoff, DEFAULT_BACKOFF } from './backoff.js';
 
 /** What a handler is told besides the event. */
@@ -93,8 +94,6 @@ export interface ResolvedConsumeOptions {
   readonly onError: (error: ReplayRailError) => void;
 }
 
-const NAME = /^[A-Za-z0-9._:-]{1,128}$/;
-
 function invalid(field: string, message: string): ConfigError {
   return new ConfigError(`invalid consume option: ${field} ${message}`, { context: { field } });
 }
@@ -108,9 +107,7 @@ function integer(value: unknown, field: string, fallback: number, min: number, m
 }
 
 function name(value: unknown, field: string): string {
-  if (typeof value !== 'string' || !NAME.test(value)) {
-    throw invalid(field, `must be 1-128 characters of A-Z a-z 0-9 . _ : -, got ${JSON.stringify(value)}`);
-  }
+  if (!isGroupName(value)) throw invalid(field, `must be ${GROUP_NAME_RULE}, got ${JSON.stringify(value)}`);
   return value;
 }
 

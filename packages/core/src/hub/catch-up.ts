@@ -19,7 +19,8 @@
 import type { ResolvedConfig } from '../config.js';
 import { toWireJson } from '../envelope.js';
 import type { ReplayRailError } from '../errors.js';
-import type { EventStore, StreamRef } from '../store/event-store.js';
+import type { EventStore } from '../store/event-store.js';
+import type { StreamRef } from '../store/stream-ref.js';
 import type { Cursor, StoredEvent } from '../types.js';
 import type { LiveSubscription } from './subscription.js';
 import { eventsBefore, undecodableEntry } from './undecodable.js';

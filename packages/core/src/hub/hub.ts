@@ -7,7 +7,8 @@
 
 import type { ResolvedConfig } from '../config.js';
 import { isReplayRailError, StoreError } from '../errors.js';
-import type { EventStore, StreamRef } from '../store/event-store.js';
+import type { EventStore } from '../store/event-store.js';
+import type { StreamRef } from '../store/stream-ref.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import type { Cursor } from '../types.js';
 import { catchUp, type SubscriptionStart } from './catch-up.js';

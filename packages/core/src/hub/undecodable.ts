@@ -8,7 +8,8 @@
 
 import { previousCursor } from '../cursor.js';
 import { isReplayRailError } from '../errors.js';
-import type { EventStore, StreamRef } from '../store/event-store.js';
+import type { EventStore } from '../store/event-store.js';
+import type { StreamRef } from '../store/stream-ref.js';
 import type { Cursor, StoredEvent } from '../types.js';
 
 /** The ID of the entry a SerializationError names, if it names one (an undecodable stored entry). */

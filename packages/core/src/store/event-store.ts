@@ -1,4 +1,3 @@
-import type { Cursor, DuplicatePolicy, EventFields, NewEvent, StoredEvent } from '../types.js';
 /**
  * @module
  * The `EventStore` interface: what a backend must do so `ReplayRail` can publish,
@@ -8,11 +7,9 @@ import type { Cursor, DuplicatePolicy, EventFields, NewEvent, StoredEvent } from
  * conformance suite in `@replayrail/core/testing`.
  */
 
-/** Which stream: a channel under a key prefix. Stores build their keys from both. */
-export interface StreamRef {
-  readonly prefix: string;
-  readonly channel: string;
-}
+import type { Cursor, DuplicatePolicy, EventFields, NewEvent, StoredEvent } from '../types.js';
+import type { GroupStore } from './group-store.js';
+import type { StreamRef } from './stream-ref.js';
 
 /** One validated event to append, with everything the store needs to decide. */
 export interface AppendRequest {
@@ -88,4 +85,9 @@ export interface EventStore {
   healthcheck(): Promise<void>;
   /** Releases what the store holds and wakes pending reads; later calls throw `StoreClosedError`. */
   close(): Promise<void>;
+  /**
+   * The store's consumer groups, if it has them (both of ours do): what
+   * `rail.consume` and `rail.group` run on. Without it, they throw `ConfigError`.
+   */
+  readonly groups?: GroupStore;
 }

@@ -13,7 +13,7 @@
 
 import type { ReplayRailError } from '../errors.js';
 import type { Cursor, StoredEvent } from '../types.js';
-import type { StreamRef } from './event-store.js';
+import type { StreamRef } from './stream-ref.js';
 
 /** One consumer group of one channel. */
 export interface GroupRef extends StreamRef {
@@ -212,14 +212,4 @@ export interface GroupStore {
    * become unclaimable). `keep` is never removed. Resolves to the names removed.
    */
   removeIdleConsumers(ref: GroupRef, idleMs: number, keep: string): Promise<string[]>;
-}
-
-/** Whether a store implements consumer groups. */
-export function isGroupStore(store: unknown): store is GroupStore {
-  return (
-    typeof store === 'object' &&
-    store !== null &&
-    typeof (store as Partial<GroupStore>).readGroup === 'function' &&
-    typeof (store as Partial<GroupStore>).claimIdle === 'function'
-  );
 }

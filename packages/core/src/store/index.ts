@@ -23,7 +23,7 @@ export { decodeJsonObject, encodeJsonObject } from '../json.js';
 export type { LargeIntegers } from '../large-integers.js';
 export { largeIntegersOption } from '../large-integers.js';
 export type { EventFields } from '../types.js';
-export type { AppendRequest, EventStore, ReadQuery, ReplayQuery, StreamRef } from './event-store.js';
+export type { AppendRequest, EventStore, ReadQuery, ReplayQuery } from './event-store.js';
 export {
   deadLetterFields,
   decodeDeadLetter,
@@ -49,4 +49,4 @@ export type {
   LostEntries,
   RecordedFailure,
 } from './group-store.js';
-export { isGroupStore } from './group-store.js';
+export type { StreamRef } from './stream-ref.js';

@@ -3,7 +3,6 @@ import type { Consumer } from '../consumer/consumer.js';
 import type { ConsumeOptions, HandlerContext } from '../consumer/options.js';
 import type { ReplayRailError } from '../errors.js';
 import type { ReplayRail } from '../rail.js';
-import { isGroupStore } from '../store/group-store.js';
 import type { StoredEvent } from '../types.js';
 import type { ConformanceContext } from './context.js';
 import { ids } from './context.js';
@@ -63,7 +62,7 @@ export function consumerTests(ctx: () => ConformanceContext): void {
       const after = await publishMany(rail, 'work', 10);
       try {
         await until(() => seen.length === 20, 'every event');
-        await until(async () => (await rail.groupInfo('work', 'g'))?.pending === 0, 'the acks');
+        await until(async () => (await rail.group('work', 'g').info())?.pending === 0, 'the acks');
         expect([...seen].sort()).toEqual(ids([...before, ...after]).sort());
         expect(new Set(seen).size).toBe(20);
         expect(most).toBeLessThanOrEqual(3);
@@ -105,7 +104,7 @@ export function consumerTests(ctx: () => ConformanceContext): void {
       await greedy.start();
       try {
         await until(() => greedy.inFlight === 5 && seen.length === 2, 'two running, three fetched ahead');
-        const info = await rail.groupInfo('ahead', 'g');
+        const info = await rail.group('ahead', 'g').info();
         expect(info?.consumers.find((c) => c.name === 'greedy')?.pending).toBe(5);
         // What it holds is not another consumer's to take; the rest is.
         const other = make(rail, { channel: 'ahead', group: 'g', consumer: 'other', prefetch: 0, handler });
@@ -116,7 +115,7 @@ export function consumerTests(ctx: () => ConformanceContext): void {
         expect(other.inFlight).toBe(1);
         gate();
         await until(() => seen.length === 8, 'every event');
-        await until(async () => (await rail.groupInfo('ahead', 'g'))?.pending === 0, 'the acks');
+        await until(async () => (await rail.group('ahead', 'g').info())?.pending === 0, 'the acks');
         expect(seen.map(([, id]) => id).sort()).toEqual(ids(events).sort());
         expect(most).toBeLessThanOrEqual(3); // 2 on greedy, 1 on other
       } finally {
@@ -168,7 +167,7 @@ export function consumerTests(ctx: () => ConformanceContext): void {
       await rail.publish({ channel: 'flaky', type: 'job', payload: {} });
       try {
         await until(
-          async () => attempts.length === 3 && (await rail.groupInfo('flaky', 'g'))?.pending === 0,
+          async () => attempts.length === 3 && (await rail.group('flaky', 'g').info())?.pending === 0,
           'success',
         );
         expect(attempts).toEqual([1, 2, 3]);
@@ -176,7 +175,7 @@ export function consumerTests(ctx: () => ConformanceContext): void {
           ['internal_error', 'not yet (1)'],
           ['internal_error', 'not yet (2)'],
         ]);
-        expect(await rail.deadLetters('flaky', 'g')).toEqual([]);
+        expect(await rail.group('flaky', 'g').deadLetters()).toEqual([]);
       } finally {
         await stopAll();
       }
@@ -199,8 +198,8 @@ export function consumerTests(ctx: () => ConformanceContext): void {
       await consumer.start();
       const poison = await rail.publish({ channel: 'poison', type: 'job', payload: { n: 1 } });
       try {
-        await until(async () => (await rail.deadLetters('poison', 'g')).length === 1, 'the dead letter');
-        const [letter] = await rail.deadLetters('poison', 'g');
+        await until(async () => (await rail.group('poison', 'g').deadLetters()).length === 1, 'the dead letter');
+        const [letter] = await rail.group('poison', 'g').deadLetters();
         expect(letter).toMatchObject({
           origin: poison.id,
           event: { id: poison.id, payload: { n: 1 } },
@@ -211,21 +210,21 @@ export function consumerTests(ctx: () => ConformanceContext): void {
         });
         expect((letter?.lastFailedAt ?? 0) >= (letter?.firstFailedAt ?? 1)).toBe(true);
         expect(calls.map((call) => call.attempt)).toEqual([1, 2, 3]);
-        expect((await rail.groupInfo('poison', 'g'))?.pending).toBe(0);
+        expect((await rail.group('poison', 'g').info())?.pending).toBe(0);
         // Fixed: put back, it runs once more, as the event it was.
         heal = true;
-        expect(await rail.redrive('poison', 'g', 'all')).toBe(1);
+        expect(await rail.group('poison', 'g').redrive('all')).toBe(1);
         await until(() => calls.length === 4, 'the redriven run');
         expect(calls[3]).toMatchObject({ attempt: 1, redriven: true });
-        await until(async () => (await rail.groupInfo('poison', 'g'))?.pending === 0, 'its ack');
-        expect(await rail.deadLetters('poison', 'g')).toEqual([]);
+        await until(async () => (await rail.group('poison', 'g').info())?.pending === 0, 'its ack');
+        expect(await rail.group('poison', 'g').deadLetters()).toEqual([]);
         // Discarding.
         heal = false;
         await rail.publish({ channel: 'poison', type: 'job', payload: { n: 2 } });
-        await until(async () => (await rail.deadLetters('poison', 'g')).length === 1, 'a second dead letter');
-        const [second] = await rail.deadLetters('poison', 'g');
-        expect(await rail.discardDeadLetters('poison', 'g', [second?.id as string])).toBe(1);
-        expect(await rail.deadLetters('poison', 'g')).toEqual([]);
+        await until(async () => (await rail.group('poison', 'g').deadLetters()).length === 1, 'a second dead letter');
+        const [second] = await rail.group('poison', 'g').deadLetters();
+        expect(await rail.group('poison', 'g').discard([second?.id as string])).toBe(1);
+        expect(await rail.group('poison', 'g').deadLetters()).toEqual([]);
       } finally {
         await stopAll();
       }
@@ -248,9 +247,12 @@ export function consumerTests(ctx: () => ConformanceContext): void {
       });
       const good = await rail.publish({ channel: 'raw', type: 'job', payload: {} });
       try {
-        await until(async () => handled.length === 1 && (await rail.deadLetters('raw', 'g')).length === 1, 'both');
+        await until(
+          async () => handled.length === 1 && (await rail.group('raw', 'g').deadLetters()).length === 1,
+          'both',
+        );
         expect(handled).toEqual([good.id]);
-        expect((await rail.deadLetters('raw', 'g'))[0]).toMatchObject({
+        expect((await rail.group('raw', 'g').deadLetters())[0]).toMatchObject({
           origin: bad,
           event: undefined,
           errorName: 'SerializationError',
@@ -287,8 +289,8 @@ export function consumerTests(ctx: () => ConformanceContext): void {
     it('reclaims the entries of a consumer that died, counting the delivery', async () => {
       const context = ctx();
       const rail = context.rail({ maxStreamLength: null });
-      const store = context.harness.store;
-      if (!isGroupStore(store)) throw new Error('not a GroupStore');
+      const store = context.harness.store.groups;
+      if (store === undefined) throw new Error('the store has no consumer groups (store.groups)');
       const ref = { ...context.stream('crash'), group: 'g' };
       await store.createGroup(ref, '0-0');
       const events = await context.publishMany(rail, 'crash', 3);
@@ -303,7 +305,10 @@ export function consumerTests(ctx: () => ConformanceContext): void {
       });
       await consumer.start();
       try {
-        await until(async () => seen.length === 3 && (await rail.groupInfo('crash', 'g'))?.pending === 0, 'recovery');
+        await until(
+          async () => seen.length === 3 && (await rail.group('crash', 'g').info())?.pending === 0,
+          'recovery',
+        );
         expect(seen).toEqual(ids(events).map((id) => [id, 2]));
       } finally {
         await stopAll();
@@ -313,8 +318,8 @@ export function consumerTests(ctx: () => ConformanceContext): void {
     it('takes up, at start, the entries pending on its own name (a restart under the same name)', async () => {
       const context = ctx();
       const rail = context.rail({ maxStreamLength: null });
-      const store = context.harness.store;
-      if (!isGroupStore(store)) throw new Error('not a GroupStore');
+      const store = context.harness.store.groups;
+      if (store === undefined) throw new Error('the store has no consumer groups (store.groups)');
       const ref = { ...context.stream('restart'), group: 'g' };
       await store.createGroup(ref, '0-0');
       const events = await context.publishMany(rail, 'restart', 3);
@@ -332,7 +337,7 @@ export function consumerTests(ctx: () => ConformanceContext): void {
       try {
         await until(() => seen.length === 3, 'its own entries, then the new one');
         expect(seen).toEqual(ids(events).map((id) => [id, 1]));
-        await until(async () => (await rail.groupInfo('restart', 'g'))?.pending === 0, 'the acks');
+        await until(async () => (await rail.group('restart', 'g').info())?.pending === 0, 'the acks');
       } finally {
         await stopAll();
       }
@@ -357,7 +362,7 @@ export function consumerTests(ctx: () => ConformanceContext): void {
       const idle = make(rail, { channel: 'slow', group: 'g', consumer: 'idle', handler: () => void runs.push('idle') });
       await idle.start();
       try {
-        await until(async () => (await rail.groupInfo('slow', 'g'))?.pending === 0, 'the ack', 5_000);
+        await until(async () => (await rail.group('slow', 'g').info())?.pending === 0, 'the ack', 5_000);
         expect(runs).toEqual(['slow']);
       } finally {
         await stopAll();
@@ -421,7 +426,7 @@ export function consumerTests(ctx: () => ConformanceContext): void {
       await consumer.stop({ graceMs: 2_000 });
       // The first ran to its end and was acknowledged; the second never started.
       expect(finished).toEqual([0]);
-      const info = await rail.groupInfo('drain', 'g');
+      const info = await rail.group('drain', 'g').info();
       expect(info?.pending).toBe(1);
       expect(consumer.inFlight).toBe(0);
       // Another consumer picks it up once it is idle long enough.
@@ -480,8 +485,8 @@ export function consumerTests(ctx: () => ConformanceContext): void {
     it('removes consumers of the group that are gone and hold nothing, never one that holds entries', async () => {
       const context = ctx();
       const rail = context.rail({ maxStreamLength: null });
-      const store = context.harness.store;
-      if (!isGroupStore(store)) throw new Error('not a GroupStore');
+      const store = context.harness.store.groups;
+      if (store === undefined) throw new Error('the store has no consumer groups (store.groups)');
       const ref = { ...context.stream('janitor'), group: 'g' };
       await store.createGroup(ref, '0-0');
       await context.publishMany(rail, 'janitor', 2);
@@ -499,10 +504,10 @@ export function consumerTests(ctx: () => ConformanceContext): void {
       await consumer.start();
       try {
         await until(async () => {
-          const names = (await rail.groupInfo('janitor', 'g'))?.consumers.map((c) => c.name) ?? [];
+          const names = (await rail.group('janitor', 'g').info())?.consumers.map((c) => c.name) ?? [];
           return !names.includes('gone');
         }, 'the removal');
-        const names = (await rail.groupInfo('janitor', 'g'))?.consumers.map((c) => c.name);
+        const names = (await rail.group('janitor', 'g').info())?.consumers.map((c) => c.name);
         expect(names).toContain('holder');
       } finally {
         await stopAll();

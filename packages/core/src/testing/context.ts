@@ -2,7 +2,7 @@ import { afterEach, beforeEach } from 'vitest';
 import type { ReplayRailConfig } from '../config.js';
 import { parseCursor } from '../cursor.js';
 import { ReplayRail } from '../rail.js';
-import type { StreamRef } from '../store/event-store.js';
+import type { StreamRef } from '../store/stream-ref.js';
 import type { StoredEvent } from '../types.js';
 import type { StoreHarness, StoreHarnessFactory } from './harness.js';
 

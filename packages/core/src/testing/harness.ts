@@ -1,4 +1,5 @@
-import type { EventStore, StreamRef } from '../store/event-store.js';
+import type { EventStore } from '../store/event-store.js';
+import type { StreamRef } from '../store/stream-ref.js';
 import type { Cursor } from '../types.js';
 
 /**
