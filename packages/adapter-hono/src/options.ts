@@ -5,7 +5,7 @@
 
 import type { ReplayRail } from '@replayrail/core';
 import {
-  positiveOption,
+  integerOption,
   type ResolvedTransportOptions,
   resolveTransportOptions,
   type TransportOptions,
@@ -73,8 +73,8 @@ export function resolveRoutesOptions(options: ReplayRailRoutesOptions<EventCatal
   const limits = options.rail.config.limits;
   return {
     transport: resolveTransportOptions(options),
-    maxBodyBytes: positiveOption(options.maxBodyBytes, limits.maxEventBytes + 4096, 'maxBodyBytes'),
-    sseKeepAliveMs: positiveOption(options.sseKeepAliveMs, 15_000, 'sseKeepAliveMs'),
+    maxBodyBytes: integerOption('transport', 'maxBodyBytes', options.maxBodyBytes, limits.maxEventBytes + 4096),
+    sseKeepAliveMs: integerOption('transport', 'sseKeepAliveMs', options.sseKeepAliveMs, 15_000),
     eventsPath: trimPath(options.eventsPath ?? '/events'),
     wsPath: trimPath(options.wsPath ?? '/ws'),
   };

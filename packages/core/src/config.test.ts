@@ -61,14 +61,14 @@ describe('ReplayRailConfig', () => {
         }
       })();
       expect(error, field).toBeInstanceOf(ConfigError);
-      expect((error as ConfigError).message).toContain(`${field}:`);
+      expect((error as ConfigError).message).toContain(`option: ${field} `);
       expect((error as ConfigError).context.field).toBe(field);
     }
   });
 
   it('throws at ReplayRail construction', () => {
     expect(() => new ReplayRail({ store: {} as EventStore, config: { readBatchSize: -5 } })).toThrow(
-      /invalid ReplayRailConfig: readBatchSize/,
+      /invalid ReplayRailConfig option: readBatchSize/,
     );
   });
 });

@@ -1,12 +1,11 @@
 /**
  * @module
  * `ReplayRailConfig`: every knob, its default, and the check that rejects a bad
- * value at construction with a message naming the field. Unknown fields are
- * errors too, so a typo cannot silently leave a default in force.
+ * value at construction with a message naming the field (options.ts). Unknown
+ * fields are errors too, so a typo cannot silently leave a default in force.
  */
 
-import { z } from 'zod';
-import { ConfigError } from './errors.js';
+import { badOption, booleanOption, choiceOption, integerOption, knownOptions } from './options.js';
 import type { DuplicatePolicy, ReplayRailLimits, StartPosition } from './types.js';
 
 /** The resolved configuration of a `ReplayRail`: every field set. */
@@ -33,64 +32,87 @@ export interface ResolvedConfig {
 /** What `new ReplayRail({ config })` accepts: any subset of the resolved config. */
 export type ReplayRailConfig = Partial<Omit<ResolvedConfig, 'limits'>> & { limits?: Partial<ReplayRailLimits> };
 
-const positiveInt = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+const OWNER = 'ReplayRailConfig';
+const SAFE = { max: Number.MAX_SAFE_INTEGER };
 
-const limitsSchema = z.strictObject({
-  maxChannelLength: positiveInt.default(256),
-  maxEventTypeLength: positiveInt.default(128),
-  maxEventIdLength: positiveInt.default(128),
-  maxEventBytes: positiveInt.default(64 * 1024),
-  maxJsonDepth: positiveInt.max(1000).default(32),
-  maxFrameBytes: positiveInt.default(16 * 1024),
-  maxSubscriptionsPerSocket: positiveInt.default(100),
-  maxReplayLimit: positiveInt.default(1000),
-  maxCatchUpPageBytes: positiveInt.default(512 * 1024),
-});
+/** Every limit and its default (DESIGN's limits, each a positive integer). */
+const LIMIT_DEFAULTS: Readonly<ReplayRailLimits> = {
+  maxChannelLength: 256,
+  maxEventTypeLength: 128,
+  maxEventIdLength: 128,
+  maxEventBytes: 64 * 1024,
+  maxJsonDepth: 32,
+  maxFrameBytes: 16 * 1024,
+  maxSubscriptionsPerSocket: 100,
+  maxReplayLimit: 1000,
+  maxCatchUpPageBytes: 512 * 1024,
+};
+const FIELDS = [
+  'streamPrefix',
+  'defaultReplayLimit',
+  'maxStreamLength',
+  'approximateTrimming',
+  'defaultStartPosition',
+  'readBlockMs',
+  'readBatchSize',
+  'duplicatePolicy',
+  'limits',
+];
+// Key-safe characters only: the prefix is part of every key this library writes.
+const PREFIX = /^[A-Za-z0-9._:-]{1,64}$/;
 
-const configSchema = z
-  .strictObject({
-    // Key-safe characters only: the prefix is part of every key this library writes.
-    streamPrefix: z
-      .string()
-      .regex(/^[A-Za-z0-9._:-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 . _ : -')
-      .default('rr'),
-    defaultReplayLimit: positiveInt.default(100),
-    maxStreamLength: positiveInt.nullable().default(10_000),
-    approximateTrimming: z.boolean().default(true),
-    defaultStartPosition: z.enum(['latest', 'earliest']).default('latest'),
-    readBlockMs: z.number().int().min(0).max(2_147_483_647).default(5_000),
-    readBatchSize: positiveInt.default(100),
-    duplicatePolicy: z.enum(['return_existing', 'raise']).default('return_existing'),
-    limits: limitsSchema.default(limitsSchema.parse({})),
-  })
-  .refine((config) => config.defaultReplayLimit <= config.limits.maxReplayLimit, {
-    message: 'must not exceed limits.maxReplayLimit',
-    path: ['defaultReplayLimit'],
-  })
-  .refine((config) => config.readBatchSize <= config.limits.maxReplayLimit, {
-    message: 'must not exceed limits.maxReplayLimit',
-    path: ['readBatchSize'],
-  });
+function resolveLimits(limits: unknown): ReplayRailLimits {
+  if (limits === undefined) return { ...LIMIT_DEFAULTS };
+  knownOptions(OWNER, limits, Object.keys(LIMIT_DEFAULTS), 'limits.');
+  const resolved = { ...LIMIT_DEFAULTS };
+  for (const name of Object.keys(LIMIT_DEFAULTS) as (keyof ReplayRailLimits)[]) {
+    const range = name === 'maxJsonDepth' ? { max: 1000 } : SAFE;
+    resolved[name] = integerOption(OWNER, `limits.${name}`, limits[name], LIMIT_DEFAULTS[name], range);
+  }
+  return resolved;
+}
 
 /**
  * Fills in defaults and validates; throws `ConfigError` naming the first bad field.
  *
  * @example
  * resolveConfig({ maxStreamLength: null }).streamPrefix; // 'rr'
- * resolveConfig({ maxStreamLength: -1 }); // ConfigError: maxStreamLength: Too small …
+ * resolveConfig({ maxStreamLength: -1 }); // ConfigError: invalid ReplayRailConfig option: maxStreamLength …
  */
 export function resolveConfig(config: ReplayRailConfig = {}): Readonly<ResolvedConfig> {
-  const result = configSchema.safeParse(config);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    const keys = issue?.code === 'unrecognized_keys' ? issue.keys : [];
-    const field = [...(issue?.path ?? []), ...keys].join('.') || '(root)';
-    const message =
-      issue?.code === 'unrecognized_keys'
-        ? 'is not a ReplayRailConfig field (a typo?)'
-        : (issue?.message ?? 'is invalid');
-    throw new ConfigError(`invalid ReplayRailConfig: ${field}: ${message}`, { context: { field } });
+  knownOptions(OWNER, config, FIELDS);
+  const prefix = config.streamPrefix ?? 'rr';
+  if (typeof prefix !== 'string' || !PREFIX.test(prefix)) {
+    throw badOption(OWNER, 'streamPrefix', 'must be 1-64 characters of A-Z a-z 0-9 . _ : -', prefix);
   }
-  const resolved = result.data;
-  return Object.freeze({ ...resolved, limits: Object.freeze(resolved.limits) });
+  const limits = resolveLimits(config.limits);
+  const pageSize = { max: limits.maxReplayLimit };
+  const resolved: ResolvedConfig = {
+    streamPrefix: prefix,
+    // At most limits.maxReplayLimit: a default the limit itself would refuse is no default.
+    defaultReplayLimit: integerOption(OWNER, 'defaultReplayLimit', config.defaultReplayLimit, 100, pageSize),
+    maxStreamLength:
+      config.maxStreamLength === null
+        ? null
+        : integerOption(OWNER, 'maxStreamLength', config.maxStreamLength, 10_000, SAFE),
+    approximateTrimming: booleanOption(OWNER, 'approximateTrimming', config.approximateTrimming, true),
+    defaultStartPosition: choiceOption(
+      OWNER,
+      'defaultStartPosition',
+      config.defaultStartPosition,
+      ['latest', 'earliest'],
+      'latest',
+    ),
+    readBlockMs: integerOption(OWNER, 'readBlockMs', config.readBlockMs, 5_000, { min: 0 }),
+    readBatchSize: integerOption(OWNER, 'readBatchSize', config.readBatchSize, 100, pageSize),
+    duplicatePolicy: choiceOption(
+      OWNER,
+      'duplicatePolicy',
+      config.duplicatePolicy,
+      ['return_existing', 'raise'],
+      'return_existing',
+    ),
+    limits,
+  };
+  return Object.freeze({ ...resolved, limits: Object.freeze(limits) });
 }

@@ -8,7 +8,8 @@
  * integer read as a string of its exact digits.
  */
 
-import { ConfigError, SerializationError } from './errors.js';
+import { SerializationError } from './errors.js';
+import { choiceOption } from './options.js';
 
 /**
  * What decoding does with an integer outside ±(2^53 − 1): `'error'` raises
@@ -114,9 +115,5 @@ export function guardLargeIntegers(
 
 /** Checks a store's `largeIntegers` option, naming the store when it is wrong. */
 export function largeIntegersOption(value: unknown, store: string): LargeIntegers {
-  if (value === undefined) return 'error';
-  if (value === 'error' || value === 'string') return value;
-  throw new ConfigError(`invalid ${store} option: largeIntegers must be 'error' or 'string', got ${String(value)}`, {
-    context: { field: 'largeIntegers' },
-  });
+  return choiceOption(store, 'largeIntegers', value, ['error', 'string'], 'error');
 }

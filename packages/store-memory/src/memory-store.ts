@@ -8,7 +8,6 @@
  */
 
 import {
-  ConfigError,
   type Cursor,
   compareCursors,
   type EventStore,
@@ -30,6 +29,7 @@ import {
   type EventFields,
   type GroupStore,
   type IdempotencyRecord,
+  integerOption,
   isRetryOf,
   type LargeIntegers,
   largeIntegersOption,
@@ -121,15 +121,17 @@ export class MemoryEventStore implements EventStore {
 
   constructor(options: MemoryEventStoreOptions = {}) {
     const ttl =
-      options.idempotencyTtlSeconds === undefined ? DEFAULT_IDEMPOTENCY_TTL_SECONDS : options.idempotencyTtlSeconds;
-    if (ttl !== null && (!Number.isInteger(ttl) || ttl <= 0)) {
-      throw new ConfigError(
-        `invalid MemoryEventStore option: idempotencyTtlSeconds must be a positive integer or null, got ${String(ttl)}`,
-        {
-          context: { field: 'idempotencyTtlSeconds' },
-        },
-      );
-    }
+      options.idempotencyTtlSeconds === null
+        ? null
+        : integerOption(
+            'MemoryEventStore',
+            'idempotencyTtlSeconds',
+            options.idempotencyTtlSeconds,
+            DEFAULT_IDEMPOTENCY_TTL_SECONDS,
+            {
+              max: Number.MAX_SAFE_INTEGER,
+            },
+          );
     this.#idempotency = options.idempotency ?? true;
     this.#ttlMs = ttl === null ? null : ttl * 1000;
     this.#now = options.now ?? Date.now;

@@ -6,7 +6,7 @@
  * (`createClient`, `createCluster`), so users keep the client they already run.
  */
 
-import { ConfigError } from '@replayrail/core';
+import { optionError } from '@replayrail/core/store';
 
 /** Where a node listens. */
 export interface NodeAddress {
@@ -316,8 +316,9 @@ export function connectionFor(client: unknown): RedisConnection {
     if (has(client, 'sendCommand') && has(client, 'duplicate'))
       return fromNodeRedisClient(client as NodeRedisClientLike);
   }
-  throw new ConfigError(
-    'invalid RedisStreamStore option: client must be an ioredis Redis or Cluster, or a node-redis client or cluster',
-    { context: { field: 'client' } },
+  throw optionError(
+    'RedisStreamStore',
+    'client',
+    'must be an ioredis Redis or Cluster, or a node-redis client or cluster',
   );
 }

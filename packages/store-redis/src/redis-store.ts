@@ -29,10 +29,12 @@ import {
   type GroupRef,
   type GroupStore,
   type IdempotencyRecord,
+  integerOption,
   isRetryOf,
   type LargeIntegers,
   largeIntegersOption,
   nextCursor,
+  optionError,
   type ReadQuery,
   type ReplayQuery,
   type StreamRef,
@@ -125,18 +127,9 @@ function pushEntry(args: string[], fields: EventFields): string[] {
   return args;
 }
 
-function positiveInteger(value: unknown, field: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-    throw new ConfigError(
-      `invalid RedisStreamStore option: ${field} must be a positive integer, got ${String(value)}`,
-      {
-        context: { field },
-      },
-    );
-  }
-  return value;
-}
+const OWNER = 'RedisStreamStore';
+const positiveInteger = (value: unknown, field: string, fallback: number) =>
+  integerOption(OWNER, field, value, fallback, { max: Number.MAX_SAFE_INTEGER });
 
 // A stream entry as XRANGE returns it: [id, [field, value, field, value, …]].
 type RawEntry = [string, string[]];
@@ -181,14 +174,15 @@ export class RedisStreamStore implements EventStore {
 
   constructor(options: RedisStreamStoreOptions) {
     if (typeof options !== 'object' || options === null) {
-      throw new ConfigError('RedisStreamStore expects options: { client, … }', { context: { field: 'client' } });
+      throw optionError(OWNER, 'client', 'is required: new RedisStreamStore({ client, … })');
     }
     this.#connection = connectionFor(options.client);
     this.#hashTags = options.hashTags ?? this.#connection.isCluster;
     if (this.#connection.isCluster && !this.#hashTags) {
-      throw new ConfigError(
-        'invalid RedisStreamStore option: hashTags cannot be false with a cluster client (a stream and its idempotency records must share a slot)',
-        { context: { field: 'hashTags' } },
+      throw optionError(
+        OWNER,
+        'hashTags',
+        'cannot be false with a cluster client (a stream and its idempotency records must share a slot)',
       );
     }
     this.#idempotency = options.idempotency ?? true;

@@ -5,7 +5,8 @@
  */
 
 import { assertCursor } from '../cursor.js';
-import { ConfigError, type ReplayRailError } from '../errors.js';
+import type { ReplayRailError } from '../errors.js';
+import { integerOption, optionError } from '../options.js';
 import type { Cursor, StartPosition, StoredEvent } from '../types.js';
 import { GROUP_NAME_RULE, isGroupName } from '../validate.js';
 import { type Backoff, DEFAULT_BACKOFF } from './backoff.js';
@@ -94,17 +95,10 @@ export interface ResolvedConsumeOptions {
   readonly onError: (error: ReplayRailError) => void;
 }
 
-function invalid(field: string, message: string): ConfigError {
-  return new ConfigError(`invalid consume option: ${field} ${message}`, { context: { field } });
-}
-
-function integer(value: unknown, field: string, fallback: number, min: number, max = 2_147_483_647): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw invalid(field, `must be an integer from ${min} to ${max}, got ${String(value)}`);
-  }
-  return value;
-}
+const OWNER = 'consume';
+const invalid = (field: string, problem: string) => optionError(OWNER, field, problem);
+const integer = (value: unknown, field: string, fallback: number, min: number, max?: number) =>
+  integerOption(OWNER, field, value, fallback, { min, ...(max !== undefined && { max }) });
 
 function name(value: unknown, field: string): string {
   if (!isGroupName(value)) throw invalid(field, `must be ${GROUP_NAME_RULE}, got ${JSON.stringify(value)}`);

@@ -14,6 +14,7 @@ export { toWireJson } from '../envelope.js';
 export type { WireStatus } from '../errors.js';
 export { RequestAbortedError, toReplayRailError, WIRE_STATUS, wireStatusOf } from '../errors.js';
 export { utf8Length } from '../json.js';
+export { integerOption } from '../options.js';
 export type { TransportSocket, UpgradeRequest } from './admission.js';
 export { Admission, Connection } from './admission.js';
 export type { Authorize, AuthorizeRequest } from './authorize.js';
@@ -48,7 +49,6 @@ export {
   channelFromPath,
   handshakeProblem,
   originAllowed,
-  positiveOption,
   resolveTransportOptions,
   splitTarget,
   UPGRADE_REQUIRED,

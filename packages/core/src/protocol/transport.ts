@@ -6,7 +6,8 @@
  * Written once here so the transports cannot drift apart.
  */
 
-import { ConfigError, isReplayRailError, type ReplayRailError } from '../errors.js';
+import { isReplayRailError, type ReplayRailError } from '../errors.js';
+import { functionOption, integerOption, optionError } from '../options.js';
 import type { Authorize } from './authorize.js';
 import type { SessionOptions } from './session.js';
 
@@ -59,17 +60,6 @@ export interface ResolvedTransportOptions<Request> {
   readonly report: (error: ReplayRailError) => void;
 }
 
-/** Checks a positive integer option, naming it when it is wrong. */
-export function positiveOption(value: number | undefined, fallback: number, field: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new ConfigError(`invalid transport option: ${field} must be a positive integer, got ${String(value)}`, {
-      context: { field },
-    });
-  }
-  return value;
-}
-
 function logError(error: ReplayRailError): void {
   console.error(`replayrail: ${error.code}: ${error.message}`, error.cause ?? error);
 }
@@ -80,21 +70,17 @@ function isServerFault(error: ReplayRailError): boolean {
   return isReplayRailError(error, 'internal_error', 'store_error', 'invalid_config');
 }
 
+const OWNER = 'transport';
+
 export function resolveTransportOptions<Request>(
   options: TransportOptions<Request>,
 ): ResolvedTransportOptions<Request> {
   const origins = options.allowedOrigins;
   if (origins !== undefined && origins !== 'same-origin' && !Array.isArray(origins)) {
-    throw new ConfigError(`invalid transport option: allowedOrigins must be 'same-origin' or a list of origins`, {
-      context: { field: 'allowedOrigins' },
-    });
+    throw optionError(OWNER, 'allowedOrigins', "must be 'same-origin' or a list of origins");
   }
-  for (const field of ['authorize', 'onError'] as const) {
-    if (options[field] !== undefined && typeof options[field] !== 'function') {
-      throw new ConfigError(`invalid transport option: ${field} must be a function`, { context: { field } });
-    }
-  }
-  const onError = options.onError ?? logError;
+  const authorize = functionOption<Authorize<Request>>(OWNER, 'authorize', options.authorize);
+  const onError = functionOption<(error: ReplayRailError) => void>(OWNER, 'onError', options.onError) ?? logError;
   const report = (error: ReplayRailError): void => {
     if (!isServerFault(error)) return;
     try {
@@ -105,14 +91,14 @@ export function resolveTransportOptions<Request>(
   };
   return {
     session: {
-      ...(options.authorize && { authorize: options.authorize }),
-      maxBufferedBytes: positiveOption(options.maxBufferedBytes, 1024 * 1024, 'maxBufferedBytes'),
+      ...(authorize && { authorize }),
+      maxBufferedBytes: integerOption(OWNER, 'maxBufferedBytes', options.maxBufferedBytes, 1024 * 1024),
       report,
     },
     allowedOrigins: origins,
-    maxConnections: positiveOption(options.maxConnections, 10_000, 'maxConnections'),
-    heartbeatMs: positiveOption(options.heartbeatMs, 30_000, 'heartbeatMs'),
-    upgradeTimeoutMs: positiveOption(options.upgradeTimeoutMs, 30_000, 'upgradeTimeoutMs'),
+    maxConnections: integerOption(OWNER, 'maxConnections', options.maxConnections, 10_000),
+    heartbeatMs: integerOption(OWNER, 'heartbeatMs', options.heartbeatMs, 30_000),
+    upgradeTimeoutMs: integerOption(OWNER, 'upgradeTimeoutMs', options.upgradeTimeoutMs, 30_000),
     report,
   };
 }

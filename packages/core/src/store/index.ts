@@ -22,6 +22,7 @@ export { DEFAULT_IDEMPOTENCY_TTL_SECONDS, duplicateConflict, duplicateEvent, isR
 export { decodeJsonObject, encodeJsonObject } from '../json.js';
 export type { LargeIntegers } from '../large-integers.js';
 export { largeIntegersOption } from '../large-integers.js';
+export { booleanOption, choiceOption, integerOption, optionError } from '../options.js';
 export type { EventFields } from '../types.js';
 export type { AppendRequest, EventStore, ReadQuery, ReplayQuery } from './event-store.js';
 export {
