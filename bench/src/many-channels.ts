@@ -7,7 +7,7 @@
  *   wake-ups by sharded pub/sub (`wakeups: 'pubsub'`);
  * - a Redis Cluster of 3 primaries this program starts on loopback ports, with
  *   wake-ups by sharded pub/sub (the default there), and with one blocking XREAD
- *   per channel on the store's pool of 8 (`wakeups: 'xread'`, what a cluster did
+ *   per channel on the store's pool of 8 (`wakeups: 'own-xread'`, what a cluster did
  *   before), at 40 channels.
  * Rounds interleave the modes. Reports delivery latency (publish to handler), what
  * arrived, and the connections the store opened besides the client's own. Keys
@@ -51,9 +51,9 @@ const MODES: Record<string, Mode> = {
   },
   'cluster-xread': {
     key: 'cluster-xread',
-    label: "cluster of 3, one XREAD per channel, pool of 8 (`wakeups: 'xread'`)",
+    label: "cluster of 3, one XREAD per channel, pool of 8 (`wakeups: 'own-xread'`)",
     cluster: true,
-    options: { wakeups: 'xread' },
+    options: { wakeups: 'own-xread' },
   },
 };
 

@@ -1,4 +1,5 @@
-import { InvalidChannelError, ReplayRail } from '@replayrail/core';
+import { ReplayRail } from '@replayrail/core';
+import { InvalidChannelError } from '@replayrail/core/errors';
 import { describeWithRedis, uniquePrefix } from '@replayrail/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -123,11 +124,8 @@ describeWithRedis('RedisStreamStore and bad input', (url) => {
     await client.del(`${streamPrefix}:shared`);
   });
 
-  it('with shareBlockingReads false, waits one connection per read, within the cap', async () => {
-    expect(() => new RedisStreamStore({ client, shareBlockingReads: 'yes' as unknown as boolean })).toThrow(
-      /shareBlockingReads must be a boolean/,
-    );
-    const store = new RedisStreamStore({ client, maxBlockingConnections: 3, shareBlockingReads: false });
+  it("with wakeups: 'own-xread', waits one connection per read, within the cap", async () => {
+    const store = new RedisStreamStore({ client, maxBlockingConnections: 3, wakeups: 'own-xread' });
     const streamPrefix = uniquePrefix();
     const rail = new ReplayRail({ store, config: { streamPrefix } });
     const channels = ['p0', 'p1', 'p2', 'p3', 'p4'];
@@ -158,6 +156,23 @@ describeWithRedis('RedisStreamStore and bad input', (url) => {
     expect(store.blockingConnections).toBe(1);
     await rail.close();
     expect(store.blockingConnections).toBe(0);
+    await client.del(...channels.map((channel) => `${streamPrefix}:${channel}`));
+  });
+
+  it("with wakeups: 'pubsub', waits on one subscriber connection and none of the pool's", async () => {
+    const store = new RedisStreamStore({ client, maxBlockingConnections: 3, wakeups: 'pubsub' });
+    const streamPrefix = uniquePrefix();
+    const rail = new ReplayRail({ store, config: { streamPrefix } });
+    const channels = Array.from({ length: 12 }, (_, i) => `heard${i}`);
+    const reads = channels.map((channel) => rail.read(channel, { after: '0-0', blockMs: 5_000 }));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect([store.wakeupConnections, store.blockingConnections]).toEqual([1, 0]);
+    const events = [];
+    for (const channel of channels) events.push(await rail.publish({ channel, type: 't', payload: {} }));
+    const results = await Promise.all(reads);
+    for (const [i, result] of results.entries()) expect(result.map((e) => e.id)).toEqual([events[i]?.id]);
+    await rail.close();
+    expect([store.wakeupConnections, store.blockingConnections]).toEqual([0, 0]);
     await client.del(...channels.map((channel) => `${streamPrefix}:${channel}`));
   });
 });

@@ -7,7 +7,7 @@
  * late reply would land on the next command.
  */
 
-import { StoreClosedError } from '@replayrail/core';
+import { StoreClosedError } from '@replayrail/core/errors';
 import type { RedisConnection } from './connection.js';
 
 export class BlockingPool {

@@ -21,7 +21,7 @@ interface Received {
   subscription: Subscription;
 }
 
-// DESIGN §6 on a cluster: the live path's cost does not grow with channels. One
+// One read path per channel on a cluster (docs/architecture.md, "Live fanout and wake-ups"): the live path's cost does not grow with channels. One
 // server process (this one) subscribed to 1,000 busy channels, a publisher on
 // another client, on a real cluster of 3 primaries with a replica each.
 describeWithRedisServer('the live path on a Redis Cluster', () => {

@@ -32,7 +32,7 @@ function tally(results: readonly string[]): Record<string, number> {
   return counts;
 }
 
-// DESIGN §5 and §6 under topology changes, on real clusters: subscribers either get
+// Expiry, reset and live reads (docs/architecture.md) under topology changes, on real clusters: subscribers either get
 // every event once, in order, or are told stream_reset; never a silent gap.
 describeWithRedisServer('the live path through cluster topology changes', () => {
   let cluster: RedisCluster | undefined;

@@ -37,9 +37,12 @@ describeWithRedisServer('RedisStreamStore on a Redis Cluster', () => {
     await client.quit();
   });
 
-  it('refuses a cluster client without hash tags', () => {
+  it('refuses a cluster client without hash tags, and a shared XREAD', () => {
     const client = newIoredisCluster(cluster.startupNodes);
     expect(() => new RedisStreamStore({ client, hashTags: false })).toThrow(/hashTags/);
+    expect(() => new RedisStreamStore({ client, wakeups: 'shared-xread' })).toThrow(
+      /wakeups cannot share one XREAD on a cluster/,
+    );
     client.disconnect();
   });
 
@@ -52,6 +55,22 @@ describeWithRedisServer('RedisStreamStore on a Redis Cluster', () => {
         client,
         ioredisAdmin(newIoredisCluster(cluster.startupNodes)),
         async () => void (await client.quit()),
+      );
+    },
+    { propertyRuns: 15 },
+  );
+
+  // What a cluster before Redis 7.0 waits with: a blocking XREAD per wait.
+  describeEventStore(
+    "RedisStreamStore with an ioredis Cluster, wakeups: 'own-xread'",
+    async (prefix) => {
+      const client = newIoredisCluster(cluster.startupNodes);
+      return redisHarness(
+        prefix,
+        client,
+        ioredisAdmin(newIoredisCluster(cluster.startupNodes)),
+        async () => void (await client.quit()),
+        { wakeups: 'own-xread' },
       );
     },
     { propertyRuns: 15 },

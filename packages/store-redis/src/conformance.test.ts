@@ -4,13 +4,22 @@ import { ioredisAdmin, newIoredis, newNodeRedis } from './test-support/clients.j
 import { redisHarness } from './test-support/harness.js';
 
 describeWithRedis('RedisStreamStore on a real Redis', (url) => {
-  describeEventStore('RedisStreamStore with ioredis', async (prefix) => {
-    const client = newIoredis(url);
-    return redisHarness(prefix, client, ioredisAdmin(newIoredis(url)), async () => void (await client.quit()));
-  });
+  // The default ('auto': one XREAD shared by every channel), then the other two
+  // ways to wait, each on both clients: every guarantee holds whichever wakes reads.
+  for (const wakeups of ['auto', 'pubsub', 'own-xread'] as const) {
+    const named = wakeups === 'auto' ? '' : `, wakeups: '${wakeups}'`;
+    describeEventStore(`RedisStreamStore with ioredis${named}`, async (prefix) => {
+      const client = newIoredis(url);
+      return redisHarness(prefix, client, ioredisAdmin(newIoredis(url)), async () => void (await client.quit()), {
+        wakeups,
+      });
+    });
 
-  describeEventStore('RedisStreamStore with node-redis', async (prefix) => {
-    const client = await newNodeRedis(url);
-    return redisHarness(prefix, client, ioredisAdmin(newIoredis(url)), async () => void (await client.close()));
-  });
+    describeEventStore(`RedisStreamStore with node-redis${named}`, async (prefix) => {
+      const client = await newNodeRedis(url);
+      return redisHarness(prefix, client, ioredisAdmin(newIoredis(url)), async () => void (await client.close()), {
+        wakeups,
+      });
+    });
+  }
 });

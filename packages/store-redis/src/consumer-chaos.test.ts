@@ -41,7 +41,7 @@ async function until(check: () => Promise<boolean>, what: string, timeoutMs: num
   }
 }
 
-// DESIGN §9 with real processes and a real Redis: consumers killed with SIGKILL in
+// Durable consumers (docs/architecture.md, "Consumers") with real processes and a real Redis: consumers killed with SIGKILL in
 // the middle of their handlers and restarted, Redis frozen with SIGSTOP for 2 s.
 describeWithRedisServer('durable consumers under chaos', () => {
   let server: RedisServer;

@@ -1,4 +1,5 @@
-import { ReplayRail, StoreUnavailableError } from '@replayrail/core';
+import { ReplayRail } from '@replayrail/core';
+import { StoreUnavailableError } from '@replayrail/core/errors';
 import { describeWithRedisServer, type RedisServer, startRedisServer, uniquePrefix } from '@replayrail/testkit';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';

@@ -1,8 +1,9 @@
-import { ReplayRail, StoreError, StoreUnavailableError } from '@replayrail/core';
+import { ReplayRail } from '@replayrail/core';
+import { StoreError, StoreUnavailableError } from '@replayrail/core/errors';
 import { describeWithRedis, uniquePrefix } from '@replayrail/testkit';
 import { Redis } from 'ioredis';
 import { expect, it } from 'vitest';
-import { RedisStreamStore } from './redis-store.js';
+import { RedisStreamStore, type RedisStreamStoreOptions } from './redis-store.js';
 
 describeWithRedis('RedisStreamStore and its client', (url) => {
   it('leaves the client it was given open, unless told to close it', async () => {
@@ -55,6 +56,11 @@ describeWithRedis('RedisStreamStore and its client', (url) => {
     expect(() => new RedisStreamStore({ client, commandTimeoutMs: 0 })).toThrow(/commandTimeoutMs/);
     expect(() => new RedisStreamStore({ client, idempotencyTtlSeconds: -1 })).toThrow(/idempotencyTtlSeconds/);
     expect(() => new RedisStreamStore({ client, maxBlockingConnections: 1.5 })).toThrow(/maxBlockingConnections/);
+    expect(() => new RedisStreamStore({ client, wakeups: 'xread' as 'auto' })).toThrow(
+      /wakeups no longer takes 'xread'/,
+    );
+    const replaced = { client, shareBlockingReads: false } as RedisStreamStoreOptions;
+    expect(() => new RedisStreamStore(replaced)).toThrow(/shareBlockingReads is replaced by wakeups/);
     client.disconnect();
   });
 });

@@ -1,4 +1,5 @@
-import { ReplayRail, ReplayWindowExpiredError, type StoredEvent, StreamResetError } from '@replayrail/core';
+import { ReplayRail, type StoredEvent } from '@replayrail/core';
+import { ReplayWindowExpiredError, StreamResetError } from '@replayrail/core/errors';
 import { nextCursor } from '@replayrail/core/store';
 import {
   deleteKeysUnder,
@@ -56,7 +57,7 @@ describeWithRedis('RedisStreamStore expiry on the real server', (url) => {
     const firstKept = events[events.length - length] as StoredEvent;
     const lastTrimmed = events[events.length - length - 1] as StoredEvent;
     expect((await r.replay('approx', { after: firstKept.id, limit: 1000 })).events).toHaveLength(length - 1);
-    // The last trimmed entry as cursor: the one false positive DESIGN §5 allows.
+    // The last trimmed entry as cursor: the one false positive expiry allows (docs/architecture.md, "Expiry and reset").
     await expect(r.replay('approx', { after: lastTrimmed.id })).rejects.toBeInstanceOf(ReplayWindowExpiredError);
     await expect(r.replay('approx', { after: (events[0] as StoredEvent).id })).rejects.toBeInstanceOf(
       ReplayWindowExpiredError,

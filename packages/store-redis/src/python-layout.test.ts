@@ -1,11 +1,12 @@
-import { isReplayRailError, ReplayRail, type SerializationError } from '@replayrail/core';
+import { isReplayRailError, ReplayRail } from '@replayrail/core';
+import type { SerializationError } from '@replayrail/core/errors';
 import { eventFingerprint } from '@replayrail/core/store';
 import { deleteKeysUnder, describeWithRedis, uniquePrefix } from '@replayrail/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStreamStore } from './redis-store.js';
 
-// DESIGN §2: this store and the Python ReplayRail 0.2 share one Redis. The fixtures
+// One Redis layout for both libraries (docs/architecture.md, "The envelope and the Redis layout"): this store and the Python ReplayRail 0.2 share one Redis. The fixtures
 // below are entries and records in the exact form the Python library writes.
 describeWithRedis('RedisStreamStore and the Python ReplayRail layout', (url) => {
   let client: Redis;

@@ -5,7 +5,8 @@
  * by a timeout so a stopped server cannot hang one.
  */
 
-import { isReplayRailError, StoreError, StoreUnavailableError } from '@replayrail/core';
+import { isReplayRailError } from '@replayrail/core';
+import { StoreError, StoreUnavailableError } from '@replayrail/core/errors';
 
 // Errors that mean "Redis is not reachable or not serving right now": retrying
 // later may succeed. Covers ioredis and node-redis wording and Redis's own replies.

@@ -12,14 +12,15 @@
  * (With hash-tagged stream keys, `<prefix>:{<channel>}`, the braces are already
  * there: `<prefix>:{<channel>}:dead:<group>`.)
  *
- * A read never blocks inside Redis on the group: it waits for "an entry after the
- * group's last one exists" the way live reads wait (one shared XREAD, sharded
- * pub/sub, or a pool connection abandoned after its block time plus the command
- * timeout, so a read that gets no answer never wedges the consumer), then reads
- * through READ_GROUP, which first reports entries trimmed before the group read them.
+ * A read never blocks inside Redis on the group: it is a live read like the
+ * store's (wakeups.ts), waiting for "an entry after the group's last one exists"
+ * the way the store's `wakeups` say, then reading through READ_GROUP, which first
+ * reports entries trimmed before the group read them. (A blocking XREADGROUP that
+ * got no answer would wedge the consumer; a wait is abandoned after its time.)
  */
 
-import { type Cursor, ZERO_CURSOR } from '@replayrail/core';
+import type { Cursor } from '@replayrail/core';
+import { ZERO_CURSOR } from '@replayrail/core/cursor';
 import {
   type ClaimQuery,
   type ClaimResult,
@@ -54,6 +55,7 @@ import {
 } from './group-scripts.js';
 import type { Script } from './scripts.js';
 import { isNoSuchKey, xinfoRecord } from './stream-description.js';
+import type { LivePage, LiveQuery } from './wakeups.js';
 
 type RawEntry = [string, string[]];
 
@@ -64,9 +66,6 @@ function fieldsOf(raw: readonly string[]): Record<string, string> {
 }
 
 const toNumber = (value: unknown): number => (typeof value === 'number' ? value : Number(value));
-
-/** Waits for an entry after `after` (see `GroupsHost.watch`). */
-export type WaitForEntry = (after: Cursor, remainingMs: number, signal: AbortSignal | undefined) => Promise<void>;
 
 /** What the groups need of the store. */
 export interface GroupsHost {
@@ -84,12 +83,8 @@ export interface GroupsHost {
     operation: string,
     context: Record<string, unknown>,
   ): Promise<unknown>;
-  /**
-   * Starts watching `key` for appends, before a read; the function it resolves to
-   * waits, after that read, until an entry after `after` exists or `remainingMs`
-   * passed (never much longer: a wait that gets no answer is abandoned).
-   */
-  watch(key: string, blockMs: number, channel: string): Promise<WaitForEntry>;
+  /** Reads pages of `key` until one finds something or `blockMs` runs out, waiting for wake-ups in between. */
+  readLive<T>(key: string, query: LiveQuery, readPage: () => Promise<LivePage<T>>): Promise<T>;
   assertOpen(): void;
   readonly decode: DecodeOptions;
 }
@@ -122,11 +117,8 @@ export class RedisGroups implements GroupStore {
 
   async readGroup(ref: GroupRef, query: GroupReadQuery): Promise<GroupRead> {
     this.#host.assertOpen();
-    query.signal?.throwIfAborted();
     const key = this.#host.streamKey(ref);
-    const deadline = Date.now() + query.blockMs;
-    for (;;) {
-      const wait = await this.#host.watch(key, query.blockMs, ref.channel);
+    return this.#host.readLive(key, query, async () => {
       const reply = (await this.#host.script(
         READ_GROUP,
         [key, this.groupKey(ref, 'redrive')],
@@ -139,10 +131,9 @@ export class RedisGroups implements GroupStore {
         reply[0] === 1
           ? { after: String(reply[1]), before: reply[2] === '' ? null : String(reply[2]), count: toNumber(reply[3]) }
           : null;
-      const remaining = deadline - Date.now();
-      if (entries.length > 0 || lost !== null || remaining <= 0) return { entries, lost };
-      await wait(String(reply[6]), remaining, query.signal);
-    }
+      // With nothing new, the wait is for an entry after the group's last delivered one.
+      return { result: { entries, lost }, found: entries.length > 0 || lost !== null, after: String(reply[6]) };
+    });
   }
 
   async pendingOf(ref: GroupRef, consumer: string, limit: number): Promise<GroupEntry[]> {

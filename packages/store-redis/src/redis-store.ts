@@ -1,20 +1,15 @@
 /**
  * @module
  * `RedisStreamStore`: the `EventStore` on Redis Streams, in the layout the Python
- * ReplayRail reads and writes (DESIGN §2). A plain publish is one XADD; an
- * idempotent one is one script. Every replay page is read with the expiry figures
- * in one script (DESIGN §5). Blocking reads run on connections of their own.
+ * ReplayRail reads and writes (the package README, "How it stores events"). A
+ * plain publish is one XADD; an idempotent one is one script. Every replay page is
+ * read with the expiry figures in one script ("Expiry and lost history"). A live
+ * read waits as its `wakeups` say (wakeups.ts), never on the user's client.
  */
 
-import {
-  ConfigError,
-  type Cursor,
-  type EventStore,
-  StoreClosedError,
-  type StoredEvent,
-  StoreError,
-  ZERO_CURSOR,
-} from '@replayrail/core';
+import type { Cursor, EventStore, StoredEvent } from '@replayrail/core';
+import { ZERO_CURSOR } from '@replayrail/core/cursor';
+import { StoreClosedError, StoreError } from '@replayrail/core/errors';
 import {
   type AppendRequest,
   assertReplayable,
@@ -44,9 +39,10 @@ import { connectionFor, type RedisConnection } from './connection.js';
 import { CommandDeadlines } from './redis-errors.js';
 import { RedisGroups } from './redis-groups.js';
 import { APPEND_AND_WAKE, figuresFromReply, IDEMPOTENT_APPEND, REPLAY_PAGE, runScript } from './scripts.js';
-import { ShardWakeups, wakeChannel } from './shard-wakeups.js';
+import { wakeChannel } from './shard-wakeups.js';
 import { describeStream, type StreamDescription } from './stream-description.js';
-import { StreamWatcher } from './stream-watcher.js';
+import { readLive } from './wakeups.js';
+import { ChosenWakeups, type WakeupsOption, wakeupsOption } from './wakeups-option.js';
 
 /** Options of `RedisStreamStore`. */
 export interface RedisStreamStoreOptions {
@@ -70,25 +66,24 @@ export interface RedisStreamStoreOptions {
   /** The longest any one command may take before `StoreUnavailableError`, in ms. @default 5000 */
   commandTimeoutMs?: number;
   /**
-   * On one server, let the blocking reads of every channel share one `XREAD` on one
-   * connection (a cluster cannot: there each read has its own). Off, each read
-   * waits on a connection of its own from the pool.
-   * @default true (false with a cluster client)
-   */
-  shareBlockingReads?: boolean;
-  /** Most connections opened for blocking reads at once; more reads wait their turn. @default 8 */
-  maxBlockingConnections?: number;
-  /**
-   * How a live read waits for new entries. `'pubsub'`: every append also
-   * `SPUBLISH`es the new ID on the channel's wake channel, and readers wait on one
-   * subscriber connection per primary, however many channels they read (Redis 7.0+;
-   * every process writing to the channels must use it, and a writer that does not,
-   * such as the Python library, is seen within `readBlockMs`). `'xread'`: blocking
-   * `XREAD`s (on one server, shared by every channel: `shareBlockingReads`).
-   * `'auto'`: `'pubsub'` on a cluster whose nodes run Redis 7.0 or later, else `'xread'`.
+   * How a live read (`read` with `blockMs`, and a consumer group's read) waits for
+   * new entries:
+   * - `'shared-xread'`: the waits of every channel share one blocking `XREAD` on one
+   *   connection; any writer's `XADD` wakes them at once. One server only.
+   * - `'pubsub'`: every append also `SPUBLISH`es its ID on the stream's wake channel,
+   *   and waits listen on one subscriber connection per primary, however many
+   *   channels (Redis 7.0+). A writer that does not publish wake-ups (the Python
+   *   library) is seen when the wait ends by itself, within the rail's `readBlockMs`.
+   * - `'own-xread'`: each wait has a blocking `XREAD` of its own on a connection from
+   *   the pool; any writer's `XADD` wakes it; waits beyond `maxBlockingConnections`
+   *   wait their turn.
+   * - `'auto'`: `'shared-xread'` on one server; on a cluster `'pubsub'` from Redis 7.0,
+   *   else `'own-xread'`.
    * @default 'auto'
    */
-  wakeups?: 'auto' | 'pubsub' | 'xread';
+  wakeups?: WakeupsOption;
+  /** Most connections opened for blocking `XREAD`s at once; more waits wait their turn. @default 8 */
+  maxBlockingConnections?: number;
   /** Close the client on `close()`. @default false */
   closeClient?: boolean;
   /**
@@ -153,13 +148,7 @@ function entryFields(raw: readonly string[]): Record<string, string> {
 export class RedisStreamStore implements EventStore {
   readonly #connection: RedisConnection;
   readonly #pool: BlockingPool;
-  readonly #watcher: StreamWatcher | undefined;
-  readonly #wakeupsOption: 'auto' | 'pubsub' | 'xread';
-  // Whether readers wait by sharded pub/sub (and appends publish wake-ups): known at
-  // once, or after one look at the server's version (a cluster, or 'pubsub' asked for).
-  #pubsub: boolean | undefined;
-  #pubsubCheck: Promise<boolean> | undefined;
-  #wakeups: ShardWakeups | undefined;
+  readonly #wakeups: ChosenWakeups;
   readonly #hashTags: boolean;
   readonly #idempotency: boolean;
   readonly #ttlSeconds: number | null;
@@ -195,36 +184,14 @@ export class RedisStreamStore implements EventStore {
       this.#connection,
       positiveInteger(options.maxBlockingConnections, 'maxBlockingConnections', 8),
     );
-    // A cluster cannot XREAD keys of several slots at once: there, each wait has its own.
-    if (options.shareBlockingReads !== undefined && typeof options.shareBlockingReads !== 'boolean') {
-      throw new ConfigError('invalid RedisStreamStore option: shareBlockingReads must be a boolean', {
-        context: { field: 'shareBlockingReads' },
-      });
-    }
-    if (this.#connection.isCluster && options.shareBlockingReads === true) {
-      throw new ConfigError(
-        'invalid RedisStreamStore option: shareBlockingReads needs a single server (one XREAD cannot span cluster slots)',
-        { context: { field: 'shareBlockingReads' } },
-      );
-    }
-    this.#watcher =
-      this.#connection.isCluster || options.shareBlockingReads === false
-        ? undefined
-        : new StreamWatcher(this.#pool, this.#connection, (command, operation, blockMs) =>
-            this.#deadlines.run(command, operation, {}, '', blockMs + this.#timeoutMs),
-          );
+    this.#wakeups = new ChosenWakeups(wakeupsOption(options, this.#connection.isCluster), {
+      connection: this.#connection,
+      pool: this.#pool,
+      // A blocking XREAD may take its block time plus the command timeout.
+      run: (command, operation, blockMs, context) =>
+        this.#deadlines.run(command, operation, context, '', blockMs + this.#timeoutMs),
+    });
     this.#closeClient = options.closeClient ?? false;
-    const wakeups = options.wakeups ?? 'auto';
-    if (wakeups !== 'auto' && wakeups !== 'pubsub' && wakeups !== 'xread') {
-      throw new ConfigError(
-        `invalid RedisStreamStore option: wakeups must be 'auto', 'pubsub' or 'xread', got ${String(wakeups)}`,
-        {
-          context: { field: 'wakeups' },
-        },
-      );
-    }
-    this.#wakeupsOption = wakeups;
-    if (wakeups === 'xread' || (wakeups === 'auto' && !this.#connection.isCluster)) this.#pubsub = false;
     this.#decode = { largeIntegers: largeIntegersOption(options.largeIntegers, 'RedisStreamStore') };
     this.#groups = new RedisGroups({
       streamKey: (ref) => this.streamKey(ref),
@@ -232,14 +199,7 @@ export class RedisStreamStore implements EventStore {
       command: (args, key, operation, context) => this.#command(args, key, operation, context),
       script: (source, keys, args, operation, context) =>
         this.#deadlines.run(runScript(this.#connection, source, keys, args), operation, context),
-      watch: async (key, blockMs, channel) => {
-        const wakeups = blockMs > 0 && (await this.#usesPubsub()) ? this.#wakeupsFor() : undefined;
-        const generation = wakeups === undefined ? 0 : await wakeups.watch(key);
-        return (after, remaining, signal) =>
-          wakeups !== undefined
-            ? wakeups.wait(key, generation, remaining, signal)
-            : this.#waitForEntryAfter(key, after, remaining, signal, channel);
-      },
+      readLive: (key, query, readPage) => readLive(this.#wakeups, key, query, readPage),
       assertOpen: () => this.#assertOpen(),
       decode: this.#decode,
     });
@@ -270,20 +230,20 @@ export class RedisStreamStore implements EventStore {
 
   /** Subscriber connections this store opened for wake-ups: one per node serving a channel it reads. */
   get wakeupConnections(): number {
-    return this.#wakeups?.connections ?? 0;
+    return this.#wakeups.now?.subscriberConnections ?? 0;
   }
 
   append(stream: StreamRef, request: AppendRequest): Promise<StoredEvent> {
     if (this.#closed) return Promise.reject(new StoreClosedError('RedisStreamStore is closed'));
+    // Whether an append publishes a wake-up depends on how readers wait.
+    const wakeups = this.#wakeups.now;
+    if (wakeups === undefined) return this.#wakeups.get().then(() => this.append(stream, request));
     const key = this.streamKey(stream);
     const { event, fields } = request;
     const idempotency = this.#idempotency ? request.idempotency : null;
-    if (this.#pubsub === undefined) {
-      // Once per store: does this server take sharded pub/sub (and so wake-ups)?
-      return this.#usesPubsub().then(() => this.append(stream, request));
-    }
-    if (idempotency !== null) return this.#appendOnce(stream, key, request, idempotency);
-    if (this.#pubsub) return this.#appendAndWake(stream, key, request);
+    const wakes = wakeups.publishes;
+    if (idempotency !== null) return this.#appendOnce(stream, key, request, idempotency, wakes);
+    if (wakes) return this.#appendAndWake(stream, key, request);
     const args = ['XADD', key];
     if (request.maxLength !== null) args.push('MAXLEN', request.approximate ? '~' : '=', String(request.maxLength));
     args.push('*');
@@ -323,6 +283,7 @@ export class RedisStreamStore implements EventStore {
     key: string,
     request: AppendRequest,
     idempotency: NonNullable<AppendRequest['idempotency']>,
+    wakes: boolean,
   ): Promise<StoredEvent> {
     const context = { channel: stream.channel, event_id: request.event.event_id };
     const reply = (await this.#deadlines.run(
@@ -336,7 +297,7 @@ export class RedisStreamStore implements EventStore {
           idempotency.fingerprint,
           this.#ttlSeconds === null ? '' : String(this.#ttlSeconds),
           request.event.created_at,
-          this.#pubsub ? wakeChannel(key) : '',
+          wakes ? wakeChannel(key) : '',
           ...pushEntry([], request.fields),
         ],
       ),
@@ -367,22 +328,10 @@ export class RedisStreamStore implements EventStore {
 
   async read(stream: StreamRef, query: ReadQuery): Promise<StoredEvent[]> {
     this.#assertOpen();
-    query.signal?.throwIfAborted();
-    const key = this.streamKey(stream);
-    const deadline = Date.now() + query.blockMs;
-    const wakeups = query.blockMs > 0 && (await this.#usesPubsub()) ? this.#wakeupsFor() : undefined;
-    for (;;) {
-      // With wake-ups: subscribed, and the generation taken, before the page is read
-      // (shard-wakeups.ts), so a wake-up for anything after the page is never missed.
-      const generation = wakeups === undefined ? 0 : await wakeups.watch(key);
-      // Every wake-up reads through the expiry check: XREAD alone would skip over
-      // entries trimmed between two reads.
+    return readLive(this.#wakeups, this.streamKey(stream), query, async () => {
       const events = await this.#page(stream, query);
-      const remaining = deadline - Date.now();
-      if (events.length > 0 || remaining <= 0) return events;
-      if (wakeups !== undefined) await wakeups.wait(key, generation, remaining, query.signal);
-      else await this.#waitForEntryAfter(key, query.after, remaining, query.signal, stream.channel);
-    }
+      return { result: events, found: events.length > 0, after: query.after };
+    });
   }
 
   async latestCursor(stream: StreamRef): Promise<Cursor> {
@@ -409,8 +358,7 @@ export class RedisStreamStore implements EventStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#watcher?.close(new StoreClosedError('RedisStreamStore was closed during a blocking read'));
-    this.#wakeups?.close(new StoreClosedError('RedisStreamStore was closed during a blocking read'));
+    this.#wakeups.close(new StoreClosedError('RedisStreamStore was closed during a blocking read'));
     await this.#pool.close();
     if (this.#closeClient) await this.#connection.quit().catch(() => this.#connection.disconnect());
   }
@@ -419,34 +367,6 @@ export class RedisStreamStore implements EventStore {
 
   #assertOpen(): void {
     if (this.#closed) throw new StoreClosedError('RedisStreamStore is closed');
-  }
-
-  /** Whether wake-ups go by sharded pub/sub; looked up once (Redis 7.0 added SSUBSCRIBE). */
-  #usesPubsub(): Promise<boolean> {
-    if (this.#pubsub !== undefined) return Promise.resolve(this.#pubsub);
-    this.#pubsubCheck ??= this.#command(['COMMAND', 'INFO', 'SSUBSCRIBE'], undefined, 'COMMAND INFO', {}).then(
-      (reply) => {
-        const supported = Array.isArray(reply) && reply[0] !== null && reply[0] !== undefined;
-        if (!supported && this.#wakeupsOption === 'pubsub') {
-          throw new ConfigError("invalid RedisStreamStore option: wakeups: 'pubsub' needs Redis 7.0 or later", {
-            context: { field: 'wakeups' },
-          });
-        }
-        this.#pubsub = supported;
-        return supported;
-      },
-      (error: unknown) => {
-        // Unreachable for now: look again next time.
-        this.#pubsubCheck = undefined;
-        throw error;
-      },
-    );
-    return this.#pubsubCheck;
-  }
-
-  #wakeupsFor(): ShardWakeups {
-    this.#wakeups ??= new ShardWakeups(this.#connection);
-    return this.#wakeups;
   }
 
   async #command(args: string[], key: string | undefined, operation: string, context: Record<string, unknown>) {
@@ -489,49 +409,5 @@ export class RedisStreamStore implements EventStore {
     else assertReplayable(stream.channel, after, figures);
     const page = (reply[0] === 1 ? reply[7] : []) as RawEntry[];
     return page.map(([id, fields]) => decodeEntry(id, entryFields(fields), this.#decode));
-  }
-
-  // Blocks on a pool connection until an entry after `after` exists or time runs out.
-  async #waitForEntryAfter(
-    key: string,
-    after: Cursor,
-    blockMs: number,
-    signal: AbortSignal | undefined,
-    channel: string,
-  ): Promise<void> {
-    // Standalone: every channel's wait shares one XREAD (stream-watcher.ts).
-    if (this.#watcher !== undefined) return this.#watcher.wait(key, after, blockMs, signal);
-    const connection = await this.#pool.acquireBounded((acquiring) =>
-      this.#deadlines.run(acquiring, 'connect', { channel }),
-    );
-    let reusable = false;
-    let onAbort = (): void => {};
-    const aborted = new Promise<never>((_, reject) => {
-      onAbort = () => reject(signal?.reason);
-    });
-    if (signal?.aborted) onAbort();
-    signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      await Promise.race([
-        this.#deadlines.run(
-          connection.send(['XREAD', 'BLOCK', String(blockMs), 'COUNT', '1', 'STREAMS', key, after], key),
-          'XREAD',
-          { channel, after },
-          '',
-          blockMs + this.#timeoutMs,
-        ),
-        aborted,
-      ]);
-      reusable = true;
-    } catch (error) {
-      if (this.#closed)
-        throw new StoreClosedError('RedisStreamStore was closed during a blocking read', { cause: error });
-      throw error;
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
-      // An abandoned XREAD may still answer later: never reuse its connection.
-      if (reusable) this.#pool.release(connection);
-      else await this.#pool.discard(connection);
-    }
   }
 }

@@ -1,4 +1,4 @@
-import { ReplayWindowExpiredError } from '@replayrail/core';
+import { ReplayWindowExpiredError } from '@replayrail/core/errors';
 import { assertReplayable } from '@replayrail/core/store';
 import { describe, expect, it } from 'vitest';
 import { figuresFromReply } from './scripts.js';

@@ -1,14 +1,16 @@
 /**
  * @module
- * The two server-side scripts. Each runs atomically on the node that holds its
- * keys: an idempotent publish (check the record, append, record), and a replay
- * page read together with the figures that decide expiry (DESIGN §5).
+ * The store's server-side scripts. Each runs atomically on the node that holds
+ * its keys: an idempotent publish (check the record, append, record), a plain
+ * publish that also sends its pub/sub wake-up, and a replay page read together
+ * with the figures that decide expiry (the package README, "Expiry and lost
+ * history").
  * Written for Redis 6.2+; on servers before 7.0 the figures XINFO lacks come back
  * as -1 / '' and the store falls back to a conservative check.
  */
 
 import { createHash } from 'node:crypto';
-import { ZERO_CURSOR } from '@replayrail/core';
+import { ZERO_CURSOR } from '@replayrail/core/cursor';
 import { NO_STREAM, type StreamFigures } from '@replayrail/core/store';
 import type { RedisConnection } from './connection.js';
 
@@ -42,8 +44,7 @@ else
   id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], '*', unpack(ARGV, 7))
 end
 if ARGV[6] ~= '' then redis.call('SPUBLISH', ARGV[6], id) end
-local record = '{"stream_key":"' .. KEYS[1] .. '","stream_id":"' .. id .. '","fingerprint":"' .. ARGV[3] ..
-  '","created_at":"' .. ARGV[5] .. '"}'
+local record = cjson.encode({stream_key = KEYS[1], stream_id = id, fingerprint = ARGV[3], created_at = ARGV[5]})
 if ARGV[4] == '' then
   redis.call('SET', KEYS[2], record)
 else

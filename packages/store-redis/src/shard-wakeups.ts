@@ -1,7 +1,8 @@
 /**
  * @module
- * Wake-ups by sharded pub/sub: how a feed waits on a Redis Cluster without a
- * connection per channel. Every append also `SPUBLISH`es the new ID on the
+ * Wake-ups by sharded pub/sub (`wakeups: 'pubsub'`, the default on a cluster of
+ * Redis 7.0 or later): how a feed waits on a Redis Cluster without a connection
+ * per channel. Every append also `SPUBLISH`es the new ID on the
  * channel's wake channel (`<stream key>:wake`, in the stream's slot thanks to the
  * hash tag; scripts.ts). Each process holds one subscriber connection per primary
  * serving a watched channel, whatever the number of channels, and a message bumps
@@ -21,9 +22,10 @@
  * `blockMs` anyway: the bounded re-read that covers a wake-up lost some other way.
  */
 
-import { StoreUnavailableError } from '@replayrail/core';
+import { StoreUnavailableError } from '@replayrail/core/errors';
 import calculateSlot from 'cluster-key-slot';
 import type { NodeAddress, RedisConnection, ShardSubscriber } from './connection.js';
+import type { Wait, Wakeups } from './wakeups.js';
 
 /** The shard channel an append to `key` publishes its wake-up on. */
 export function wakeChannel(key: string): string {
@@ -82,7 +84,8 @@ export function slotRanges(reply: unknown): SlotRange[] {
   return ranges;
 }
 
-export class ShardWakeups {
+export class ShardWakeups implements Wakeups {
+  readonly publishes = true;
   readonly #connection: RedisConnection;
   readonly #watches = new Map<string, Watch>();
   readonly #byChannel = new Map<string, Watch>();
@@ -98,16 +101,16 @@ export class ShardWakeups {
   }
 
   /** Subscriber connections open now (one per node serving a watched channel). */
-  get connections(): number {
+  get subscriberConnections(): number {
     return this.#nodes.size;
   }
 
   /**
    * Subscribes `key`'s wake channel where its slot lives (once; later calls are
-   * free) and returns its generation, taken after the subscription is acknowledged:
-   * read the page after this, then `wait` for a later generation.
+   * free) and takes its generation after the subscription is acknowledged: the
+   * wait it returns ends at a later generation (`after` is not needed).
    */
-  async watch(key: string): Promise<number> {
+  async watch(key: string): Promise<Wait> {
     if (this.#closed !== undefined) throw this.#closed;
     let watch = this.#watches.get(key);
     if (watch === undefined) {
@@ -125,11 +128,12 @@ export class ShardWakeups {
       });
     }
     await watch.ready;
-    return watch.generation;
+    const generation = watch.generation;
+    return (_after, blockMs, signal) => this.#wait(key, generation, blockMs, signal);
   }
 
-  /** Resolves once `key`'s generation is past `generation`, or after `blockMs`; rejects when `signal` aborts. */
-  wait(key: string, generation: number, blockMs: number, signal: AbortSignal | undefined): Promise<void> {
+  // Resolves once `key`'s generation is past `generation`, or after `blockMs`; rejects when `signal` aborts.
+  #wait(key: string, generation: number, blockMs: number, signal: AbortSignal | undefined): Promise<void> {
     const watch = this.#watches.get(key);
     if (watch === undefined || watch.generation !== generation) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {

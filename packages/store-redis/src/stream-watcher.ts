@@ -1,19 +1,20 @@
 /**
  * @module
- * One blocking connection for the wake-ups of every channel (standalone Redis).
- * A blocking read only waits here for "an entry after this cursor exists"; the
- * read itself goes through the store's expiry-checked page. Waiting one XREAD per
- * channel would hold one connection per busy channel, and with more busy channels
- * than the pool has connections, a channel could wait seconds for its turn. So all
+ * Wake-ups by one blocking XREAD for the waits of every channel (`wakeups:
+ * 'shared-xread'`, the default on one server). A wait only waits here for "an
+ * entry after this cursor exists" (wakeups.ts). Waiting one XREAD per channel
+ * would hold one connection per busy channel, and with more busy channels than
+ * the pool has connections, a channel could wait seconds for its turn. So all
  * waits share one `XREAD BLOCK … STREAMS k1 k2 … id1 id2 …`; when a wait on a key
  * not in the running XREAD arrives, the XREAD is cut short (CLIENT UNBLOCK) and
- * issued again with it. A cluster cannot read keys of several slots in one XREAD,
- * so it keeps one wait per channel (see redis-store.ts).
+ * issued again with it. Any writer's XADD wakes it. A cluster cannot read keys of
+ * several slots in one XREAD, so the option is refused there (wakeups-option.ts).
  */
 
 import { type Cursor, compareCursors } from '@replayrail/core';
 import type { BlockingPool } from './blocking-pool.js';
 import type { RedisConnection } from './connection.js';
+import type { RunBlocking, Wait, Wakeups } from './wakeups.js';
 
 interface Blocked {
   readonly clientId: string;
@@ -29,9 +30,6 @@ interface Waiter {
   resolve: () => void;
   reject: (error: unknown) => void;
 }
-
-/** Runs a command with the store's deadline and error mapping. */
-export type RunCommand = (command: Promise<unknown>, operation: string, budgetMs: number) => Promise<unknown>;
 
 /**
  * The keys an XREAD reply holds entries for, in any of its shapes: RESP2's
@@ -49,10 +47,12 @@ export function keysOf(reply: unknown): string[] {
   return [];
 }
 
-export class StreamWatcher {
+export class StreamWatcher implements Wakeups {
+  readonly publishes = false;
+  readonly subscriberConnections = 0;
   readonly #pool: BlockingPool;
   readonly #main: RedisConnection;
-  readonly #run: RunCommand;
+  readonly #run: RunBlocking;
   readonly #waiters = new Set<Waiter>();
   // The running XREAD: its connection's client ID, and the positions it waits on.
   #blocked: Blocked | undefined;
@@ -60,14 +60,25 @@ export class StreamWatcher {
   #unblockQueued = false;
   readonly #clientIds = new WeakMap<RedisConnection, string>();
 
-  constructor(pool: BlockingPool, main: RedisConnection, run: RunCommand) {
+  constructor(pool: BlockingPool, main: RedisConnection, run: RunBlocking) {
     this.#pool = pool;
     this.#main = main;
     this.#run = run;
   }
 
-  /** Resolves once `key` may hold an entry after `after`, or after `blockMs`. */
-  wait(key: string, after: Cursor, blockMs: number, signal: AbortSignal | undefined): Promise<void> {
+  // Nothing to set up: the XREAD reads from the wait's cursor, so it sees what the page missed.
+  async watch(key: string): Promise<Wait> {
+    return (after, blockMs, signal) => this.#wait(key, after, blockMs, signal);
+  }
+
+  /** Fails every wait (the store is closing). */
+  close(error: unknown): void {
+    for (const waiter of this.#waiters) waiter.reject(error);
+    this.#waiters.clear();
+  }
+
+  // Resolves once `key` may hold an entry after `after`, or after `blockMs`.
+  #wait(key: string, after: Cursor, blockMs: number, signal: AbortSignal | undefined): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const waiter: Waiter = { key, after, deadline: Date.now() + blockMs, resolve, reject };
       const onAbort = () => {
@@ -97,12 +108,6 @@ export class StreamWatcher {
       }
       void this.#loop();
     });
-  }
-
-  /** Fails every wait (the store is closing). */
-  close(error: unknown): void {
-    for (const waiter of this.#waiters) waiter.reject(error);
-    this.#waiters.clear();
   }
 
   // Cuts the running XREAD short, once per turn however many waits arrived.
@@ -144,7 +149,7 @@ export class StreamWatcher {
   async #round(): Promise<void> {
     // Under the command deadline, like CLIENT ID below: a server gone silent fails
     // the waits (the store's callers retry) instead of holding them forever.
-    const connection = await this.#pool.acquireBounded((acquiring) => this.#run(acquiring, 'connect', 0));
+    const connection = await this.#pool.acquireBounded((acquiring) => this.#run(acquiring, 'connect', 0, {}));
     let reusable = false;
     let positions = new Map<string, Cursor>();
     try {
@@ -162,7 +167,7 @@ export class StreamWatcher {
       const keys = [...positions.keys()];
       const ids = keys.map((key) => positions.get(key) as Cursor);
       const command = connection.send(['XREAD', 'BLOCK', String(blockMs), 'COUNT', '1', 'STREAMS', ...keys, ...ids]);
-      const reply = await this.#run(command, 'XREAD', blockMs);
+      const reply = await this.#run(command, 'XREAD', blockMs, {});
       reusable = true;
       // Wake every wait on a key that has an entry after the position read from;
       // a wait on a later cursor that wakes for nothing simply waits again.
@@ -210,7 +215,7 @@ export class StreamWatcher {
   async #clientId(connection: RedisConnection): Promise<string> {
     let id = this.#clientIds.get(connection);
     if (id === undefined) {
-      id = String(await this.#run(connection.send(['CLIENT', 'ID']), 'CLIENT ID', 0));
+      id = String(await this.#run(connection.send(['CLIENT', 'ID']), 'CLIENT ID', 0, {}));
       this.#clientIds.set(connection, id);
     }
     return id;

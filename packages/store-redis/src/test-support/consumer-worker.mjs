@@ -21,7 +21,7 @@ const consumer = rail.consume({
   channel: 'chaos',
   group: 'workers',
   consumer: name,
-  start: 'earliest',
+  from: 'earliest',
   concurrency: 4,
   maxDeliveries: 3,
   claimIdleMs: 5_000,
