@@ -18,6 +18,7 @@ import { Redis } from 'ioredis';
 import { catalog } from './catalog.js';
 import { createOperatorRoutes } from './operator-routes.js';
 import { type PrinterSupervisor, superviseInProcess, superviseProcess } from './printer-supervisor.js';
+import { DEFAULT_PRINTER_TIMINGS, type PrinterTimings } from './printer-timings.js';
 import { startTelemetry } from './telemetry.js';
 
 export interface DemoOptions {
@@ -33,15 +34,12 @@ export interface DemoOptions {
   publicDir?: URL;
   /** The restaurant whose confirmed orders the ticket printer prints. @default '123' */
   restaurant?: string;
-  /** The ticket printer's settings, or false for none. @default {} (printer.ts's defaults) */
+  /** The ticket printer's settings, or false for none. @default {} */
   printer?: false | DemoPrinterOptions;
 }
 
-export interface DemoPrinterOptions {
-  /** How long printing a ticket takes, in ms. */
-  printMs?: number;
-  /** How long a dead printer's ticket waits before another printer claims it, in ms. */
-  claimIdleMs?: number;
+/** Timings not given are `DEFAULT_PRINTER_TIMINGS` (printer-timings.ts), not the environment's. */
+export interface DemoPrinterOptions extends Partial<PrinterTimings> {
   /** On Redis, the built printer-process.js to run. @default the one beside this module (dist/) */
   script?: URL;
 }
@@ -88,7 +86,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   const restaurant = options.restaurant ?? '123';
   let printer: PrinterSupervisor | undefined;
   if (options.printer !== false) {
-    const { script, ...settings } = { restaurant, ...options.printer };
+    const { script, ...settings } = { restaurant, ...DEFAULT_PRINTER_TIMINGS, ...options.printer };
     printer = options.redisUrl
       ? superviseProcess({
           ...settings,

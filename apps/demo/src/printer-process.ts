@@ -6,7 +6,8 @@
  *   REDIS_URL=redis://localhost:6379 PRINTER_NAME=printer-by-hand node apps/demo/dist/printer-process.js
  *
  * Environment: `REDIS_URL` (required), `STREAM_PREFIX` (`rr`), `RESTAURANT` (`123`),
- * `PRINTER_NAME` (`printer-<pid>`), `PRINTER_PRINT_MS`, `PRINTER_CLAIM_IDLE_MS`.
+ * `PRINTER_NAME` (`printer-<pid>`), `PRINTER_PRINT_MS` (1500), `PRINTER_CLAIM_IDLE_MS` (5000;
+ * both in printer-timings.ts).
  * Started by the demo, it reports what it does over the IPC channel, and stops
  * when that channel closes (the demo is gone, even killed): no orphan printer.
  * Stops cleanly on SIGTERM or Ctrl-C: a ticket being printed is finished first.
@@ -15,8 +16,9 @@
 import { ReplayRail } from '@replayrail/core';
 import { RedisStreamStore } from '@replayrail/store-redis';
 import { Redis } from 'ioredis';
-import { envMilliseconds, envRestaurant } from './env.js';
+import { envRestaurant } from './env.js';
 import { logFailure, type PrinterActivity, startPrinter } from './printer.js';
+import { printerTimingsFromEnv } from './printer-timings.js';
 import { startTelemetry } from './telemetry.js';
 
 /** The name of a printer process's Redis connections (`CLIENT LIST`). */
@@ -32,8 +34,7 @@ if (!redisUrl) {
 }
 const name = process.env.PRINTER_NAME || `printer-${process.pid}`;
 const restaurant = envRestaurant();
-const printMs = envMilliseconds('PRINTER_PRINT_MS');
-const claimIdleMs = envMilliseconds('PRINTER_CLAIM_IDLE_MS', 10); // 10: rail.consume's minimum
+const timings = printerTimingsFromEnv();
 
 const report = (message: PrinterMessage) => {
   if (process.send) process.send(message);
@@ -55,8 +56,7 @@ const rail = new ReplayRail({
 const printer = await startPrinter(rail, {
   restaurant,
   name,
-  ...(printMs !== undefined && { printMs }),
-  ...(claimIdleMs !== undefined && { claimIdleMs }),
+  ...timings,
   onActivity: report,
   onError: logFailure(name),
 });

@@ -20,13 +20,10 @@ import type { ReplayRail } from '@replayrail/core';
 import type { PrinterReport, PrinterStatus } from './operator-api.js';
 import { logFailure, type Printer, type PrinterActivity, startPrinter } from './printer.js';
 import type { PrinterMessage } from './printer-process.js';
+import { type PrinterTimings, printerTimingsEnv } from './printer-timings.js';
 
-export interface PrinterSettings {
+export interface PrinterSettings extends PrinterTimings {
   restaurant: string;
-  /** @default printer.ts's default */
-  printMs?: number;
-  /** @default printer.ts's default */
-  claimIdleMs?: number;
 }
 
 export interface PrinterSupervisor {
@@ -179,10 +176,10 @@ export function superviseProcess(settings: ProcessSettings): PrinterSupervisor {
       REDIS_URL: settings.redisUrl,
       RESTAURANT: settings.restaurant,
       PRINTER_NAME: name,
+      // Always set, so a printer process runs with the demo's timings, not any it inherits.
+      ...printerTimingsEnv(settings),
     };
     if (settings.streamPrefix !== undefined) env.STREAM_PREFIX = settings.streamPrefix;
-    if (settings.printMs !== undefined) env.PRINTER_PRINT_MS = String(settings.printMs);
-    if (settings.claimIdleMs !== undefined) env.PRINTER_CLAIM_IDLE_MS = String(settings.claimIdleMs);
     // The IPC channel carries its reports, and its closing tells the printer the demo is gone.
     const current = spawn(process.execPath, [script], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     child = current;

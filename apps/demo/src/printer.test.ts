@@ -1,9 +1,10 @@
 import { ReplayRail } from '@replayrail/core';
+import { parseTraceparent } from '@replayrail/core/trace-context';
 import { MemoryEventStore } from '@replayrail/store-memory';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { kitchenChannel, ordersChannel, PRINTER_GROUP, type Printer, startPrinter } from './printer.js';
 import { startTelemetry } from './telemetry.js';
-import { newTraceId, newTraceparent, parseTraceparent } from './traceparent.js';
+import { newTraceId, newTraceparent } from './traceparent.js';
 
 // The ticket printer on the memory store: what it prints, that a second run of an
 // order stores no second ticket, and that a poison order ends in the dead letters.

@@ -16,6 +16,7 @@
  */
 
 import { type Consumer, isReplayRailError, type ReplayRail, type StoredEvent } from '@replayrail/core';
+import { DEFAULT_PRINTER_TIMINGS, type PrinterTimings } from './printer-timings.js';
 
 /** The consumer group every printer joins: they share the orders, each order printed by one. */
 export const PRINTER_GROUP = 'ticket-printer';
@@ -29,19 +30,12 @@ export type PrinterActivity =
   | { kind: 'printed'; orderId: string; attempt: number; ticketId: string }
   | { kind: 'failed'; orderId: string; attempt: number; error: string };
 
-export interface PrinterOptions {
+/** Its timings (`printMs`, `claimIdleMs`) default to `DEFAULT_PRINTER_TIMINGS` (printer-timings.ts). */
+export interface PrinterOptions extends Partial<PrinterTimings> {
   /** The restaurant whose orders it prints. */
   restaurant: string;
   /** Its consumer name in the group (`printer-1`): what a ticket's `printed_by` says. */
   name: string;
-  /** How long printing one ticket takes, in ms. @default 1500 */
-  printMs?: number;
-  /**
-   * An order its printer has not touched this long (the printer died) is claimed by
-   * another printer. Short, so a reclaim is seen within seconds; a real kitchen would
-   * keep core's 30 s default. @default 5000
-   */
-  claimIdleMs?: number;
   /** Attempts before an order goes to the dead letters. @default 3 */
   maxDeliveries?: number;
   /** The wait before the first retry, doubling after each. @default 500 */
@@ -137,19 +131,19 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
  */
 export async function startPrinter(rail: ReplayRail, options: PrinterOptions): Promise<Printer> {
   const { restaurant, name, onActivity } = options;
-  const printMs = options.printMs ?? 1500;
+  const printMs = options.printMs ?? DEFAULT_PRINTER_TIMINGS.printMs;
   const consumer = rail.consume({
     channel: ordersChannel(restaurant),
     group: PRINTER_GROUP,
     consumer: name,
     // A new group prints every confirmed order still retained (none is missed
     // between the demo starting and the printer joining).
-    start: 'earliest',
+    from: 'earliest',
     // One printer prints one ticket at a time, and fetches nothing ahead: an order
     // waits in the stream, where any live printer can take it, not on a busy one.
     concurrency: 1,
     prefetch: 0,
-    claimIdleMs: options.claimIdleMs ?? 5_000,
+    claimIdleMs: options.claimIdleMs ?? DEFAULT_PRINTER_TIMINGS.claimIdleMs,
     maxDeliveries: options.maxDeliveries ?? 3,
     backoff: { initialMs: options.retryMs ?? 500 },
     removeIdleConsumersAfterMs: options.forgetIdleAfterMs ?? 60_000,

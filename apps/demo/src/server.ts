@@ -1,28 +1,25 @@
 /**
  * The demo's entry point: `PORT` (8000), `REDIS_URL` (unset: the memory store),
  * `STREAM_PREFIX`, `RESTAURANT` (123: whose orders the ticket printer prints),
- * `PRINTER_PRINT_MS` and `PRINTER_CLAIM_IDLE_MS` (the printer's timing), `PRINTER=off`
- * (no printer: for a second demo server on the same Redis, whose printer would take
- * the first one's consumer names). Stops cleanly on Ctrl-C or SIGTERM.
+ * `PRINTER_PRINT_MS` and `PRINTER_CLAIM_IDLE_MS` (the printer's timings, in
+ * printer-timings.ts), `PRINTER=off` (no printer: for a second demo server on the
+ * same Redis, whose printer would take the first one's consumer names). Stops
+ * cleanly on Ctrl-C or SIGTERM.
  */
 
 import { startDemo } from './app.js';
-import { envMilliseconds, envRestaurant } from './env.js';
+import { envRestaurant } from './env.js';
+import { printerTimingsFromEnv } from './printer-timings.js';
 
 const port = Number(process.env.PORT ?? 8000);
 if (!Number.isInteger(port) || port < 0 || port > 65_535) {
   console.error(`PORT must be a port number, got ${process.env.PORT}`);
   process.exit(2);
 }
-const printMs = envMilliseconds('PRINTER_PRINT_MS');
-const claimIdleMs = envMilliseconds('PRINTER_CLAIM_IDLE_MS', 10); // 10: rail.consume's minimum
 
 const demo = await startDemo({
   restaurant: envRestaurant(),
-  printer:
-    process.env.PRINTER === 'off'
-      ? false
-      : { ...(printMs !== undefined && { printMs }), ...(claimIdleMs !== undefined && { claimIdleMs }) },
+  printer: process.env.PRINTER === 'off' ? false : printerTimingsFromEnv(),
   port,
   ...(process.env.REDIS_URL && { redisUrl: process.env.REDIS_URL }),
   ...(process.env.STREAM_PREFIX && { streamPrefix: process.env.STREAM_PREFIX }),

@@ -11,8 +11,8 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { TracerProvider } from '@opentelemetry/sdk-trace';
-import type { Telemetry } from '@replayrail/core';
 import { openTelemetry } from '@replayrail/core/opentelemetry';
+import type { Telemetry } from '@replayrail/core/telemetry';
 
 export interface DemoTelemetry {
   readonly telemetry: Telemetry;

@@ -1,8 +1,9 @@
 import { ReplayRail } from '@replayrail/core';
+import { parseTraceparent } from '@replayrail/core/trace-context';
 import { MemoryEventStore } from '@replayrail/store-memory';
 import { describe, expect, it } from 'vitest';
 import { mergeByCursor, orderTimeline } from './timeline.js';
-import { newTraceId, newTraceparent, parseTraceparent, traceIdOf } from './traceparent.js';
+import { newTraceId, newTraceparent, traceIdOf } from './traceparent.js';
 
 describe('mergeByCursor', () => {
   it('merges per-channel lists into cursor order, comparing cursors as numbers', () => {

@@ -1,29 +1,13 @@
 /**
  * @module
- * W3C Trace Context `traceparent` values (`00-<32 hex trace id>-<16 hex span id>-<2
- * hex flags>`), as events carry them in `metadata.trace_context.traceparent`
- * (DESIGN §10): read the trace ID for the timeline, start a trace for an order
- * (the simulator), continue it in a step of its own (the printer). Free of Node and
- * zod: the page bundles it.
+ * What the demo adds to core's W3C `traceparent` code: the trace ID an event's
+ * `metadata.trace_context.traceparent` carries (the timeline's), and a new trace per
+ * order with a span per step (the simulator's). Parsing and formatting are core's
+ * (see core's README, "Traces"). The page bundles this module, so it imports only
+ * core's browser-safe, zod-free `@replayrail/core/trace-context`.
  */
 
-const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
-
-export interface Traceparent {
-  traceId: string;
-  spanId: string;
-  flags: string;
-}
-
-/** The parts of a valid traceparent, or null (version `ff` and all-zero IDs are invalid per the spec). */
-export function parseTraceparent(value: unknown): Traceparent | null {
-  if (typeof value !== 'string') return null;
-  const match = TRACEPARENT.exec(value);
-  if (match === null) return null;
-  const [, version, traceId, spanId, flags] = match as unknown as [string, string, string, string, string];
-  if (version === 'ff' || /^0+$/.test(traceId) || /^0+$/.test(spanId)) return null;
-  return { traceId, spanId, flags };
-}
+import { formatTraceparent, parseTraceparent } from '@replayrail/core/trace-context';
 
 /** The trace ID an event's metadata carries, or null. */
 export function traceIdOf(metadata: Readonly<Record<string, unknown>>): string | null {
@@ -44,5 +28,5 @@ export function newTraceId(): string {
 
 /** A traceparent in `traceId`'s trace with a span ID of its own, sampled. */
 export function newTraceparent(traceId: string): string {
-  return `00-${traceId}-${randomHex(8)}-01`;
+  return formatTraceparent({ traceId, spanId: randomHex(8), traceFlags: 0x01 });
 }

@@ -3,9 +3,10 @@
  * "Simulate traffic": realistic orders, each published through `POST /events` as
  * a waiter, the kitchen and a courier would, step by step. Each step has its own
  * event_id, so a retried request stores nothing twice. Each order is one trace: its
- * steps carry a W3C traceparent with the order's trace ID in their metadata
- * (DESIGN §10), which the operator's timeline shows. "Send poison order" posts an
- * order the ticket printer can never print.
+ * steps are sent with a W3C traceparent in the order's trace, which the server's
+ * publish continues, so each event's `metadata.trace_context` (see the README) has
+ * the order's trace ID, which the operator's timeline shows.
+ * "Send poison order" posts an order the ticket printer can never print.
  */
 
 import type { DemoEvents } from '../catalog.js';
