@@ -11,7 +11,7 @@ export default defineConfig({
     // Finds one Redis for the run (REDIS_URL, 127.0.0.1:6379, testcontainers or a
     // redis-server binary) and hands its URL to the Redis-backed suites.
     globalSetup: ['packages/testkit/src/global-setup.ts'],
-    include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'examples/**/*.test.ts'],
+    include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'examples/**/*.test.ts', 'scripts/*.test.ts'],
     reporters: ['default', ['json', { outputFile: '.reports/vitest.json' }]],
   },
 });

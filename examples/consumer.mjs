@@ -9,7 +9,7 @@ const printed = [];
 const printer = rail.consume({
   channel: 'restaurant:123:orders',
   group: 'kitchen-printer',
-  start: 'earliest',
+  from: 'earliest',
   concurrency: 4,
   // Events of one order are handled one at a time, in order.
   orderingKey: (event) => event.payload.order_id,

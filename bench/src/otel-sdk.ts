@@ -19,8 +19,8 @@ import {
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
 import { BatchSpanProcessor, type ReadableSpan, type SpanExporter, TracerProvider } from '@opentelemetry/sdk-trace';
-import type { Telemetry } from '@replayrail/core';
 import { openTelemetry } from '@replayrail/core/opentelemetry';
+import type { Telemetry } from '@replayrail/core/telemetry';
 
 /** How often the metric reader collects and exports. */
 export const METRIC_INTERVAL_MS = 1_000;

@@ -5,7 +5,7 @@
  * consumer, and reports the wall time and the CPU time that took.
  *
  * - `rail`: `rail.consume` on the Redis store (ioredis), every option at its default
- *   but `concurrency` and `start: 'earliest'`.
+ *   but `concurrency` and `from: 'earliest'`.
  * - `raw`: the loop one writes with ioredis alone: `XREADGROUP COUNT 100`, decode
  *   each entry, run the handlers (at most `concurrency` at once), one `XACK` for the
  *   batch. No retries, dead letters, claims or recovery.
@@ -70,7 +70,7 @@ async function runRail(args: RunArgs): Promise<RunResult> {
       channel: args.source,
       group: args.group,
       concurrency: args.concurrency,
-      start: 'earliest',
+      from: 'earliest',
       handler: async () => {
         await job();
         handled();

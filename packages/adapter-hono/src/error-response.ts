@@ -1,7 +1,7 @@
 /**
  * @module
  * Every error an HTTP route returns, as `{ "error": { "code", "message" } }` with
- * the status of DESIGN §7's table (`wireStatusOf`): the one place errors become
+ * the status of the error table (`wireStatusOf`; docs/architecture.md, "Errors"): the one place errors become
  * responses, so a status cannot differ between routes.
  */
 

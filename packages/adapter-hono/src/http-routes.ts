@@ -7,22 +7,22 @@
  */
 
 import {
-  assertChannel,
-  EventTooLargeError,
   InvalidRequestError,
   isReplayRailError,
   type ReplayRail,
   type StoredEvent,
   type Subscription,
-  type TraceCarrier,
 } from '@replayrail/core';
+import { EventTooLargeError } from '@replayrail/core/errors';
 import {
   type Admission,
+  assertChannel,
   checkAuthorized,
   RequestAbortedError,
   startFromQuery,
   toWireJson,
 } from '@replayrail/core/protocol';
+import type { TraceCarrier } from '@replayrail/core/telemetry';
 import type { Context } from 'hono';
 import { type CatalogEvent, checkAgainstCatalog, type EventCatalog } from './catalog.js';
 import type { ReplayRailRoutesOptions, ResolvedRoutesOptions } from './options.js';
@@ -214,15 +214,9 @@ export async function pageRoute(c: Context, deps: RouteDeps): Promise<Response> 
   const { channel, query } = request;
   const start = startFromQuery(query, 'page');
   const limit = limitParam(query.get('limit') ?? undefined);
-  // `from=earliest` is everything retained; `from=latest` is after the last event (an empty page, and its cursor).
-  const after = start.from === undefined ? start.after : start.from === 'earliest' ? '0-0' : '$';
-  const page = await deps.rail.replay(channel, {
-    ...(after !== undefined && { after }),
-    ...(start.since !== undefined && { since: start.since }),
-    ...(start.until !== undefined && { until: start.until }),
-    ...(limit !== undefined && { limit }),
-  });
-  // Events in their wire form (DESIGN §2 field order), as every transport sends them.
+  // `from=latest` is after the last event: an empty page, and its cursor.
+  const page = await deps.rail.replay(channel, { ...start, ...(limit !== undefined && { limit }) });
+  // Events in their wire form (the envelope's field order: docs/architecture.md), as every transport sends them.
   const events = page.events.map(toWireJson).join(',');
   return jsonResponse(`{"events":[${events}],"next":${JSON.stringify(page.next)},"has_more":${page.hasMore}}`, 200);
 }

@@ -111,7 +111,7 @@ function httpSuite(name: string, fixture: () => Promise<StoreFixture>): void {
       expect(rest.has_more).toBe(false);
     });
 
-    describe('every row of the error table (DESIGN §7)', () => {
+    describe('every row of the error table', () => {
       it('400: invalid channel, type, event_id, cursor, JSON, content type, body shape; nothing written', async () => {
         const { post, stored, base } = await start();
         const ok = { type: 't', payload: {} };

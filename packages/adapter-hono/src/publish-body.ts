@@ -1,6 +1,6 @@
 /**
  * @module
- * The body of `POST /events/<channel>` (DESIGN §7): checked with zod, strictly
+ * The body of `POST /events/<channel>` (docs/protocol.md, "HTTP and Server-Sent Events"): checked with zod, strictly
  * (an unknown field is a typo the caller should hear about), before the rail
  * validates names, sizes and JSON. Errors name the field.
  */

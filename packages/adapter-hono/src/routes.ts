@@ -4,7 +4,8 @@
  * routes as one Hono app to mount on yours.
  */
 
-import { isReplayRailError, ShuttingDownError, type Subscription } from '@replayrail/core';
+import { isReplayRailError, type Subscription } from '@replayrail/core';
+import { ShuttingDownError } from '@replayrail/core/errors';
 import { Admission, toReplayRailError } from '@replayrail/core/protocol';
 import { type Context, Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';

@@ -44,7 +44,7 @@ async function within(ms: number, check: () => boolean): Promise<boolean> {
   return true;
 }
 
-// DESIGN §8 on event streams: a stream whose client leaves releases what it held
+// Admission (docs/architecture.md) on event streams: a stream whose client leaves releases what it held
 // at once, even while authorize or the store is still working for it.
 describe('Server-Sent Events: clients that leave', () => {
   let app: RunningApp | undefined;

@@ -1,7 +1,7 @@
 /**
  * @module
  * Server-Sent Events: `GET /events/<channel>` with `Accept: text/event-stream`.
- * The same delivery contract as the sockets (DESIGN §4): each event once, in
+ * The same delivery contract as the sockets (docs/architecture.md, "The delivery contract"): each event once, in
  * order, `id:` set to its cursor, so a browser's `EventSource` resumes by itself
  * with `Last-Event-ID` after a drop. An expired cursor gets an `expired` event and
  * the stream ends (never a silent gap); comments keep idle streams open. Streams
@@ -24,12 +24,7 @@ export function wantsEventStream(c: Context): boolean {
  * carries `Last-Event-ID` (a reconnecting EventSource, which sends its first URL again).
  */
 function startOf(c: Context, query: URLSearchParams): SubscribeOptions {
-  const start = startFromQuery(query, 'subscription', c.req.header('last-event-id'));
-  return {
-    ...(start.after !== undefined && { after: start.after }),
-    ...(start.from !== undefined && { from: start.from }),
-    ...(start.since !== undefined && { since: start.since }),
-  };
+  return startFromQuery(query, 'subscription', c.req.header('last-event-id'));
 }
 
 /** One `data:` message; JSON text holds no raw line breaks, so it is one line. */
@@ -88,7 +83,7 @@ export async function sseRoute(c: Context, deps: RouteDeps): Promise<Response> {
       await stream.write(`retry: 1000\n: subscribed\n\n`);
       // Iterated, so a stream that cannot keep up is ended (SlowConsumerError) rather
       // than buffered without bound; its EventSource resumes from the last id.
-      // Each frame is the channel's, serialized once for all its subscribers (DESIGN §6).
+      // Each frame is the channel's, serialized once for all its subscribers (docs/architecture.md, "Live fanout and wake-ups").
       for await (const { event, frame } of open.frames()) await stream.write(message(null, frame, event.id));
     } catch (error) {
       const failure = toReplayRailError(error);

@@ -113,7 +113,7 @@ describe('OpenTelemetry', () => {
       consumer = rail.consume({
         channel: 'restaurant:42:orders',
         group: 'printer',
-        start: 'earliest',
+        from: 'earliest',
         handler: (event) => {
           seen.push({ event, span: trace.getActiveSpan() });
         },
@@ -236,7 +236,7 @@ describe('OpenTelemetry', () => {
     consumer = rail.consume({
       channel: 'orders',
       group: 'printer',
-      start: 'earliest',
+      from: 'earliest',
       maxDeliveries: 2,
       backoff: { initialMs: 1, maxMs: 1 },
       onError: () => {},

@@ -12,13 +12,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import {
-  type EventStore,
-  isReplayRailError,
-  ReplayRail,
-  ReplayWindowExpiredError,
-  type StoredEvent,
-} from '@replayrail/core';
+import { type EventStore, isReplayRailError, ReplayRail, type StoredEvent } from '@replayrail/core';
+import { ReplayWindowExpiredError } from '@replayrail/core/errors';
 import { connect } from '@replayrail/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp } from './test-support/node-app.js';
@@ -31,7 +26,7 @@ import { startApp } from './test-support/node-app.js';
 const packagesDir = join(import.meta.dirname, '..', '..');
 let root: string;
 let MemoryEventStoreB: new (options?: object) => EventStore;
-let coreB: Record<string, unknown>;
+let coreErrorsB: Record<string, unknown>;
 
 function installCopy(name: string, from: string): void {
   const target = join(root, 'node_modules', '@replayrail', name);
@@ -57,7 +52,9 @@ beforeAll(async () => {
   }
   const entry = (name: string) =>
     pathToFileURL(join(root, 'node_modules', '@replayrail', name, 'dist', 'index.js')).href;
-  coreB = (await import(entry('core'))) as Record<string, unknown>;
+  // The second copy's errors, from their own door (the root keeps only what applications throw).
+  const errorsB = pathToFileURL(join(root, 'node_modules', '@replayrail', 'core', 'dist', 'errors.js')).href;
+  coreErrorsB = (await import(errorsB)) as Record<string, unknown>;
   ({ MemoryEventStore: MemoryEventStoreB } = (await import(entry('store-memory'))) as {
     MemoryEventStore: typeof MemoryEventStoreB;
   });
@@ -69,7 +66,8 @@ afterAll(() => {
 
 describe('two copies of @replayrail/core in one process', () => {
   it('are two copies: the other copy’s error classes are not ours, its errors still are ReplayRail errors', () => {
-    const Theirs = (coreB as { ReplayWindowExpiredError: typeof ReplayWindowExpiredError }).ReplayWindowExpiredError;
+    const Theirs = (coreErrorsB as { ReplayWindowExpiredError: typeof ReplayWindowExpiredError })
+      .ReplayWindowExpiredError;
     expect(Theirs).not.toBe(ReplayWindowExpiredError);
     const theirs = new Theirs('gone');
     expect(theirs instanceof ReplayWindowExpiredError).toBe(false);

@@ -9,6 +9,7 @@
 
 import {
   type Admission,
+  CloseCode,
   type Connection,
   FrameCache,
   type HandshakeRefusal,
@@ -111,7 +112,7 @@ class HonoSocket implements TransportSocket, WSEvents<unknown> {
     // Where the server could not be told the limit (see `webSocketServer`), the
     // frame is refused here, after the runtime took it in, with the same 1009.
     if (frameSize(data) > this.shared.maxFrameBytes) {
-      this.connection.session.close(1009, 'frame too large');
+      this.connection.session.close(CloseCode.MessageTooBig, 'frame too large');
       return;
     }
     if (typeof data === 'string') this.connection.received(data, false);
@@ -175,7 +176,7 @@ class HonoSocket implements TransportSocket, WSEvents<unknown> {
   /** Ends a socket that did not answer; a runtime without `terminate` gets a close. */
   terminate(): void {
     if (typeof this.raw?.terminate === 'function') this.raw.terminate();
-    else this.#ws?.close(1001, 'no pong');
+    else this.#ws?.close(CloseCode.GoingAway, 'no pong');
   }
 }
 

@@ -167,7 +167,7 @@ describeWithRedis('the replayrail binary on a real Redis', (url) => {
   it('info --json gives the figures XINFO gives, and each group', async () => {
     await rail.publish({ channel: 'figures', type: 't', payload: {} });
     await rail.publish({ channel: 'figures', type: 't', payload: {} });
-    const consumer = rail.consume({ channel: 'figures', group: 'printer', start: 'earliest', handler: () => {} });
+    const consumer = rail.consume({ channel: 'figures', group: 'printer', from: 'earliest', handler: () => {} });
     await consumer.start();
     await expect
       .poll(
@@ -205,7 +205,7 @@ describeWithRedis('the replayrail binary on a real Redis', (url) => {
     const options = {
       channel: 'jobs',
       group: 'worker',
-      start: 'earliest' as const,
+      from: 'earliest' as const,
       maxDeliveries: 1,
       blockMs: 50,
       onError: () => {},
@@ -255,6 +255,7 @@ describeWithRedis('the replayrail binary on a real Redis', (url) => {
     const usage = [
       ['tail', 'orders', '--from', 'yesterday'],
       ['tail', 'orders', '--since', 'not a time'],
+      ['tail', 'orders', '--from', '0-0', '--since', '2026-06-29T12:00:00Z'],
       ['tail', 'bad channel!'],
       ['publish', 'orders', 'order.created', '[1, 2]'],
       ['publish', 'orders', 'bad type!', '{}'],
@@ -268,6 +269,10 @@ describeWithRedis('the replayrail binary on a real Redis', (url) => {
       expect(result.stderr, args.join(' ')).toMatch(/\S/);
       expect(result.stdout, args.join(' ')).toBe('');
     }
+    // Epoch milliseconds were a --since of earlier versions: refused, naming the time they meant.
+    const epoch = await run(['tail', 'orders', '--since', '1719367320123']);
+    expect(epoch).toMatchObject({ code: 2, stdout: '' });
+    expect(epoch.stderr).toContain('give 2024-06-26T02:02:00.123Z');
     const unreachable = await run(['info', 'orders', '--redis', 'redis://:hunter2@127.0.0.1:1']);
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr).toMatch(/^replayrail: cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:1/);

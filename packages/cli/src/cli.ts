@@ -63,7 +63,7 @@ export async function runCli(
     .description("print a channel's events in order, one per line; --follow keeps printing new ones")
     .argument('<channel>')
     .option('--from <position>', 'earliest, latest or a cursor to start after (default: earliest)')
-    .option('--since <time>', 'start at the first event at or after this time (ISO 8601 or epoch ms)')
+    .option('--since <time>', 'start at the first event at or after this time (ISO 8601 with a zone)')
     .option('--until <time|cursor>', 'stop after this cursor or time')
     .option('-f, --follow', 'keep printing events as they are published (Ctrl-C ends)')
     .option('--json', 'one envelope per line (NDJSON)')

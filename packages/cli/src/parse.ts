@@ -4,35 +4,26 @@
  * naming the option: times, cursors, JSON objects, start positions.
  */
 
-import { type Cursor, isCursor, type JsonObject } from '@replayrail/core';
+import type { JsonObject } from '@replayrail/core';
 
 /** A bad argument: exit code 2 with its message. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-export function parseTime(text: string, option: string): Date {
-  // A bare number is epoch milliseconds; anything else must be an ISO 8601 time.
-  const date = /^\d+$/.test(text) ? new Date(Number(text)) : new Date(text);
-  if (Number.isNaN(date.getTime())) {
-    throw new UsageError(`${option} must be an ISO 8601 time or epoch milliseconds, got ${JSON.stringify(text)}`);
+/**
+ * `--from` and `--since` as the rail takes them: the same vocabulary as everywhere
+ * a read starts, checked by the rail. A bare number for `--since` was epoch
+ * milliseconds in earlier versions: refused, naming the ISO time it meant.
+ */
+export function startOptions(options: { from?: string; since?: string }): { from?: string; since?: string } {
+  const { from, since } = options;
+  if (since !== undefined && /^\d+$/.test(since)) {
+    const meant = new Date(Number(since));
+    const iso = Number.isNaN(meant.getTime()) ? 'an ISO 8601 time' : meant.toISOString();
+    throw new UsageError(`--since takes an ISO 8601 time with a zone, as everywhere a read starts: give ${iso}`);
   }
-  return date;
-}
-
-/** `--until`: a cursor, or else a time. */
-export function parseUntil(text: string): Cursor | Date {
-  return isCursor(text) ? text : parseTime(text, '--until');
-}
-
-export type From = { after: Cursor } | { from: 'earliest' | 'latest' };
-
-/** `--from earliest|latest|<cursor>`: the events after a cursor, or from an end. */
-export function parseFrom(text: string): From {
-  if (text === 'earliest' || text === 'latest') return { from: text };
-  if (!isCursor(text))
-    throw new UsageError(`--from must be earliest, latest or a cursor (<ms>-<seq>), got ${JSON.stringify(text)}`);
-  return { after: text };
+  return { ...(from !== undefined && { from }), ...(since !== undefined && { since }) };
 }
 
 export function parseJsonObject(text: string, what: string): JsonObject {

@@ -159,7 +159,7 @@ export class ReplayRailClient<Events = undefined> implements SubscriptionHost {
   close(): void {
     this.#closedByUser = true;
     this.#end();
-    this.#drop()?.close(1000);
+    this.#drop()?.close(CloseCode.Normal);
   }
 
   /** @internal */
@@ -172,7 +172,7 @@ export class ReplayRailClient<Events = undefined> implements SubscriptionHost {
     } else if (!this.#options.single) this.#send(subscription);
     else {
       // The one channel starts from its URL: connect again from its new position.
-      this.#drop()?.close(1000);
+      this.#drop()?.close(CloseCode.Normal);
       this.#wake();
     }
   }
@@ -318,7 +318,7 @@ export class ReplayRailClient<Events = undefined> implements SubscriptionHost {
     const quiet = Date.now() - this.#lastTraffic;
     const heartbeatMs = this.#heartbeatMs();
     if (quiet >= 2 * heartbeatMs) {
-      this.#drop()?.close(4001, 'no traffic');
+      this.#drop()?.close(CloseCode.NoTraffic, 'no traffic');
       this.#retry({ code: 'no_traffic', message: `nothing heard for ${quiet} ms` });
     } else if (quiet >= heartbeatMs / 2) socket.send('{"op":"ping"}');
   }

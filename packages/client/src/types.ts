@@ -3,7 +3,7 @@
  * The shapes a client sees: events, states, errors.
  */
 
-/** An event as the server sends it (DESIGN §2); `id` is its cursor. */
+/** An event as the server sends it (docs/architecture.md, "The envelope and the Redis layout"); `id` is its cursor. */
 export interface ClientEvent<Type extends string = string, Payload = Record<string, unknown>> {
   id: string;
   event_id: string;

@@ -33,6 +33,12 @@ export const CloseCode = {
   /** Reason `too_many_connections`: the server is at `maxConnections`. The client reconnects with backoff. */
   TryAgainLater: 1013,
   /**
+   * Sent by the browser client, reason `no traffic`: it heard nothing from the server
+   * for too long (not even a pong) and gives this socket up; it reconnects and resumes
+   * from its cursors. A server sees it as an ordinary close.
+   */
+  NoTraffic: 4001,
+  /**
    * Reason `invalid_channel`, `invalid_cursor`, `invalid_request`, …: the request was
    * bad (a channel, a start position, a binary frame). Fix it; do not retry as is.
    */

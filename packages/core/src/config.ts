@@ -35,7 +35,7 @@ export type ReplayRailConfig = Partial<Omit<ResolvedConfig, 'limits'>> & { limit
 const OWNER = 'ReplayRailConfig';
 const SAFE = { max: Number.MAX_SAFE_INTEGER };
 
-/** Every limit and its default (DESIGN's limits, each a positive integer). */
+/** Every limit and its default (docs/architecture.md, "Limits and bad input"; each a positive integer). */
 const LIMIT_DEFAULTS: Readonly<ReplayRailLimits> = {
   maxChannelLength: 256,
   maxEventTypeLength: 128,

@@ -1,6 +1,6 @@
 /**
  * @module
- * `created_at` in the form the Python ReplayRail writes (DESIGN §2): UTC with `Z`,
+ * `created_at` in the form the Python ReplayRail writes (docs/architecture.md, "The envelope and the Redis layout"): UTC with `Z`,
  * no fraction when it is zero, else exactly six fractional digits. Stored values
  * are read back as text, never re-formatted, so both libraries agree byte for byte.
  */

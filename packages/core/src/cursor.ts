@@ -1,7 +1,7 @@
 /**
  * @module
  * Cursors are Redis stream IDs, `<milliseconds>-<sequence>`, two unsigned 64-bit
- * decimal integers (DESIGN §3). They compare numerically, never as strings, and
+ * decimal integers (docs/architecture.md, "Cursors"). They compare numerically, never as strings, and
  * this module is the only place that parses them. Browser-safe and zod-free
  * (`@replayrail/core/cursor`).
  */

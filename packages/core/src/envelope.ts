@@ -1,6 +1,6 @@
 /**
  * @module
- * The event envelope's encodings (DESIGN §2): a `NewEvent` to the seven strings of
+ * The event envelope's encodings (docs/architecture.md, "The envelope and the Redis layout"): a `NewEvent` to the seven strings of
  * a stream entry that the Python ReplayRail writes and reads too (`EventFields`),
  * an entry back to a `StoredEvent`, and a `StoredEvent` to its wire JSON. The
  * shapes themselves are in types.ts.
@@ -25,7 +25,7 @@ export const ENTRY_FIELDS = [
 
 /**
  * Validates a `NewEvent` and encodes it as entry fields: channel, type and event_id
- * by the rules of DESIGN §8, payload / actor / metadata as lossless JSON objects, and
+ * by the rules of docs/architecture.md ("Limits and bad input"), payload / actor / metadata as lossless JSON objects, and
  * the whole event within `limits.maxEventBytes`. One JSON encoding per field.
  */
 export function encodeEvent(event: NewEvent, limits: ReplayRailLimits): EventFields {

@@ -3,7 +3,7 @@ import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as errors from './errors.js';
 
-// DESIGN §1: errors are recognised by their code (`isReplayRailError(error, code)`),
+// Errors are recognised (docs/architecture.md, "Errors"): by their code (`isReplayRailError(error, code)`),
 // never by `instanceof`, which fails when an app holds two copies of a package.
 const packagesDir = join(import.meta.dirname, '..', '..');
 const ours = new Set(

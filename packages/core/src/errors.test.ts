@@ -42,7 +42,7 @@ describe('errors', () => {
     }
   });
 
-  it('maps the rows of DESIGN §7', () => {
+  it('maps every row of the error table', () => {
     const row = (code: errors.ReplayRailErrorCode) => WIRE_STATUS[code];
     expect(row('invalid_channel')).toEqual({ http: 400, ws: 4400 });
     expect(row('invalid_cursor')).toEqual({ http: 400, ws: 4400 });

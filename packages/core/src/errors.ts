@@ -1,11 +1,12 @@
-import { CloseCode } from './protocol/close-codes.js';
-import type { StoredEvent } from './types.js';
 /**
  * @module
- * Every error ReplayRail raises, and the one table that maps each error code to
- * its HTTP status and WebSocket close code (DESIGN §7). Browser-safe and zod-free,
- * so the client imports it through `@replayrail/core/errors`.
+ * Every error ReplayRail raises, and the one table that maps each error code to its
+ * HTTP status and WebSocket close code (docs/architecture.md, "Errors"). Browser-safe
+ * and zod-free: browsers import it as `@replayrail/core/errors`.
  */
+
+import { CloseCode } from './close-codes.js';
+import type { StoredEvent } from './types.js';
 
 /** What went wrong, as a stable string a program can switch on. */
 export type ReplayRailErrorCode =
@@ -44,7 +45,7 @@ export interface WireStatus {
 }
 
 /**
- * The error → status table of DESIGN §7, in one place. Transports look codes up
+ * The error → status table (docs/architecture.md, "Errors"), in one place. Transports look codes up
  * here and nowhere else. 4xxx close codes are ours (RFC 6455 leaves 4000-4999 to
  * applications); 1001 and 1011 are the standard "going away" and "internal error".
  */
@@ -152,7 +153,7 @@ export function wireStatusOf(error: unknown): WireStatus {
   return isReplayRailError(error) && error.code in WIRE_STATUS ? WIRE_STATUS[error.code] : WIRE_STATUS.internal_error;
 }
 
-/** A channel name breaks the rules of DESIGN §8. */
+/** A channel name breaks the rules of docs/architecture.md, "Limits and bad input". */
 export class InvalidChannelError extends ReplayRailError {
   override readonly name = 'InvalidChannelError';
   constructor(message: string, options?: ReplayRailErrorOptions) {
@@ -160,7 +161,7 @@ export class InvalidChannelError extends ReplayRailError {
   }
 }
 
-/** An event type breaks the rules of DESIGN §8. */
+/** An event type breaks the rules of docs/architecture.md, "Limits and bad input". */
 export class InvalidEventTypeError extends ReplayRailError {
   override readonly name = 'InvalidEventTypeError';
   constructor(message: string, options?: ReplayRailErrorOptions) {
@@ -168,7 +169,7 @@ export class InvalidEventTypeError extends ReplayRailError {
   }
 }
 
-/** An event_id breaks the rules of DESIGN §8. */
+/** An event_id breaks the rules of docs/architecture.md, "Limits and bad input". */
 export class InvalidEventIdError extends ReplayRailError {
   override readonly name = 'InvalidEventIdError';
   constructor(message: string, options?: ReplayRailErrorOptions) {

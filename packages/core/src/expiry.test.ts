@@ -24,7 +24,7 @@ function outcome(cursor: string, figures: Partial<StreamFigures>): 'ok' | 'expir
   }
 }
 
-describe('assertReplayable (DESIGN §5)', () => {
+describe('assertReplayable', () => {
   it('never expires 0-0, nor any cursor of a stream that lost nothing', () => {
     expect(outcome('0-0', { exists: false })).toBe('ok');
     expect(outcome('0-0', { length: 2, firstId: '18-0' })).toBe('ok');

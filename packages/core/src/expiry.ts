@@ -1,6 +1,6 @@
 /**
  * @module
- * Whether a replay from a cursor can be complete (DESIGN §5), decided from a few
+ * Whether a replay from a cursor can be complete (docs/architecture.md, "Expiry and reset"), decided from a few
  * figures every store can read atomically with its page (Redis: XINFO STREAM).
  * One function, so memory and Redis stores give the same answer for the same state.
  */

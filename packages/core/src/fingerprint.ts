@@ -3,7 +3,7 @@
  * The idempotency fingerprint, byte for byte the Python ReplayRail's: sha256 (hex)
  * of `json.dumps({channel, type, payload, actor, metadata, created_at},
  * ensure_ascii=False, sort_keys=True, separators=(",", ":"))`. With the same
- * fingerprint each library dedupes the other's retries (DESIGN §2).
+ * fingerprint each library dedupes the other's retries (docs/architecture.md, "The envelope and the Redis layout").
  *
  * Known difference: Python tells `1.0` from `1`; JavaScript cannot, so a Python
  * float with an integral value fingerprints differently from the same JS number.

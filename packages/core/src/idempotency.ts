@@ -1,6 +1,6 @@
 /**
  * @module
- * Idempotent publish by event_id (DESIGN §2), shared by every store so they agree
+ * Idempotent publish by event_id (docs/architecture.md, "The envelope and the Redis layout"), shared by every store so they agree
  * on what counts as "the same event". A store keeps one record per event_id,
  * `{stream_key, stream_id, fingerprint, created_at}` (the Python library's three
  * fields plus ours), and decides atomically whether a publish is new.

@@ -2,11 +2,19 @@
  * @module
  * `@replayrail/core`: durable, replayable, auditable realtime events. What an
  * application uses: the `ReplayRail` facade and its options, the event shapes,
- * cursors, config and errors. Stores come from `@replayrail/store-memory` and
- * `@replayrail/store-redis`, transports from `@replayrail/server-ws` and
- * `@replayrail/adapter-hono`. Authors of stores import `@replayrail/core/store`,
- * authors of transports `@replayrail/core/protocol`, and both run the conformance
- * suite of `@replayrail/core/testing`.
+ * where a read starts, consumers and their groups, cursors, and the errors an
+ * application throws or tells apart. Everything else has its own door:
+ *
+ * - `@replayrail/core/errors`: every error class (recognise them by code, with
+ *   `isReplayRailError`); `@replayrail/core/cursor`: cursor arithmetic;
+ *   `@replayrail/core/start`: the start vocabulary's parser;
+ * - `@replayrail/core/store` for authors of stores, `@replayrail/core/protocol` for
+ *   authors of transports, `@replayrail/core/testing` for the conformance suite;
+ * - `@replayrail/core/telemetry` for authors of a telemetry backend,
+ *   `@replayrail/core/opentelemetry` for the OpenTelemetry one,
+ *   `@replayrail/core/trace-context` for W3C `traceparent` values;
+ * - `@replayrail/core/schema`: zod schemas of the envelope;
+ *   `@replayrail/core/close-codes`: every WebSocket close code.
  */
 
 export type { ReplayRailConfig, ResolvedConfig } from './config.js';
@@ -14,42 +22,13 @@ export type { Backoff } from './consumer/backoff.js';
 export type { Consumer, ConsumerChannelStats, StopOptions } from './consumer/consumer.js';
 export type { ConsumerGroup, DeadLettersOptions } from './consumer/group.js';
 export type { ConsumeOptions, EventHandler, HandlerContext } from './consumer/options.js';
-export type { CursorParts } from './cursor.js';
+export { compareCursors, isCursor } from './cursor.js';
+export type { ReplayRailErrorCode } from './errors.js';
 export {
-  assertCursor,
-  compareCursors,
-  formatCursor,
-  isCursor,
-  LIVE_CURSOR,
-  parseCursor,
-  ZERO_CURSOR,
-} from './cursor.js';
-export type { ErrorContext, ReplayRailErrorCode, ReplayRailErrorOptions } from './errors.js';
-export {
-  ConfigError,
-  DuplicateEventConflictError,
-  DuplicateEventError,
-  EntriesLostError,
-  EventTooLargeError,
   ForbiddenError,
-  InternalError,
-  InvalidChannelError,
-  InvalidCreatedAtError,
-  InvalidCursorError,
-  InvalidEventIdError,
-  InvalidEventTypeError,
   InvalidRequestError,
   isReplayRailError,
   ReplayRailError,
-  ReplayWindowExpiredError,
-  SerializationError,
-  ShuttingDownError,
-  SlowConsumerError,
-  StoreClosedError,
-  StoreError,
-  StoreUnavailableError,
-  StreamResetError,
-  TooManyConnectionsError,
   UnauthenticatedError,
 } from './errors.js';
 export type { EventListener, FramedEvent, Subscription, SubscriptionEnd } from './hub/subscription.js';
@@ -64,19 +43,9 @@ export type {
   SubscribeOptions,
 } from './rail.js';
 export { ReplayRail } from './rail.js';
-export { newEventSchema, parseStoredEvent, storedEventSchema } from './schema.js';
+export type { StartFrom, StartOptions } from './start.js';
 export type { EventStore } from './store/event-store.js';
-export type { DeadLetter, EntryRef, EntrySource, GroupConsumerInfo, GroupInfo } from './store/group-store.js';
-export type {
-  ConnectionKind,
-  ConsumerFigures,
-  ConsumerTelemetry,
-  PublishedEvent,
-  PublishScope,
-  RailFigures,
-  Telemetry,
-  TraceCarrier,
-} from './telemetry/telemetry.js';
+export type { DeadLetter, GroupConsumerInfo, GroupInfo } from './store/group-store.js';
 export type {
   Cursor,
   DuplicatePolicy,
@@ -87,4 +56,3 @@ export type {
   StartPosition,
   StoredEvent,
 } from './types.js';
-export { assertChannel, assertEventId, assertEventType } from './validate.js';

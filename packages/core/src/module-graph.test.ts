@@ -41,7 +41,45 @@ function findCycles(files: readonly string[]): string[][] {
   return cycles;
 }
 
+// Core's layers, bottom up: a module imports only from its own layer or below, so
+// nothing climbs back up (docs/architecture.md, "Core's modules"). By path under src/.
+const LAYERS: readonly (readonly RegExp[])[] = [
+  // The vocabulary every module speaks: types, cursors, errors and codes, encodings, checks.
+  [/^[^/]+\.ts$/],
+  // What a store is, and what telemetry is told.
+  [/^store\//, /^telemetry\/(telemetry|traceparent|destinations)\.ts$/],
+  // Calls to a store, guarded; the live hub on top of them.
+  [/^store-guard\.ts$/, /^hub\//],
+  [/^consumer\//],
+  [/^rail\.ts$/],
+  // What is built on the rail: transports' protocol, OpenTelemetry, the conformance suite.
+  [/^protocol\//, /^telemetry\/open-telemetry\.ts$/, /^testing\//],
+  [/^index\.ts$/],
+];
+
+function layerOf(file: string): number {
+  const path = relative(root, file).split('\\').join('/');
+  // Most specific first: a named file before its folder's or the base's pattern.
+  for (let layer = LAYERS.length - 1; layer >= 0; layer--) {
+    if (
+      (LAYERS[layer] as readonly RegExp[]).some((pattern) => pattern.test(path) && pattern.source !== '^[^/]+\\.ts$')
+    ) {
+      return layer;
+    }
+  }
+  return 0;
+}
+
 describe("core's module graph", () => {
+  it('imports only from its own layer or below: nothing climbs back up', () => {
+    const climbs = modules().flatMap((file) =>
+      importsOf(file)
+        .filter((target) => layerOf(target) > layerOf(file))
+        .map((target) => `${relative(root, file)} -> ${relative(root, target)}`),
+    );
+    expect(climbs).toEqual([]);
+  });
+
   it('reads the imports of every module', () => {
     const files = modules();
     expect(files.length).toBeGreaterThan(20);

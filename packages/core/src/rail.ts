@@ -1,8 +1,11 @@
 /**
  * @module
- * `ReplayRail`, the facade applications use: publish, replay, read. It validates
- * every input (so bad input changes nothing and never reaches a store), applies the
- * config, and leaves ordering, retention and expiry to the store.
+ * `ReplayRail`, the facade applications use: publishing (`publish`, the outbox's
+ * `prepareEvent` and `publishEvent`), reading (`replay`, `replayAll`, `read`,
+ * `subscribe`, `latestCursor`), consumers (`consume`, `group`), and the process's
+ * figures (`subscriptions`, `liveChannels`, `healthcheck`). It validates every input
+ * (so bad input changes nothing and never reaches a store), applies the config, and
+ * leaves ordering, retention and expiry to the store.
  */
 
 import { type ReplayRailConfig, type ResolvedConfig, resolveConfig } from './config.js';
@@ -10,7 +13,7 @@ import { Consumer } from './consumer/consumer.js';
 import { ConsumerGroup } from './consumer/group.js';
 import { type ConsumeOptions, resolveConsumeOptions } from './consumer/options.js';
 import { formatCreatedAt, nowCreatedAt } from './created-at.js';
-import { assertCursor, compareCursors, LIVE_CURSOR, lastCursorAtTime, ZERO_CURSOR } from './cursor.js';
+import { compareCursors, LIVE_CURSOR, lastCursorAtTime, ZERO_CURSOR } from './cursor.js';
 import { encodeEvent } from './envelope.js';
 import {
   ConfigError,
@@ -22,20 +25,13 @@ import {
 import { eventFingerprint } from './fingerprint.js';
 import { type HubSubscribeOptions, LiveHub } from './hub/hub.js';
 import type { EventListener, Subscription, SubscriptionEnd } from './hub/subscription.js';
+import { type ParsedStart, parseStart, type StartOptions } from './start.js';
 import type { EventStore } from './store/event-store.js';
 import type { GroupRef, GroupStore } from './store/group-store.js';
 import type { StreamRef } from './store/stream-ref.js';
 import { GuardedStore } from './store-guard.js';
 import type { PublishScope, Telemetry, TraceCarrier } from './telemetry/telemetry.js';
-import type {
-  Cursor,
-  DuplicatePolicy,
-  EventFields,
-  JsonObject,
-  NewEvent,
-  StartPosition,
-  StoredEvent,
-} from './types.js';
+import type { Cursor, DuplicatePolicy, EventFields, JsonObject, NewEvent, StoredEvent } from './types.js';
 import { assertChannel, assertGroupName } from './validate.js';
 
 /** What `publish` and `prepareEvent` take. */
@@ -69,20 +65,13 @@ export interface PublishInput {
   trace?: TraceCarrier;
 }
 
-/**
- * Where a replay starts: after a cursor, or at a time; with neither, at the first
- * retained event. And where it ends: `until`, or the end of the stream.
- */
-export interface ReplayOptions {
-  /** A cursor, `0-0` (everything retained) or `$` (only what comes after now). */
-  after?: Cursor;
-  /** The first event at or after this time. Not together with `after`. */
-  since?: Date;
+/** Where a replay starts (`StartOptions`) and ends, and its page size. */
+export interface ReplayOptions extends StartOptions {
   /**
    * The last event to include: up to this cursor, or up to this time (inclusive,
    * to the millisecond, by the time in the event's ID). @default the end of the stream
    */
-  until?: Cursor | Date;
+  until?: Cursor | Date | string;
   /** Page size, 1 to `limits.maxReplayLimit`. @default config.defaultReplayLimit */
   limit?: number;
 }
@@ -97,11 +86,9 @@ export interface ReplayPage {
 }
 
 /** Options of `replayAll`. */
-export interface ReplayAllOptions {
-  after?: Cursor;
-  since?: Date;
+export interface ReplayAllOptions extends StartOptions {
   /** The last event to include (a cursor, or a time, inclusive). @default the end of the stream */
-  until?: Cursor | Date;
+  until?: Cursor | Date | string;
   /** Events read per store call; memory stays bounded by it. @default config.defaultReplayLimit */
   pageSize?: number;
   signal?: AbortSignal;
@@ -118,14 +105,8 @@ export interface ReadOptions {
   signal?: AbortSignal;
 }
 
-/** Options of `subscribe`. With none, `config.defaultStartPosition` decides where it starts. */
-export interface SubscribeOptions {
-  /** Start after this cursor (`$`: after the last event now). */
-  after?: Cursor;
-  /** Start at the latest event (only new ones) or the earliest retained. */
-  from?: StartPosition;
-  /** Start at the first event at or after this time. */
-  since?: Date;
+/** Options of `subscribe`: where it starts (`StartOptions`; with none, `config.defaultStartPosition`), and how it delivers. */
+export interface SubscribeOptions extends StartOptions {
   /** Receive each event with its wire frame; without it, iterate the subscription. */
   onEvent?: EventListener;
   /** Told of an entry that could not be decoded (by its ID) and was skipped. */
@@ -276,8 +257,9 @@ export class ReplayRail {
   async replay(channel: string, options: ReplayOptions = {}): Promise<ReplayPage> {
     const stream = this.#stream(channel);
     const limit = this.#limit(options.limit, this.config.defaultReplayLimit, 'limit');
-    const until = endOf(options.until);
-    const start = await this.#start(stream, options);
+    const parsed = parseStart(options, 'page');
+    const until = parsed.until instanceof Date ? lastCursorAtTime(parsed.until) : parsed.until;
+    const start = await this.#resolve(stream, parsed);
     let events: StoredEvent[];
     try {
       events = await this.#store.replay(stream, { ...start, limit, ...(until !== undefined && { until }) });
@@ -306,7 +288,13 @@ export class ReplayRail {
   async *replayAll(channel: string, options: ReplayAllOptions = {}): AsyncGenerator<StoredEvent, void, undefined> {
     const pageSize = this.#limit(options.pageSize, this.config.defaultReplayLimit, 'pageSize');
     const until = options.until === undefined ? {} : { until: options.until };
-    let page = await this.replay(channel, { ...startOf(options), ...until, limit: pageSize });
+    const { after, from, since } = options;
+    const start = {
+      ...(after !== undefined && { after }),
+      ...(from !== undefined && { from }),
+      ...(since !== undefined && { since }),
+    };
+    let page = await this.replay(channel, { ...start, ...until, limit: pageSize });
     for (;;) {
       for (const event of page.events) {
         options.signal?.throwIfAborted();
@@ -331,14 +319,16 @@ export class ReplayRail {
     if (!Number.isInteger(blockMs) || blockMs < 0 || blockMs > 2_147_483_647) {
       throw new InvalidRequestError(`blockMs must be an integer from 0 to 2147483647, got ${String(blockMs)}`);
     }
-    const { after } = await this.#start(stream, { after: options.after });
+    if (options.after === undefined)
+      throw new InvalidCursorError('read needs a cursor: pass after (a cursor, 0-0 or $)');
+    const { after } = await this.#resolve(stream, parseStart({ after: options.after }, 'subscription'));
     if (after === undefined) throw new InvalidCursorError('read needs a cursor: pass after (a cursor, 0-0 or $)');
     return this.#store.read(stream, { after, blockMs, limit, ...(options.signal && { signal: options.signal }) });
   }
 
   /**
    * Subscribes to a channel: the retained events after the start, then live ones,
-   * each once, in order, with no gap (DESIGN §4). The start is resolved before this
+   * each once, in order, with no gap (docs/architecture.md, "The delivery contract"). The start is resolved before this
    * returns (`latest` to the channel's last ID now), so every event published after
    * it is delivered. Subscribers of one channel share one read path per process.
    *
@@ -348,24 +338,15 @@ export class ReplayRail {
    */
   async subscribe(channel: string, options: SubscribeOptions = {}): Promise<Subscription> {
     const stream = this.#stream(channel);
-    const chosen = [options.after, options.from, options.since].filter((value) => value !== undefined).length;
-    if (chosen > 1) throw new InvalidRequestError('pass one of after, from and since');
-    if (options.from !== undefined && options.from !== 'latest' && options.from !== 'earliest') {
-      throw new InvalidRequestError(`from must be 'latest' or 'earliest', got ${String(options.from)}`);
-    }
+    const parsed = parseStart(options, 'subscription');
     const maxBuffered = options.maxBuffered ?? 10_000;
     if (!Number.isInteger(maxBuffered) || maxBuffered < 1) {
       throw new InvalidRequestError(`maxBuffered must be a positive integer, got ${String(maxBuffered)}`);
     }
-    let start: { after: Cursor } | { since: Date };
-    if (options.after !== undefined || options.since !== undefined) {
-      // Validated and `$` resolved as for replay.
-      const resolved = await this.#start(stream, options);
-      start = resolved.since !== undefined ? { since: resolved.since } : { after: resolved.after as Cursor };
-    } else {
-      const from = options.from ?? this.config.defaultStartPosition;
-      start = { after: from === 'earliest' ? ZERO_CURSOR : await this.#store.latestCursor(stream) };
-    }
+    const given = parsed.after !== undefined || parsed.from !== undefined || parsed.since !== undefined;
+    const resolved = await this.#resolve(stream, given ? parsed : { from: this.config.defaultStartPosition });
+    const start: { after: Cursor } | { since: Date } =
+      resolved.since !== undefined ? { since: resolved.since } : { after: resolved.after ?? ZERO_CURSOR };
     const hubOptions: HubSubscribeOptions = {
       maxBuffered,
       ...(options.onEvent && { onEvent: options.onEvent }),
@@ -404,7 +385,7 @@ export class ReplayRail {
   }
 
   /**
-   * A durable consumer of one or more channels in a consumer group (DESIGN §9): each
+   * A durable consumer of one or more channels in a consumer group (docs/architecture.md, "Consumers"): each
    * event handled at least once by one member of the group, acknowledged after its
    * handler resolved, retried with backoff when it throws, moved to the group's dead
    * letters after `maxDeliveries`, reclaimed from a member that died. Call `start()`.
@@ -524,42 +505,15 @@ export class ReplayRail {
     return value;
   }
 
-  // Validates a start position and resolves `$` to the channel's last ID now, so no
-  // read ever runs from `$` (DESIGN §3).
-  async #start(
-    stream: StreamRef,
-    options: { after?: Cursor; since?: Date },
-  ): Promise<{ after?: Cursor; since?: Date }> {
-    const { after, since } = options;
-    if (after !== undefined && since !== undefined) {
-      throw new InvalidRequestError('pass after or since, not both');
-    }
-    if (since !== undefined) {
-      if (!(since instanceof Date) || Number.isNaN(since.getTime()) || since.getTime() < 0) {
-        throw new InvalidCursorError(`since must be a valid Date at or after 1970-01-01, got ${String(since)}`);
-      }
-      return { since };
-    }
-    if (after === undefined) return {};
-    if (after === LIVE_CURSOR) return { after: await this.#store.latestCursor(stream) };
-    assertCursor(after, 'after');
-    return { after };
+  // Resolves a checked start to what a store reads from: `$` and `latest` to the
+  // channel's last ID now, so no read ever runs from `$`; `earliest` to `0-0`.
+  async #resolve(stream: StreamRef, start: ParsedStart): Promise<{ after?: Cursor; since?: Date }> {
+    if (start.since !== undefined) return { since: start.since };
+    if (start.from === 'earliest') return { after: ZERO_CURSOR };
+    if (start.from === 'latest' || start.after === LIVE_CURSOR)
+      return { after: await this.#store.latestCursor(stream) };
+    return start.after === undefined ? {} : { after: start.after };
   }
-}
-
-// `until` as the inclusive cursor a store bounds its page with.
-function endOf(until: Cursor | Date | undefined): Cursor | undefined {
-  if (until === undefined) return undefined;
-  if (until instanceof Date) return lastCursorAtTime(until);
-  assertCursor(until, 'until');
-  return until;
-}
-
-function startOf(options: { after?: Cursor; since?: Date }): { after?: Cursor; since?: Date } {
-  return {
-    ...(options.after !== undefined && { after: options.after }),
-    ...(options.since !== undefined && { since: options.since }),
-  };
 }
 
 // Runs a publish's store call and tells the telemetry how it ended (a throw included).

@@ -3,7 +3,7 @@ import { builtinModules } from 'node:module';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-// DESIGN §1: core (and the packages that must run in browsers, Deno and Bun) use
+// docs/architecture.md, "Packages and their doors": core (and the packages that must run in browsers, Deno and Bun) use
 // no Node built-ins. tsconfig.runtime.json checks the types; this checks the text,
 // so a stray `process.env` or `node:` import fails the tests even without a typecheck.
 const packagesDir = join(import.meta.dirname, '..', '..');

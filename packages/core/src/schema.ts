@@ -1,6 +1,6 @@
 /**
  * @module
- * zod schemas of the wire envelopes (DESIGN §2), for code that receives events as
+ * zod schemas of the wire envelopes (docs/architecture.md, "The envelope and the Redis layout"), for code that receives events as
  * JSON: an outbox row, an HTTP body, a frame. They check shape; `ReplayRail`
  * applies the full rules (names, limits, lossless JSON) when it publishes.
  */

@@ -55,7 +55,7 @@ export type StartPosition = 'latest' | 'earliest';
 /** What publishing an `event_id` again with the same content does. */
 export type DuplicatePolicy = 'return_existing' | 'raise';
 
-/** Input limits (DESIGN §8). Each bounds memory or work that bad input could inflate. */
+/** Input limits (docs/architecture.md, "Limits and bad input"). Each bounds memory or work that bad input could inflate. */
 export interface ReplayRailLimits {
   /** Longest channel name. @default 256 */
   maxChannelLength: number;

@@ -1,6 +1,6 @@
 /**
  * @module
- * The rules for channel names, event types and event_ids (DESIGN §8). Channels
+ * The rules for channel names, event types and event_ids (docs/architecture.md, "Limits and bad input"). Channels
  * become Redis keys and URL path segments, so the rules keep every key inside the
  * prefix, out of the idempotency records' names, and free of glob or hash-tag
  * characters (`*`, `{`, `}`), spaces and control characters.

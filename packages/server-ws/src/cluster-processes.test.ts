@@ -41,7 +41,7 @@ function startServer(
   });
 }
 
-// DESIGN §6 across processes: several server processes on one cluster, each on a
+// One read path per channel (docs/architecture.md, "Live fanout and wake-ups") across processes: several server processes on one cluster, each on a
 // fixed set of connections, their clients getting every event once, in order.
 describeWithRedisServer('server-ws processes on one Redis Cluster', () => {
   let cluster: RedisCluster;

@@ -9,7 +9,8 @@
 
 import { createServer, type IncomingMessage, type Server, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { ConfigError, type ReplayRail } from '@replayrail/core';
+import type { ReplayRail } from '@replayrail/core';
+import { ConfigError } from '@replayrail/core/errors';
 import {
   Admission,
   type Connection,

@@ -42,7 +42,7 @@ describe('rail.consume properties (fast-check, memory store)', () => {
         const consumer = rail.consume({
           channel: 'jobs',
           group: 'g',
-          start: 'earliest',
+          from: 'earliest',
           concurrency,
           prefetch,
           maxDeliveries,

@@ -1,12 +1,5 @@
-import {
-  compareCursors,
-  type EventStore,
-  ReplayRail,
-  ReplayWindowExpiredError,
-  SlowConsumerError,
-  type StoredEvent,
-  type Subscription,
-} from '@replayrail/core';
+import { compareCursors, type EventStore, ReplayRail, type StoredEvent, type Subscription } from '@replayrail/core';
+import { ReplayWindowExpiredError, SlowConsumerError } from '@replayrail/core/errors';
 import { toWireJson } from '@replayrail/core/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';

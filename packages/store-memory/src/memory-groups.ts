@@ -7,7 +7,9 @@
  * Each method runs without an `await` between its checks and its writes.
  */
 
-import { type Cursor, compareCursors, StoreError, ZERO_CURSOR } from '@replayrail/core';
+import { type Cursor, compareCursors } from '@replayrail/core';
+import { ZERO_CURSOR } from '@replayrail/core/cursor';
+import { StoreError } from '@replayrail/core/errors';
 import {
   type ClaimQuery,
   type ClaimResult,

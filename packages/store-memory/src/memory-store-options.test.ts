@@ -1,4 +1,5 @@
-import { ConfigError, ReplayRail } from '@replayrail/core';
+import { ReplayRail } from '@replayrail/core';
+import { ConfigError } from '@replayrail/core/errors';
 import { describe, expect, it, vi } from 'vitest';
 import { MemoryEventStore } from './memory-store.js';
 

@@ -7,15 +7,9 @@
  * is atomic under any number of concurrent publishers and readers.
  */
 
-import {
-  type Cursor,
-  compareCursors,
-  type EventStore,
-  parseCursor,
-  StoreClosedError,
-  type StoredEvent,
-  ZERO_CURSOR,
-} from '@replayrail/core';
+import { type Cursor, compareCursors, type EventStore, type StoredEvent } from '@replayrail/core';
+import { parseCursor, ZERO_CURSOR } from '@replayrail/core/cursor';
+import { StoreClosedError } from '@replayrail/core/errors';
 import {
   type AppendRequest,
   assertReplayable,

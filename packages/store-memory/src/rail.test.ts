@@ -1,10 +1,6 @@
-import {
-  InvalidCreatedAtError,
-  InvalidCursorError,
-  InvalidRequestError,
-  parseStoredEvent,
-  ReplayRail,
-} from '@replayrail/core';
+import { InvalidRequestError, ReplayRail } from '@replayrail/core';
+import { InvalidCreatedAtError, InvalidCursorError } from '@replayrail/core/errors';
+import { parseStoredEvent } from '@replayrail/core/schema';
 import { describe, expect, it } from 'vitest';
 import { MemoryEventStore } from './memory-store.js';
 

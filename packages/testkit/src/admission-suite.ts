@@ -91,7 +91,7 @@ const KINDS: readonly BrokenKind[] = [
 ];
 
 /**
- * DESIGN §8 at the edge, over raw TCP: a handshake that fails or is abandoned
+ * Admission (docs/architecture.md) at the edge, over raw TCP: a handshake that fails or is abandoned
  * releases everything it held at once, and upgrades being admitted count toward
  * `maxConnections`, refused in order. Run by every transport.
  */

@@ -1,4 +1,10 @@
-import { ReplayRail, type StoredEvent } from '@replayrail/core';
+import {
+  isReplayRailError,
+  ReplayRail,
+  type StoredEvent,
+  type SubscribeOptions,
+  type Subscription,
+} from '@replayrail/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect } from './socket-client.js';
 import type { StoreFixture } from './socket-suite.js';
@@ -45,6 +51,9 @@ export const START_TABLE: readonly Row[] = [
   ['after $: only what comes next', { after: '$' }, []],
   ['from earliest', { from: 'earliest' }, [0, 1, 2, 3]],
   ['from latest', { from: 'latest' }, []],
+  ['from a cursor: after it', { from: '@1' }, [2, 3]],
+  ['from 0-0', { from: '0-0' }, [0, 1, 2, 3]],
+  ['from $', { from: '$' }, []],
   ['since a time with Z', { since: '%2' }, [2, 3]],
   ['since the same instant with an offset', { since: '%2+02:00' }, [2, 3]],
   ['since a time without a zone', { since: '2026-06-29T12:00:00' }, 'invalid_cursor'],
@@ -111,8 +120,11 @@ export function startTableSuite(
       });
       let channels = 0;
       const mismatches: string[] = [];
-      for (const [endpoint, { use, probe }] of Object.entries(served.probes)) {
+      const probes = { ...codeProbes(rail), ...served.probes };
+      for (const [endpoint, { use, probe }] of Object.entries(probes)) {
         for (const [row, params, expected, subscription] of START_TABLE) {
+          // `last_event_id` is the wire's second name for `after`; code has one name.
+          if (endpoint.startsWith('rail.') && 'last_event_id' in params) continue;
           const channel = `start-${channels++}`;
           const seeded: StoredEvent[] = [];
           for (let n = 0; n < 4; n++) {
@@ -139,6 +151,44 @@ export function startTableSuite(
       expect(mismatches).toEqual([]);
     }, 60_000);
   });
+}
+
+/** The rail's own methods as probes: the same table holds in code as on the wire. */
+function codeProbes(rail: ReplayRail): StartProbes {
+  const codeOf = (error: unknown) => ({ error: isReplayRailError(error) ? error.code : String(error) });
+  return {
+    'rail.replay': {
+      use: 'page',
+      probe: async (channel, params) => {
+        try {
+          const page = await rail.replay(channel, { ...params, limit: 1000 });
+          return { events: page.events.map((event) => event.id) };
+        } catch (error) {
+          return codeOf(error);
+        }
+      },
+    },
+    'rail.subscribe': {
+      use: 'subscription',
+      probe: async (channel, params, marker) => {
+        let subscription: Subscription;
+        try {
+          // `until` too, as a client might pass it: the rail refuses it on a subscription.
+          subscription = await rail.subscribe(channel, params as SubscribeOptions);
+        } catch (error) {
+          return codeOf(error);
+        }
+        const last = await marker();
+        const events: string[] = [];
+        for await (const event of subscription) {
+          if (event.id === last.id) break;
+          events.push(event.id);
+        }
+        subscription.close();
+        return { events };
+      },
+    },
+  };
 }
 
 /** The events of `frames` before the marker (the last event), by ID. */

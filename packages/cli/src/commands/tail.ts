@@ -7,11 +7,12 @@
 
 import type { StoredEvent } from '@replayrail/core';
 import { compareCursors, lastCursorAtTime } from '@replayrail/core/cursor';
+import { parseStart } from '@replayrail/core/start';
 import type { Connection } from '../connect.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { eventLine } from '../format.js';
 import type { CliIo } from '../io.js';
-import { parseFrom, parseTime, parseUntil, UsageError } from '../parse.js';
+import { startOptions } from '../parse.js';
 
 export interface TailOptions {
   from?: string;
@@ -30,21 +31,19 @@ export async function tail(
   channel: string,
   options: TailOptions,
 ): Promise<ExitCode> {
-  if (options.from !== undefined && options.since !== undefined) {
-    throw new UsageError('--from and --since both say where to start: give one');
-  }
-  const since = options.since === undefined ? undefined : parseTime(options.since, '--since');
-  const from = since === undefined ? parseFrom(options.from ?? 'earliest') : undefined;
-  const until = options.until === undefined ? undefined : parseUntil(options.until);
+  // Where to start, checked by the rail as everywhere (core's start vocabulary);
+  // `--until` read the same way, for `--follow` to stop at.
+  const start = {
+    ...startOptions(options),
+    ...(options.since === undefined && options.from === undefined && { from: 'earliest' }),
+  };
+  const until = options.until === undefined ? undefined : parseStart({ until: options.until }, 'page').until;
   const json = options.json === true;
   const progress = new Progress(io);
   try {
     if (options.follow !== true) {
-      const start =
-        from === undefined ? {} : { after: 'after' in from ? from.after : from.from === 'earliest' ? '0-0' : '$' };
       for await (const event of connection.rail.replayAll(channel, {
         ...start,
-        ...(since !== undefined && { since }),
         ...(until !== undefined && { until }),
         pageSize: 1_000,
         signal: io.signal,
@@ -56,11 +55,7 @@ export async function tail(
     }
     // `--until` as the last cursor to print, as replay reads it (a time: its last cursor).
     const last = until === undefined ? undefined : until instanceof Date ? lastCursorAtTime(until) : until;
-    const subscription = await connection.rail.subscribe(channel, {
-      ...(from ?? {}),
-      ...(since !== undefined && { since }),
-      signal: io.signal,
-    });
+    const subscription = await connection.rail.subscribe(channel, { ...start, signal: io.signal });
     for await (const event of subscription) {
       if (last !== undefined && compareCursors(event.id, last) > 0) break;
       io.out(eventLine(event, json));

@@ -20,7 +20,7 @@ export interface Backoff {
 export const DEFAULT_BACKOFF: Backoff = { initialMs: 1_000, maxMs: 60_000, multiplier: 2, jitter: 0.2 };
 
 /** The wait after the `failures`-th failure of an entry (1 for the first). */
-export function backoffDelay(failures: number, backoff: Backoff, random: () => number = Math.random): number {
+export function retryDelay(failures: number, backoff: Backoff, random: () => number = Math.random): number {
   const exponential = backoff.initialMs * backoff.multiplier ** Math.max(0, failures - 1);
   const capped = Math.min(backoff.maxMs, exponential);
   return Math.round(capped * (1 - backoff.jitter * random()));

@@ -1,6 +1,6 @@
 /**
  * @module
- * A durable consumer (DESIGN §9): a member of a consumer group that processes a
+ * A durable consumer (docs/architecture.md, "Consumers"): a member of a consumer group that processes a
  * channel at least once. What it holds and why:
  *
  * - **Fetching.** One loop per channel reads new entries while the consumer holds
@@ -30,13 +30,13 @@
  *   pending for another consumer, and clears every timer it set.
  */
 
-import { compareCursors, LIVE_CURSOR, ZERO_CURSOR } from '../cursor.js';
+import { compareCursors } from '../cursor.js';
 import { EntriesLostError, InternalError, isReplayRailError, type ReplayRailError } from '../errors.js';
 import type { GroupEntry, GroupInfo, GroupRef, GroupStore, RecordedFailure } from '../store/group-store.js';
 import type { ConsumerTelemetry } from '../telemetry/telemetry.js';
 import type { StoredEvent } from '../types.js';
 import { AckBatcher } from './ack-batcher.js';
-import { backoffDelay } from './backoff.js';
+import { retryDelay } from './backoff.js';
 import { Held, HeldEntries } from './held.js';
 import { KeyLanes } from './key-lanes.js';
 import type { HandlerContext, ResolvedConsumeOptions } from './options.js';
@@ -106,7 +106,7 @@ export class Consumer {
   #ready: Held[] = [];
   readonly #lanes = new KeyLanes<Held>();
   // Handlers running now: at most `concurrency`.
-  #running = 0;
+  #handlersRunning = 0;
   readonly #acks: AckBatcher<Held>;
   // Attempts under way (waiting for a slot, running, or writing their outcome), and
   // what stop() waits on for them to end.
@@ -121,7 +121,7 @@ export class Consumer {
   #stopping: Promise<void> | undefined;
   #fetchers: Promise<void>[] = [];
   // Aborted by stop(): ends reads, backoffs and waits.
-  #stop = new AbortController();
+  #shutdown = new AbortController();
   #timers: ReturnType<typeof setInterval>[] = [];
   #janitorBusy = false;
   // Channels where entries may be pending on this consumer without it holding them:
@@ -172,8 +172,8 @@ export class Consumer {
     if (this.#state === 'starting') return this.#starting as Promise<void>;
     if (this.#state === 'stopping') return (this.#stopping as Promise<void>).then(() => this.start());
     this.#state = 'starting';
-    this.#stop = new AbortController();
-    this.#starting = this.#begin().catch((error: unknown) => {
+    this.#shutdown = new AbortController();
+    this.#starting = this.#createGroupsAndRun().catch((error: unknown) => {
       this.#state = 'idle';
       throw error;
     });
@@ -188,7 +188,7 @@ export class Consumer {
   stop(options: StopOptions = {}): Promise<void> {
     if (this.#stopping !== undefined) return this.#stopping;
     if (this.#state === 'idle' || this.#state === 'stopped') return Promise.resolve();
-    this.#stopping = this.#end(options.graceMs ?? 10_000).finally(() => {
+    this.#stopping = this.#drain(options.graceMs ?? 10_000).finally(() => {
       this.#stopping = undefined;
     });
     return this.#stopping;
@@ -203,12 +203,12 @@ export class Consumer {
 
   // --- Starting and stopping
 
-  async #begin(): Promise<void> {
-    for (const ref of this.#refs) await this.#store.createGroup(ref, this.#startCursor());
+  async #createGroupsAndRun(): Promise<void> {
+    for (const ref of this.#refs) await this.#store.createGroup(ref, this.#options.groupStart);
     this.#state = 'running';
     this.#telemetry?.started(this);
     for (const ref of this.#refs) this.#orphans.add(ref);
-    const signal = this.#stop.signal;
+    const signal = this.#shutdown.signal;
     this.#fetchers = this.#refs.map((ref) => this.#fetchLoop(ref, signal));
     const { claimIdleMs, removeIdleConsumersAfterMs } = this.#options;
     this.#timers = [
@@ -222,17 +222,10 @@ export class Consumer {
     void this.#janitor();
   }
 
-  // Where a group that does not exist yet starts reading.
-  #startCursor(): string {
-    const { start } = this.#options;
-    if (start === 'earliest') return ZERO_CURSOR;
-    return start === 'latest' ? LIVE_CURSOR : start;
-  }
-
-  async #end(graceMs: number): Promise<void> {
+  async #drain(graceMs: number): Promise<void> {
     if (this.#state === 'starting') await this.#starting?.catch(() => {});
     this.#state = 'stopping';
-    this.#stop.abort(new Error('consumer stopped'));
+    this.#shutdown.abort(new Error('consumer stopped'));
     this.#wakeFetchers();
     this.#ready = []; // entries not started stay pending for another consumer
     await Promise.all(this.#fetchers);
@@ -352,7 +345,7 @@ export class Consumer {
   // --- Handling
   //
   // An entry's way: held (#dispatch), its turn under its key (KeyLanes), ready, a
-  // handler slot (#pump), its handler (#run), then acknowledged in a batch
+  // handler slot (#pump, #takeUp), its handler (#run), then acknowledged in a batch
   // (#acknowledged), buried, or retried after a backoff (back to ready, keeping its
   // key's turn); it is let go (#release) when it is settled, lost, or the consumer
   // stops. One async step per attempt: a busy consumer's cost per entry is mostly
@@ -375,14 +368,16 @@ export class Consumer {
 
   // Starts what is ready, as far as the handler slots allow.
   #pump(): void {
-    while (this.#running < this.#options.concurrency && this.#state === 'running') {
+    while (this.#handlersRunning < this.#options.concurrency && this.#state === 'running') {
       const held = this.#ready.shift();
       if (held === undefined) return;
-      this.#start(held);
+      this.#takeUp(held);
     }
   }
 
-  #start(held: Held): void {
+  // A ready entry gets a handler slot: it runs, or (lost, undecodable, delivered too
+  // often) it is released or buried without a run.
+  #takeUp(held: Held): void {
     const { entry } = held;
     if (held.lost) {
       this.#release(held);
@@ -410,7 +405,7 @@ export class Consumer {
   // follows a failure. Counted in #attempts until its outcome is written: stop()
   // waits for that.
   async #run(held: Held, event: StoredEvent): Promise<void> {
-    this.#running++;
+    this.#handlersRunning++;
     this.#attempts++;
     let failure: ReplayRailError | undefined;
     try {
@@ -420,7 +415,7 @@ export class Consumer {
     } catch (error) {
       failure = this.#handlerFailed(held, event, error);
     }
-    this.#running--;
+    this.#handlersRunning--;
     this.#pump();
     if (failure === undefined && !held.lost) {
       this.#acking++;
@@ -468,7 +463,7 @@ export class Consumer {
   // Another attempt after the backoff, its delivery count raised in the store first.
   async #retryLater(held: Held, failure: RecordedFailure): Promise<void> {
     const { entry } = held;
-    await sleep(backoffDelay(entry.deliveries, this.#options.backoff), this.#stop.signal);
+    await sleep(retryDelay(entry.deliveries, this.#options.backoff), this.#shutdown.signal);
     if (held.lost || this.#state !== 'running') {
       this.#release(held); // stays pending for another consumer
       return;

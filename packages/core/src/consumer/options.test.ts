@@ -16,7 +16,7 @@ describe('resolveConsumeOptions', () => {
       claimIdleMs: 30_000,
       maxDeliveries: 5,
       backoff: { initialMs: 1_000, maxMs: 60_000, multiplier: 2, jitter: 0.2 },
-      start: 'latest',
+      groupStart: '$',
       blockMs: 5_000,
       removeIdleConsumersAfterMs: 600_000,
     });
@@ -41,7 +41,10 @@ describe('resolveConsumeOptions', () => {
     [{ claimIdleMs: 5 }, 'claimIdleMs'],
     [{ maxDeliveries: 0 }, 'maxDeliveries'],
     [{ blockMs: 0 }, 'blockMs'],
-    [{ start: 'yesterday' }, 'start'],
+    [{ start: 'earliest' }, 'start'], // now from: the error names it
+    [{ from: 'yesterday' }, 'from'],
+    [{ since: '2026' }, 'since'],
+    [{ after: '5-0', since: '2026-06-29T12:00:00Z' }, 'after'],
     [{ backoff: { jitter: 2 } }, 'backoff.jitter'],
     [{ backoff: { multiplier: 0.5 } }, 'backoff.multiplier'],
     [{ backoff: { initialMs: 100, maxMs: 50 } }, 'backoff.maxMs'],
@@ -59,18 +62,30 @@ describe('resolveConsumeOptions', () => {
     expect((caught as ConfigError).context.field).toBe(field);
   });
 
+  it('starts a new group where the start vocabulary says: earliest, latest, after a cursor, at a time', () => {
+    const at = (start: Partial<ConsumeOptions>) => resolveConsumeOptions({ ...base, ...start }, 5_000).groupStart;
+    expect(at({ from: 'earliest' })).toBe('0-0');
+    expect(at({ from: 'latest' })).toBe('$');
+    expect(at({ after: '$' })).toBe('$');
+    expect(at({ from: '1700000000000-3' })).toBe('1700000000000-3');
+    expect(at({ after: '1700000000000-3' })).toBe('1700000000000-3');
+    // Entries at or after the time: the group starts after the last possible ID before it.
+    expect(at({ since: '2023-11-14T22:13:20.000Z' })).toBe('1699999999999-18446744073709551615');
+    expect(at({ since: new Date(1_700_000_000_000) })).toBe('1699999999999-18446744073709551615');
+  });
+
   it('takes a cursor as the start, and keeps a throwing onError from escaping', () => {
     const resolved = resolveConsumeOptions(
       {
         ...base,
-        start: '1700000000000-0',
+        from: '1700000000000-0',
         onError: () => {
           throw new Error('logging is down');
         },
       },
       5_000,
     );
-    expect(resolved.start).toBe('1700000000000-0');
+    expect(resolved.groupStart).toBe('1700000000000-0');
     expect(() => resolved.onError(new ConfigError('x'))).not.toThrow();
   });
 });

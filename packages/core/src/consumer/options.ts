@@ -4,10 +4,11 @@
  * bad one at once with `ConfigError` naming it, before anything touches the store.
  */
 
-import { assertCursor } from '../cursor.js';
+import { cursorAtTime, LIVE_CURSOR, previousCursor, ZERO_CURSOR } from '../cursor.js';
 import type { ReplayRailError } from '../errors.js';
 import { integerOption, optionError } from '../options.js';
-import type { Cursor, StartPosition, StoredEvent } from '../types.js';
+import { type ParsedStart, parseStart, type StartOptions } from '../start.js';
+import type { Cursor, StoredEvent } from '../types.js';
 import { GROUP_NAME_RULE, isGroupName } from '../validate.js';
 import { type Backoff, DEFAULT_BACKOFF } from './backoff.js';
 
@@ -32,7 +33,7 @@ export interface HandlerContext {
 export type EventHandler = (event: StoredEvent, context: HandlerContext) => unknown;
 
 /** Options of `rail.consume`. */
-export interface ConsumeOptions {
+export interface ConsumeOptions extends StartOptions {
   /** The channel to process (or `channels`). */
   channel?: string;
   /** Several channels, each with its own group of the same name. */
@@ -63,8 +64,6 @@ export interface ConsumeOptions {
   maxDeliveries?: number;
   /** Waits between attempts of a failed entry. */
   backoff?: Partial<Backoff>;
-  /** Where a group that does not exist yet starts: `'latest'` (only new events), `'earliest'`, or after a cursor. @default 'latest' */
-  start?: StartPosition | Cursor;
   /** How long one read waits for new entries, in ms. @default config.readBlockMs */
   blockMs?: number;
   /** Consumers of the group idle this long that hold nothing are removed from it. @default 600000 */
@@ -89,7 +88,8 @@ export interface ResolvedConsumeOptions {
   readonly claimIdleMs: number;
   readonly maxDeliveries: number;
   readonly backoff: Backoff;
-  readonly start: StartPosition | Cursor;
+  /** Where a group that does not exist yet starts reading: after this cursor, or `$` (after the last entry then). */
+  readonly groupStart: Cursor | '$';
   readonly blockMs: number;
   readonly removeIdleConsumersAfterMs: number;
   readonly onError: (error: ReplayRailError) => void;
@@ -126,6 +126,21 @@ function resolveBackoff(backoff: Partial<Backoff> | undefined): Backoff {
   return { initialMs, maxMs, multiplier, jitter };
 }
 
+// Where a group that does not exist yet starts reading (the ID \`XGROUP CREATE\` takes):
+// the start of start.ts, \`latest\` by default; a time starts before its first entry.
+function groupStart(options: StartOptions): Cursor | '$' {
+  let start: ParsedStart;
+  try {
+    start = parseStart(options, 'subscription');
+  } catch (error) {
+    const field = (['after', 'from', 'since'] as const).find((name) => options[name] !== undefined) ?? 'from';
+    throw invalid(field, (error as Error).message.replace(/^\w+ /, ''));
+  }
+  if (start.since !== undefined) return previousCursor(cursorAtTime(start.since));
+  if (start.from === 'earliest') return ZERO_CURSOR;
+  return start.after ?? LIVE_CURSOR;
+}
+
 /** Checks `options` and fills in the defaults; throws `ConfigError` naming the first bad field. */
 export function resolveConsumeOptions(options: ConsumeOptions, readBlockMs: number): ResolvedConsumeOptions {
   if (typeof options !== 'object' || options === null) throw invalid('options', 'must be an object');
@@ -144,13 +159,11 @@ export function resolveConsumeOptions(options: ConsumeOptions, readBlockMs: numb
   if (options.onError !== undefined && typeof options.onError !== 'function') {
     throw invalid('onError', 'must be a function');
   }
-  const start = options.start ?? 'latest';
-  if (start !== 'latest' && start !== 'earliest') {
-    try {
-      assertCursor(start);
-    } catch (error) {
-      throw invalid('start', `must be 'latest', 'earliest' or a cursor (${(error as Error).message})`);
-    }
+  if ('start' in options) {
+    throw invalid(
+      'start',
+      "is now from, as everywhere a read starts: from: 'latest' | 'earliest' | <cursor> (or after, or since)",
+    );
   }
   const onError = options.onError;
   return {
@@ -164,7 +177,7 @@ export function resolveConsumeOptions(options: ConsumeOptions, readBlockMs: numb
     claimIdleMs: integer(options.claimIdleMs, 'claimIdleMs', 30_000, 10),
     maxDeliveries: integer(options.maxDeliveries, 'maxDeliveries', 5, 1, 1_000_000),
     backoff: resolveBackoff(options.backoff),
-    start,
+    groupStart: groupStart(options),
     blockMs: integer(options.blockMs, 'blockMs', readBlockMs, 1),
     removeIdleConsumersAfterMs: integer(options.removeIdleConsumersAfterMs, 'removeIdleConsumersAfterMs', 600_000, 1),
     onError: (error) => {

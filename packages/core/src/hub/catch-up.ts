@@ -1,6 +1,6 @@
 /**
  * @module
- * Bringing one subscriber from its cursor to the channel's head (DESIGN §4, §6):
+ * Bringing one subscriber from its cursor to the channel's head (docs/architecture.md, "The delivery contract", "Live fanout and wake-ups"):
  * pages read from the store, each one expiry-checked, handed over in order, then
  * the join with the channel's live feed, checked synchronously with the page it
  * follows, so nothing falls between the last page and the first live event.

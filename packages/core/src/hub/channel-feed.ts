@@ -1,6 +1,6 @@
 /**
  * @module
- * The one read path of a channel in this process (DESIGN §6). A feed reads new
+ * The one read path of a channel in this process (docs/architecture.md, "Live fanout and wake-ups"). A feed reads new
  * events after its head with blocking store reads, serializes each event to its
  * wire frame once, and hands it to every live subscriber. N subscribers cost one
  * store read per batch and one serialization per event.

@@ -2,7 +2,7 @@
  * @module
  * The per-process live hub: one `ChannelFeed` per channel with subscribers, each
  * subscriber brought to the feed's head by its own catch-up (catch-up.ts) before it
- * joins (DESIGN §4, §6). Works on any `EventStore`.
+ * joins (docs/architecture.md, "The delivery contract", "Live fanout and wake-ups"). Works on any `EventStore`.
  */
 
 import type { ResolvedConfig } from '../config.js';

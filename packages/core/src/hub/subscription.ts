@@ -25,7 +25,7 @@ export type SubscriptionEnd = ReplayRailError | null;
 
 /**
  * A live subscription to one channel: replayed events first, then live ones, each
- * once and in order (DESIGN §4). Consume it with `onEvent`, or iterate it:
+ * once and in order (docs/architecture.md, "The delivery contract"). Consume it with `onEvent`, or iterate it:
  *
  * @example
  * const subscription = await rail.subscribe('orders', { from: 'latest' });

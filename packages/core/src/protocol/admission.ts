@@ -1,6 +1,6 @@
 /**
  * @module
- * The admission path every transport takes (DESIGN §1, §8): who gets a socket, in
+ * The admission path every transport takes (docs/architecture.md, "Admission"): who gets a socket, in
  * which order refusals happen, what an upgrade holds while it is being admitted and
  * when that is released, the heartbeats of open sockets, and shutdown. A transport
  * only wires its server to it:
@@ -16,6 +16,7 @@
  *    refusal's code, so a browser sees why); `received`, `pong` and `closed` follow.
  */
 
+import { CloseCode, closeReason } from '../close-codes.js';
 import {
   ForbiddenError,
   type ReplayRailError,
@@ -26,7 +27,6 @@ import {
 } from '../errors.js';
 import type { ReplayRail } from '../rail.js';
 import type { ConnectionKind } from '../telemetry/telemetry.js';
-import { CloseCode, closeReason } from './close-codes.js';
 import { ProtocolSession, type ProtocolSocket } from './session.js';
 import { startFromQuery } from './start.js';
 import { originAllowed, type ResolvedTransportOptions } from './transport.js';
@@ -238,7 +238,7 @@ export class Admission<Request> {
     return this.#pending.size;
   }
 
-  /** Starts admitting an upgrade: counted at once, refused in DESIGN's order, subscribed first on the one-channel endpoint. */
+  /** Starts admitting an upgrade: counted at once, refused in the admission order, subscribed first on the one-channel endpoint. */
   admit(upgrade: UpgradeRequest<Request>): Connection<Request> {
     const session = new ProtocolSession(this.#rail, upgrade.request, this.#options.session);
     const connection = new Connection(

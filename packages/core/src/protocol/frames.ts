@@ -36,7 +36,7 @@ function invalid(message: string): never {
 
 /**
  * Parses one client frame, or throws `InvalidRequestError` saying what is wrong.
- * Where a subscription starts is checked by `parseClientStart`, and the channel by
+ * Where a subscription starts is checked by `parseStart`, and the channel by
  * the rail, with the errors every transport gives.
  */
 export function parseClientFrame(text: string): ClientFrame {

@@ -4,22 +4,25 @@
  * path (who gets a socket, refusals in order, pending upgrades counted and released,
  * heartbeats, shutdown), the per-socket protocol session, option resolution, Origin,
  * handshake and start parsing, the frames, close codes, and the error table. A
- * transport built on these only moves bytes (DESIGN §1).
+ * transport built on these only moves bytes (docs/architecture.md, "Packages and their doors").
  *
  * @example
  * import { Admission, handshakeProblem, resolveTransportOptions } from '@replayrail/core/protocol';
  */
 
+export { CloseCode, closeReason, FATAL_CLOSE_CODES, undecodableEntryOf } from '../close-codes.js';
 export { toWireJson } from '../envelope.js';
 export type { WireStatus } from '../errors.js';
 export { RequestAbortedError, toReplayRailError, WIRE_STATUS, wireStatusOf } from '../errors.js';
 export { utf8Length } from '../json.js';
 export { integerOption } from '../options.js';
+export type { ParsedStart, StartInput, StartUse } from '../start.js';
+export { parseStart } from '../start.js';
+export { assertChannel, assertEventId, assertEventType } from '../validate.js';
 export type { TransportSocket, UpgradeRequest } from './admission.js';
 export { Admission, Connection } from './admission.js';
 export type { Authorize, AuthorizeRequest } from './authorize.js';
 export { checkAuthorized } from './authorize.js';
-export { CloseCode, closeReason, FATAL_CLOSE_CODES, undecodableEntryOf } from './close-codes.js';
 export type { PreparedFrame } from './frame-writer.js';
 export { FrameCache, prepareFrame, writeFrames } from './frame-writer.js';
 export type { ClientFrame } from './frames.js';
@@ -36,8 +39,7 @@ export {
 } from './frames.js';
 export type { ProtocolSocket, SessionOptions } from './session.js';
 export { ProtocolSession } from './session.js';
-export type { ClientStart, ParsedStart, StartUse } from './start.js';
-export { parseClientStart, startFromQuery } from './start.js';
+export { startFromQuery } from './start.js';
 export type {
   HandshakeRefusal,
   HandshakeRequest,

@@ -2,11 +2,12 @@
  * @module
  * One WebSocket connection, independent of the server library: it parses and
  * checks client frames, authorizes, subscribes through the rail, writes frames,
- * enforces the send-buffer cap, and maps errors to close codes (DESIGN §7).
+ * enforces the send-buffer cap, and maps errors to close codes (docs/architecture.md, "Errors").
  * Transports (server-ws, adapter-hono) only move bytes and call into it, through
  * the admission path (admission.ts) that decides who gets a session.
  */
 
+import { CloseCode, closeReason } from '../close-codes.js';
 import {
   InternalError,
   InvalidRequestError,
@@ -18,8 +19,8 @@ import {
 } from '../errors.js';
 import type { Subscription } from '../hub/subscription.js';
 import type { ReplayRail, SubscribeOptions } from '../rail.js';
+import { type ParsedStart, parseStart } from '../start.js';
 import { type Authorize, checkAuthorized } from './authorize.js';
-import { CloseCode, closeReason } from './close-codes.js';
 import {
   errorFrame,
   expiredFrame,
@@ -29,7 +30,6 @@ import {
   subscribedFrame,
   unsubscribedFrame,
 } from './frames.js';
-import { type ParsedStart, parseClientStart } from './start.js';
 
 /** What a session needs of a socket. */
 export interface ProtocolSocket {
@@ -237,7 +237,7 @@ export class ProtocolSession<Request> {
       }
       case 'subscribe': {
         try {
-          await this.subscribe(frame.channel, parseClientStart(frame, 'subscription'), false);
+          await this.subscribe(frame.channel, parseStart(frame, 'subscription'), false);
         } catch (error) {
           this.#failed(toReplayRailError(error), frame.channel);
         }

@@ -67,7 +67,7 @@ export interface ReadQuery {
 /**
  * A durable, ordered, per-channel event log with cursors.
  *
- * Expiry (DESIGN §5): `replay` and `read` throw `ReplayWindowExpiredError` when an
+ * Expiry (docs/architecture.md, "Expiry and reset"): `replay` and `read` throw `ReplayWindowExpiredError` when an
  * event after the cursor is no longer retained, and `StreamResetError` when the
  * store lost history the cursor points into, deciding this atomically with the page
  * they read and returning no events with the error. `0-0` never expires.

@@ -1,7 +1,7 @@
 /**
  * @module
  * The `GroupStore` interface: what a store must do so a pool of backend workers can
- * process a channel at least once (DESIGN §9), on Redis Streams consumer groups or
+ * process a channel at least once (docs/architecture.md, "Consumers"), on Redis Streams consumer groups or
  * their equivalent in memory. Each operation that decides something (a claim, a move
  * to the dead letters, the removal of a consumer) is atomic where the data lives.
  * The consumer that drives these calls is `ReplayRail.consume` (consumer/).

@@ -2,7 +2,7 @@
  * @module
  * `@replayrail/core/store`: what an author of an `EventStore` needs. The interface,
  * the entry layout shared with the Python library (encoding and lenient decoding),
- * the expiry rules of DESIGN §5 as one function every store calls with its own
+ * the expiry rules (docs/architecture.md, "Expiry and reset") as one function every store calls with its own
  * figures, and idempotent publish by event_id. Check a store with the conformance
  * suite of `@replayrail/core/testing`.
  *

@@ -24,9 +24,9 @@ const FAST: Partial<ConsumeOptions> = {
   backoff: { initialMs: 5, maxMs: 20, jitter: 0 },
 };
 
-/** The durable-consumer section of the conformance suite (DESIGN §9): `rail.consume` on the store. */
+/** The durable-consumer section of the conformance suite (docs/architecture.md, "Consumers"): `rail.consume` on the store. */
 export function consumerTests(ctx: () => ConformanceContext): void {
-  describe('durable consumers on the store (DESIGN §9)', () => {
+  describe('durable consumers on the store', () => {
     const consumers: Consumer[] = [];
     const make = (rail: ReplayRail, options: ConsumeOptions): Consumer => {
       const consumer = rail.consume({ ...FAST, ...options });
@@ -46,7 +46,7 @@ export function consumerTests(ctx: () => ConformanceContext): void {
       const consumer = make(rail, {
         channel: 'work',
         group: 'g',
-        start: 'earliest',
+        from: 'earliest',
         concurrency: 3,
         handler: async (event) => {
           running++;
@@ -96,7 +96,7 @@ export function consumerTests(ctx: () => ConformanceContext): void {
         channel: 'ahead',
         group: 'g',
         consumer: 'greedy',
-        start: 'earliest',
+        from: 'earliest',
         concurrency: 2,
         prefetch: 3,
         handler,
@@ -137,7 +137,7 @@ export function consumerTests(ctx: () => ConformanceContext): void {
       const second = make(rail, {
         channel: 'start',
         group: 'g',
-        start: 'earliest',
+        from: 'earliest',
         handler: (event) => void seen.push(event),
       });
       await second.start();

@@ -27,9 +27,9 @@ function failure(consumer: string, attempts: number): DeadLetterFailure {
   };
 }
 
-/** The consumer-group section of the conformance suite (DESIGN §9). */
+/** The consumer-group section of the conformance suite (docs/architecture.md, "Consumers"). */
 export function groupTests(ctx: () => ConformanceContext): void {
-  describe('consumer groups (DESIGN §9)', () => {
+  describe('consumer groups', () => {
     const setup = async (channel: string, count: number, start = ZERO_CURSOR) => {
       const context = ctx();
       const rail = context.rail({ maxStreamLength: null });

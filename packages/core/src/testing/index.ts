@@ -44,7 +44,7 @@ export interface ConformanceOptions {
 }
 
 /**
- * Registers the EventStore conformance suite (DESIGN §9): publish and replay,
+ * Registers the EventStore conformance suite (docs/architecture.md, "Where each is tested"): publish and replay,
  * paging, ordering under concurrency, blocking reads, trimming and exact expiry,
  * idempotency, decoding of entries in the Python layout, bad input, close, and
  * fast-check properties. `createHarness` is called before every test with a

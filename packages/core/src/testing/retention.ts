@@ -30,7 +30,7 @@ async function expectExpired(
 }
 
 export function retentionTests(ctx: () => ConformanceContext): void {
-  describe('retention and expiry (DESIGN §5)', () => {
+  describe('retention and expiry', () => {
     it('trims to exactly maxStreamLength when trimming is exact', async () => {
       const { rail: makeRail, publishMany, all } = ctx();
       const rail = makeRail({ maxStreamLength: 5, approximateTrimming: false });
