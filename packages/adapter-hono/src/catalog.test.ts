@@ -1,8 +1,9 @@
 import { ReplayRail } from '@replayrail/core';
+import { checkAgainstCatalog } from '@replayrail/core/schema';
 import { MemoryEventStore } from '@replayrail/store-memory';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
-import { type CatalogEvent, checkAgainstCatalog, defineCatalog } from './catalog.js';
+import { type CatalogEvent, defineCatalog } from './index.js';
 import { createReplayRailRoutes } from './routes.js';
 
 const catalog = defineCatalog({

@@ -22,9 +22,9 @@ import {
   startFromQuery,
   toWireJson,
 } from '@replayrail/core/protocol';
+import { type CatalogEvent, checkAgainstCatalog, type EventCatalog } from '@replayrail/core/schema';
 import type { TraceCarrier } from '@replayrail/core/telemetry';
 import type { Context } from 'hono';
-import { type CatalogEvent, checkAgainstCatalog, type EventCatalog } from './catalog.js';
 import type { ReplayRailRoutesOptions, ResolvedRoutesOptions } from './options.js';
 import { parsePublishBody } from './publish-body.js';
 import { channelUnder, sentTarget } from './sent-request.js';

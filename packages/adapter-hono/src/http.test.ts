@@ -13,7 +13,7 @@ import { freePort, redisStoreFixture, redisUrl, type StoreFixture, storeFixture 
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { defineCatalog } from './catalog.js';
+import { defineCatalog } from './index.js';
 import type { ReplayRailRoutesOptions } from './options.js';
 import { appHarness } from './test-support/harness.js';
 import { startApp } from './test-support/node-app.js';

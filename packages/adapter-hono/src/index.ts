@@ -4,8 +4,9 @@
  * routes on Hono, for Node (`@hono/node-ws`) and any runtime Hono runs on.
  */
 
-export type { CatalogEvent, CatalogStoredEvent, EventCatalog } from './catalog.js';
-export { defineCatalog } from './catalog.js';
+// The catalog is core's (@replayrail/core/schema), here where apps write their routes.
+export type { CatalogEvent, CatalogStoredEvent, EventCatalog } from '@replayrail/core/schema';
+export { defineCatalog } from '@replayrail/core/schema';
 export type { ErrorBody } from './error-response.js';
 export type { FrameLimitHolder, ReplayRailRoutesOptions } from './options.js';
 export type { ReplayRailRoutes } from './routes.js';

@@ -10,9 +10,9 @@ import {
   resolveTransportOptions,
   type TransportOptions,
 } from '@replayrail/core/protocol';
+import type { CatalogEvent, EventCatalog } from '@replayrail/core/schema';
 import type { Context } from 'hono';
 import type { UpgradeWebSocket } from 'hono/ws';
-import type { CatalogEvent, EventCatalog } from './catalog.js';
 
 /** Something holding a `ws`-style frame limit: `@hono/node-ws`'s `wss`, or a `WebSocketServer`. */
 export interface FrameLimitHolder {

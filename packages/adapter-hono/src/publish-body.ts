@@ -6,6 +6,7 @@
  */
 
 import { InvalidRequestError } from '@replayrail/core';
+import { describeIssue } from '@replayrail/core/schema';
 import { z } from 'zod';
 
 const jsonObject = z.record(z.string(), z.unknown());
@@ -21,15 +22,6 @@ export const publishBodySchema = z.strictObject({
 
 /** What a client may POST. */
 export type PublishBody = z.output<typeof publishBodySchema>;
-
-/** The first problem zod found, as `field: what is wrong`. */
-export function describeIssue(error: z.ZodError, root = ''): string {
-  const issue = error.issues[0];
-  if (issue === undefined) return 'invalid body';
-  const path = [root, ...issue.path.map(String)].filter((part) => part !== '').join('.');
-  const keys = issue.code === 'unrecognized_keys' ? ` (${issue.keys.join(', ')})` : '';
-  return `${path === '' ? 'body' : path}: ${issue.message}${keys}`;
-}
 
 /** Parses a decoded JSON value as a publish body, or throws `InvalidRequestError` naming the field. */
 export function parsePublishBody(value: unknown): PublishBody {

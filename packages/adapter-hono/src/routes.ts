@@ -7,9 +7,9 @@
 import { isReplayRailError, type Subscription } from '@replayrail/core';
 import { ShuttingDownError } from '@replayrail/core/errors';
 import { Admission, toReplayRailError } from '@replayrail/core/protocol';
+import type { EventCatalog } from '@replayrail/core/schema';
 import { type Context, Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import type { EventCatalog } from './catalog.js';
 import { errorResponse } from './error-response.js';
 import { pageRoute, publishRoute } from './http-routes.js';
 import { type ReplayRailRoutesOptions, resolveRoutesOptions } from './options.js';

@@ -8,7 +8,9 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
 const packageDir = join(import.meta.dirname, '..');
-const bin = join(packageDir, 'dist', 'bin.js');
+// The command as a user runs it: the package's bin, which runs the built CLI.
+const bin = join(packageDir, 'bin', 'replayrail.js');
+const built = join(packageDir, 'dist', 'bin.js');
 
 // The newest modification time under `dir` (sources of the CLI and what it runs on).
 function newest(dir: string): number {
@@ -23,7 +25,7 @@ function newest(dir: string): number {
 // These tests run the built binary, as a user does: build it when it is missing or older than its sources.
 function ensureBuilt(): void {
   const sources = ['cli', 'core', 'store-redis'].map((name) => join(packageDir, '..', name, 'src'));
-  if (existsSync(bin) && statSync(bin).mtimeMs >= Math.max(...sources.map(newest))) return;
+  if (existsSync(built) && statSync(built).mtimeMs >= Math.max(...sources.map(newest))) return;
   execFileSync('pnpm', ['exec', 'turbo', 'run', 'build', '--filter=@replayrail/cli...'], {
     cwd: join(packageDir, '..', '..'),
     stdio: 'ignore',
@@ -105,6 +107,88 @@ describeWithRedis('the replayrail binary on a real Redis', (url) => {
       expect(bounded.code, follow.join(' ')).toBe(0);
       expect(lines(bounded.stdout).map((line) => line.split(' ')[0])).toEqual(stored.slice(0, 3).map((e) => e.id));
     }
+  }, 30_000);
+
+  it('tail --json | head -1: one line, exit 0 and nothing on stderr when its reader goes away', async () => {
+    // Enough events that the CLI is still writing when head has had its line and left.
+    const many = Array.from({ length: 3_000 }, (_, n) => `{"n":${n}}`).join('\n');
+    expect((await run(['publish', 'pipe', 'line.added', '-'], many)).code).toBe(0);
+    const script = `set -o pipefail; "${process.execPath}" "${bin}" tail pipe --json --prefix ${prefix} | head -1`;
+    const child = spawn('bash', ['-c', script], { env: { ...process.env, REDIS_URL: url } });
+    const result = await finished(child);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(lines(result.stdout)).toHaveLength(1);
+    expect(JSON.parse(lines(result.stdout)[0] as string)).toMatchObject({ channel: 'pipe', payload: { n: 0 } });
+  }, 60_000);
+
+  it('says what is there when a channel, a prefix or a group is not', async () => {
+    await rail.publish({ channel: 'restaurant:1:orders', type: 't', payload: {} });
+    // A typo: nothing printed, exit 0, and stderr names the close channel.
+    const typo = await run(['tail', 'restaurant:1:order']);
+    expect(typo).toMatchObject({ code: 0, stdout: '' });
+    expect(typo.stderr).toMatch(
+      /no channel restaurant:1:order under --prefix .*channels with a close name: restaurant:1:orders/,
+    );
+    // A wrong prefix: the channel exists under another one.
+    const elsewhere = spawn(process.execPath, [bin, 'tail', 'restaurant:1:orders', '--prefix', `${prefix}-wrong`], {
+      env: { ...process.env, REDIS_URL: url },
+    });
+    const wrong = await finished(elsewhere);
+    expect(wrong).toMatchObject({ code: 0, stdout: '' });
+    expect(wrong.stderr).toContain(`it exists under --prefix ${prefix}`);
+    // An empty stream (every entry deleted) says so too.
+    const gone = await rail.publish({ channel: 'emptied', type: 't', payload: {} });
+    await redis.xdel(`${prefix}:emptied`, gone.id);
+    const empty = await run(['tail', 'emptied']);
+    expect(empty).toMatchObject({ code: 0, stdout: '' });
+    expect(empty.stderr).toContain('emptied (key');
+    expect(empty.stderr).toContain('is empty: no event is retained');
+    // info says it too; a missing group names the groups that exist.
+    expect((await run(['info', 'restaurant:1:order'])).stderr).toMatch(
+      /channels with a close name: restaurant:1:orders/,
+    );
+    await rail.group('restaurant:1:orders', 'ticket-printer').info(); // no group yet
+    const none = await run(['dead-letters', 'restaurant:1:orders', '--group', 'kitchen-printer']);
+    expect(none).toMatchObject({ code: 4, stdout: '' });
+    expect(none.stderr).toContain(
+      'no consumer group kitchen-printer on restaurant:1:orders; it has no consumer groups',
+    );
+    const consumer = rail.consume({ channel: 'restaurant:1:orders', group: 'ticket-printer', handler: () => {} });
+    await consumer.start();
+    await consumer.stop();
+    const named = await run(['dead-letters', 'restaurant:1:orders', '--group', 'kitchen-printer']);
+    expect(named.stderr).toContain('its groups: ticket-printer');
+  }, 30_000);
+
+  it('publish prints the envelope in wire order, on a first publish and a repeat alike, and checks a catalog', async () => {
+    const first = await run(['publish', 'wire', 'order.created', '{"order_id":"o1"}', '--event-id', 'e-1']);
+    const repeat = await run(['publish', 'wire', 'order.created', '{"order_id":"o1"}', '--event-id', 'e-1']);
+    expect(first.code).toBe(0);
+    expect(repeat).toEqual(first);
+    expect(Object.keys(JSON.parse(first.stdout))).toEqual([
+      'id',
+      'event_id',
+      'channel',
+      'type',
+      'payload',
+      'actor',
+      'metadata',
+      'created_at',
+    ]);
+    // The app's own catalog: a payload it refuses is a usage error naming the field, and nothing is stored.
+    const catalog = join(packageDir, 'src', 'test-support', 'catalog.mjs');
+    const refused = await run(['publish', 'wire', 'order.created', '{"table":1}', '--catalog', catalog]);
+    expect(refused).toMatchObject({ code: 2, stdout: '' });
+    expect(refused.stderr).toMatch(/payload\.order_id/);
+    const unknown = await run(['publish', 'wire', 'order.lost', '{}', '--catalog', catalog]);
+    expect(unknown.stderr).toMatch(/"order.lost" is not in the event catalog/);
+    const checked = await run(['publish', 'wire', 'order.created', '{"order_id":"o2"}', '--catalog', catalog]);
+    expect(checked.code).toBe(0);
+    // Stored as the schema outputs it: its default applied.
+    expect(JSON.parse(checked.stdout).payload).toEqual({ order_id: 'o2', items: [] });
+    expect((await rail.replay('wire', { after: '0-0' })).events).toHaveLength(2);
+    const broken = await run(['publish', 'wire', 't', '{}', '--catalog', join(packageDir, 'package.json')]);
+    expect(broken.code).toBe(2);
   }, 30_000);
 
   it('tail --follow prints an event published after it started, and ends cleanly on SIGINT', async () => {
@@ -196,7 +280,7 @@ describeWithRedis('the replayrail binary on a real Redis', (url) => {
     });
     expect(info.groups).toEqual([expect.objectContaining({ name: 'printer', pending: 0, lag: 0, deadLetters: 0 })]);
     const human = await run(['info', 'figures']);
-    expect(human.stdout).toMatch(/^group printer: lag 0, pending 0, dead letters 0/m);
+    expect(human.stdout).toMatch(/^group +printer\n {2}lag +0\n {2}pending +0\n {2}dead letters +0 \(redriving 0\)$/m);
   }, 30_000);
 
   it('dead-letters lists, redrives (the consumer handles the entry) and discards', async () => {

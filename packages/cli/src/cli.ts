@@ -14,7 +14,7 @@ import { publish } from './commands/publish.js';
 import { tail } from './commands/tail.js';
 import { type Connection, connect, DEFAULT_REDIS_URL } from './connect.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
-import { type CliIo, processIo } from './io.js';
+import { type CliIo, OutputClosed, processIo } from './io.js';
 import { UsageError } from './parse.js';
 
 interface GlobalOptions {
@@ -82,6 +82,7 @@ export async function runCli(
     .option('--event-id <id>', 'the event ID (makes the publish idempotent)')
     .option('--actor <json>', 'who caused the event, a JSON object')
     .option('--metadata <json>', 'audit context, a JSON object')
+    .option('--catalog <module>', "check each event against the app's event catalog (a module exporting it)")
     .action(
       withConnection(
         (
@@ -127,7 +128,7 @@ export async function runCli(
 
   try {
     await program.parseAsync([...argv], { from: 'user' });
-    return code;
+    return cli.signal.reason instanceof OutputClosed ? EXIT.ok : code;
   } catch (error) {
     return failure(error, cli);
   }
@@ -135,6 +136,8 @@ export async function runCli(
 
 // One line on stderr and the exit code for what went wrong.
 function failure(error: unknown, io: CliIo): ExitCode {
+  // The reader of standard output went away (`| head -1`): done, quietly.
+  if (io.signal.reason instanceof OutputClosed) return EXIT.ok;
   if (error instanceof CommanderError) {
     // --help and --version end here too, having printed what was asked.
     if (error.exitCode === 0) return EXIT.ok;

@@ -5,9 +5,11 @@
  */
 
 import type { StoredEvent } from '@replayrail/core';
+import { toWireJson } from '@replayrail/core/protocol';
 
 export function eventLine(event: StoredEvent, json: boolean): string {
-  if (json) return JSON.stringify(event);
+  // The wire form: the envelope's fields in one order, whatever object holds them.
+  if (json) return toWireJson(event);
   const actor = event.actor === null ? '' : ` actor=${JSON.stringify(event.actor)}`;
   return `${event.id} ${event.created_at} ${event.type} ${JSON.stringify(event.payload)}${actor}`;
 }

@@ -19,15 +19,38 @@ export interface CliIo {
   readonly signal: AbortSignal;
 }
 
-/** The process's own streams; Ctrl-C (SIGINT) or SIGTERM aborts `signal`. */
+/**
+ * Why `signal` aborted when standard output's reader went away (`… | head -1`):
+ * the command ends, quietly, with exit code 0, as Unix tools do.
+ */
+export class OutputClosed extends Error {
+  override readonly name = 'OutputClosed';
+  constructor() {
+    super('standard output was closed by its reader');
+  }
+}
+
+/**
+ * The process's own streams. Ctrl-C (SIGINT) or SIGTERM aborts `signal`, and so
+ * does standard output closing under a pipe (EPIPE), with an `OutputClosed` reason.
+ */
 export async function processIo(): Promise<CliIo> {
   const { createInterface } = await import('node:readline');
   const controller = new AbortController();
   const stop = (): void => controller.abort(new Error('interrupted'));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  let outputClosed = false;
+  // Without a listener, a write to a pipe whose reader left throws EPIPE out of the process.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    outputClosed = true;
+    if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') controller.abort(new OutputClosed());
+    else controller.abort(error);
+  });
   return {
-    out: (line) => process.stdout.write(`${line}\n`),
+    out: (line) => {
+      if (!outputClosed) process.stdout.write(`${line}\n`);
+    },
     err: (line) => process.stderr.write(`${line}\n`),
     progress: (text) => process.stderr.write(`\r\u001b[2K${text}`),
     lines: () => createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY }),

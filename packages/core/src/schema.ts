@@ -1,6 +1,7 @@
 /**
  * @module
- * zod schemas of the wire envelopes (docs/architecture.md, "The envelope and the Redis layout"), for code that receives events as
+ * `@replayrail/core/schema`, everything of core that is written with zod: the
+ * event catalog (catalog.ts), and schemas of the wire envelopes (docs/architecture.md, "The envelope and the Redis layout"), for code that receives events as
  * JSON: an outbox row, an HTTP body, a frame. They check shape; `ReplayRail`
  * applies the full rules (names, limits, lossless JSON) when it publishes.
  */
@@ -54,3 +55,6 @@ export function parseStoredEvent(json: string): StoredEvent {
   }
   return result.data;
 }
+
+export type { CatalogEvent, CatalogStoredEvent, EventCatalog } from './catalog.js';
+export { checkAgainstCatalog, defineCatalog, describeIssue } from './catalog.js';

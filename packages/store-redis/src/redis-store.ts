@@ -41,6 +41,7 @@ import { RedisGroups } from './redis-groups.js';
 import { APPEND_AND_WAKE, figuresFromReply, IDEMPOTENT_APPEND, REPLAY_PAGE, runScript } from './scripts.js';
 import { wakeChannel } from './shard-wakeups.js';
 import { describeStream, type StreamDescription } from './stream-description.js';
+import { channelsUnder, prefixesOf } from './stream-listing.js';
 import { readLive } from './wakeups.js';
 import { ChosenWakeups, type WakeupsOption, wakeupsOption } from './wakeups-option.js';
 
@@ -348,6 +349,33 @@ export class RedisStreamStore implements EventStore {
     this.#assertOpen();
     const key = this.streamKey(stream);
     return describeStream(key, (args, operation) => this.#command(args, key, operation, { channel: stream.channel }));
+  }
+
+  /**
+   * Channels with a stream under `prefix`, for operators' tools: a SCAN that looks at
+   * up to `limit` keys (one server only: a cluster's keys are spread over nodes).
+   */
+  async channels(prefix: string, limit = 100_000): Promise<string[]> {
+    this.#assertOpen();
+    return channelsUnder(this.#scan(), prefix, { hashTags: this.#hashTags }, limit);
+  }
+
+  /** The prefixes (without a colon) under which `channel` has a stream: a tool's hint at a wrong prefix. */
+  async prefixesOf(channel: string, limit = 100_000): Promise<string[]> {
+    this.#assertOpen();
+    return prefixesOf(this.#scan(), channel, { hashTags: this.#hashTags }, limit);
+  }
+
+  #scan(): (args: readonly string[]) => Promise<unknown> {
+    if (this.#connection.isCluster) {
+      throw new StoreError(
+        'channels and prefixes are listed on one server only: a cluster spreads its keys over nodes',
+        {
+          context: { operation: 'SCAN' },
+        },
+      );
+    }
+    return (args) => this.#command([...args], undefined, 'SCAN', {});
   }
 
   async healthcheck(): Promise<void> {

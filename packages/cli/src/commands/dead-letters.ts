@@ -10,6 +10,7 @@ import type { Connection } from '../connect.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
 import { UsageError } from '../parse.js';
+import { groupsOf } from './not-found.js';
 
 export interface DeadLettersOptions {
   group: string;
@@ -35,7 +36,7 @@ export async function deadLetters(
   options: DeadLettersOptions,
 ): Promise<ExitCode> {
   if ((await connection.rail.group(channel, options.group).info()) === null) {
-    io.err(`replayrail: no consumer group ${options.group} on ${channel}`);
+    io.err(`replayrail: no consumer group ${options.group} on ${channel}; ${await groupsOf(connection, channel)}`);
     return EXIT.notFound;
   }
   if (action === 'list') {
@@ -44,6 +45,7 @@ export async function deadLetters(
       throw new UsageError(`--limit must be a positive integer, got ${options.limit}`);
     const letters = await connection.rail.group(channel, options.group).deadLetters({ limit });
     for (const letter of letters) io.out(options.json === true ? JSON.stringify(letter) : line(letter));
+    if (letters.length === 0) io.err(`replayrail: no dead letters in ${options.group} on ${channel}`);
     return EXIT.ok;
   }
   const ids: readonly Cursor[] | 'all' = options.all === true ? 'all' : (options.id ?? []);

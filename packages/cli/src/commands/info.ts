@@ -11,6 +11,7 @@ import type { StreamDescription } from '@replayrail/store-redis';
 import type { Connection } from '../connect.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
+import { missingChannel } from './not-found.js';
 
 export interface InfoOptions {
   json?: boolean;
@@ -45,6 +46,8 @@ export async function info(
   }
   const shown = (value: unknown): string => (value === null ? '-' : String(value));
   io.out(`channel          ${figures.channel} (key ${figures.key})${figures.exists ? '' : ', no stream yet'}`);
+  const why = figures.exists ? undefined : await missingChannel(connection, channel);
+  if (why !== undefined) io.err(`replayrail: ${why}`);
   io.out(`length           ${figures.length}`);
   io.out(`first / last     ${shown(figures.firstId)} / ${shown(figures.lastId)}`);
   io.out(`entries added    ${shown(figures.entriesAdded)}`);
@@ -52,10 +55,15 @@ export async function info(
   io.out(`recorded first   ${shown(figures.recordedFirstEntryId)}`);
   if (figures.groups.length === 0) io.out('groups           none');
   for (const group of figures.groups) {
-    const consumers = group.consumers.map((c) => `${c.name} (${c.pending} pending, idle ${c.idleMs} ms)`).join(', ');
-    io.out(
-      `group ${group.name}: lag ${shown(group.lag)}, pending ${group.pending}, dead letters ${group.deadLetters}, redriving ${group.redriving}, last delivered ${group.lastDelivered}; consumers: ${consumers || 'none'}`,
-    );
+    io.out(`group            ${group.name}`);
+    io.out(`  lag            ${shown(group.lag)}`);
+    io.out(`  pending        ${group.pending}`);
+    io.out(`  dead letters   ${group.deadLetters} (redriving ${group.redriving})`);
+    io.out(`  last delivered ${group.lastDelivered}`);
+    if (group.consumers.length === 0) io.out('  consumers      none');
+    for (const consumer of group.consumers) {
+      io.out(`  consumer       ${consumer.name}: ${consumer.pending} pending, idle ${consumer.idleMs} ms`);
+    }
   }
   return EXIT.ok;
 }

@@ -5,8 +5,11 @@
  */
 
 import type { JsonObject } from '@replayrail/core';
+import { checkAgainstCatalog } from '@replayrail/core/schema';
+import { loadCatalog } from '../catalog.js';
 import type { Connection } from '../connect.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
+import { eventLine } from '../format.js';
 import type { CliIo } from '../io.js';
 import { parseJsonObject, UsageError } from '../parse.js';
 
@@ -14,6 +17,7 @@ export interface PublishOptions {
   eventId?: string;
   actor?: string;
   metadata?: string;
+  catalog?: string;
 }
 
 export async function publish(
@@ -26,16 +30,18 @@ export async function publish(
 ): Promise<ExitCode> {
   const actor = options.actor === undefined ? undefined : parseJsonObject(options.actor, '--actor');
   const metadata = options.metadata === undefined ? undefined : parseJsonObject(options.metadata, '--metadata');
+  const catalog = options.catalog === undefined ? undefined : await loadCatalog(options.catalog);
   const one = async (body: JsonObject, eventId: string | undefined): Promise<void> => {
     const event = await connection.rail.publish({
       channel,
       type,
-      payload: body,
+      // As the application's routes store it: the catalog's schema output (or a refusal naming the field).
+      payload: catalog === undefined ? body : checkAgainstCatalog(catalog, type, body),
       ...(actor !== undefined && { actor }),
       ...(metadata !== undefined && { metadata }),
       ...(eventId !== undefined && { eventId }),
     });
-    io.out(JSON.stringify(event));
+    io.out(eventLine(event, true));
   };
   if (payload !== '-') {
     await one(payload === undefined ? {} : parseJsonObject(payload, 'the payload'), options.eventId);

@@ -13,6 +13,7 @@ import { EXIT, type ExitCode } from '../exit-codes.js';
 import { eventLine } from '../format.js';
 import type { CliIo } from '../io.js';
 import { startOptions } from '../parse.js';
+import { missingChannel } from './not-found.js';
 
 export interface TailOptions {
   from?: string;
@@ -51,8 +52,13 @@ export async function tail(
         io.out(eventLine(event, json));
         progress.passed(event);
       }
+      // Nothing printed from a channel with nothing in it: say why on stderr, so an empty output is no mystery.
+      const why = progress.count === 0 ? await missingChannel(connection, channel) : undefined;
+      if (why !== undefined) io.err(`replayrail: ${why}`);
       return EXIT.ok;
     }
+    const why = await missingChannel(connection, channel);
+    if (why !== undefined) io.err(`replayrail: ${why}; waiting for its next event`);
     // `--until` as the last cursor to print, as replay reads it (a time: its last cursor).
     const last = until === undefined ? undefined : until instanceof Date ? lastCursorAtTime(until) : until;
     const subscription = await connection.rail.subscribe(channel, { ...start, signal: io.signal });
@@ -70,7 +76,7 @@ export async function tail(
 // Events per second and the position, redrawn on stderr, only for a person watching.
 class Progress {
   readonly #io: CliIo;
-  #count = 0;
+  count = 0;
   #started = Date.now();
   #drawn = 0;
   #shown = false;
@@ -80,13 +86,14 @@ class Progress {
   }
 
   passed(event: StoredEvent): void {
-    this.#count++;
+    this.count++;
     if (!this.#io.interactive) return;
     const now = Date.now();
     if (now - this.#drawn < PROGRESS_MS) return;
     this.#drawn = now;
     const seconds = Math.max(0.001, (now - this.#started) / 1000);
-    this.#io.progress(`${this.#count} events, ${Math.round(this.#count / seconds)}/s, at ${event.id}`);
+    const events = `${this.count} event${this.count === 1 ? '' : 's'}`;
+    this.#io.progress(`${events}, ${Math.round(this.count / seconds)}/s, at ${event.id}`);
     this.#shown = true;
   }
 

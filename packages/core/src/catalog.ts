@@ -1,14 +1,24 @@
 /**
  * @module
- * A typed event catalog: event type → zod schema of its payload. Publishing a type
- * the catalog does not list, or a payload its schema refuses, is a 400 naming the
- * field; the catalog's types flow to `beforePublish` and to `CatalogEvent` for
- * clients.
+ * A typed event catalog: event type → zod schema of its payload, written once by an
+ * application and checked wherever events enter (the Hono adapter's publish route,
+ * the CLI's `publish --catalog`). A type the catalog does not list, or a payload its
+ * schema refuses, is an `InvalidRequestError` naming the field; the catalog's types
+ * flow to `beforePublish` and to `CatalogEvent` for clients.
  */
 
-import { InvalidRequestError, type StoredEvent } from '@replayrail/core';
 import type { z } from 'zod';
-import { describeIssue } from './publish-body.js';
+import { InvalidRequestError } from './errors.js';
+import type { StoredEvent } from './types.js';
+
+/** The first problem zod found, as `field: what is wrong`. */
+export function describeIssue(error: z.ZodError, root = ''): string {
+  const issue = error.issues[0];
+  if (issue === undefined) return 'invalid body';
+  const path = [root, ...issue.path.map(String)].filter((part) => part !== '').join('.');
+  const keys = issue.code === 'unrecognized_keys' ? ` (${issue.keys.join(', ')})` : '';
+  return `${path === '' ? 'body' : path}: ${issue.message}${keys}`;
+}
 
 /** Event type → zod schema of its payload (an object schema). */
 export type EventCatalog = Readonly<Record<string, z.ZodType<Record<string, unknown>>>>;
