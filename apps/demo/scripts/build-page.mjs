@@ -1,5 +1,5 @@
 // Builds the board's page into dist/public: the TypeScript bundled with the
-// client SDK (no CDN), next to its HTML and CSS.
+// client SDK (no CDN), next to its HTML, CSS and icon.
 import { copyFile, mkdir } from 'node:fs/promises';
 import { build } from 'esbuild';
 
@@ -15,6 +15,6 @@ await build({
   target: 'es2022',
   outfile: new URL('board.js', out).pathname,
 });
-for (const file of ['index.html', 'board.css', 'operator.css']) {
+for (const file of ['index.html', 'board.css', 'operator.css', 'layout.css', 'favicon.svg']) {
   await copyFile(new URL(`../src/page/${file}`, import.meta.url), new URL(file, out));
 }

@@ -1,8 +1,8 @@
 /**
  * @module
  * The demo server: ReplayRail's Hono routes (HTTP, SSE, WebSockets) with the
- * demo's catalog, the operator's routes, the board's page, and the ticket printer
- * (its own process on Redis, in this one on the memory store).
+ * demo's catalog, the operator's routes, the board's page, the ticket printer (its
+ * own process on Redis, in this one on the memory store) and the traffic simulator.
  */
 
 import { readFile } from 'node:fs/promises';
@@ -19,6 +19,9 @@ import { catalog } from './catalog.js';
 import { createOperatorRoutes } from './operator-routes.js';
 import { type PrinterSupervisor, superviseInProcess, superviseProcess } from './printer-supervisor.js';
 import { DEFAULT_PRINTER_TIMINGS, type PrinterTimings } from './printer-timings.js';
+import { TrafficSimulator } from './simulator.js';
+import type { SimulatorLimits } from './simulator-limits.js';
+import { createSimulatorRoutes } from './simulator-routes.js';
 import { startTelemetry } from './telemetry.js';
 
 export interface DemoOptions {
@@ -36,6 +39,8 @@ export interface DemoOptions {
   restaurant?: string;
   /** The ticket printer's settings, or false for none. @default {} */
   printer?: false | DemoPrinterOptions;
+  /** The traffic simulator's limits; those not given are `DEFAULT_SIMULATOR_LIMITS` (simulator-limits.ts). */
+  simulator?: Partial<SimulatorLimits>;
 }
 
 /** Timings not given are `DEFAULT_PRINTER_TIMINGS` (printer-timings.ts), not the environment's. */
@@ -59,12 +64,15 @@ const PAGE_FILES: Record<string, string> = {
   '/board.js.map': 'board.js.map',
   '/board.css': 'board.css',
   '/operator.css': 'operator.css',
+  '/layout.css': 'layout.css',
+  '/favicon.svg': 'favicon.svg',
 };
 const TYPES: Record<string, string> = {
   html: 'text/html; charset=utf-8',
   js: 'text/javascript; charset=utf-8',
   map: 'application/json',
   css: 'text/css; charset=utf-8',
+  svg: 'image/svg+xml',
 };
 
 export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
@@ -97,6 +105,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       : superviseInProcess(rail, settings);
   }
   app.route('/', createOperatorRoutes({ rail, restaurant, ...(printer && { printer }) }));
+  const simulator = new TrafficSimulator(rail, options.simulator);
+  app.route('/', createSimulatorRoutes({ simulator, restaurant }));
   // The Prometheus text format, for a scraper or a curious operator.
   app.get('/metrics', async (c) =>
     c.body(await telemetry.metricsText(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }),
@@ -108,12 +118,15 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       return c.body(body, 200, { 'content-type': TYPES[file.split('.').pop() ?? ''] ?? 'application/octet-stream' });
     });
   }
+  // Browsers and tools that ask for the classic icon get the page's own.
+  app.get('/favicon.ico', (c) => c.redirect('/favicon.svg', 301));
   const server = serve({ fetch: app.fetch, port: options.port ?? 8000, hostname: options.host ?? '0.0.0.0' });
   injectWebSocket(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.once('listening', () => resolve());
   }).catch(async (error: unknown) => {
+    await simulator.close();
     await printer?.close(); // no printer left running for a demo that never listened
     throw error;
   });
@@ -121,6 +134,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     port: (server.address() as AddressInfo).port,
     store: redis ? 'redis' : 'memory',
     async close() {
+      // First: the orders under way publish nothing once the rail is closing.
+      await simulator.close();
       await printer?.close();
       await routes.close();
       await new Promise<void>((resolve) => {

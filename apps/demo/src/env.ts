@@ -10,15 +10,20 @@ function refuse(message: string): never {
   process.exit(2);
 }
 
-/** `name` as milliseconds from `min` to 10 minutes, or undefined when unset or empty. */
-export function envMilliseconds(name: string, min = 0): number | undefined {
+/** `name` as an integer from `min` to `max`, or undefined when unset or empty. */
+export function envInteger(name: string, min: number, max: number, unit = 'an integer'): number | undefined {
   const value = process.env[name];
   if (value === undefined || value === '') return undefined;
-  const ms = Number(value);
-  if (!Number.isInteger(ms) || ms < min || ms > 600_000) {
-    refuse(`${name} must be milliseconds from ${min} to 600000, got ${value}`);
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < min || number > max) {
+    refuse(`${name} must be ${unit} from ${min} to ${max}, got ${value}`);
   }
-  return ms;
+  return number;
+}
+
+/** `name` as milliseconds from `min` to 10 minutes, or undefined when unset or empty. */
+export function envMilliseconds(name: string, min = 0): number | undefined {
+  return envInteger(name, min, 600_000, 'milliseconds');
 }
 
 /** `RESTAURANT`: whose orders the ticket printer prints (one segment of a channel name). @default '123' */

@@ -41,6 +41,8 @@ it('serves the metrics in the Prometheus text format, with what the demo did', a
   expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
   const text = await response.text();
   expect(text).toMatch(/^# HELP replayrail_connections Open connections/m);
+  // Whose metrics they are, once per scrape.
+  expect(text).toMatch(/^target_info\{[^}]*service_name="replayrail-demo"/m);
   expect(
     sample(text, 'replayrail_connections', { replayrail_transport: 'websocket', replayrail_endpoint: 'channel' }),
   ).toBe(1);

@@ -13,15 +13,17 @@
  *   them back to be printed again.
  *
  * Every input is checked (zod); a bad one is a 400 `{"error": {"code", "message"}}`
- * as ReplayRail's routes answer, and nothing a client sends can crash the process.
+ * as ReplayRail's routes answer, and nothing a client sends can crash the process
+ * (route-input.ts).
  */
 
-import { type DeadLetter, InvalidRequestError, isReplayRailError, type ReplayRail } from '@replayrail/core';
-import { type Context, Hono } from 'hono';
+import { type DeadLetter, InvalidRequestError, type ReplayRail } from '@replayrail/core';
+import { Hono } from 'hono';
 import { z } from 'zod';
 import type { DeadLettersView, DeadLetterView, PrinterView, TimelineView } from './operator-api.js';
 import { kitchenChannel, ordersChannel, PRINTER_GROUP } from './printer.js';
 import type { PrinterSupervisor } from './printer-supervisor.js';
+import { answerError, check, jsonBody, restaurantSchema } from './route-input.js';
 import { orderTimeline } from './timeline.js';
 
 export interface OperatorRoutesOptions {
@@ -32,36 +34,15 @@ export interface OperatorRoutesOptions {
   printer?: PrinterSupervisor;
 }
 
-// As the catalog's order_id; a restaurant is one segment of a channel name.
+// As the catalog's order_id.
 const orderId = z.string().min(1).max(64);
-const restaurant = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 _ -');
 const cursor = z.string().regex(/^\d{1,20}-\d{1,20}$/, 'must be a dead letter’s ID (<ms>-<seq>)');
 const redriveBody = z.union(
   [z.strictObject({ ids: z.array(cursor).min(1).max(100) }), z.strictObject({ all: z.literal(true) })],
   { error: 'must be {"ids": [dead-letter IDs]} or {"all": true}' },
 );
 
-// A redrive body is a few IDs: anything much longer is refused before it is parsed.
-const MAX_BODY_BYTES = 16 * 1024;
 const DEAD_LETTERS_SHOWN = 100;
-
-function check<Schema extends z.ZodType>(schema: Schema, value: unknown, what: string): z.output<Schema> {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const path = [what, ...(issue?.path ?? [])].join('.');
-  throw new InvalidRequestError(`${path}: ${issue?.message ?? 'invalid'}`, { context: { field: path } });
-}
-
-async function jsonBody(c: Context): Promise<unknown> {
-  const text = await c.req.text();
-  if (text.length > MAX_BODY_BYTES) throw new InvalidRequestError(`body: larger than ${MAX_BODY_BYTES} bytes`);
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new InvalidRequestError('body: not JSON');
-  }
-}
 
 function deadLetterView(letter: DeadLetter): DeadLetterView {
   const order = letter.event?.payload.order_id;
@@ -88,7 +69,7 @@ export function createOperatorRoutes(options: OperatorRoutesOptions): Hono {
 
   app.get('/operator/orders/:orderId/timeline', async (c) => {
     const id = check(orderId, c.req.param('orderId'), 'orderId');
-    const where = check(restaurant, c.req.query('restaurant') ?? options.restaurant, 'restaurant');
+    const where = check(restaurantSchema, c.req.query('restaurant') ?? options.restaurant, 'restaurant');
     const channels = [ordersChannel(where), kitchenChannel(where)];
     const view: TimelineView = {
       order_id: id,
@@ -130,15 +111,6 @@ export function createOperatorRoutes(options: OperatorRoutesOptions): Hono {
     return c.json({ redriven });
   });
 
-  app.onError((error, c) => {
-    if (isReplayRailError(error) && error.status.http !== null && error.status.http < 500) {
-      return c.json({ error: { code: error.code, message: error.message } }, error.status.http as 400);
-    }
-    // A store failure or a bug: logged here, never detailed to the client.
-    console.error(`${c.req.method} ${c.req.path}:`, error);
-    const code = isReplayRailError(error) ? error.code : 'internal_error';
-    const status = isReplayRailError(error) ? (error.status.http ?? 500) : 500;
-    return c.json({ error: { code, message: 'the operator view failed: see the demo’s log' } }, status as 500);
-  });
+  app.onError(answerError);
   return app;
 }

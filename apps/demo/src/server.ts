@@ -3,13 +3,15 @@
  * `STREAM_PREFIX`, `RESTAURANT` (123: whose orders the ticket printer prints),
  * `PRINTER_PRINT_MS` and `PRINTER_CLAIM_IDLE_MS` (the printer's timings, in
  * printer-timings.ts), `PRINTER=off` (no printer: for a second demo server on the
- * same Redis, whose printer would take the first one's consumer names). Stops
- * cleanly on Ctrl-C or SIGTERM.
+ * same Redis, whose printer would take the first one's consumer names),
+ * `SIMULATOR_MAX_IN_FLIGHT` and `SIMULATOR_DURATION_MS` (the traffic simulator's
+ * limits, in simulator-limits.ts). Stops cleanly on Ctrl-C or SIGTERM.
  */
 
 import { startDemo } from './app.js';
 import { envRestaurant } from './env.js';
 import { printerTimingsFromEnv } from './printer-timings.js';
+import { simulatorLimitsFromEnv } from './simulator-limits.js';
 
 const port = Number(process.env.PORT ?? 8000);
 if (!Number.isInteger(port) || port < 0 || port > 65_535) {
@@ -20,6 +22,7 @@ if (!Number.isInteger(port) || port < 0 || port > 65_535) {
 const demo = await startDemo({
   restaurant: envRestaurant(),
   printer: process.env.PRINTER === 'off' ? false : printerTimingsFromEnv(),
+  simulator: simulatorLimitsFromEnv(),
   port,
   ...(process.env.REDIS_URL && { redisUrl: process.env.REDIS_URL }),
   ...(process.env.STREAM_PREFIX && { streamPrefix: process.env.STREAM_PREFIX }),

@@ -9,6 +9,7 @@
 import { context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
+import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { openTelemetry } from '@replayrail/core/opentelemetry';
@@ -32,8 +33,10 @@ export function startTelemetry(): DemoTelemetry {
   }
   // Read on demand by /metrics (preventServerStart: no port of its own).
   const reader = new PrometheusExporter({ preventServerStart: true });
-  const meterProvider = new MeterProvider({ readers: [reader] });
-  const tracerProvider = new TracerProvider();
+  // Named, so /metrics says whose they are (target_info{service_name="replayrail-demo"}).
+  const resource = defaultResource().merge(resourceFromAttributes({ 'service.name': 'replayrail-demo' }));
+  const meterProvider = new MeterProvider({ resource, readers: [reader] });
+  const tracerProvider = new TracerProvider({ resource });
   const serializer = new PrometheusSerializer();
   // Restaurants are per ID (`restaurant:123:orders`): the default template keeps
   // their labels bounded (`restaurant:{id}:orders`).

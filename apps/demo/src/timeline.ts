@@ -5,7 +5,8 @@
  * of it (when, who, correlation and trace ID, the rest of its metadata).
  */
 
-import { compareCursors, type ReplayRail, type StoredEvent } from '@replayrail/core';
+import type { ReplayRail, StoredEvent } from '@replayrail/core';
+import { compareByCursor, type EventPlace } from './event-order.js';
 import { traceIdOf } from './traceparent.js';
 
 /** One event of the timeline. */
@@ -25,17 +26,11 @@ export interface TimelineEntry {
 }
 
 /**
- * Merges events of several channels, each list in its channel's cursor order, into
- * one list in cursor order. Cursors are `<ms>-<seq>` of each stream, so across
- * channels this is the order the store took the events in (to the millisecond; a tie
- * goes by channel name, so the result is stable).
+ * Merges events of several channels into one list in cursor order (event-order.ts:
+ * the order the store took them in, a tie going by channel name).
  */
-export function mergeByCursor<Event extends { id: string; channel: string }>(
-  lists: readonly (readonly Event[])[],
-): Event[] {
-  return lists
-    .flat()
-    .sort((a, b) => compareCursors(a.id, b.id) || (a.channel < b.channel ? -1 : a.channel > b.channel ? 1 : 0));
+export function mergeByCursor<Event extends EventPlace>(lists: readonly (readonly Event[])[]): Event[] {
+  return lists.flat().sort(compareByCursor);
 }
 
 export function timelineEntry(event: StoredEvent): TimelineEntry {

@@ -4,10 +4,16 @@
  * reached, the tickets the printer published, the recent audit trail, and the
  * cursor of each channel. It is saved with the cursors in one write, so a reload
  * resumes exactly where it left off.
+ *
+ * The audit trail is the newest events of both channels, merged in cursor order
+ * (event-order.ts), newest first. Not in arrival order: a board that replays (a
+ * new tab, "Replay from scratch") gets one channel's history, then the other's,
+ * and must end with the same trail as a board that watched them live.
  */
 
 import type { ClientEvent, EventOf } from '@replayrail/client';
 import type { DemoEvents } from '../catalog.js';
+import { compareByCursor } from '../event-order.js';
 import { ORDER_STEPS } from '../order-steps.js';
 
 export type DemoEvent = EventOf<DemoEvents>;
@@ -47,6 +53,7 @@ export interface BoardState {
   orders: Record<string, Order>;
   /** Latest first. */
   tickets: Ticket[];
+  /** Newest first, in cursor order across channels. */
   audit: AuditEntry[];
   cursors: Record<string, string | null>;
 }
@@ -86,7 +93,7 @@ export function applyEvent(state: BoardState, event: DemoEvent): void {
     }
     state.orders[orderId] = order;
   }
-  state.audit.unshift({
+  addToAudit(state.audit, {
     id: event.id,
     channel: event.channel,
     type: event.type,
@@ -95,7 +102,18 @@ export function applyEvent(state: BoardState, event: DemoEvent): void {
     metadata: event.metadata,
     createdAt: event.created_at,
   });
-  state.audit.length = Math.min(state.audit.length, AUDIT_LENGTH);
+}
+
+/**
+ * Puts `entry` in its place in `audit` (newest first) and keeps the newest
+ * `AUDIT_LENGTH`: whatever order the events come in, the trail ends as the newest
+ * events of all of them. A live event is the newest, so the search stops at once.
+ */
+function addToAudit(audit: AuditEntry[], entry: AuditEntry): void {
+  let index = 0;
+  while (index < audit.length && compareByCursor(audit[index] as AuditEntry, entry) > 0) index++;
+  audit.splice(index, 0, entry);
+  audit.length = Math.min(audit.length, AUDIT_LENGTH);
 }
 
 /** Forgets what came from `channel` (after expiry: its history is gone, the board resyncs from now). */
@@ -108,8 +126,12 @@ export function forgetChannel(state: BoardState, channel: string): void {
 export function loadBoard(key: string): BoardState {
   try {
     const saved = localStorage.getItem(key);
+    if (saved === null) return emptyBoard();
     // Spread over an empty board: a board saved before tickets existed has none.
-    return saved === null ? emptyBoard() : { ...emptyBoard(), ...(JSON.parse(saved) as BoardState) };
+    const board: BoardState = { ...emptyBoard(), ...(JSON.parse(saved) as BoardState) };
+    // A board saved when the trail was kept in arrival order.
+    board.audit.sort((a, b) => compareByCursor(b, a));
+    return board;
   } catch {
     return emptyBoard();
   }

@@ -3,8 +3,9 @@
  * The kitchen board: subscribes to the restaurant's orders and kitchen channels
  * through `@replayrail/client`, keeps the board and the cursors together in
  * localStorage, and renders columns, the printed tickets, an audit trail and a
- * connection badge. Beside it, the operator's view (operator.ts): a click on a
- * card opens the order's timeline.
+ * connection badge. Beside it or below it (layout.css), the operator's view
+ * (operator.ts): a click on a card opens the order's timeline. The Simulate
+ * traffic button starts the server's traffic (simulator-control.ts).
  */
 
 import { type ClientSubscription, type CursorStorage, createClient, type EventOf } from '@replayrail/client';
@@ -12,11 +13,12 @@ import type { DemoEvents } from '../catalog.js';
 import { ORDER_STEPS } from '../order-steps.js';
 import { applyEvent, type BoardState, forgetChannel, loadBoard, saveBoard } from './board-state.js';
 import { startOperatorView } from './operator.js';
-import { simulateTraffic } from './simulator.js';
+import { startSimulatorControl } from './simulator-control.js';
 
 const restaurant = new URLSearchParams(location.search).get('restaurant') ?? '123';
 const channels = [`restaurant:${restaurant}:orders`, `restaurant:${restaurant}:kitchen`];
 const storageKey = `replayrail-demo:${restaurant}`;
+const AUDIT_SHOWN = 50;
 const board: BoardState = loadBoard(storageKey);
 
 const element = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -70,7 +72,9 @@ function renderBoard(): void {
       card.tabIndex = 0;
       card.title = 'Open the timeline of this order';
       const name = document.createElement('strong');
+      name.className = 'order-id';
       name.textContent = order.id;
+      name.title = order.id; // the whole ID, should a very long one be cut short
       const detail = document.createElement('small');
       const items = order.items?.map((item) => `${item.qty}× ${item.name}`).join(', ');
       detail.textContent = [order.table === undefined ? '' : `table ${order.table}`, items].filter(Boolean).join(' · ');
@@ -100,18 +104,27 @@ function renderTickets(): void {
   element('tickets').replaceChildren(...items);
 }
 
+// Newest first, across both channels (board-state.ts keeps it in that order).
 function renderAudit(): void {
-  const entries = board.audit.slice(0, 50).map((entry) => {
+  const entries = board.audit.slice(0, AUDIT_SHOWN).map((entry) => {
     const item = document.createElement('li');
     item.dataset.id = entry.id;
+    item.dataset.channel = entry.channel;
+    const channel = document.createElement('span');
+    channel.className = 'channel';
+    channel.title = entry.channel;
+    channel.textContent = entry.channel.split(':').pop() ?? entry.channel;
     const head = document.createElement('span');
     const who = entry.actor
       ? `${String(entry.actor.type ?? 'actor')} ${String(entry.actor.id ?? '')}`.trim()
       : 'no actor';
-    head.textContent = `${entry.createdAt.slice(11, 19)} ${entry.type} ${entry.orderId} by ${who} `;
+    head.textContent = ` ${entry.type} ${entry.orderId} by ${who} `;
+    const time = document.createElement('time');
+    time.dateTime = entry.createdAt;
+    time.textContent = entry.createdAt.slice(11, 19);
     const meta = document.createElement('code');
     meta.textContent = JSON.stringify(entry.metadata);
-    item.append(head, meta);
+    item.append(time, ' ', channel, head, meta);
     return item;
   });
   element('audit').replaceChildren(...entries);
@@ -176,9 +189,7 @@ for (const channel of channels) {
   subscriptions.push(subscription);
 }
 
-element('simulate').addEventListener('click', () => {
-  simulateTraffic(restaurant).catch((error: unknown) => notify(String(error)));
-});
+startSimulatorControl(restaurant, notify);
 element('reset').addEventListener('click', () => {
   localStorage.removeItem(storageKey);
   location.reload();

@@ -10,7 +10,7 @@
 
 import type { DeadLettersView, DeadLetterView, PrinterView, TimelineView } from '../operator-api.js';
 import type { TimelineEntry } from '../timeline.js';
-import { sendPoisonOrder } from './simulator.js';
+import { sendPoisonOrder } from './poison-order.js';
 
 const POLL_MS = 1_000;
 
