@@ -28,6 +28,8 @@ const CLASSES: [new (message: string) => errors.ReplayRailError, errors.ReplayRa
   [errors.StoreClosedError, 'store_closed'],
   [errors.ShuttingDownError, 'shutting_down'],
   [errors.EntriesLostError, 'entries_lost'],
+  [errors.RpcTimeoutError, 'rpc_timeout'],
+  [errors.RpcTransportError, 'rpc_transport'],
 ];
 
 describe('errors', () => {
@@ -57,7 +59,17 @@ describe('errors', () => {
     expect(row('store_unavailable')).toEqual({ http: 503, ws: 1011 });
     expect(row('shutting_down')).toEqual({ http: 503, ws: 1001 });
     expect(row('too_many_connections')).toEqual({ http: 503, ws: 1013 });
-    expect(new Set(CLASSES.map(([, code]) => code)).size + 2).toBe(Object.keys(WIRE_STATUS).length);
+    // Every code has its class: those above, and origin_not_allowed (a ForbiddenError),
+    // internal_error and rpc_error (their constructors take more than a message).
+    expect(new Set(CLASSES.map(([, code]) => code)).size + 3).toBe(Object.keys(WIRE_STATUS).length);
+  });
+
+  it('gives an RpcError its JSON-RPC code and data beside the rpc_error code', () => {
+    const error = new errors.RpcError(-32000, 'division by zero', { a: 1 });
+    expect(error).toMatchObject({ code: 'rpc_error', rpcCode: -32000, message: 'division by zero', data: { a: 1 } });
+    expect(error.context).toEqual({ rpcCode: -32000 });
+    expect(isReplayRailError(error, 'rpc_error')).toBe(true);
+    expect(new errors.RpcError(-32601, 'Method not found').data).toBeNull();
   });
 
   it('turns a foreign throw into an internal_error that keeps it as its cause, and leaves ours as they are', () => {

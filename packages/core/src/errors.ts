@@ -34,6 +34,9 @@ export type ReplayRailErrorCode =
   | 'store_closed'
   | 'shutting_down'
   | 'entries_lost'
+  | 'rpc_error'
+  | 'rpc_timeout'
+  | 'rpc_transport'
   | 'internal_error';
 
 /** How an error travels: the HTTP status of a response, the close code of a WebSocket. */
@@ -84,6 +87,11 @@ export const WIRE_STATUS: Readonly<Record<ReplayRailErrorCode, WireStatus>> = {
   shutting_down: { http: 503, ws: CloseCode.GoingAway },
   // Reported to a consumer group's owner (onError), never to a client.
   entries_lost: { http: null, ws: null },
+  // A call between services (@replayrail/rpc): answered with a JSON-RPC error, never
+  // answered in time, or its messages could not be sent or read. Never a transport's own.
+  rpc_error: { http: null, ws: null },
+  rpc_timeout: { http: null, ws: null },
+  rpc_transport: { http: null, ws: null },
   // A throw from user code (a hook, a handler) or a bug: logged on the server, never detailed to the client.
   internal_error: { http: 500, ws: CloseCode.InternalError },
 };
@@ -360,6 +368,44 @@ export class EntriesLostError extends ReplayRailError {
   override readonly name = 'EntriesLostError';
   constructor(message: string, options?: ReplayRailErrorOptions) {
     super('entries_lost', message, options);
+  }
+}
+
+/**
+ * A call to another service was answered with a JSON-RPC error: its `rpcCode`
+ * (-32601 method not found, -32602 invalid params, -32603 internal error, or the
+ * code a handler chose), `message` and `data` as the server sent them. A handler
+ * throws one to answer with its own code (`@replayrail/rpc`).
+ *
+ * @example
+ * throw new RpcError(-32000, 'division by zero', { a });
+ */
+export class RpcError extends ReplayRailError {
+  override readonly name = 'RpcError';
+  /** The JSON-RPC error code. */
+  readonly rpcCode: number;
+  /** The error's `data`, as sent (null when there was none). */
+  readonly data: unknown;
+  constructor(rpcCode: number, message: string, data: unknown = null, options?: ReplayRailErrorOptions) {
+    super('rpc_error', message, { ...options, context: { rpcCode, ...options?.context } });
+    this.rpcCode = rpcCode;
+    this.data = data;
+  }
+}
+
+/** A call was not answered before its deadline (`timeoutMs`): it may still have run. */
+export class RpcTimeoutError extends ReplayRailError {
+  override readonly name = 'RpcTimeoutError';
+  constructor(message: string, options?: ReplayRailErrorOptions) {
+    super('rpc_timeout', message, options);
+  }
+}
+
+/** A call could not be sent, or its answer read or understood: the store failed, or the reply was malformed. */
+export class RpcTransportError extends ReplayRailError {
+  override readonly name = 'RpcTransportError';
+  constructor(message: string, options?: ReplayRailErrorOptions) {
+    super('rpc_transport', message, options);
   }
 }
 

@@ -21,7 +21,14 @@ export type { ReplayRailConfig, ResolvedConfig } from './config.js';
 export type { Backoff } from './consumer/backoff.js';
 export type { Consumer, ConsumerChannelStats, StopOptions } from './consumer/consumer.js';
 export type { ConsumerGroup, DeadLettersOptions } from './consumer/group.js';
-export type { ConsumeOptions, EventHandler, HandlerContext } from './consumer/options.js';
+export type {
+  ConsumeOptions,
+  EventHandler,
+  HandlerContext,
+  RawConsumeOptions,
+  RawEntry,
+  RawEntryHandler,
+} from './consumer/options.js';
 export { compareCursors, isCursor } from './cursor.js';
 export type { ReplayRailErrorCode } from './errors.js';
 export {

@@ -11,7 +11,7 @@
 import { type ReplayRailConfig, type ResolvedConfig, resolveConfig } from './config.js';
 import { Consumer } from './consumer/consumer.js';
 import { ConsumerGroup } from './consumer/group.js';
-import { type ConsumeOptions, resolveConsumeOptions } from './consumer/options.js';
+import { type ConsumeOptions, type RawConsumeOptions, resolveConsumeOptions } from './consumer/options.js';
 import { formatCreatedAt, nowCreatedAt } from './created-at.js';
 import { compareCursors, LIVE_CURSOR, lastCursorAtTime, ZERO_CURSOR } from './cursor.js';
 import { encodeEvent } from './envelope.js';
@@ -389,7 +389,9 @@ export class ReplayRail {
    * event handled at least once by one member of the group, acknowledged after its
    * handler resolved, retried with backoff when it throws, moved to the group's dead
    * letters after `maxDeliveries`, reclaimed from a member that died. Call `start()`.
-   * Needs a store that implements consumer groups (both of ours do).
+   * Needs a store that implements consumer groups (both of ours do). With `raw: true`
+   * its handler gets each entry's stored fields instead (`RawConsumeOptions`): entries
+   * in a layout of their own.
    *
    * @example
    * const consumer = rail.consume({
@@ -402,7 +404,7 @@ export class ReplayRail {
    * // on shutdown:
    * await consumer.stop({ graceMs: 10_000 });
    */
-  consume(options: ConsumeOptions): Consumer {
+  consume(options: ConsumeOptions | RawConsumeOptions): Consumer {
     const resolved = resolveConsumeOptions(options, this.config.readBlockMs);
     for (const channel of resolved.channels) assertChannel(channel, this.config.limits);
     const telemetry = this.telemetry?.consumer(resolved.group, resolved.consumer);

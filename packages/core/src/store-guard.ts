@@ -4,12 +4,14 @@
  * errors; when it throws anything else (a third-party store, a driver's error that
  * slipped through), the caller must still see `store_error`, never a bare error
  * that a transport would report as a bug in the application (`internal_error`).
- * The same holds for its consumer groups (`store.groups`).
+ * The same holds for its consumer groups (`store.groups`) and raw streams (`store.raw`).
  */
 
 import { isReplayRailError, StoreError } from './errors.js';
-import type { AppendRequest, EventStore, ReadQuery, ReplayQuery } from './store/event-store.js';
+import type { AppendRequest, EventStore, ReplayQuery } from './store/event-store.js';
 import type { GroupStore } from './store/group-store.js';
+import type { RawStreams } from './store/raw-streams.js';
+import type { ReadQuery } from './store/read-query.js';
 import type { StreamRef } from './store/stream-ref.js';
 import type { Telemetry } from './telemetry/telemetry.js';
 import type { Cursor, StoredEvent } from './types.js';
@@ -50,13 +52,14 @@ function failedUnlessAborted(signal: AbortSignal | undefined, failed: (error: un
 }
 
 /**
- * `groups`, every method's failures as ReplayRail errors: each method wrapped on
- * first use, whatever the store's `GroupStore` holds, so no list of its methods is
- * kept here. The operation a failure names is the method's name.
+ * `part` (a store's `groups` or `raw`), every method's failures as ReplayRail
+ * errors: each method wrapped on first use, whatever the part holds, so no list of
+ * its methods is kept here. The operation a failure names is the method's name;
+ * a method that returns no promise (a key's name) is passed through.
  */
-function guardGroups(groups: GroupStore, telemetry: Telemetry | undefined): GroupStore {
+function guardPart<Part extends object>(part: Part, telemetry: Telemetry | undefined): Part {
   const wrapped = new Map<PropertyKey, unknown>();
-  return new Proxy(groups, {
+  return new Proxy(part, {
     get(target, name) {
       const value: unknown = Reflect.get(target, name);
       if (typeof value !== 'function') return value;
@@ -65,7 +68,14 @@ function guardGroups(groups: GroupStore, telemetry: Telemetry | undefined): Grou
         const failed = storeFailure(String(name), telemetry);
         guarded = (...args: unknown[]) => {
           const signal = (args[1] as { signal?: AbortSignal } | undefined)?.signal;
-          return call(() => value.apply(target, args) as Promise<unknown>, failedUnlessAborted(signal, failed));
+          let result: unknown;
+          try {
+            result = value.apply(target, args);
+          } catch (error) {
+            return Promise.reject(error).then(undefined, failedUnlessAborted(signal, failed));
+          }
+          if (!(result instanceof Promise)) return result;
+          return result.then(undefined, failedUnlessAborted(signal, failed));
         };
         wrapped.set(name, guarded);
       }
@@ -78,6 +88,8 @@ function guardGroups(groups: GroupStore, telemetry: Telemetry | undefined): Grou
 export class GuardedStore implements EventStore {
   /** The store's consumer groups, guarded the same way; absent when the store has none. */
   readonly groups?: GroupStore;
+  /** The store's raw streams, guarded the same way; absent when the store has none. */
+  readonly raw?: RawStreams;
   readonly #store: EventStore;
   readonly #failedAppend;
   readonly #failedReplay;
@@ -94,7 +106,8 @@ export class GuardedStore implements EventStore {
     this.#failedLatest = storeFailure('latestCursor', telemetry);
     this.#failedHealthcheck = storeFailure('healthcheck', telemetry);
     this.#failedClose = storeFailure('close', telemetry);
-    if (store.groups !== undefined) this.groups = guardGroups(store.groups, telemetry);
+    if (store.groups !== undefined) this.groups = guardPart(store.groups, telemetry);
+    if (store.raw !== undefined) this.raw = guardPart(store.raw, telemetry);
   }
 
   append(stream: StreamRef, request: AppendRequest): Promise<StoredEvent> {

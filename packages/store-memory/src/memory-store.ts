@@ -28,12 +28,14 @@ import {
   type LargeIntegers,
   largeIntegersOption,
   NO_STREAM,
+  type RawStreams,
   type ReadQuery,
   type ReplayQuery,
   type StreamFigures,
   type StreamRef,
 } from '@replayrail/core/store';
 import { MemoryGroups } from './memory-groups.js';
+import { MemoryRawStreams } from './memory-raw-streams.js';
 
 /** Options of `MemoryEventStore`. */
 export interface MemoryEventStoreOptions {
@@ -110,6 +112,8 @@ export class MemoryEventStore implements EventStore {
   readonly #decode: DecodeOptions;
   /** Consumer groups on this store's streams (what `rail.consume` and `rail.group` run on). */
   readonly groups: GroupStore;
+  /** Streams in a layout of their own (store.raw): what `@replayrail/rpc` sends through. */
+  readonly raw: RawStreams;
   readonly #groups: MemoryGroups;
   #closed = false;
 
@@ -142,6 +146,19 @@ export class MemoryEventStore implements EventStore {
       decode: this.#decode,
     });
     this.groups = this.#groups;
+    this.raw = new MemoryRawStreams({
+      streamKey,
+      entries: (key) => this.#streams.get(key)?.entries,
+      ensure: (key) => void this.#ensureStream(key),
+      append: (key, fields, maxLength) => this.#appendFields(key, fields, maxLength, true),
+      deleteStream: (key) => {
+        this.#groups.forgetStream(key);
+        this.#streams.delete(key);
+      },
+      nextAppend: (key, timeoutMs, signal) => this.#nextAppend(key, timeoutMs, signal),
+      now: this.#now,
+      assertOpen: () => this.#assertOpen(),
+    });
   }
 
   async append(stream: StreamRef, request: AppendRequest): Promise<StoredEvent> {
@@ -248,7 +265,7 @@ export class MemoryEventStore implements EventStore {
    */
   appendRaw(stream: StreamRef, fields: Readonly<Record<string, string>>): Cursor {
     this.#assertOpen();
-    return this.#appendFields(stream, fields, null);
+    return this.#appendFields(streamKey(stream), fields, null);
   }
 
   // --- Internals
@@ -260,7 +277,7 @@ export class MemoryEventStore implements EventStore {
   #appendEntry(stream: StreamRef, request: AppendRequest): StoredEvent {
     const fields: EventFields = request.fields;
     const id = this.#appendFields(
-      stream,
+      streamKey(stream),
       fields as unknown as Record<string, string>,
       request.maxLength,
       request.approximate,
@@ -269,12 +286,11 @@ export class MemoryEventStore implements EventStore {
   }
 
   #appendFields(
-    stream: StreamRef,
+    key: string,
     fields: Readonly<Record<string, string>>,
     maxLength: number | null,
     approximate = false,
   ): Cursor {
-    const key = streamKey(stream);
     const state = this.#ensureStream(key);
     const id = this.#nextId(state.lastGeneratedId);
     state.entriesAdded++;

@@ -10,6 +10,7 @@
 
 import type { Cursor } from '@replayrail/core';
 import type { BlockingPool } from './blocking-pool.js';
+import { blockingXread } from './blocking-xread.js';
 import type { RunBlocking, Wait, Wakeups } from './wakeups.js';
 
 export class OwnXread implements Wakeups {
@@ -36,26 +37,7 @@ export class OwnXread implements Wakeups {
   }
 
   async #wait(key: string, after: Cursor, blockMs: number, signal: AbortSignal | undefined): Promise<void> {
-    const connection = await this.#pool.acquireBounded((acquiring) => this.#run(acquiring, 'connect', 0, { key }));
-    let reusable = false;
-    let onAbort = (): void => {};
-    const aborted = new Promise<never>((_, reject) => {
-      onAbort = () => reject(signal?.reason);
-    });
-    if (signal?.aborted) onAbort();
-    signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      const xread = connection.send(['XREAD', 'BLOCK', String(blockMs), 'COUNT', '1', 'STREAMS', key, after], key);
-      await Promise.race([this.#run(xread, 'XREAD', blockMs, { key, after }), aborted]);
-      reusable = true;
-    } catch (error) {
-      if (this.#closed !== undefined) throw this.#closed;
-      throw error;
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
-      // An abandoned XREAD may still answer later: never reuse its connection.
-      if (reusable) this.#pool.release(connection);
-      else await this.#pool.discard(connection);
-    }
+    const reads = { pool: this.#pool, run: this.#run, closed: () => this.#closed };
+    await blockingXread(reads, { key, after, blockMs, count: 1, signal });
   }
 }

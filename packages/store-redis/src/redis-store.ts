@@ -30,6 +30,7 @@ import {
   largeIntegersOption,
   nextCursor,
   optionError,
+  type RawStreams,
   type ReadQuery,
   type ReplayQuery,
   type StreamRef,
@@ -38,11 +39,12 @@ import { BlockingPool } from './blocking-pool.js';
 import { connectionFor, type RedisConnection } from './connection.js';
 import { CommandDeadlines } from './redis-errors.js';
 import { RedisGroups } from './redis-groups.js';
+import { RedisRawStreams } from './redis-raw-streams.js';
 import { APPEND_AND_WAKE, figuresFromReply, IDEMPOTENT_APPEND, REPLAY_PAGE, runScript } from './scripts.js';
 import { wakeChannel } from './shard-wakeups.js';
 import { describeStream, type StreamDescription } from './stream-description.js';
 import { channelsUnder, prefixesOf } from './stream-listing.js';
-import { readLive } from './wakeups.js';
+import { type RunBlocking, readLive } from './wakeups.js';
 import { ChosenWakeups, type WakeupsOption, wakeupsOption } from './wakeups-option.js';
 
 /** Options of `RedisStreamStore`. */
@@ -159,6 +161,8 @@ export class RedisStreamStore implements EventStore {
   readonly #decode: DecodeOptions;
   /** Consumer groups on this store's streams (what `rail.consume` and `rail.group` run on). */
   readonly groups: GroupStore;
+  /** Streams in a layout of their own (store.raw): what `@replayrail/rpc` sends through. */
+  readonly raw: RawStreams;
   readonly #groups: RedisGroups;
   #closed = false;
 
@@ -185,12 +189,13 @@ export class RedisStreamStore implements EventStore {
       this.#connection,
       positiveInteger(options.maxBlockingConnections, 'maxBlockingConnections', 8),
     );
+    // A blocking XREAD may take its block time plus the command timeout.
+    const runBlocking: RunBlocking = (command, operation, blockMs, context) =>
+      this.#deadlines.run(command, operation, context, '', blockMs + this.#timeoutMs);
     this.#wakeups = new ChosenWakeups(wakeupsOption(options, this.#connection.isCluster), {
       connection: this.#connection,
       pool: this.#pool,
-      // A blocking XREAD may take its block time plus the command timeout.
-      run: (command, operation, blockMs, context) =>
-        this.#deadlines.run(command, operation, context, '', blockMs + this.#timeoutMs),
+      run: runBlocking,
     });
     this.#closeClient = options.closeClient ?? false;
     this.#decode = { largeIntegers: largeIntegersOption(options.largeIntegers, 'RedisStreamStore') };
@@ -205,6 +210,22 @@ export class RedisStreamStore implements EventStore {
       decode: this.#decode,
     });
     this.groups = this.#groups;
+    this.raw = new RedisRawStreams({
+      connection: this.#connection,
+      hashTags: this.#hashTags,
+      streamKey: (stream) => this.streamKey(stream),
+      command: (args, key, operation, context) => this.#command(args, key, operation, context),
+      script: (source, keys, args, operation, context) =>
+        this.#deadlines.run(runScript(this.#connection, source, keys, args), operation, context),
+      publishesWakeups: async () => (this.#wakeups.now ?? (await this.#wakeups.get())).publishes,
+      blockingReads: {
+        pool: this.#pool,
+        run: runBlocking,
+        closed: () =>
+          this.#closed ? new StoreClosedError('RedisStreamStore was closed during a blocking read') : undefined,
+      },
+      assertOpen: () => this.#assertOpen(),
+    });
   }
 
   /** The Redis key of one of a group's own keys: its dead letters, its redrive stream, its failures hash. */

@@ -2,9 +2,9 @@
  * @module
  * The store's server-side scripts. Each runs atomically on the node that holds
  * its keys: an idempotent publish (check the record, append, record), a plain
- * publish that also sends its pub/sub wake-up, and a replay page read together
- * with the figures that decide expiry (the package README, "Expiry and lost
- * history").
+ * publish that also sends its pub/sub wake-up, a raw append with its wake-up, a
+ * raw stream kept alive for a while, and a replay page read together with the
+ * figures that decide expiry (the package README, "Expiry and lost history").
  * Written for Redis 6.2+; on servers before 7.0 the figures XINFO lacks come back
  * as -1 / '' and the store falls back to a conservative check.
  */
@@ -71,6 +71,41 @@ else
 end
 redis.call('SPUBLISH', ARGV[3], id)
 return id
+`);
+
+/**
+ * KEYS: stream. ARGV: '1' to append only to a stream that exists (NOMKSTREAM), the
+ * maxlen to trim to approximately ('' for none), the wake channel to `SPUBLISH` the
+ * new ID on, then the entry's field/value pairs as given. Returns the new ID, or
+ * nil when the stream had to exist and did not. A raw entry (store.raw) where
+ * readers wait by sharded pub/sub: entry and wake-up in one step.
+ */
+export const RAW_APPEND_AND_WAKE = script(`
+local args = {'XADD', KEYS[1]}
+if ARGV[1] == '1' then args[#args + 1] = 'NOMKSTREAM' end
+if ARGV[2] ~= '' then
+  args[#args + 1] = 'MAXLEN'
+  args[#args + 1] = '~'
+  args[#args + 1] = ARGV[2]
+end
+args[#args + 1] = '*'
+for i = 4, #ARGV do args[#args + 1] = ARGV[i] end
+local id = redis.call(unpack(args))
+if id then redis.call('SPUBLISH', ARGV[3], id) end
+return id
+`);
+
+/**
+ * KEYS: stream. ARGV: ttl in ms. Makes the stream exist (empty, when it did not: an
+ * entry added and deleted) and expire in that time. Returns 1. A raw stream that
+ * lives only while its owner keeps it (an RPC client's reply stream).
+ */
+export const KEEP_STREAM = script(`
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('XADD', KEYS[1], '0-1', 'kept', '1')
+  redis.call('XDEL', KEYS[1], '0-1')
+end
+return redis.call('PEXPIRE', KEYS[1], ARGV[1])
 `);
 
 /**

@@ -31,15 +31,21 @@
  */
 
 import { compareCursors } from '../cursor.js';
-import { EntriesLostError, InternalError, isReplayRailError, type ReplayRailError } from '../errors.js';
+import {
+  EntriesLostError,
+  InternalError,
+  isReplayRailError,
+  type ReplayRailError,
+  toReplayRailError,
+} from '../errors.js';
 import type { GroupEntry, GroupInfo, GroupRef, GroupStore, RecordedFailure } from '../store/group-store.js';
 import type { ConsumerTelemetry } from '../telemetry/telemetry.js';
-import type { StoredEvent } from '../types.js';
+import type { Cursor, StoredEvent } from '../types.js';
 import { AckBatcher } from './ack-batcher.js';
 import { retryDelay } from './backoff.js';
 import { Held, HeldEntries } from './held.js';
 import { KeyLanes } from './key-lanes.js';
-import type { HandlerContext, ResolvedConsumeOptions } from './options.js';
+import type { HandlerContext, RawEntry, ResolvedConsumeOptions } from './options.js';
 
 /** Options of `Consumer.stop`. */
 export interface StopOptions {
@@ -95,6 +101,17 @@ class AttemptContext implements HandlerContext {
   get signal(): AbortSignal {
     return this.#held.signal;
   }
+
+  deadLetter(reason: Error | string): void {
+    this.#held.condemned = reason instanceof Error ? reason : new Error(reason);
+  }
+}
+
+// What a handler gets for an entry: the event (undefined when it cannot be decoded),
+// or for a raw consumer the entry's stored fields.
+function itemOf(held: Held, raw: boolean): StoredEvent | RawEntry | undefined {
+  const { entry } = held;
+  return raw ? { id: entry.origin, channel: held.ref.channel, fields: entry.fields } : entry.event;
 }
 
 export class Consumer {
@@ -354,9 +371,10 @@ export class Consumer {
   #dispatch(ref: GroupRef, entry: GroupEntry): void {
     const held = new Held(ref, entry);
     if (!this.#held.add(held)) return; // claimed back what it already holds
-    if (entry.event !== undefined && this.#options.orderingKey !== undefined) {
+    const item = itemOf(held, this.#options.raw);
+    if (item !== undefined && this.#options.orderingKey !== undefined) {
       try {
-        held.key = this.#options.orderingKey(entry.event) ?? undefined;
+        held.key = (this.#options.orderingKey as (item: unknown) => string | null | undefined)(item) ?? undefined;
       } catch (error) {
         this.#report(error);
       }
@@ -383,7 +401,8 @@ export class Consumer {
       this.#release(held);
       return;
     }
-    if (entry.event === undefined) {
+    const item = itemOf(held, this.#options.raw);
+    if (item === undefined) {
       const error = entry.error ?? new InternalError('entry cannot be decoded');
       void this.#bury(held, this.#failed(held, error), entry.deliveries).finally(() => this.#release(held));
       return;
@@ -398,25 +417,34 @@ export class Consumer {
       void this.#bury(held, failure, before).finally(() => this.#release(held));
       return;
     }
-    void this.#run(held, entry.event);
+    void this.#run(held, item);
   }
 
   // One attempt: the handler in a slot, then its acknowledgement queued, or what
   // follows a failure. Counted in #attempts until its outcome is written: stop()
   // waits for that.
-  async #run(held: Held, event: StoredEvent): Promise<void> {
+  async #run(held: Held, item: StoredEvent | RawEntry): Promise<void> {
     this.#handlersRunning++;
     this.#attempts++;
     let failure: ReplayRailError | undefined;
+    const handler = this.#options.handler as (item: unknown, context: HandlerContext) => unknown;
     try {
       const attempt = new AttemptContext(this.#options.consumer, held);
-      if (this.#telemetry === undefined) await this.#options.handler(event, attempt);
-      else await this.#telemetry.handling(event, held.entry.deliveries, () => this.#options.handler(event, attempt));
+      // A raw consumer's owner traces its own work (an RPC server records RPC spans).
+      if (this.#telemetry === undefined || this.#options.raw) await handler(item, attempt);
+      else await this.#telemetry.handling(item as StoredEvent, held.entry.deliveries, () => handler(item, attempt));
     } catch (error) {
-      failure = this.#handlerFailed(held, event, error);
+      failure = this.#handlerFailed(held, item.id, error);
     }
     this.#handlersRunning--;
     this.#pump();
+    if (held.condemned !== undefined && !held.lost) {
+      // The handler said it can never succeed: dead now, whatever it did after.
+      await this.#bury(held, this.#failed(held, toReplayRailError(held.condemned)), held.entry.deliveries);
+      this.#attemptEnded();
+      this.#release(held);
+      return;
+    }
     if (failure === undefined && !held.lost) {
       this.#acking++;
       this.#acks.ack(held); // #acknowledged ends the attempt
@@ -494,11 +522,11 @@ export class Consumer {
   }
 
   // What a handler threw, as the failure reported and recorded.
-  #handlerFailed(held: Held, event: StoredEvent, error: unknown): ReplayRailError {
+  #handlerFailed(held: Held, id: Cursor, error: unknown): ReplayRailError {
     const { entry, ref } = held;
-    const failure = new InternalError(`handler failed on ${ref.channel} ${event.id} (attempt ${entry.deliveries})`, {
+    const failure = new InternalError(`handler failed on ${ref.channel} ${id} (attempt ${entry.deliveries})`, {
       cause: error,
-      context: { channel: ref.channel, group: ref.group, id: event.id, attempt: entry.deliveries },
+      context: { channel: ref.channel, group: ref.group, id, attempt: entry.deliveries },
     });
     this.#options.onError(failure);
     return failure;

@@ -18,6 +18,8 @@ export class Held extends LazyAbort {
   failure: RecordedFailure | undefined;
   /** Its ordering key, when it has one. */
   key: string | undefined = undefined;
+  /** Why its handler sent it to the dead letters (`context.deadLetter`), once it is done. */
+  condemned: Error | undefined = undefined;
 
   constructor(ref: GroupRef, entry: GroupEntry) {
     super();

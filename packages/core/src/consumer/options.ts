@@ -27,13 +27,37 @@ export interface HandlerContext {
    * pass it on (to `fetch`, a database driver) or check it.
    */
   readonly signal: AbortSignal;
+  /**
+   * Moves the entry to the group's dead letters once the handler is done (returned
+   * or threw), with `reason`, and runs it no more: for an entry that can never
+   * succeed (one that cannot be parsed, that names nothing there is).
+   */
+  deadLetter(reason: Error | string): void;
 }
 
 /** Processes one event; resolving acknowledges it, throwing schedules a retry. */
 export type EventHandler = (event: StoredEvent, context: HandlerContext) => unknown;
 
+/**
+ * A group's entry as it is stored, for a consumer of entries in a layout of their
+ * own (`raw: true`): what another system writes to a stream, a command of
+ * `@replayrail/rpc`.
+ */
+export interface RawEntry {
+  /** Its ID in the channel's stream (for an entry put back from the dead letters: the one it was). */
+  readonly id: Cursor;
+  readonly channel: string;
+  /** Its fields, as stored. */
+  readonly fields: Readonly<Record<string, string>>;
+}
+
+/** Processes one raw entry; resolving acknowledges it, throwing schedules a retry. */
+export type RawEntryHandler = (entry: RawEntry, context: HandlerContext) => unknown;
+
 /** Options of `rail.consume`. */
 export interface ConsumeOptions extends StartOptions {
+  /** Events (the default); `true` is `RawConsumeOptions`: the handler gets each entry's stored fields. */
+  raw?: false;
   /** The channel to process (or `channels`). */
   channel?: string;
   /** Several channels, each with its own group of the same name. */
@@ -76,15 +100,29 @@ export interface ConsumeOptions extends StartOptions {
   onError?: (error: ReplayRailError) => void;
 }
 
+/**
+ * Options of `rail.consume` for entries that are not ReplayRail events (`raw: true`):
+ * the handler gets each entry's stored fields, to read in their own layout, with
+ * the same guarantees (claims kept while it runs, retries, dead letters, ordering).
+ */
+export interface RawConsumeOptions extends Omit<ConsumeOptions, 'raw' | 'handler' | 'orderingKey'> {
+  raw: true;
+  handler: RawEntryHandler;
+  /** As `ConsumeOptions.orderingKey`, from the entry. */
+  orderingKey?: (entry: RawEntry) => string | null | undefined;
+}
+
 /** The options with every default filled in. */
 export interface ResolvedConsumeOptions {
   readonly channels: readonly string[];
   readonly group: string;
   readonly consumer: string;
-  readonly handler: EventHandler;
+  /** Whether the handler gets raw entries (`RawConsumeOptions`) rather than events. */
+  readonly raw: boolean;
+  readonly handler: (item: never, context: HandlerContext) => unknown;
   readonly concurrency: number;
   readonly prefetch: number;
-  readonly orderingKey: ((event: StoredEvent) => string | null | undefined) | undefined;
+  readonly orderingKey: ((item: never) => string | null | undefined) | undefined;
   readonly claimIdleMs: number;
   readonly maxDeliveries: number;
   readonly backoff: Backoff;
@@ -142,7 +180,10 @@ function groupStart(options: StartOptions): Cursor | '$' {
 }
 
 /** Checks `options` and fills in the defaults; throws `ConfigError` naming the first bad field. */
-export function resolveConsumeOptions(options: ConsumeOptions, readBlockMs: number): ResolvedConsumeOptions {
+export function resolveConsumeOptions(
+  options: ConsumeOptions | RawConsumeOptions,
+  readBlockMs: number,
+): ResolvedConsumeOptions {
   if (typeof options !== 'object' || options === null) throw invalid('options', 'must be an object');
   const channels = options.channels ?? (options.channel === undefined ? undefined : [options.channel]);
   if (options.channel !== undefined && options.channels !== undefined) {
@@ -159,6 +200,8 @@ export function resolveConsumeOptions(options: ConsumeOptions, readBlockMs: numb
   if (options.onError !== undefined && typeof options.onError !== 'function') {
     throw invalid('onError', 'must be a function');
   }
+  const raw = (options as { raw?: unknown }).raw ?? false;
+  if (typeof raw !== 'boolean') throw invalid('raw', `must be true or false, got ${String(raw)}`);
   if ('start' in options) {
     throw invalid(
       'start',
@@ -170,6 +213,7 @@ export function resolveConsumeOptions(options: ConsumeOptions, readBlockMs: numb
     channels,
     group: name(options.group, 'group'),
     consumer: options.consumer === undefined ? randomName() : name(options.consumer, 'consumer'),
+    raw,
     handler: options.handler,
     concurrency: integer(options.concurrency, 'concurrency', 1, 1, 10_000),
     prefetch: integer(options.prefetch, 'prefetch', 100, 0, 10_000),

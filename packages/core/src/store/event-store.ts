@@ -9,6 +9,8 @@
 
 import type { Cursor, DuplicatePolicy, EventFields, NewEvent, StoredEvent } from '../types.js';
 import type { GroupStore } from './group-store.js';
+import type { RawStreams } from './raw-streams.js';
+import type { ReadQuery } from './read-query.js';
 import type { StreamRef } from './stream-ref.js';
 
 /** One validated event to append, with everything the store needs to decide. */
@@ -54,16 +56,6 @@ export interface ReplayQuery {
   readonly limit: number;
 }
 
-/** A blocking read: events after `after`, waiting up to `blockMs` for the first one. */
-export interface ReadQuery {
-  readonly after: Cursor;
-  /** 0 returns at once; there is no "forever" (use `signal` to cancel). */
-  readonly blockMs: number;
-  readonly limit: number;
-  /** Aborting rejects the read with the signal's reason. */
-  readonly signal?: AbortSignal;
-}
-
 /**
  * A durable, ordered, per-channel event log with cursors.
  *
@@ -90,4 +82,10 @@ export interface EventStore {
    * `rail.consume` and `rail.group` run on. Without it, they throw `ConfigError`.
    */
   readonly groups?: GroupStore;
+  /**
+   * Streams in a layout of their own (entries of fields, not events), if the store
+   * has them (both of ours do): what `@replayrail/rpc` sends its commands and
+   * replies through.
+   */
+  readonly raw?: RawStreams;
 }

@@ -45,7 +45,9 @@ function decodeOrError(
 
 /**
  * A group's entry from its raw fields: decoded, or with the reason it cannot be
- * (an undecodable entry must reach the dead letters, not stop the group).
+ * (an undecodable entry must reach the dead letters, not stop the group). Decoded
+ * when `event` or `error` is first read: a raw consumer (an RPC server) never
+ * decodes its entries as events, nor pays for the error each would be.
  */
 export function groupEntry(
   id: Cursor,
@@ -57,7 +59,25 @@ export function groupEntry(
 ): GroupEntry {
   const origin = source === 'redrive' ? (fields[REDRIVEN_ORIGIN] ?? id) : id;
   const own = source === 'redrive' ? entryFieldsOf(fields) : fields;
-  return { id, source, origin, deliveries, fields: own, failure, ...decodeOrError(origin, own, options) };
+  let decoded: ReturnType<typeof decodeOrError> | undefined;
+  const decode = () => {
+    decoded ??= decodeOrError(origin, own, options);
+    return decoded;
+  };
+  return {
+    id,
+    source,
+    origin,
+    deliveries,
+    fields: own,
+    failure,
+    get event() {
+      return decode().event;
+    },
+    get error() {
+      return decode().error;
+    },
+  };
 }
 
 /** A recorded failure as text (how the Redis store keeps it, in a hash per group). */

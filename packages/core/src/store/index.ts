@@ -24,7 +24,7 @@ export type { LargeIntegers } from '../large-integers.js';
 export { largeIntegersOption } from '../large-integers.js';
 export { booleanOption, choiceOption, integerOption, optionError } from '../options.js';
 export type { EventFields } from '../types.js';
-export type { AppendRequest, EventStore, ReadQuery, ReplayQuery } from './event-store.js';
+export type { AppendRequest, EventStore, ReplayQuery } from './event-store.js';
 export {
   deadLetterFields,
   decodeDeadLetter,
@@ -50,4 +50,6 @@ export type {
   LostEntries,
   RecordedFailure,
 } from './group-store.js';
+export type { RawAppendOptions, RawStreamEntry, RawStreams } from './raw-streams.js';
+export type { ReadQuery } from './read-query.js';
 export type { StreamRef } from './stream-ref.js';

@@ -43,6 +43,8 @@ import type {
   PublishedEvent,
   PublishScope,
   RailFigures,
+  RpcCallInfo,
+  RpcScope,
   Telemetry,
   TraceCarrier,
 } from './telemetry.js';
@@ -125,6 +127,7 @@ class OpenTelemetry implements Telemetry {
   readonly #aborted;
   // What consumers' reporters share.
   readonly #forConsumers: ConsumerInstruments;
+  readonly #rpc: RpcInstruments;
   readonly #rails = new Set<RailFigures>();
   readonly #consumers = new Map<ConsumerFigures, string>();
 
@@ -206,6 +209,7 @@ class OpenTelemetry implements Telemetry {
         description: "Entries consumers moved to their group's dead letters.",
       }),
     };
+    this.#rpc = new RpcInstruments(this.#tracer, meter);
     this.#observeRails();
     this.#observeConsumers();
   }
@@ -321,6 +325,20 @@ class OpenTelemetry implements Telemetry {
     return new OpenTelemetryConsumer(this.#forConsumers, group, name);
   }
 
+  rpcCall(call: RpcCallInfo): RpcScope {
+    return this.#rpc.scope(call, SpanKind.CLIENT, context.active());
+  }
+
+  rpcServe(call: RpcCallInfo, parent: TraceCarrier | undefined): RpcScope {
+    const remote = parent === undefined ? undefined : remoteContext(parent);
+    const parentContext = remote === undefined ? ROOT_CONTEXT : trace.setSpanContext(ROOT_CONTEXT, remote);
+    return this.#rpc.scope(call, SpanKind.SERVER, parentContext);
+  }
+
+  rpcExpired(call: RpcCallInfo): void {
+    this.#rpc.expired(call);
+  }
+
   #observeRails(): void {
     const subscriptions = this.#meter.createObservableUpDownCounter('replayrail.subscriptions', {
       unit: '{subscription}',
@@ -398,6 +416,91 @@ class OpenTelemetry implements Telemetry {
       },
       [inFlight, pending, lag, dead],
     );
+  }
+}
+
+/**
+ * Calls between services (`@replayrail/rpc`), with the OpenTelemetry RPC
+ * conventions: a CLIENT span on the caller, a SERVER span on the server continuing
+ * the caller's trace, `rpc.system` `jsonrpc`, `rpc.service`, `rpc.method`, and
+ * `rpc.jsonrpc.error_code` on an error; their durations; and the calls a server did
+ * not start because their caller had given up. Methods come from contracts: the
+ * attribute sets are bounded.
+ */
+class RpcInstruments {
+  readonly #tracer: Tracer;
+  readonly #clientDuration: Histogram;
+  readonly #serverDuration: Histogram;
+  readonly #expired: Counter;
+  readonly #attributes = new Map<string, Attributes>();
+
+  constructor(tracer: Tracer, meter: Meter) {
+    this.#tracer = tracer;
+    const seconds = { unit: 's', advice: { explicitBucketBoundaries: DURATION_BUCKETS } };
+    this.#clientDuration = meter.createHistogram('rpc.client.call.duration', {
+      ...seconds,
+      description: 'How long calls to other services took, from sending to the answer (or giving up).',
+    });
+    this.#serverDuration = meter.createHistogram('rpc.server.call.duration', {
+      ...seconds,
+      description: 'How long this server took to handle calls.',
+    });
+    this.#expired = meter.createCounter('replayrail.rpc.expired', {
+      unit: '{call}',
+      description: "Calls a server did not start: their caller's deadline had passed.",
+    });
+  }
+
+  #of(call: RpcCallInfo): Attributes {
+    const key = `${call.service}.${call.method}`;
+    let attributes = this.#attributes.get(key);
+    if (attributes === undefined) {
+      attributes = Object.freeze({ 'rpc.system': 'jsonrpc', 'rpc.service': call.service, 'rpc.method': call.method });
+      this.#attributes.set(key, attributes);
+    }
+    return attributes;
+  }
+
+  scope(call: RpcCallInfo, kind: SpanKind, parent: ReturnType<typeof context.active>): RpcScope {
+    const start = performance.now();
+    const attributes = this.#of(call);
+    const span = this.#tracer.startSpan(
+      `${call.service}/${call.method}`,
+      { kind, attributes: { ...attributes, 'rpc.jsonrpc.version': '2.0' } },
+      parent,
+    );
+    const spanContext = span.spanContext();
+    const active = trace.setSpan(parent, span);
+    const state = spanContext.traceState?.serialize();
+    const carrier = isSpanContextValid(spanContext)
+      ? { traceparent: formatTraceparent(spanContext), ...(state && { tracestate: state }) }
+      : undefined;
+    const duration = kind === SpanKind.CLIENT ? this.#clientDuration : this.#serverDuration;
+    return {
+      carrier,
+      run: (work) => context.with(active, work),
+      settled: (error?: unknown) => {
+        const seconds = (performance.now() - start) / 1000;
+        if (error === undefined) {
+          span.end();
+          duration.record(seconds, attributes);
+          return;
+        }
+        const code = isReplayRailError(error, 'rpc_error') ? (error as { rpcCode?: number }).rpcCode : undefined;
+        failed(span, error);
+        if (code !== undefined) span.setAttribute('rpc.jsonrpc.error_code', code);
+        span.end();
+        duration.record(seconds, {
+          ...attributes,
+          'error.type': errorType(error),
+          ...(code !== undefined && { 'rpc.jsonrpc.error_code': code }),
+        });
+      },
+    };
+  }
+
+  expired(call: RpcCallInfo): void {
+    this.#expired.add(1, this.#of(call));
   }
 }
 

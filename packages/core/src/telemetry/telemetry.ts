@@ -40,6 +40,22 @@ export interface PublishScope {
   settled(error?: unknown): void;
 }
 
+/** A call between services (`@replayrail/rpc`), as telemetry names it. */
+export interface RpcCallInfo {
+  readonly service: string;
+  readonly method: string;
+}
+
+/** A call under way, on the caller's or the server's side. */
+export interface RpcScope {
+  /** The trace context to send with the call (caller's side), when there is one. */
+  readonly carrier: TraceCarrier | undefined;
+  /** Runs `work` in the scope's context (a handler's spans become the call's children). */
+  run<T>(work: () => T): T;
+  /** The call ended: answered, or failed with `error` (an `RpcError`'s code is recorded). */
+  settled(error?: unknown): void;
+}
+
 /** What a consumer reports. Made once per `rail.consume`. */
 export interface ConsumerTelemetry {
   /** Entries a read gave the consumer. */
@@ -105,4 +121,10 @@ export interface Telemetry {
   requestAborted(method: string): void;
   /** A consumer's reporter, for `rail.consume`. */
   consumer(group: string, name: string): ConsumerTelemetry;
+  /** A call to another service starts (the caller's side). */
+  rpcCall(call: RpcCallInfo): RpcScope;
+  /** A server starts handling a call, continuing the caller's trace (`parent`) when it sent one. */
+  rpcServe(call: RpcCallInfo, parent: TraceCarrier | undefined): RpcScope;
+  /** A server did not start a call: its caller's deadline had passed. */
+  rpcExpired(call: RpcCallInfo): void;
 }

@@ -18,7 +18,7 @@ async function until(check: () => boolean | Promise<boolean>, what: string, time
 }
 
 // Fast settings for tests: short reads, quick backoff, claims after 150 ms.
-const FAST: Partial<ConsumeOptions> = {
+const FAST: Pick<ConsumeOptions, 'blockMs' | 'claimIdleMs' | 'backoff'> = {
   blockMs: 50,
   claimIdleMs: 150,
   backoff: { initialMs: 5, maxMs: 20, jitter: 0 },
@@ -509,6 +509,45 @@ export function consumerTests(ctx: () => ConformanceContext): void {
         }, 'the removal');
         const names = (await rail.group('janitor', 'g').info())?.consumers.map((c) => c.name);
         expect(names).toContain('holder');
+      } finally {
+        await stopAll();
+      }
+    });
+
+    it('reads raw entries of a layout of their own, and a handler sends one that can never succeed to the dead letters at once', async () => {
+      const context = ctx();
+      const rail = context.rail({ maxStreamLength: null });
+      const stream = context.stream('commands');
+      // Another system's layout (what a clamator client writes): not a ReplayRail event.
+      const good = await context.harness.appendRaw(stream, { type: 'rpc', envelope: '{"n":1}', 'reply-to': 'r' });
+      const bad = await context.harness.appendRaw(stream, { type: 'rpc', envelope: 'not json' });
+      const seen: { id: string; fields: Record<string, string>; attempt: number }[] = [];
+      const consumer = rail.consume({
+        ...FAST,
+        raw: true,
+        channel: 'commands',
+        group: 'g',
+        from: 'earliest',
+        maxDeliveries: 5,
+        orderingKey: (entry) => entry.fields.type,
+        handler: (entry, handling) => {
+          seen.push({ id: entry.id, fields: { ...entry.fields }, attempt: handling.attempt });
+          if (entry.fields.envelope === 'not json') handling.deadLetter(new SyntaxError('envelope is not JSON'));
+        },
+      });
+      consumers.push(consumer);
+      await consumer.start();
+      try {
+        await until(async () => (await rail.group('commands', 'g').info())?.deadLetters === 1, 'the dead letter');
+        await until(async () => (await rail.group('commands', 'g').info())?.pending === 0, 'the acks');
+        expect(seen).toEqual([
+          { id: good, fields: { type: 'rpc', envelope: '{"n":1}', 'reply-to': 'r' }, attempt: 1 },
+          { id: bad, fields: { type: 'rpc', envelope: 'not json' }, attempt: 1 },
+        ]);
+        const [letter] = await rail.group('commands', 'g').deadLetters();
+        expect(letter).toMatchObject({ origin: bad, attempts: 1, errorName: 'SyntaxError' });
+        expect(letter?.errorMessage).toBe('envelope is not JSON');
+        expect(letter?.fields).toMatchObject({ type: 'rpc', envelope: 'not json' });
       } finally {
         await stopAll();
       }

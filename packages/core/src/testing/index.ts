@@ -30,6 +30,7 @@ import type { StoreHarnessFactory } from './harness.js';
 import { idempotencyTests } from './idempotency.js';
 import { propertyTests } from './properties.js';
 import { publishReplayTests } from './publish-replay.js';
+import { rawStreamTests } from './raw-streams.js';
 import { retentionTests } from './retention.js';
 
 export type { ConformanceContext } from './context.js';
@@ -41,6 +42,8 @@ export interface ConformanceOptions {
   propertyRuns?: number;
   /** Whether the store implements consumer groups (`GroupStore`) and is checked for them. @default true */
   consumerGroups?: boolean;
+  /** Whether the store has raw streams (`store.raw`) and is checked for them. @default true */
+  rawStreams?: boolean;
 }
 
 /**
@@ -66,6 +69,7 @@ export function describeEventStore(
       groupTests(ctx);
       consumerTests(ctx);
     }
+    if (options.rawStreams !== false) rawStreamTests(ctx);
     propertyTests(ctx, options.propertyRuns ?? 40);
   });
 }
