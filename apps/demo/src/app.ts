@@ -1,8 +1,9 @@
 /**
  * @module
  * The demo server: ReplayRail's Hono routes (HTTP, SSE, WebSockets) with the
- * demo's catalog, the operator's routes, the board's page, the ticket printer (its
- * own process on Redis, in this one on the memory store) and the traffic simulator.
+ * demo's catalog, the operator's routes, the board's page, the ticket printer and
+ * the kitchen service (each its own process on Redis, in this one on the memory
+ * store), the server's calls to them (`@replayrail/rpc`) and the traffic simulator.
  */
 
 import { readFile } from 'node:fs/promises';
@@ -16,9 +17,10 @@ import { RedisStreamStore } from '@replayrail/store-redis';
 import { Hono } from 'hono';
 import { Redis } from 'ioredis';
 import { catalog } from './catalog.js';
+import { type DemoKitchenOptions, type DemoPrinterOptions, startDemoServices } from './demo-services.js';
+import { createEstimateRoutes } from './estimate-routes.js';
 import { createOperatorRoutes } from './operator-routes.js';
-import { type PrinterSupervisor, superviseInProcess, superviseProcess } from './printer-supervisor.js';
-import { DEFAULT_PRINTER_TIMINGS, type PrinterTimings } from './printer-timings.js';
+import type { RpcLimits } from './rpc-limits.js';
 import { TrafficSimulator } from './simulator.js';
 import type { SimulatorLimits } from './simulator-limits.js';
 import { createSimulatorRoutes } from './simulator-routes.js';
@@ -41,13 +43,13 @@ export interface DemoOptions {
   printer?: false | DemoPrinterOptions;
   /** The traffic simulator's limits; those not given are `DEFAULT_SIMULATOR_LIMITS` (simulator-limits.ts). */
   simulator?: Partial<SimulatorLimits>;
+  /** The kitchen service's settings, or false for none (every estimate then times out). @default {} */
+  kitchen?: false | DemoKitchenOptions;
+  /** The calls' limits (timeout, kitchen concurrency, latency window); those not given are `DEFAULT_RPC_LIMITS` (rpc-limits.ts). */
+  rpc?: Partial<RpcLimits>;
 }
 
-/** Timings not given are `DEFAULT_PRINTER_TIMINGS` (printer-timings.ts), not the environment's. */
-export interface DemoPrinterOptions extends Partial<PrinterTimings> {
-  /** On Redis, the built printer-process.js to run. @default the one beside this module (dist/) */
-  script?: URL;
-}
+export type { DemoKitchenOptions, DemoPrinterOptions } from './demo-services.js';
 
 /** The name of the demo's Redis connections (`CLIENT LIST`). */
 export const DEMO_CONNECTION_NAME = 'replayrail-demo';
@@ -92,19 +94,20 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   const routes = createReplayRailRoutes({ rail, catalog, upgradeWebSocket, webSocketServer: wss });
   app.route('/', routes.app);
   const restaurant = options.restaurant ?? '123';
-  let printer: PrinterSupervisor | undefined;
-  if (options.printer !== false) {
-    const { script, ...settings } = { restaurant, ...DEFAULT_PRINTER_TIMINGS, ...options.printer };
-    printer = options.redisUrl
-      ? superviseProcess({
-          ...settings,
-          redisUrl: options.redisUrl,
-          ...(options.streamPrefix && { streamPrefix: options.streamPrefix }),
-          ...(script && { script }),
-        })
-      : superviseInProcess(rail, settings);
-  }
-  app.route('/', createOperatorRoutes({ rail, restaurant, ...(printer && { printer }) }));
+  const services = await startDemoServices(rail, {
+    restaurant,
+    ...(options.redisUrl && { redisUrl: options.redisUrl }),
+    ...(options.streamPrefix && { streamPrefix: options.streamPrefix }),
+    ...(options.printer !== undefined && { printer: options.printer }),
+    ...(options.kitchen !== undefined && { kitchen: options.kitchen }),
+    ...(options.rpc && { rpc: options.rpc }),
+  });
+  const { printer, kitchen, calls } = services;
+  app.route(
+    '/',
+    createOperatorRoutes({ rail, restaurant, calls, ...(printer && { printer }), ...(kitchen && { kitchen }) }),
+  );
+  app.route('/', createEstimateRoutes({ rail, calls, restaurant }));
   const simulator = new TrafficSimulator(rail, options.simulator);
   app.route('/', createSimulatorRoutes({ simulator, restaurant }));
   // The Prometheus text format, for a scraper or a curious operator.
@@ -127,7 +130,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     server.once('listening', () => resolve());
   }).catch(async (error: unknown) => {
     await simulator.close();
-    await printer?.close(); // no printer left running for a demo that never listened
+    await services.close(); // no service left running for a demo that never listened
     throw error;
   });
   return {
@@ -136,12 +139,13 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     async close() {
       // First: the orders under way publish nothing once the rail is closing.
       await simulator.close();
-      await printer?.close();
       await routes.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         (server as { closeAllConnections?: () => void }).closeAllConnections?.();
       });
+      // After the server: no request waits on a call any more.
+      await services.close();
       await rail.close();
       await telemetry.shutdown();
     },

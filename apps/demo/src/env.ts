@@ -1,8 +1,9 @@
 /**
  * @module
- * The settings the demo's two entry points (server.ts, printer-process.ts) read from
- * the environment, checked the same way: a bad value stops the process at once with
- * a message naming it (exit code 2), never a printer that misbehaves later.
+ * The settings the demo's entry points (server.ts, printer-process.ts,
+ * kitchen-process.ts) read from the environment, checked the same way: a bad value
+ * stops the process at once with a message naming it (exit code 2), never a printer
+ * or a kitchen that misbehaves later.
  */
 
 function refuse(message: string): never {

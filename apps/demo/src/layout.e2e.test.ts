@@ -6,7 +6,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type Demo, startDemo } from './app.js';
 
 // The board and the operator's view in Chromium at a phone's width (360 px), a small
-// laptop's (800, 1,024) and a wide screen's (1,440): nothing of the board covered,
+// laptop's (800, 1,024) and a wide screen's (1,440), the cards with their kitchen
+// estimates and the calls panel filled: nothing of the board covered,
 // every column on screen or reachable by scrolling, order and trace IDs whole, panel buttons
 // on their title's row, no console error (the favicon included). A screenshot of
 // each width goes to .reports/ and, with UPDATE_SCREENSHOTS=1, to apps/demo/docs/.
@@ -187,6 +188,14 @@ describeWithChromium("the demo's layout, in Chromium", () => {
     expect(await page.getAttribute('link[rel="icon"]', 'href')).toBe('/favicon.svg');
     await page.waitForSelector(`#dead-letters li[data-order="${poison}"]`, { timeout: 30_000 });
     await page.waitForSelector(`#tickets li[data-order="ord_${time}41"]`, { timeout: 30_000 });
+    // The kitchen's estimates on the cards still being made, and the calls panel with them.
+    await page.waitForFunction(
+      () =>
+        document.querySelectorAll('.card .estimate[data-state="estimate"]').length === 7 &&
+        document.querySelector('#rpc-calls tr[data-method="kitchen.estimate"]:not([data-calls="0"])') !== null,
+      undefined,
+      { timeout: 30_000 },
+    );
     // The poison order's timeline open, under the board.
     await page.click(`.card[data-order="${poison}"]`);
     await page.waitForSelector(`#timeline-panel[data-order="${poison}"] #timeline li:nth-child(2)`);

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type Demo, startDemo } from './app.js';
 
 // GET /metrics on the memory store: the Prometheus text format, with the figures of
-// what just happened (a socket open, publishes, the printer's group).
+// what just happened (a socket open, publishes, the printer's group, a call to the kitchen).
 let demo: Demo;
 let base: string;
 beforeAll(async () => {
@@ -51,4 +51,21 @@ it('serves the metrics in the Prometheus text format, with what the demo did', a
   expect(sample(text, 'replayrail_events_delivered_total', template)).toBe(2);
   expect(sample(text, 'messaging_client_operation_duration_count', template)).toBe(2);
   socket.ws.close();
+});
+
+it("records the server's calls to its services, and the services' side of them (both in this process on the memory store)", async () => {
+  const response = await fetch(`${base}/events/restaurant:7:orders`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      type: 'order.created',
+      payload: { order_id: 'ord_rpc', items: [{ name: 'Risotto', qty: 1 }] },
+    }),
+  });
+  expect(response.status).toBe(201);
+  expect((await fetch(`${base}/orders/ord_rpc/estimate?restaurant=7`)).status).toBe(200);
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const estimate = { rpc_system: 'jsonrpc', rpc_service: 'kitchen', rpc_method: 'estimate' };
+  expect(sample(text, 'rpc_client_call_duration_count', estimate)).toBe(1);
+  expect(sample(text, 'rpc_server_call_duration_count', estimate)).toBe(1);
 });

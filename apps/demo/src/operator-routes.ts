@@ -10,7 +10,10 @@
  *   starts the next (printer-supervisor.ts);
  * - `GET /operator/dead-letters` the orders the printer gave up on, and why;
  * - `POST /operator/dead-letters/redrive` `{"ids": [...]}` or `{"all": true}` puts
- *   them back to be printed again.
+ *   them back to be printed again;
+ * - `GET /operator/rpc` the calls between services: the printer's own answer to
+ *   `printer.status` (asked now, within `RPC_TIMEOUT_MS`), the kitchen service, and
+ *   the server's record of its calls per method (count, errors, p50, p99; rpc-api.ts).
  *
  * Every input is checked (zod); a bad one is a 400 `{"error": {"code", "message"}}`
  * as ReplayRail's routes answer, and nothing a client sends can crash the process
@@ -20,10 +23,14 @@
 import { type DeadLetter, InvalidRequestError, type ReplayRail } from '@replayrail/core';
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { callErrorAnswer } from './call-errors.js';
+import type { KitchenSupervisor } from './kitchen-supervisor.js';
 import type { DeadLettersView, DeadLetterView, PrinterView, TimelineView } from './operator-api.js';
 import { kitchenChannel, ordersChannel, PRINTER_GROUP } from './printer.js';
 import type { PrinterSupervisor } from './printer-supervisor.js';
 import { answerError, check, jsonBody, restaurantSchema } from './route-input.js';
+import type { RpcView } from './rpc-api.js';
+import type { ServiceCalls } from './service-calls.js';
 import { orderTimeline } from './timeline.js';
 
 export interface OperatorRoutesOptions {
@@ -32,6 +39,10 @@ export interface OperatorRoutesOptions {
   restaurant: string;
   /** None when the demo runs without a printer (`printer: false`). */
   printer?: PrinterSupervisor;
+  /** None when the demo runs without a kitchen (`kitchen: false`). */
+  kitchen?: KitchenSupervisor;
+  /** The server's calls to its services, and their record. */
+  calls: ServiceCalls;
 }
 
 // As the catalog's order_id.
@@ -63,7 +74,7 @@ function deadLetterView(letter: DeadLetter): DeadLetterView {
 
 /** The operator's routes, to mount at `/`. */
 export function createOperatorRoutes(options: OperatorRoutesOptions): Hono {
-  const { rail, printer } = options;
+  const { rail, printer, kitchen, calls } = options;
   const orders = ordersChannel(options.restaurant);
   const app = new Hono();
 
@@ -109,6 +120,28 @@ export function createOperatorRoutes(options: OperatorRoutesOptions): Hono {
     const body = check(redriveBody, await jsonBody(c), 'body');
     const redriven = await rail.group(orders, PRINTER_GROUP).redrive('all' in body ? 'all' : body.ids);
     return c.json({ redriven });
+  });
+
+  app.get('/operator/rpc', async (c) => {
+    // Asked first, so the record answered with counts this call too.
+    const printerStatus: RpcView['printer_status'] =
+      printer === undefined
+        ? null
+        : await calls.printerStatus().then(
+            (status) => ({ status }),
+            (error: unknown) => {
+              const answer = callErrorAnswer(error, 'printer.status');
+              if (answer === undefined) throw error;
+              return answer.body;
+            },
+          );
+    const view: RpcView = {
+      timeout_ms: calls.timeoutMs,
+      kitchen: kitchen?.status() ?? null,
+      printer_status: printerStatus,
+      calls: calls.record.view(),
+    };
+    return c.json(view);
   });
 
   app.onError(answerError);

@@ -15,8 +15,9 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { newTraceId, newTraceparent } from './traceparent.js';
 
 // The operator's view in Chromium against the demo on Redis, started as `make demo`
-// starts it (node dist/server.js), its printer a process of its own: an order's
-// timeline; the printer killed mid-ticket and the ticket printed by the next printer
+// starts it (node dist/server.js), its printer and its kitchen processes of their
+// own: an order's timeline, its card's estimate and the calls panel; the printer
+// killed mid-ticket and the ticket printed by the next printer
 // after it claims it; a poison order in the dead letters, redriven, and back after
 // failing again. A screenshot of each view goes to .reports/ and, with
 // UPDATE_SCREENSHOTS=1, to apps/demo/docs/ for the README.
@@ -107,6 +108,24 @@ describeWithRedis("the demo's operator view", (redisUrl) => {
         await page.locator('#timeline-panel').scrollIntoViewIfNeeded();
         await screenshot(page, 'timeline');
 
+        // 1b. Its card shows the kitchen's estimate, computed in the kitchen's own process
+        // (2 Risotto, nothing ahead: 18 + 1 minutes); the calls panel shows the calls, and
+        // the printer's answer to printer.status from its process.
+        const estimate = await page.waitForSelector(
+          '.card[data-order="ord_timeline"] .estimate[data-state="estimate"]',
+          { timeout: 30_000 },
+        );
+        expect(await estimate.getAttribute('data-minutes')).toBe('19');
+        expect(await estimate.getAttribute('title')).toMatch(/estimated by kitchen-\d+$/);
+        await page.waitForSelector('#rpc-calls tr[data-method="kitchen.estimate"]:not([data-calls="0"])');
+        await page.waitForSelector('#rpc-calls tr[data-method="printer.status"]:not([data-calls="0"])');
+        await page.waitForSelector('#rpc-printer[data-state="waiting"]', { timeout: 30_000 });
+        const printerPid = /pid (\d+)/.exec((await page.textContent('#printer-status')) ?? '')?.[1];
+        expect(await page.textContent('#rpc-printer')).toContain(`printer-1 (pid ${printerPid})`);
+        expect(await page.textContent('#rpc-kitchen')).toMatch(/kitchen-\d+ · its own process, pid \d+ · running/);
+        await page.locator('#rpc-panel').scrollIntoViewIfNeeded();
+        await screenshot(page, 'calls');
+
         // 2. The printer killed mid-ticket: the next one claims the order and prints it.
         await post('order.created', 'ord_killed');
         await post('order.confirmed', 'ord_killed');
@@ -151,6 +170,9 @@ describeWithRedis("the demo's operator view", (redisUrl) => {
         const metrics = (await page.textContent('body')) ?? '';
         expect(metrics).toMatch(/^replayrail_connections\{.*replayrail_transport="websocket".*\} [1-9]/m);
         expect(metrics).toMatch(/^messaging_client_sent_messages_total\{.*"restaurant:\{id\}:orders".*\} [1-9]/m);
+        // The server's calls to the kitchen and the printer (their own side is in their processes).
+        expect(metrics).toMatch(/^rpc_client_call_duration_count\{.*rpc_service="kitchen".*\} [1-9]/m);
+        expect(metrics).toMatch(/^rpc_client_call_duration_count\{.*rpc_service="printer".*\} [1-9]/m);
         expect(errors).toEqual([]);
       } finally {
         await page.close();

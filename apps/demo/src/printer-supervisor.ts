@@ -5,22 +5,21 @@
  * and the next printer (a new name: `printer-2`, `printer-3`, …) claims it once it
  * has been idle for `claimIdleMs`, and prints it on attempt 2.
  *
- * - On Redis the printer is its own process (printer-process.ts), killed with
- *   SIGKILL: a real crash, nothing runs after it. A printer that dies on its own is
- *   started again.
+ * - On Redis the printer is its own process (printer-process.ts, run by
+ *   process-supervisor.ts as the kitchen's is), killed with SIGKILL: a real crash,
+ *   nothing runs after it. A printer that dies on its own is started again.
  * - On the memory store it runs in the demo's process (a memory store cannot be
  *   shared between processes). A kill stops its consumer with no grace: the ticket
  *   being printed is aborted before it is published and stays pending, its claim no
  *   longer kept, as after a crash; the process itself lives on.
  */
 
-import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { ReplayRail } from '@replayrail/core';
 import type { PrinterReport, PrinterStatus } from './operator-api.js';
 import { logFailure, type Printer, type PrinterActivity, startPrinter } from './printer.js';
 import type { PrinterMessage } from './printer-process.js';
 import { type PrinterTimings, printerTimingsEnv } from './printer-timings.js';
+import { superviseChildProcess } from './process-supervisor.js';
 
 export interface PrinterSettings extends PrinterTimings {
   restaurant: string;
@@ -150,97 +149,40 @@ export interface ProcessSettings extends PrinterSettings {
   script?: URL;
 }
 
-// A printer that dies on its own is started again after this, doubling while it
-// keeps dying young (a bad REDIS_URL, say), up to a minute.
-const RESTART_MS = 1_000;
-const RESTART_MAX_MS = 60_000;
-const YOUNG_MS = 5_000;
-
-/** The printer as its own process (printer-process.ts), on Redis. */
+/** The printer as its own process (printer-process.ts), on Redis, run by process-supervisor.ts. */
 export function superviseProcess(settings: ProcessSettings): PrinterSupervisor {
   const reports = new Reports();
-  const script = fileURLToPath(settings.script ?? new URL('./printer-process.js', import.meta.url));
-  let count = 0;
-  let child: ChildProcess | undefined;
-  let closing = false;
-  let restartMs = RESTART_MS;
-  let restartTimer: ReturnType<typeof setTimeout> | undefined;
-  let queue: Promise<unknown> = Promise.resolve();
-
-  const start = () => {
-    const name = `printer-${++count}`;
-    reports.next(name);
-    const startedAt = Date.now();
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      REDIS_URL: settings.redisUrl,
-      RESTAURANT: settings.restaurant,
-      PRINTER_NAME: name,
-      // Always set, so a printer process runs with the demo's timings, not any it inherits.
-      ...printerTimingsEnv(settings),
-    };
-    if (settings.streamPrefix !== undefined) env.STREAM_PREFIX = settings.streamPrefix;
-    // The IPC channel carries its reports, and its closing tells the printer the demo is gone.
-    const current = spawn(process.execPath, [script], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    child = current;
-    current.on('message', (message: PrinterMessage) => {
-      if (message.kind === 'ready') {
-        if (reports.name === name) reports.state = 'running';
-        restartMs = RESTART_MS;
-      } else reports.apply(name, message);
-    });
-    current.on('error', (error) => console.error(`${name}: ${error.message}`));
-    current.on('exit', (code, signal) => {
-      if (child !== current) return; // killed from the operator's view: the next one runs already
-      child = undefined;
+  const children = superviseChildProcess<PrinterMessage>({
+    script: settings.script ?? new URL('./printer-process.js', import.meta.url),
+    next: (n) => {
+      const name = `printer-${n}`;
+      const env: Record<string, string> = {
+        REDIS_URL: settings.redisUrl,
+        RESTAURANT: settings.restaurant,
+        PRINTER_NAME: name,
+        // Always set, so a printer process runs with the demo's timings, not any it inherits.
+        ...printerTimingsEnv(settings),
+      };
+      if (settings.streamPrefix !== undefined) env.STREAM_PREFIX = settings.streamPrefix;
+      return { name, env };
+    },
+    onStart: (name) => reports.next(name),
+    onMessage: (name, message) => {
+      if (message.kind !== 'ready') reports.apply(name, message);
+      else if (reports.name === name) reports.state = 'running';
+    },
+    onExit: () => {
       reports.state = 'stopped';
       reports.printing = null;
-      if (closing) return;
-      console.error(`${name} exited (${signal ?? `code ${code}`}); starting another in ${restartMs} ms`);
-      restartTimer = setTimeout(start, restartMs);
-      if (Date.now() - startedAt < YOUNG_MS) restartMs = Math.min(restartMs * 2, RESTART_MAX_MS);
-    });
-  };
-
-  const exited = (process_: ChildProcess) =>
-    new Promise<void>((resolve) => {
-      if (process_.exitCode !== null || process_.signalCode !== null) resolve();
-      else process_.once('exit', () => resolve());
-    });
-
-  // A function, so TypeScript does not narrow `child` across the awaits below.
-  const pid = () => child?.pid ?? null;
-  start();
+    },
+    onKill: () => reports.recordKill(),
+  });
   return {
-    status: () => reports.status('process', pid()),
-    kill() {
-      const killed = queue.then(async () => {
-        const current = child;
-        clearTimeout(restartTimer);
-        reports.recordKill();
-        child = undefined;
-        if (current !== undefined) {
-          current.kill('SIGKILL');
-          await exited(current);
-        }
-        if (!closing) start();
-        return reports.status('process', pid());
-      });
-      queue = killed.catch(() => {});
-      return killed;
+    status: () => reports.status('process', children.pid()),
+    async kill() {
+      await children.kill();
+      return reports.status('process', children.pid());
     },
-    async close() {
-      closing = true;
-      clearTimeout(restartTimer);
-      await queue;
-      const current = child;
-      if (current === undefined) return;
-      // SIGTERM lets it finish the ticket it prints; past 10 s it is killed.
-      current.kill('SIGTERM');
-      const timer = setTimeout(() => current.kill('SIGKILL'), 10_000);
-      await exited(current);
-      clearTimeout(timer);
-      reports.state = 'stopped';
-    },
+    close: () => children.close(),
   };
 }

@@ -11,11 +11,17 @@
  * - an order the printer cannot print (an item outside its code page) fails every
  *   attempt, and after `maxDeliveries` lands in the group's dead letters.
  *
+ * It answers `printer.status` too (printer-contract.ts, printer-status-server.ts):
+ * what it is printing, what it printed, what its consumer holds.
+ *
  * Runs in the demo's process on the memory store, and as its own process on Redis
  * (printer-process.ts).
  */
 
 import { type Consumer, isReplayRailError, type ReplayRail, type StoredEvent } from '@replayrail/core';
+import { type Item, itemsOf } from './order-items.js';
+import { servePrinterStatus } from './printer-status-server.js';
+import { PrinterTally } from './printer-tally.js';
 import { DEFAULT_PRINTER_TIMINGS, type PrinterTimings } from './printer-timings.js';
 
 /** The consumer group every printer joins: they share the orders, each order printed by one. */
@@ -75,24 +81,6 @@ export class UnprintableOrderError extends Error {
 // A thermal printer's code page: printable Latin-1 (ISO 8859-1). Anything else it cannot print.
 const UNPRINTABLE = /[^\u0020-\u007e\u00a0-\u00ff]/u;
 
-interface Item {
-  name: string;
-  qty: number;
-}
-
-// The items as confirmed. POST /events checked them against the catalog; an event
-// published some other way may carry anything, and what is not an item is not printed.
-function itemsOf(event: StoredEvent): Item[] {
-  const items = event.payload.items;
-  if (!Array.isArray(items)) return [];
-  const found: Item[] = [];
-  for (const item of items) {
-    if (typeof item !== 'object' || item === null || Array.isArray(item)) continue;
-    if (typeof item.name === 'string' && typeof item.qty === 'number') found.push({ name: item.name, qty: item.qty });
-  }
-  return found;
-}
-
 function checkPrintable(orderId: string, items: Item[]): void {
   for (const text of [orderId, ...items.map((item) => item.name)]) {
     const bad = UNPRINTABLE.exec(text)?.[0];
@@ -130,8 +118,17 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
  * await printer.stop();
  */
 export async function startPrinter(rail: ReplayRail, options: PrinterOptions): Promise<Printer> {
-  const { restaurant, name, onActivity } = options;
-  const printMs = options.printMs ?? DEFAULT_PRINTER_TIMINGS.printMs;
+  const { restaurant, name } = options;
+  const timings: PrinterTimings = {
+    printMs: options.printMs ?? DEFAULT_PRINTER_TIMINGS.printMs,
+    claimIdleMs: options.claimIdleMs ?? DEFAULT_PRINTER_TIMINGS.claimIdleMs,
+  };
+  // What printer.status answers with: counted here, as the printer goes.
+  const tally = new PrinterTally();
+  const onActivity = (activity: PrinterActivity) => {
+    tally.apply(activity);
+    options.onActivity?.(activity);
+  };
   const consumer = rail.consume({
     channel: ordersChannel(restaurant),
     group: PRINTER_GROUP,
@@ -143,7 +140,7 @@ export async function startPrinter(rail: ReplayRail, options: PrinterOptions): P
     // waits in the stream, where any live printer can take it, not on a busy one.
     concurrency: 1,
     prefetch: 0,
-    claimIdleMs: options.claimIdleMs ?? DEFAULT_PRINTER_TIMINGS.claimIdleMs,
+    claimIdleMs: timings.claimIdleMs,
     maxDeliveries: options.maxDeliveries ?? 3,
     backoff: { initialMs: options.retryMs ?? 500 },
     removeIdleConsumersAfterMs: options.forgetIdleAfterMs ?? 60_000,
@@ -151,26 +148,36 @@ export async function startPrinter(rail: ReplayRail, options: PrinterOptions): P
     handler: async (event, { attempt, signal }) => {
       if (event.type !== 'order.confirmed') return;
       const orderId = String(event.payload.order_id);
-      const items = itemsOf(event);
+      const items = itemsOf(event.payload);
       try {
         checkPrintable(orderId, items);
-        onActivity?.({ kind: 'printing', orderId, attempt });
-        await sleep(printMs, signal);
+        onActivity({ kind: 'printing', orderId, attempt });
+        await sleep(timings.printMs, signal);
         // Claimed by another printer meanwhile (this one stalled): its print counts, not ours.
         signal.throwIfAborted();
         const ticket = await publishTicket(rail, event, { restaurant, name, attempt, items });
-        onActivity?.({ kind: 'printed', orderId, attempt, ticketId: ticket });
+        onActivity({ kind: 'printed', orderId, attempt, ticketId: ticket });
       } catch (error) {
-        if (!signal.aborted) onActivity?.({ kind: 'failed', orderId, attempt, error: String(error) });
+        if (signal.aborted) tally.abandoned();
+        else onActivity({ kind: 'failed', orderId, attempt, error: String(error) });
         throw error;
       }
     },
   });
   await consumer.start();
+  const channel = ordersChannel(restaurant);
+  const source = { name, restaurant, channel, group: PRINTER_GROUP, timings, tally, consumer };
+  const status = await servePrinterStatus(rail, source, options.onError).catch(async (error: unknown) => {
+    await consumer.stop({ graceMs: 0 });
+    throw error;
+  });
   return {
     name,
     consumer,
-    stop: (graceMs = 5_000) => consumer.stop({ graceMs }),
+    // Both at once: a crash (graceMs 0) takes the printer and its answers down together.
+    stop: async (graceMs = 5_000) => {
+      await Promise.all([consumer.stop({ graceMs }), status.stop({ graceMs })]);
+    },
   };
 }
 

@@ -5,12 +5,15 @@
  * printer-timings.ts), `PRINTER=off` (no printer: for a second demo server on the
  * same Redis, whose printer would take the first one's consumer names),
  * `SIMULATOR_MAX_IN_FLIGHT` and `SIMULATOR_DURATION_MS` (the traffic simulator's
- * limits, in simulator-limits.ts). Stops cleanly on Ctrl-C or SIGTERM.
+ * limits, in simulator-limits.ts), `KITCHEN=off` (no kitchen service: every estimate
+ * times out), `RPC_TIMEOUT_MS`, `KITCHEN_CONCURRENCY` and `RPC_LATENCY_WINDOW` (the
+ * calls' limits, in rpc-limits.ts). Stops cleanly on Ctrl-C or SIGTERM.
  */
 
 import { startDemo } from './app.js';
 import { envRestaurant } from './env.js';
 import { printerTimingsFromEnv } from './printer-timings.js';
+import { rpcLimitsFromEnv } from './rpc-limits.js';
 import { simulatorLimitsFromEnv } from './simulator-limits.js';
 
 const port = Number(process.env.PORT ?? 8000);
@@ -23,6 +26,8 @@ const demo = await startDemo({
   restaurant: envRestaurant(),
   printer: process.env.PRINTER === 'off' ? false : printerTimingsFromEnv(),
   simulator: simulatorLimitsFromEnv(),
+  kitchen: process.env.KITCHEN === 'off' ? false : {},
+  rpc: rpcLimitsFromEnv(),
   port,
   ...(process.env.REDIS_URL && { redisUrl: process.env.REDIS_URL }),
   ...(process.env.STREAM_PREFIX && { streamPrefix: process.env.STREAM_PREFIX }),

@@ -4,15 +4,18 @@
  * through `@replayrail/client`, keeps the board and the cursors together in
  * localStorage, and renders columns, the printed tickets, an audit trail and a
  * connection badge. Beside it or below it (layout.css), the operator's view
- * (operator.ts): a click on a card opens the order's timeline. The Simulate
- * traffic button starts the server's traffic (simulator-control.ts).
+ * (operator.ts): a click on a card opens the order's timeline. A card still being
+ * made shows the kitchen's estimate (estimates.ts). The Simulate traffic button
+ * starts the server's traffic (simulator-control.ts).
  */
 
 import { type ClientSubscription, type CursorStorage, createClient, type EventOf } from '@replayrail/client';
 import type { DemoEvents } from '../catalog.js';
 import { ORDER_STEPS } from '../order-steps.js';
 import { applyEvent, type BoardState, forgetChannel, loadBoard, saveBoard } from './board-state.js';
+import { startEstimates } from './estimates.js';
 import { startOperatorView } from './operator.js';
+import { startRpcPanel } from './rpc-panel.js';
 import { startSimulatorControl } from './simulator-control.js';
 
 const restaurant = new URLSearchParams(location.search).get('restaurant') ?? '123';
@@ -36,6 +39,7 @@ const storage: CursorStorage = {
 const protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
 const client = createClient<DemoEvents>({ url: `${protocol}//${location.host}/ws`, storage });
 const subscriptions: ClientSubscription<EventOf<DemoEvents>>[] = [];
+const estimates = startEstimates(restaurant, () => render());
 
 let scheduled = false;
 function render(): void {
@@ -85,6 +89,8 @@ function renderBoard(): void {
         ticket.textContent = `ticket by ${order.ticket.printedBy}, attempt ${order.ticket.attempt}`;
         card.append(ticket);
       }
+      const estimate = estimates.cardLine(order.id, order.step);
+      if (estimate !== null) card.append(estimate);
       column.append(card);
     }
     return column;
@@ -190,6 +196,7 @@ for (const channel of channels) {
 }
 
 startSimulatorControl(restaurant, notify);
+startRpcPanel();
 element('reset').addEventListener('click', () => {
   localStorage.removeItem(storageKey);
   location.reload();

@@ -10,33 +10,13 @@
 
 import type { DeadLettersView, DeadLetterView, PrinterView, TimelineView } from '../operator-api.js';
 import type { TimelineEntry } from '../timeline.js';
+import { call } from './api.js';
+import { byId, h, time } from './dom.js';
 import { sendPoisonOrder } from './poison-order.js';
 
 const POLL_MS = 1_000;
 
-type Child = Node | string;
-
-/** An element with attributes (`data-*`, `title`, `class`…) and children. */
-function h(tag: string, attributes: Record<string, string> = {}, ...children: Child[]): HTMLElement {
-  const element = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, value);
-  element.append(...children);
-  return element;
-}
-
-const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-const time = (iso: string) => iso.slice(11, 23);
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-
-async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-  const response = await fetch(path, {
-    method,
-    ...(body !== undefined && { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-  });
-  const json = (await response.json()) as T & { error?: { code: string; message: string } };
-  if (!response.ok) throw new Error(`${method} ${path}: ${json.error?.message ?? response.status}`);
-  return json;
-}
 
 function who(actor: TimelineEntry['actor']): string {
   return actor === null ? 'no actor' : `${String(actor.type ?? 'actor')} ${String(actor.id ?? '')}`.trim();

@@ -8,18 +8,12 @@
  */
 
 import type { SimulatorStartAnswer, SimulatorStopAnswer, SimulatorView } from '../simulator-api.js';
+import { call } from './api.js';
+import { byId } from './dom.js';
 
 const POLL_MS = 1_000;
 
-const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const clock = (iso: string) => iso.slice(11, 19);
-
-async function call<T>(method: 'GET' | 'POST', path: string): Promise<T> {
-  const response = await fetch(path, { method });
-  const json = (await response.json()) as T & { error?: { message: string } };
-  if (!response.ok) throw new Error(`${method} ${path}: ${json.error?.message ?? response.status}`);
-  return json;
-}
 
 /** What the simulator is doing, in a few words; `restaurant` is the page's. */
 function describe(view: SimulatorView, restaurant: string): string {
