@@ -1,18 +1,13 @@
 import { context, type Span, SpanKind, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import {
-  AggregationTemporality,
-  DataPointType,
-  MeterProvider,
-  MetricReader,
-  type ResourceMetrics,
-} from '@opentelemetry/sdk-metrics';
+import { MeterProvider, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { type Consumer, ReplayRail, type StoredEvent } from '@replayrail/core';
 import { openTelemetry } from '@replayrail/core/opentelemetry';
 import { MemoryEventStore } from '@replayrail/store-memory';
 import { RedisStreamStore } from '@replayrail/store-redis';
 import { connect, rawBytes, redisStoreFixture, redisUrl, type StoreFixture, storeFixture } from '@replayrail/testkit';
+import { CollectingReader, metricPoints } from '@replayrail/testkit/metrics';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningApp, startApp } from './test-support/node-app.js';
 
@@ -20,36 +15,9 @@ import { type RunningApp, startApp } from './test-support/node-app.js';
 // over the Hono adapter on a real Node server: one trace from an HTTP POST through
 // publish to a consumer's handler, and the metric points a scripted scenario leaves.
 
-class CollectingReader extends MetricReader {
-  constructor() {
-    super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
-  }
-  protected override async onForceFlush(): Promise<void> {}
-  protected override async onShutdown(): Promise<void> {}
-}
-
-interface Point {
-  readonly value: number;
-  readonly attributes: Record<string, unknown>;
-}
-
 // Every point of `name` (histograms: their count).
-function points(metrics: ResourceMetrics, name: string): Point[] {
-  const found: Point[] = [];
-  for (const scope of metrics.scopeMetrics) {
-    for (const metric of scope.metrics) {
-      if (metric.descriptor.name !== name) continue;
-      for (const point of metric.dataPoints) {
-        const value =
-          metric.dataPointType === DataPointType.HISTOGRAM
-            ? (point.value as { count: number }).count
-            : (point.value as number);
-        found.push({ value, attributes: point.attributes });
-      }
-    }
-  }
-  return found;
-}
+const points = (metrics: ResourceMetrics, name: string) =>
+  metricPoints(metrics, name).map(({ value, attributes }) => ({ value, attributes }));
 
 // The sum of `name`'s points whose attributes include `where`.
 function total(metrics: ResourceMetrics, name: string, where: Record<string, unknown> = {}): number {

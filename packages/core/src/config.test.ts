@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ChannelPolicies } from './channel-policy.js';
 import { resolveConfig } from './config.js';
 import { ConfigError } from './errors.js';
 import { ReplayRail } from './rail.js';
@@ -10,6 +11,7 @@ describe('ReplayRailConfig', () => {
       streamPrefix: 'rr',
       defaultReplayLimit: 100,
       maxStreamLength: 10_000,
+      maxStreamAge: null,
       approximateTrimming: true,
       defaultStartPosition: 'latest',
       readBlockMs: 5_000,
@@ -26,6 +28,7 @@ describe('ReplayRailConfig', () => {
         maxReplayLimit: 1000,
         maxCatchUpPageBytes: 524288,
       },
+      channels: expect.any(ChannelPolicies),
     });
     expect(resolveConfig({ maxStreamLength: null, limits: { maxJsonDepth: 8 } })).toMatchObject({
       maxStreamLength: null,
@@ -51,6 +54,15 @@ describe('ReplayRailConfig', () => {
       [{ limits: { maxEventBytes: 0 } }, 'limits.maxEventBytes'],
       [{ limits: { maxFrameByte: 10 } }, 'limits.maxFrameByte'],
       [{ maxStreamLen: 10 }, 'maxStreamLen'],
+      [{ maxStreamAge: 0 }, 'maxStreamAge'],
+      [{ channels: {} }, 'channels'],
+      [{ channels: [{ match: 'a b' }] }, 'channels[0].match'],
+      [{ channels: [{ match: 'a:*', maxStreamAge: -5 }] }, 'channels[0].maxStreamAge'],
+      [{ channels: [{ match: 'a:*', maxStreamLength: 0 }] }, 'channels[0].maxStreamLength'],
+      [{ channels: [{ match: 'a:*', state: {} }] }, 'channels[0].state.key'],
+      [{ channels: [{ match: 'a:*', state: { key: 'id', tombstones: 'gone' } }] }, 'channels[0].state.tombstones'],
+      [{ channels: [{ match: 'a:*', state: { key: 'id', tombstone: ['gone'] } }] }, 'channels[0].state.tombstone'],
+      [{ channels: [{ match: 'a:*' }, { match: 'b:*', retention: 5 }] }, 'channels[1].retention'],
     ];
     for (const [config, field] of cases) {
       const error = (() => {
@@ -64,6 +76,32 @@ describe('ReplayRailConfig', () => {
       expect((error as ConfigError).message).toContain(`option: ${field} `);
       expect((error as ConfigError).context.field).toBe(field);
     }
+  });
+
+  it('gives each channel the first policy that matches it, `*` standing for one segment', () => {
+    const { channels } = resolveConfig({
+      maxStreamLength: 100,
+      maxStreamAge: 60_000,
+      channels: [
+        { match: 'restaurant:*:orders', maxStreamLength: 5, state: { key: 'order_id', tombstones: ['order.deleted'] } },
+        { match: 'restaurant:*', maxStreamAge: null },
+      ],
+    });
+    const orders = channels.of('restaurant:12:orders');
+    expect(orders).toMatchObject({ maxStreamLength: 5, maxStreamAge: 60_000 });
+    expect(orders.state?.keyOf({ payload: { order_id: 'o1' } } as never)).toBe('o1');
+    expect(orders.state?.keyOf({ payload: {} } as never)).toBeNull();
+    expect(orders.state?.tombstones.has('order.deleted')).toBe(true);
+    expect(channels.of('restaurant:12')).toEqual({ maxStreamLength: 100, maxStreamAge: null, state: null });
+    // `*` is one segment: not across `:` or `/`.
+    expect(channels.of('restaurant:12:orders:x')).toEqual({ maxStreamLength: 100, maxStreamAge: 60_000, state: null });
+    expect(channels.of('restaurant:1/2:orders').state).toBeNull();
+    expect(channels.keepsState).toBe(true);
+  });
+
+  it('refuses a keyed channel on a store that keeps no state', () => {
+    const config = { channels: [{ match: 'a', state: { key: 'id' } }] };
+    expect(() => new ReplayRail({ store: {} as EventStore, config })).toThrow(ConfigError);
   });
 
   it('throws at ReplayRail construction', () => {

@@ -5,6 +5,7 @@
  * fields are errors too, so a typo cannot silently leave a default in force.
  */
 
+import { ChannelPolicies, type ChannelPolicy } from './channel-policy.js';
 import { badOption, booleanOption, choiceOption, integerOption, knownOptions } from './options.js';
 import type { DuplicatePolicy, ReplayRailLimits, StartPosition } from './types.js';
 
@@ -16,6 +17,11 @@ export interface ResolvedConfig {
   defaultReplayLimit: number;
   /** Events kept per channel (XADD MAXLEN); `null` keeps everything. @default 10000 */
   maxStreamLength: number | null;
+  /**
+   * Entries older than this many ms (by the time in their ID) are trimmed on append
+   * (`MINID`); `null` keeps them however old. @default null
+   */
+  maxStreamAge: number | null;
   /** Trim with `MAXLEN ~` (Redis may keep somewhat more, much cheaper). @default true */
   approximateTrimming: boolean;
   /** Where a subscription without a cursor starts. @default 'latest' */
@@ -27,10 +33,18 @@ export interface ResolvedConfig {
   /** What a repeated `event_id` with the same content does. @default 'return_existing' */
   duplicatePolicy: DuplicatePolicy;
   limits: ReplayRailLimits;
+  /**
+   * Per-channel policies, the first match wins: retention (`maxStreamLength`,
+   * `maxStreamAge`) and a latest-per-key state (`state`). @default none
+   */
+  channels: ChannelPolicies;
 }
 
 /** What `new ReplayRail({ config })` accepts: any subset of the resolved config. */
-export type ReplayRailConfig = Partial<Omit<ResolvedConfig, 'limits'>> & { limits?: Partial<ReplayRailLimits> };
+export type ReplayRailConfig = Partial<Omit<ResolvedConfig, 'limits' | 'channels'>> & {
+  limits?: Partial<ReplayRailLimits>;
+  channels?: readonly ChannelPolicy[];
+};
 
 const OWNER = 'ReplayRailConfig';
 const SAFE = { max: Number.MAX_SAFE_INTEGER };
@@ -51,12 +65,14 @@ const FIELDS = [
   'streamPrefix',
   'defaultReplayLimit',
   'maxStreamLength',
+  'maxStreamAge',
   'approximateTrimming',
   'defaultStartPosition',
   'readBlockMs',
   'readBatchSize',
   'duplicatePolicy',
   'limits',
+  'channels',
 ];
 // Key-safe characters only: the prefix is part of every key this library writes.
 const PREFIX = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -87,14 +103,20 @@ export function resolveConfig(config: ReplayRailConfig = {}): Readonly<ResolvedC
   }
   const limits = resolveLimits(config.limits);
   const pageSize = { max: limits.maxReplayLimit };
+  const maxStreamLength =
+    config.maxStreamLength === null
+      ? null
+      : integerOption(OWNER, 'maxStreamLength', config.maxStreamLength, 10_000, SAFE);
+  const maxStreamAge =
+    config.maxStreamAge === null || config.maxStreamAge === undefined
+      ? null
+      : integerOption(OWNER, 'maxStreamAge', config.maxStreamAge, 0, SAFE);
   const resolved: ResolvedConfig = {
     streamPrefix: prefix,
     // At most limits.maxReplayLimit: a default the limit itself would refuse is no default.
     defaultReplayLimit: integerOption(OWNER, 'defaultReplayLimit', config.defaultReplayLimit, 100, pageSize),
-    maxStreamLength:
-      config.maxStreamLength === null
-        ? null
-        : integerOption(OWNER, 'maxStreamLength', config.maxStreamLength, 10_000, SAFE),
+    maxStreamLength,
+    maxStreamAge,
     approximateTrimming: booleanOption(OWNER, 'approximateTrimming', config.approximateTrimming, true),
     defaultStartPosition: choiceOption(
       OWNER,
@@ -113,6 +135,7 @@ export function resolveConfig(config: ReplayRailConfig = {}): Readonly<ResolvedC
       'return_existing',
     ),
     limits,
+    channels: new ChannelPolicies(config.channels, { maxStreamLength, maxStreamAge }),
   };
   return Object.freeze({ ...resolved, limits: Object.freeze(limits) });
 }

@@ -109,10 +109,11 @@ export function decodeEntry(
 
 /**
  * The wire JSON of a stored event, keys in the documented order:
- * `{"id","event_id","channel","type","payload","actor","metadata","created_at"}`.
+ * `{"id","event_id","channel","type","payload","actor","metadata","created_at"}`, and
+ * `"snapshot":true` after them on an event from a snapshot.
  */
 export function toWireJson(event: StoredEvent): string {
-  return JSON.stringify({
+  const json = JSON.stringify({
     id: event.id,
     event_id: event.event_id,
     channel: event.channel,
@@ -122,4 +123,6 @@ export function toWireJson(event: StoredEvent): string {
     metadata: event.metadata,
     created_at: event.created_at,
   });
+  // A snapshot's event says so last; every other frame stays the Python library's shape.
+  return event.snapshot === true ? `${json.slice(0, -1)},"snapshot":true}` : json;
 }

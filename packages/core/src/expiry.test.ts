@@ -39,7 +39,13 @@ describe('assertReplayable', () => {
     expect(outcome('10-0', { ...trimmed, cursorPresent: false })).toBe('expired');
     expect(outcome('15-0', trimmed)).toBe('ok');
     expect(outcome('17-0', trimmed)).toBe('ok');
-    expect(outcome('19-0', { length: 0, firstId: null, cursorPresent: false })).toBe('expired');
+    expect(outcome('18-0', { length: 0, firstId: null, cursorPresent: false })).toBe('expired');
+  });
+
+  it('never expires the last generated ID, even of a stream retention emptied: nothing came after it', () => {
+    const emptied = { length: 0, firstId: null, cursorPresent: false };
+    expect(outcome('19-0', emptied)).toBe('ok');
+    expect(outcome('19-0', { ...emptied, maxDeletedId: '19-0' })).toBe('ok');
   });
 
   it('expires a cursor older than an XDEL, and only then', () => {

@@ -42,8 +42,9 @@ export const NO_STREAM: StreamFigures = Object.freeze({
  * Throws unless every event after `cursor` that the stream ever held is still
  * retained: `ReplayWindowExpiredError` when some were trimmed or deleted,
  * `StreamResetError` when the store lost history the cursor points into. `0-0`
- * never throws. The one false positive: a cursor that is exactly the last
- * entry trimmed, which cannot be told from one older than it.
+ * never throws, nor does the last ID the stream generated. The one false
+ * positive: a cursor that is exactly the last entry trimmed (and not the last
+ * generated), which cannot be told from one older than it.
  */
 export function assertReplayable(stream: string, cursor: Cursor, figures: StreamFigures): void {
   if (cursor === ZERO_CURSOR) return;
@@ -65,6 +66,9 @@ export function assertReplayable(stream: string, cursor: Cursor, figures: Stream
       { context: { ...context, reason: 'expired' } },
     );
   }
+  // The last ID the stream generated, none deleted after it: nothing after it can be
+  // gone, however much was trimmed (a stream emptied by retention included).
+  if (compareCursors(cursor, figures.lastGeneratedId) === 0) return;
   const removed = figures.entriesAdded > figures.length;
   if (removed && (figures.firstId === null || compareCursors(cursor, figures.firstId) < 0)) {
     throw new ReplayWindowExpiredError(

@@ -17,6 +17,8 @@
  *   `@replayrail/core/close-codes`: every WebSocket close code.
  */
 
+export type { ChannelPolicy, ChannelStateOptions } from './channel-policy.js';
+export type { RebuildReport, Snapshot, SnapshotPage } from './channel-state.js';
 export type { ReplayRailConfig, ResolvedConfig } from './config.js';
 export type { Backoff } from './consumer/backoff.js';
 export type { Consumer, ConsumerChannelStats, StopOptions } from './consumer/consumer.js';
@@ -47,6 +49,8 @@ export type {
   ReplayOptions,
   ReplayPage,
   ReplayRailOptions,
+  SnapshotContinuation,
+  SnapshotOptions,
   SubscribeOptions,
 } from './rail.js';
 export { ReplayRail } from './rail.js';

@@ -8,12 +8,14 @@
  * leaves ordering, retention and expiry to the store.
  */
 
+import type { ResolvedState } from './channel-policy.js';
+import { ChannelState, type RebuildReport, type Snapshot } from './channel-state.js';
 import { type ReplayRailConfig, type ResolvedConfig, resolveConfig } from './config.js';
 import { Consumer } from './consumer/consumer.js';
 import { ConsumerGroup } from './consumer/group.js';
 import { type ConsumeOptions, type RawConsumeOptions, resolveConsumeOptions } from './consumer/options.js';
 import { formatCreatedAt, nowCreatedAt } from './created-at.js';
-import { compareCursors, LIVE_CURSOR, lastCursorAtTime, ZERO_CURSOR } from './cursor.js';
+import { compareCursors, isCursor, LIVE_CURSOR, lastCursorAtTime, ZERO_CURSOR } from './cursor.js';
 import { encodeEvent } from './envelope.js';
 import {
   ConfigError,
@@ -23,11 +25,13 @@ import {
   type ReplayRailError,
 } from './errors.js';
 import { eventFingerprint } from './fingerprint.js';
+import type { SubscriptionStart } from './hub/catch-up.js';
 import { type HubSubscribeOptions, LiveHub } from './hub/hub.js';
 import type { EventListener, Subscription, SubscriptionEnd } from './hub/subscription.js';
 import { type ParsedStart, parseStart, type StartOptions } from './start.js';
 import type { EventStore } from './store/event-store.js';
 import type { GroupRef, GroupStore } from './store/group-store.js';
+import type { StateChange } from './store/state-store.js';
 import type { StreamRef } from './store/stream-ref.js';
 import { GuardedStore } from './store-guard.js';
 import type { PublishScope, Telemetry, TraceCarrier } from './telemetry/telemetry.js';
@@ -66,7 +70,7 @@ export interface PublishInput {
 }
 
 /** Where a replay starts (`StartOptions`) and ends, and its page size. */
-export interface ReplayOptions extends StartOptions {
+export interface ReplayOptions extends StartOptions, SnapshotContinuation {
   /**
    * The last event to include: up to this cursor, or up to this time (inclusive,
    * to the millisecond, by the time in the event's ID). @default the end of the stream
@@ -79,10 +83,34 @@ export interface ReplayOptions extends StartOptions {
 /** One page of a replay. */
 export interface ReplayPage {
   events: StoredEvent[];
-  /** Pass as `after` for the next page: the last event's ID, or the starting cursor if none. */
+  /**
+   * Pass as `after` for the next page: the last event's ID, or the starting cursor if
+   * none. Null while a snapshot has more pages (go on with `snapshot` below).
+   */
   next: Cursor | null;
   /** True when the page is full, so more events may follow; false at the end (of the stream, or `until`). */
   hasMore: boolean;
+  /**
+   * On a page of a snapshot (`from: 'snapshot'`): the cursor it is exact at, and the
+   * key to go on after (`{ from: 'snapshot', snapshotCursor, afterKey }`), or null
+   * after its last page (then `next` is the cursor: go on after it).
+   */
+  snapshot?: { cursor: Cursor; nextKey: string | null };
+}
+
+/** Where the next page of a snapshot starts (`replay` with `from: 'snapshot'`). */
+export interface SnapshotContinuation {
+  /** The cursor the snapshot is exact at, from its first page. */
+  snapshotCursor?: Cursor;
+  /** The key the page before ended at. */
+  afterKey?: string;
+}
+
+/** Options of `snapshot` and `rebuildState`. */
+export interface SnapshotOptions {
+  /** Keys read per store call; memory stays bounded by it. @default config.defaultReplayLimit */
+  pageSize?: number;
+  signal?: AbortSignal;
 }
 
 /** Options of `replayAll`. */
@@ -162,13 +190,23 @@ export class ReplayRail {
   readonly telemetry: Telemetry | undefined;
   readonly #store: GuardedStore;
   readonly #hub: LiveHub;
+  readonly #state: ChannelState;
 
   constructor(options: ReplayRailOptions) {
     this.config = resolveConfig(options.config);
+    if (this.config.channels.keepsState && options.store?.state === undefined) {
+      throw new ConfigError(
+        'a channel keeps a state (config.channels[].state), but this store keeps none (store.state)',
+        {
+          context: { field: 'channels' },
+        },
+      );
+    }
     this.store = options.store;
     this.telemetry = options.telemetry;
     this.#store = new GuardedStore(options.store, this.telemetry);
     this.#hub = new LiveHub(this.#store, this.config, this.telemetry);
+    this.#state = new ChannelState(this.#store, this.config, this.telemetry);
     this.telemetry?.observe(this);
   }
 
@@ -258,6 +296,10 @@ export class ReplayRail {
     const stream = this.#stream(channel);
     const limit = this.#limit(options.limit, this.config.defaultReplayLimit, 'limit');
     const parsed = parseStart(options, 'page');
+    if (parsed.from === 'snapshot') return this.#snapshotPage(stream, options, limit);
+    if (options.snapshotCursor !== undefined || options.afterKey !== undefined) {
+      throw new InvalidRequestError("snapshotCursor and afterKey go on a snapshot: pass them with from: 'snapshot'");
+    }
     const until = parsed.until instanceof Date ? lastCursorAtTime(parsed.until) : parsed.until;
     const start = await this.#resolve(stream, parsed);
     let events: StoredEvent[];
@@ -294,6 +336,18 @@ export class ReplayRail {
       ...(from !== undefined && { from }),
       ...(since !== undefined && { since }),
     };
+    if (from === 'snapshot') {
+      if (options.until !== undefined)
+        throw new InvalidRequestError("until does not bound a snapshot: omit it with from: 'snapshot'");
+      const snapshot = await this.snapshot(channel, { pageSize, ...(options.signal && { signal: options.signal }) });
+      yield* snapshot;
+      yield* this.replayAll(channel, {
+        after: snapshot.cursor,
+        pageSize,
+        ...(options.signal && { signal: options.signal }),
+      });
+      return;
+    }
     let page = await this.replay(channel, { ...start, ...until, limit: pageSize });
     for (;;) {
       for (const event of page.events) {
@@ -343,10 +397,16 @@ export class ReplayRail {
     if (!Number.isInteger(maxBuffered) || maxBuffered < 1) {
       throw new InvalidRequestError(`maxBuffered must be a positive integer, got ${String(maxBuffered)}`);
     }
-    const given = parsed.after !== undefined || parsed.from !== undefined || parsed.since !== undefined;
-    const resolved = await this.#resolve(stream, given ? parsed : { from: this.config.defaultStartPosition });
-    const start: { after: Cursor } | { since: Date } =
-      resolved.since !== undefined ? { since: resolved.since } : { after: resolved.after ?? ZERO_CURSOR };
+    let start: SubscriptionStart;
+    if (parsed.from === 'snapshot') {
+      // Its first page now: the cursor it is exact at is fixed before this returns.
+      const pageSize = this.config.defaultReplayLimit;
+      start = { snapshot: { first: await this.#state.state(stream).page(stream, { limit: pageSize }), pageSize } };
+    } else {
+      const given = parsed.after !== undefined || parsed.from !== undefined || parsed.since !== undefined;
+      const resolved = await this.#resolve(stream, given ? parsed : { from: this.config.defaultStartPosition });
+      start = resolved.since !== undefined ? { since: resolved.since } : { after: resolved.after ?? ZERO_CURSOR };
+    }
     const hubOptions: HubSubscribeOptions = {
       maxBuffered,
       ...(options.onEvent && { onEvent: options.onEvent }),
@@ -357,6 +417,54 @@ export class ReplayRail {
       ...(options.room && { room: options.room }),
     };
     return this.#hub.subscribe(stream, start, hubOptions);
+  }
+
+  /**
+   * A keyed channel's snapshot: the latest event of each key (marked `snapshot: true`,
+   * in key order) and the cursor it is exact at, read page by page as it is iterated,
+   * consistent while publishing goes on (docs/state.md). The snapshot plus the
+   * channel's events after `cursor` is its state; `subscribe` and `replay` with
+   * `from: 'snapshot'` make that hand-off for you.
+   *
+   * @throws InvalidRequestError when the channel keeps no state (config.channels).
+   * @example
+   * const snapshot = await rail.snapshot('restaurant:123:orders');
+   * for await (const event of snapshot) board.set(event.payload.order_id, event);
+   * const live = await rail.subscribe('restaurant:123:orders', { after: snapshot.cursor });
+   */
+  async snapshot(channel: string, options: SnapshotOptions = {}): Promise<Snapshot> {
+    const stream = this.#stream(channel);
+    const pageSize = this.#limit(options.pageSize, this.config.defaultReplayLimit, 'pageSize');
+    return this.#state.snapshot(stream, pageSize, options.signal);
+  }
+
+  /** A key's latest event in a keyed channel's state, or null when it holds none (never had one, or deleted). */
+  async stateOf(channel: string, key: string): Promise<StoredEvent | null> {
+    const stream = this.#stream(channel);
+    if (typeof key !== 'string' || key === '') {
+      throw new InvalidRequestError(`a state key is a non-empty string, got ${JSON.stringify(key)}`);
+    }
+    return this.#state.state(stream).get(stream, key);
+  }
+
+  /** How many keys a keyed channel's state holds. */
+  async stateSize(channel: string): Promise<number> {
+    return this.#state.size(this.#stream(channel));
+  }
+
+  /**
+   * Recomputes a keyed channel's state from its retained history: each event applied
+   * only where it is newer than what the state holds, so it is safe while publishing
+   * goes on. For events written around the append step (the Python library, a raw
+   * `XADD`); a state the rail kept is left as it is.
+   */
+  async rebuildState(channel: string, options: SnapshotOptions = {}): Promise<RebuildReport> {
+    const stream = this.#stream(channel);
+    const pageSize = this.#limit(options.pageSize, this.config.defaultReplayLimit, 'pageSize');
+    this.#state.state(stream);
+    const signal = options.signal && { signal: options.signal };
+    const history = this.replayAll(channel, { after: ZERO_CURSOR, pageSize, ...signal });
+    return this.#state.rebuild(stream, history, pageSize, options.signal);
   }
 
   /** Channels with a live read path in this process (one per channel, however many subscribers). */
@@ -463,18 +571,49 @@ export class ReplayRail {
     duplicatePolicy: DuplicatePolicy,
     fingerprinted: NewEvent = event,
   ): Promise<StoredEvent> {
+    const policy = this.config.channels.of(event.channel);
     return this.#store.append(
       { prefix: this.config.streamPrefix, channel: event.channel },
       {
         event,
         fields,
-        maxLength: this.config.maxStreamLength,
+        maxLength: policy.maxStreamLength,
         approximate: this.config.approximateTrimming,
+        maxAge: policy.maxStreamAge,
+        state: policy.state === null ? null : stateChange(policy.state, event),
         idempotency: idempotent
           ? { fingerprint: eventFingerprint(fingerprinted), content: fingerprinted, matchCreatedAt, duplicatePolicy }
           : null,
       },
     );
+  }
+
+  // A page of a snapshot, as `replay` gives pages: `next` is the snapshot's cursor
+  // once its last page is out.
+  async #snapshotPage(stream: StreamRef, options: ReplayOptions, limit: number): Promise<ReplayPage> {
+    if (options.until !== undefined) {
+      throw new InvalidRequestError("until does not bound a snapshot: omit it with from: 'snapshot'");
+    }
+    const { snapshotCursor, afterKey } = options;
+    if ((snapshotCursor === undefined) !== (afterKey === undefined)) {
+      throw new InvalidRequestError('a snapshot goes on with both snapshotCursor and afterKey, from the page before');
+    }
+    if (snapshotCursor !== undefined && !isCursor(snapshotCursor)) {
+      throw new InvalidCursorError(`snapshotCursor must be a cursor, got ${JSON.stringify(String(snapshotCursor))}`);
+    }
+    if (afterKey !== undefined && (typeof afterKey !== 'string' || afterKey === '')) {
+      throw new InvalidRequestError('afterKey must be a non-empty string');
+    }
+    const page = await this.#state.page(stream, {
+      limit,
+      ...(snapshotCursor !== undefined && { at: snapshotCursor, afterKey: afterKey as string }),
+    });
+    return {
+      events: page.events,
+      next: page.nextKey === null ? page.cursor : null,
+      hasMore: true,
+      snapshot: { cursor: page.cursor, nextKey: page.nextKey },
+    };
   }
 
   #stream(channel: string): StreamRef {
@@ -516,6 +655,21 @@ export class ReplayRail {
       return { after: await this.#store.latestCursor(stream) };
     return start.after === undefined ? {} : { after: start.after };
   }
+}
+
+// What an event of a keyed channel does to its state; a key that is not a string
+// is the publisher's mistake, refused before anything is stored.
+function stateChange(state: ResolvedState, event: NewEvent): StateChange | null {
+  let key: string | null;
+  try {
+    key = state.keyOf(event);
+  } catch (error) {
+    throw new InvalidRequestError(`channel ${event.channel}: ${(error as Error).message}`, {
+      cause: error,
+      context: { channel: event.channel, type: event.type },
+    });
+  }
+  return key === null ? null : { key, tombstone: state.tombstones.has(event.type) };
 }
 
 // Runs a publish's store call and tells the telemetry how it ended (a throw included).

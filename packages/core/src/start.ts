@@ -7,7 +7,8 @@
  *
  * - `after`: a cursor, `0-0` (everything retained) or `$` (only what comes after now);
  *   `last_event_id` is the same parameter on the wire (the Python library's name);
- * - `from`: `latest`, `earliest`, or a cursor (the same as `after` it);
+ * - `from`: `latest`, `earliest`, `snapshot` (a keyed channel's state, then what
+ *   follows: subscriptions and replays only), or a cursor (the same as `after` it);
  * - `since`: the first event at or after a time: a `Date`, or ISO 8601 text with a
  *   zone (`Z` or `+02:00`);
  * - at most one of those three; none: the rail's `defaultStartPosition`;
@@ -17,10 +18,14 @@
 import { isoTimeToEpochMs } from './created-at.js';
 import { isCursor, LIVE_CURSOR } from './cursor.js';
 import { InvalidCursorError, InvalidRequestError, isReplayRailError } from './errors.js';
-import type { Cursor, StartPosition } from './types.js';
+import type { Cursor, SnapshotStart, StartPosition } from './types.js';
 
-/** Where a read starts when it has no cursor of its own: an end of the channel, or after a cursor. */
-export type StartFrom = StartPosition | Cursor;
+/**
+ * Where a read starts when it has no cursor of its own: an end of the channel, its
+ * snapshot (a keyed channel: the latest event of each key, then every event after
+ * the snapshot's cursor), or after a cursor.
+ */
+export type StartFrom = StartPosition | SnapshotStart | Cursor;
 
 /**
  * Where a read starts, as an application gives it: at most one of `after`, `from`
@@ -31,7 +36,11 @@ export type StartFrom = StartPosition | Cursor;
 export interface StartOptions {
   /** After this cursor: `0-0` is everything retained, `$` only what comes after now. */
   after?: Cursor;
-  /** `latest` (only what comes after now), `earliest` (everything retained), or a cursor (after it). */
+  /**
+   * `latest` (only what comes after now), `earliest` (everything retained),
+   * `snapshot` (a keyed channel's latest event per key, then what follows), or a
+   * cursor (after it).
+   */
   from?: StartFrom;
   /** The first event at or after this time: a Date, or ISO 8601 text with a zone (`Z`, `+02:00`). */
   since?: Date | string;
@@ -52,7 +61,7 @@ export interface StartInput {
 export interface ParsedStart {
   /** A cursor or `$` (resolved to the channel's last ID by the rail). */
   readonly after?: Cursor;
-  readonly from?: StartPosition;
+  readonly from?: StartPosition | SnapshotStart;
   readonly since?: Date;
   /** Pages only: the last cursor (inclusive), or the last time (inclusive, to the millisecond). */
   readonly until?: Cursor | Date;
@@ -108,17 +117,18 @@ export function parseStart(start: StartInput, use: StartUse): ParsedStart {
       context: { given },
     });
   }
-  const parsed: { after?: Cursor; from?: StartPosition; since?: Date; until?: Cursor | Date } = {};
+  const parsed: { after?: Cursor; from?: StartPosition | SnapshotStart; since?: Date; until?: Cursor | Date } = {};
   if (start.after !== undefined) parsed.after = parseAfter(start.after, 'after');
   // Typed as plain text: `isCursor` narrows its argument to never when it says no.
   const from: unknown = start.from;
-  if (from === 'latest' || from === 'earliest') parsed.from = from;
+  if (from === 'latest' || from === 'earliest' || from === 'snapshot') parsed.from = from;
   else if (from === LIVE_CURSOR || isCursor(from)) parsed.after = from as Cursor;
   else if (from !== undefined) {
     const shown = typeof from === 'string' ? from.slice(0, 64) : String(from);
-    throw new InvalidRequestError(`from must be 'latest', 'earliest' or a cursor, got ${JSON.stringify(shown)}`, {
-      context: { from: shown },
-    });
+    throw new InvalidRequestError(
+      `from must be 'latest', 'earliest', 'snapshot' or a cursor, got ${JSON.stringify(shown)}`,
+      { context: { from: shown } },
+    );
   }
   if (start.since !== undefined) parsed.since = parseTime(start.since, 'since');
   if (start.until !== undefined) {

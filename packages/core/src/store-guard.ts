@@ -4,7 +4,8 @@
  * errors; when it throws anything else (a third-party store, a driver's error that
  * slipped through), the caller must still see `store_error`, never a bare error
  * that a transport would report as a bug in the application (`internal_error`).
- * The same holds for its consumer groups (`store.groups`) and raw streams (`store.raw`).
+ * The same holds for its consumer groups (`store.groups`), raw streams (`store.raw`)
+ * and channel state (`store.state`).
  */
 
 import { isReplayRailError, StoreError } from './errors.js';
@@ -12,6 +13,7 @@ import type { AppendRequest, EventStore, ReplayQuery } from './store/event-store
 import type { GroupStore } from './store/group-store.js';
 import type { RawStreams } from './store/raw-streams.js';
 import type { ReadQuery } from './store/read-query.js';
+import type { StateStore } from './store/state-store.js';
 import type { StreamRef } from './store/stream-ref.js';
 import type { Telemetry } from './telemetry/telemetry.js';
 import type { Cursor, StoredEvent } from './types.js';
@@ -52,7 +54,7 @@ function failedUnlessAborted(signal: AbortSignal | undefined, failed: (error: un
 }
 
 /**
- * `part` (a store's `groups` or `raw`), every method's failures as ReplayRail
+ * `part` (a store's `groups`, `raw` or `state`), every method's failures as ReplayRail
  * errors: each method wrapped on first use, whatever the part holds, so no list of
  * its methods is kept here. The operation a failure names is the method's name;
  * a method that returns no promise (a key's name) is passed through.
@@ -90,6 +92,8 @@ export class GuardedStore implements EventStore {
   readonly groups?: GroupStore;
   /** The store's raw streams, guarded the same way; absent when the store has none. */
   readonly raw?: RawStreams;
+  /** The store's channel state, guarded the same way; absent when the store keeps none. */
+  readonly state?: StateStore;
   readonly #store: EventStore;
   readonly #failedAppend;
   readonly #failedReplay;
@@ -108,6 +112,7 @@ export class GuardedStore implements EventStore {
     this.#failedClose = storeFailure('close', telemetry);
     if (store.groups !== undefined) this.groups = guardPart(store.groups, telemetry);
     if (store.raw !== undefined) this.raw = guardPart(store.raw, telemetry);
+    if (store.state !== undefined) this.state = guardPart(store.state, telemetry);
   }
 
   append(stream: StreamRef, request: AppendRequest): Promise<StoredEvent> {

@@ -33,6 +33,11 @@ export interface NewEvent {
 export interface StoredEvent extends NewEvent {
   /** The cursor: the stream entry ID, `<ms>-<seq>`. */
   id: Cursor;
+  /**
+   * True on an event handed over from a channel's snapshot (the latest event of its
+   * key, docs/state.md): its ID is not a cursor to resume from. Absent otherwise.
+   */
+  snapshot?: true;
 }
 
 /** A stream entry: every field a string, in the order of `ENTRY_FIELDS`. */
@@ -51,6 +56,9 @@ export interface EventFields {
 
 /** Where a subscription without a cursor starts. */
 export type StartPosition = 'latest' | 'earliest';
+
+/** Where a read may start besides an end of the channel: its snapshot, then the events after it (keyed channels). */
+export type SnapshotStart = 'snapshot';
 
 /** What publishing an `event_id` again with the same content does. */
 export type DuplicatePolicy = 'return_existing' | 'raise';

@@ -1,17 +1,12 @@
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import {
-  AggregationTemporality,
-  DataPointType,
-  MeterProvider,
-  MetricReader,
-  type ResourceMetrics,
-} from '@opentelemetry/sdk-metrics';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { ReplayRail } from '@replayrail/core';
 import { RpcError } from '@replayrail/core/errors';
 import { openTelemetry } from '@replayrail/core/opentelemetry';
 import { MemoryEventStore } from '@replayrail/store-memory';
+import { CollectingReader, metricPoints } from '@replayrail/testkit/metrics';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RpcClient } from './client.js';
 import { RpcServer } from './server.js';
@@ -22,29 +17,9 @@ import { arithContract } from './test-support/contracts/arith.js';
 // the RPC semantic-convention attributes, both durations, and the calls a server
 // dropped because their caller had given up.
 
-class CollectingReader extends MetricReader {
-  constructor() {
-    super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
-  }
-  protected override async onForceFlush(): Promise<void> {}
-  protected override async onShutdown(): Promise<void> {}
-}
-
 // Each point of `name` as [attributes, value] (histograms: their count).
-function points(metrics: ResourceMetrics, name: string): [Record<string, unknown>, number][] {
-  return metrics.scopeMetrics.flatMap((scope) =>
-    scope.metrics
-      .filter((metric) => metric.descriptor.name === name)
-      .flatMap((metric) =>
-        metric.dataPoints.map((point): [Record<string, unknown>, number] => [
-          point.attributes,
-          metric.dataPointType === DataPointType.HISTOGRAM
-            ? (point.value as { count: number }).count
-            : (point.value as number),
-        ]),
-      ),
-  );
-}
+const points = (metrics: Parameters<typeof metricPoints>[0], name: string) =>
+  metricPoints(metrics, name).map((point) => [point.attributes, point.value]);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -20,7 +20,6 @@ import {
   decodeEntry,
   duplicateConflict,
   duplicateEvent,
-  type EventFields,
   type GroupStore,
   type IdempotencyRecord,
   integerOption,
@@ -31,11 +30,13 @@ import {
   type RawStreams,
   type ReadQuery,
   type ReplayQuery,
+  type StateStore,
   type StreamFigures,
   type StreamRef,
 } from '@replayrail/core/store';
 import { MemoryGroups } from './memory-groups.js';
 import { MemoryRawStreams } from './memory-raw-streams.js';
+import { MemoryState } from './memory-state.js';
 
 /** Options of `MemoryEventStore`. */
 export interface MemoryEventStoreOptions {
@@ -114,6 +115,9 @@ export class MemoryEventStore implements EventStore {
   readonly groups: GroupStore;
   /** Streams in a layout of their own (store.raw): what `@replayrail/rpc` sends through. */
   readonly raw: RawStreams;
+  /** The latest event of each key of keyed channels (store.state), changed with each append. */
+  readonly state: StateStore;
+  readonly #state: MemoryState;
   readonly #groups: MemoryGroups;
   #closed = false;
 
@@ -146,6 +150,13 @@ export class MemoryEventStore implements EventStore {
       decode: this.#decode,
     });
     this.groups = this.#groups;
+    this.#state = new MemoryState({
+      streamKey,
+      lastGeneratedId: (key) => this.#streams.get(key)?.lastGeneratedId ?? ZERO_CURSOR,
+      assertOpen: () => this.#assertOpen(),
+      decode: this.#decode,
+    });
+    this.state = this.#state;
     this.raw = new MemoryRawStreams({
       streamKey,
       entries: (key) => this.#streams.get(key)?.entries,
@@ -275,14 +286,13 @@ export class MemoryEventStore implements EventStore {
   }
 
   #appendEntry(stream: StreamRef, request: AppendRequest): StoredEvent {
-    const fields: EventFields = request.fields;
-    const id = this.#appendFields(
-      streamKey(stream),
-      fields as unknown as Record<string, string>,
-      request.maxLength,
-      request.approximate,
-    );
-    return decodeEntry(id, fields as unknown as Record<string, string>, this.#decode);
+    const fields = request.fields as unknown as Record<string, string>;
+    const key = streamKey(stream);
+    const minId = request.maxAge === null ? null : `${Math.max(0, Math.floor(this.#now()) - request.maxAge)}-0`;
+    const id = this.#appendFields(key, fields, request.maxLength, request.approximate, minId);
+    // The same synchronous step as the append: the state never disagrees with the stream.
+    if (request.state !== null) this.#state.change(key, request.state, id, fields);
+    return decodeEntry(id, fields, this.#decode);
   }
 
   #appendFields(
@@ -290,6 +300,7 @@ export class MemoryEventStore implements EventStore {
     fields: Readonly<Record<string, string>>,
     maxLength: number | null,
     approximate = false,
+    minId: Cursor | null = null,
   ): Cursor {
     const state = this.#ensureStream(key);
     const id = this.#nextId(state.lastGeneratedId);
@@ -303,6 +314,9 @@ export class MemoryEventStore implements EventStore {
     if (maxLength !== null && state.entries.length > maxLength + slack) {
       state.entries.splice(0, state.entries.length - maxLength);
     }
+    // By age (MINID): the entries before `minId` go; the new one never does.
+    if (minId !== null)
+      state.entries.splice(0, Math.min(firstIndexAfter(state.entries, minId, true), state.entries.length - 1));
     this.#wake(key);
     return id;
   }

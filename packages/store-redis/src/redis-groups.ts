@@ -53,7 +53,7 @@ import {
   REMOVE_IDLE_CONSUMERS,
   TOUCH,
 } from './group-scripts.js';
-import type { Script } from './scripts.js';
+import type { StoreHost } from './store-host.js';
 import { isNoSuchKey, xinfoRecord } from './stream-description.js';
 import type { LivePage, LiveQuery } from './wakeups.js';
 
@@ -68,24 +68,9 @@ function fieldsOf(raw: readonly string[]): Record<string, string> {
 const toNumber = (value: unknown): number => (typeof value === 'number' ? value : Number(value));
 
 /** What the groups need of the store. */
-export interface GroupsHost {
-  /** The stream key of a channel. */
-  streamKey(ref: GroupRef): string;
-  /** Whether stream keys carry a hash tag already. */
-  readonly hashTags: boolean;
-  /** One command on the user's client, under the command timeout. */
-  command(args: string[], key: string, operation: string, context: Record<string, unknown>): Promise<unknown>;
-  /** One script on the user's client, under the command timeout. */
-  script(
-    source: Script,
-    keys: string[],
-    args: string[],
-    operation: string,
-    context: Record<string, unknown>,
-  ): Promise<unknown>;
+export interface GroupsHost extends StoreHost {
   /** Reads pages of `key` until one finds something or `blockMs` runs out, waiting for wake-ups in between. */
   readLive<T>(key: string, query: LiveQuery, readPage: () => Promise<LivePage<T>>): Promise<T>;
-  assertOpen(): void;
   readonly decode: DecodeOptions;
 }
 

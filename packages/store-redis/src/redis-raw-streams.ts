@@ -12,29 +12,17 @@ import type { Cursor } from '@replayrail/core';
 import type { RawAppendOptions, RawStreamEntry, RawStreams, ReadQuery, StreamRef } from '@replayrail/core/store';
 import { type BlockingReads, blockingXread, type XreadEntry } from './blocking-xread.js';
 import type { RedisConnection } from './connection.js';
-import { KEEP_STREAM, RAW_APPEND_AND_WAKE, type Script } from './scripts.js';
+import { KEEP_STREAM, RAW_APPEND_AND_WAKE } from './scripts.js';
 import { wakeChannel } from './shard-wakeups.js';
+import type { StoreHost } from './store-host.js';
 
 /** What the raw streams need of their store. */
-export interface RawStreamsHost {
+export interface RawStreamsHost extends StoreHost {
   readonly connection: RedisConnection;
-  readonly hashTags: boolean;
-  streamKey(stream: StreamRef): string;
-  /** One command under the store's command timeout. */
-  command(args: string[], key: string, operation: string, context: Record<string, unknown>): Promise<unknown>;
-  /** One script under the store's command timeout. */
-  script(
-    source: Script,
-    keys: string[],
-    args: string[],
-    operation: string,
-    context: Record<string, unknown>,
-  ): Promise<unknown>;
   /** Whether appends must publish a wake-up (readers wait by sharded pub/sub); known once the wake-ups are chosen. */
   publishesWakeups(): Promise<boolean>;
   /** Where blocking reads run: the store's pool, under its deadlines. */
   readonly blockingReads: BlockingReads;
-  assertOpen(): void;
 }
 
 function entryOf([id, flat]: XreadEntry): RawStreamEntry {

@@ -33,6 +33,7 @@ import {
   type RawStreams,
   type ReadQuery,
   type ReplayQuery,
+  type StateStore,
   type StreamRef,
 } from '@replayrail/core/store';
 import { BlockingPool } from './blocking-pool.js';
@@ -40,8 +41,11 @@ import { connectionFor, type RedisConnection } from './connection.js';
 import { CommandDeadlines } from './redis-errors.js';
 import { RedisGroups } from './redis-groups.js';
 import { RedisRawStreams } from './redis-raw-streams.js';
+import { RedisState, stateKeys } from './redis-state.js';
 import { APPEND_AND_WAKE, figuresFromReply, IDEMPOTENT_APPEND, REPLAY_PAGE, runScript } from './scripts.js';
 import { wakeChannel } from './shard-wakeups.js';
+import { POLICY_APPEND } from './state-scripts.js';
+import type { StoreHost } from './store-host.js';
 import { describeStream, type StreamDescription } from './stream-description.js';
 import { channelsUnder, prefixesOf } from './stream-listing.js';
 import { type RunBlocking, readLive } from './wakeups.js';
@@ -163,6 +167,8 @@ export class RedisStreamStore implements EventStore {
   readonly groups: GroupStore;
   /** Streams in a layout of their own (store.raw): what `@replayrail/rpc` sends through. */
   readonly raw: RawStreams;
+  /** The latest event of each key of keyed channels (store.state), changed by the append script. */
+  readonly state: StateStore;
   readonly #groups: RedisGroups;
   #closed = false;
 
@@ -199,24 +205,23 @@ export class RedisStreamStore implements EventStore {
     });
     this.#closeClient = options.closeClient ?? false;
     this.#decode = { largeIntegers: largeIntegersOption(options.largeIntegers, 'RedisStreamStore') };
-    this.#groups = new RedisGroups({
-      streamKey: (ref) => this.streamKey(ref),
+    const host: StoreHost = {
+      streamKey: (stream) => this.streamKey(stream),
       hashTags: this.#hashTags,
       command: (args, key, operation, context) => this.#command(args, key, operation, context),
       script: (source, keys, args, operation, context) =>
         this.#deadlines.run(runScript(this.#connection, source, keys, args), operation, context),
-      readLive: (key, query, readPage) => readLive(this.#wakeups, key, query, readPage),
       assertOpen: () => this.#assertOpen(),
+    };
+    this.#groups = new RedisGroups({
+      ...host,
+      readLive: (key, query, readPage) => readLive(this.#wakeups, key, query, readPage),
       decode: this.#decode,
     });
     this.groups = this.#groups;
     this.raw = new RedisRawStreams({
+      ...host,
       connection: this.#connection,
-      hashTags: this.#hashTags,
-      streamKey: (stream) => this.streamKey(stream),
-      command: (args, key, operation, context) => this.#command(args, key, operation, context),
-      script: (source, keys, args, operation, context) =>
-        this.#deadlines.run(runScript(this.#connection, source, keys, args), operation, context),
       publishesWakeups: async () => (this.#wakeups.now ?? (await this.#wakeups.get())).publishes,
       blockingReads: {
         pool: this.#pool,
@@ -224,8 +229,13 @@ export class RedisStreamStore implements EventStore {
         closed: () =>
           this.#closed ? new StoreClosedError('RedisStreamStore was closed during a blocking read') : undefined,
       },
-      assertOpen: () => this.#assertOpen(),
     });
+    this.state = new RedisState({ ...host, decode: this.#decode });
+  }
+
+  /** The Redis keys of a keyed channel's state: its hash of latest events and its sorted set of keys. */
+  stateKeys(stream: StreamRef): { values: string; keys: string } {
+    return stateKeys(this.streamKey(stream), this.#hashTags);
   }
 
   /** The Redis key of one of a group's own keys: its dead letters, its redrive stream, its failures hash. */
@@ -264,6 +274,7 @@ export class RedisStreamStore implements EventStore {
     const { event, fields } = request;
     const idempotency = this.#idempotency ? request.idempotency : null;
     const wakes = wakeups.publishes;
+    if (request.state !== null || request.maxAge !== null) return this.#appendWithPolicy(stream, key, request, wakes);
     if (idempotency !== null) return this.#appendOnce(stream, key, request, idempotency, wakes);
     if (wakes) return this.#appendAndWake(stream, key, request);
     const args = ['XADD', key];
@@ -300,15 +311,50 @@ export class RedisStreamStore implements EventStore {
     );
   }
 
+  // A keyed channel, or one trimmed by age: one script for the record check, the
+  // entry, both trims, the wake-up, the record and the state (state-scripts.ts).
+  #appendWithPolicy(stream: StreamRef, key: string, request: AppendRequest, wakes: boolean): Promise<StoredEvent> {
+    const idempotency = this.#idempotency ? request.idempotency : null;
+    const state = stateKeys(key, this.#hashTags);
+    const change = request.state;
+    const run = () =>
+      runScript(
+        this.#connection,
+        POLICY_APPEND,
+        [key, this.idempotencyKey(stream, request.event.event_id), state.values, state.keys],
+        [
+          request.maxLength === null ? '' : String(request.maxLength),
+          request.approximate ? '1' : '0',
+          request.maxAge === null ? '' : String(request.maxAge),
+          wakes ? wakeChannel(key) : '',
+          idempotency?.fingerprint ?? '',
+          this.#ttlSeconds === null ? '' : String(this.#ttlSeconds),
+          request.event.created_at,
+          change?.key ?? '',
+          change?.tombstone === true ? 'del' : '',
+          change === null || change.tombstone ? '' : JSON.stringify(request.fields),
+          ...pushEntry([], request.fields),
+        ],
+      );
+    if (idempotency === null) {
+      return this.#deadlines.map(
+        run(),
+        (reply) => ({ ...request.event, id: String((reply as [string, string])[1]) }),
+        'XADD',
+        { channel: stream.channel, event_id: request.event.event_id },
+        NOT_IDEMPOTENT,
+      );
+    }
+    return this.#appendOnce(stream, key, request, idempotency, wakes, run);
+  }
+
   async #appendOnce(
     stream: StreamRef,
     key: string,
     request: AppendRequest,
     idempotency: NonNullable<AppendRequest['idempotency']>,
     wakes: boolean,
-  ): Promise<StoredEvent> {
-    const context = { channel: stream.channel, event_id: request.event.event_id };
-    const reply = (await this.#deadlines.run(
+    run: () => Promise<unknown> = () =>
       runScript(
         this.#connection,
         IDEMPOTENT_APPEND,
@@ -323,10 +369,9 @@ export class RedisStreamStore implements EventStore {
           ...pushEntry([], request.fields),
         ],
       ),
-      'idempotent XADD',
-      context,
-      IDEMPOTENT,
-    )) as [string, string];
+  ): Promise<StoredEvent> {
+    const context = { channel: stream.channel, event_id: request.event.event_id };
+    const reply = (await this.#deadlines.run(run(), 'idempotent XADD', context, IDEMPOTENT)) as [string, string];
     if (reply[0] === 'created') return { ...request.event, id: String(reply[1]) };
 
     const record = this.#parseRecord(reply[1], context);

@@ -174,6 +174,9 @@ function groupStart(options: StartOptions): Cursor | '$' {
     const field = (['after', 'from', 'since'] as const).find((name) => options[name] !== undefined) ?? 'from';
     throw invalid(field, (error as Error).message.replace(/^\w+ /, ''));
   }
+  if (start.from === 'snapshot') {
+    throw invalid('from', "'snapshot' starts a read, not a consumer group: use 'earliest' or 'latest'");
+  }
   if (start.since !== undefined) return previousCursor(cursorAtTime(start.since));
   if (start.from === 'earliest') return ZERO_CURSOR;
   return start.after ?? LIVE_CURSOR;

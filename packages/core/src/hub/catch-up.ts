@@ -20,13 +20,26 @@ import type { ResolvedConfig } from '../config.js';
 import { toWireJson } from '../envelope.js';
 import type { ReplayRailError } from '../errors.js';
 import type { EventStore } from '../store/event-store.js';
+import type { StatePage } from '../store/state-store.js';
 import type { StreamRef } from '../store/stream-ref.js';
 import type { Cursor, StoredEvent } from '../types.js';
 import type { LiveSubscription } from './subscription.js';
 import { eventsBefore, undecodableEntry } from './undecodable.js';
 
-/** Where a subscription starts: after a concrete cursor, or at a time. */
-export type SubscriptionStart = { readonly after: Cursor } | { readonly since: Date };
+/**
+ * A snapshot a subscription starts with: its first page, read before `subscribe`
+ * returned (which fixed the cursor it is exact at), and the size of the next ones.
+ */
+export interface SnapshotStartPage {
+  readonly first: StatePage;
+  readonly pageSize: number;
+}
+
+/** Where a replay page starts: after a concrete cursor, or at a time. */
+export type PageStart = { readonly after: Cursor } | { readonly since: Date };
+
+/** Where a subscription starts: a page's start, or with the channel's snapshot. */
+export type SubscriptionStart = PageStart | { readonly snapshot: SnapshotStartPage };
 
 /** The channel's live feed, as a catch-up sees it. */
 export interface FeedJoin {
@@ -43,7 +56,7 @@ type PageRead = { readonly events: StoredEvent[] } | { readonly error: unknown }
 function readPage(
   store: EventStore,
   stream: StreamRef,
-  from: SubscriptionStart,
+  from: PageStart,
   limit: number,
 ): { readonly limit: number; readonly result: Promise<PageRead> } {
   return {
@@ -103,6 +116,38 @@ async function handOver(
 }
 
 /**
+ * Hands over a snapshot page by page (its events marked `snapshot: true`), each
+ * page as far as the consumer has room. Resolves to the cursor the snapshot is
+ * exact at, from which the catch-up goes on; null when the subscription ended.
+ */
+async function handOverSnapshot(
+  store: EventStore,
+  stream: StreamRef,
+  snapshot: SnapshotStartPage,
+  subscription: LiveSubscription,
+  replayed: ((count: number) => void) | undefined,
+  snapshotRead: ((events: number) => void) | undefined,
+): Promise<Cursor | null> {
+  const at = snapshot.first.at;
+  let page = snapshot.first;
+  let count = 0;
+  for (;;) {
+    const events = page.entries.map((entry): StoredEvent => ({ ...entry.event, snapshot: true }));
+    await handOver(subscription, events, events.map(toWireJson), replayed);
+    if (subscription.closed) return null;
+    count += events.length;
+    if (page.nextKey === null) {
+      snapshotRead?.(count);
+      return at;
+    }
+    // The rail checked that the store keeps a state before it took the first page.
+    const state = store.state as NonNullable<EventStore['state']>;
+    page = await state.page(stream, { at, afterKey: page.nextKey, limit: snapshot.pageSize });
+    if (subscription.closed) return null;
+  }
+}
+
+/**
  * Replays from `start` in pages until the subscriber holds everything up to the
  * feed's head (or, with no feed, reaches the end of the stream), then joins the feed.
  * Throws what the store threw (the caller ends the subscription with it).
@@ -115,8 +160,13 @@ export async function catchUp(
   config: Readonly<ResolvedConfig>,
   feed: FeedJoin,
   replayed?: (count: number) => void,
+  snapshotRead?: (events: number) => void,
 ): Promise<void> {
   let cursor: Cursor | null = 'after' in start ? start.after : null;
+  if ('snapshot' in start) {
+    cursor = await handOverSnapshot(store, stream, start.snapshot, subscription, replayed, snapshotRead);
+    if (cursor === null) return;
+  }
   // A start at a time with nothing at or after it yet starts after the last entry as
   // of before the first page: an event published while that page was read is new.
   const latestBefore = cursor === null ? await store.latestCursor(stream) : null;
@@ -128,7 +178,7 @@ export async function catchUp(
   for (;;) {
     if (subscription.closed) return;
     if (cursor !== null && feed.running() && feed.join(cursor)) return;
-    const from: SubscriptionStart = cursor === null ? { since: (start as { since: Date }).since } : { after: cursor };
+    const from: PageStart = cursor === null ? { since: (start as { since: Date }).since } : { after: cursor };
     const read = ahead ?? readPage(store, stream, from, size);
     ahead = undefined;
     const result = await read.result;

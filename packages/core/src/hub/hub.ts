@@ -63,7 +63,12 @@ export class LiveHub implements SubscriptionOwner {
    * channel's feed. Returns at once; expiry or a store failure ends it (`ended`).
    */
   subscribe(stream: StreamRef, start: SubscriptionStart, options: HubSubscribeOptions): LiveSubscription {
-    const init = { ...options, channel: stream.channel, start: 'after' in start ? start.after : null };
+    const init = {
+      ...options,
+      channel: stream.channel,
+      start: 'after' in start ? start.after : 'snapshot' in start ? start.snapshot.first.at : null,
+      snapshot: 'snapshot' in start,
+    };
     // Counted before it exists: a signal aborted already ends it (and releases it) at once.
     this.#subscriptions++;
     const subscription = new LiveSubscription(init, this);
@@ -105,6 +110,7 @@ export class LiveHub implements SubscriptionOwner {
         this.#config,
         { running: () => this.#feeds.has(key), join: (cursor) => this.#join(stream, subscription, cursor) },
         replayed,
+        telemetry && ((events) => telemetry.snapshotRead(stream.channel, events, (performance.now() - began) / 1000)),
       );
       if (telemetry !== undefined && !subscription.closed) {
         telemetry.caughtUp(stream.channel, (performance.now() - began) / 1000);

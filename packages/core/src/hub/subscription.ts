@@ -33,8 +33,13 @@ export type SubscriptionEnd = ReplayRailError | null;
  */
 export interface Subscription extends AsyncIterable<StoredEvent> {
   readonly channel: string;
-  /** Where it started: after this cursor (resolved before `subscribe` returned), or null for `since`. */
+  /**
+   * Where it started: after this cursor (resolved before `subscribe` returned), or
+   * null for `since`. From a snapshot: the cursor the snapshot is exact at.
+   */
   readonly start: Cursor | null;
+  /** Whether it starts with the channel's snapshot (`from: 'snapshot'`): events marked `snapshot: true` come first. */
+  readonly snapshot: boolean;
   /** Resolves when it ends: null when closed by its owner, else the error that ended it. */
   readonly ended: Promise<SubscriptionEnd>;
   /**
@@ -60,6 +65,8 @@ export interface SubscriptionInit {
   readonly channel: string;
   /** The cursor it starts after, or null when it starts at a time (`since`). */
   readonly start: Cursor | null;
+  /** It starts with the channel's snapshot, exact at `start`. */
+  readonly snapshot?: boolean;
   readonly onEvent?: EventListener;
   /** Non-fatal problems (an undecodable entry, reported by its ID and skipped). */
   readonly onError?: (error: ReplayRailError) => void;
@@ -95,6 +102,7 @@ export interface SubscriptionFeed {
 export class LiveSubscription implements Subscription {
   readonly channel: string;
   readonly start: Cursor | null;
+  readonly snapshot: boolean;
 
   // Fields, not an options object or closures: every idle socket holds one of these.
   #cursor: Cursor | null;
@@ -119,6 +127,7 @@ export class LiveSubscription implements Subscription {
     this.#owner = owner;
     this.channel = init.channel;
     this.start = init.start;
+    this.snapshot = init.snapshot === true;
     this.#cursor = init.start;
     this.#onEvent = init.onEvent;
     this.#onError = init.onError;
@@ -157,12 +166,17 @@ export class LiveSubscription implements Subscription {
     this.end(null);
   }
 
-  /** Hands it one event unless it already has it (id at or before its cursor). */
+  /**
+   * Hands it one event unless it already has it (id at or before its cursor). A
+   * snapshot's events (`snapshot: true`) come before the cursor they are exact at,
+   * in key order: each is handed over, and none moves the cursor.
+   */
   deliver(event: StoredEvent, frame: string): void {
     if (this.#end !== undefined) return;
-    if (this.#cursor !== null && compareCursors(event.id, this.#cursor) <= 0) return;
+    const fromSnapshot = event.snapshot === true;
+    if (!fromSnapshot && this.#cursor !== null && compareCursors(event.id, this.#cursor) <= 0) return;
     if (this.#onEvent !== undefined) {
-      this.#cursor = event.id;
+      if (!fromSnapshot) this.#cursor = event.id;
       try {
         this.#onEvent(event, frame);
       } catch (error) {
@@ -187,7 +201,7 @@ export class LiveSubscription implements Subscription {
       );
       return;
     }
-    this.#cursor = event.id;
+    if (!fromSnapshot) this.#cursor = event.id;
     this.#buffer.push({ event, frame });
     this.#wake?.();
   }

@@ -11,6 +11,7 @@ import type { Cursor, DuplicatePolicy, EventFields, NewEvent, StoredEvent } from
 import type { GroupStore } from './group-store.js';
 import type { RawStreams } from './raw-streams.js';
 import type { ReadQuery } from './read-query.js';
+import type { StateChange, StateStore } from './state-store.js';
 import type { StreamRef } from './stream-ref.js';
 
 /** One validated event to append, with everything the store needs to decide. */
@@ -22,6 +23,19 @@ export interface AppendRequest {
   readonly maxLength: number | null;
   /** Trim approximately (`MAXLEN ~`): at least `maxLength` remain. */
   readonly approximate: boolean;
+  /**
+   * Trim entries older than this many ms by the store's clock after appending
+   * (`MINID <now - maxAge>`: the channel's `maxStreamAge`), approximately as
+   * `approximate` says; `null` trims none by age. The store's own clock, the one its
+   * IDs are made by, so a client's clock cannot move what is trimmed.
+   */
+  readonly maxAge: number | null;
+  /**
+   * What the event does to the channel's latest-per-key state (a keyed channel):
+   * applied in the same atomic step as the append, or not at all; `null` for none.
+   * A retry of an idempotent publish changes nothing.
+   */
+  readonly state: StateChange | null;
   /**
    * Present when the event_id was chosen by the caller: the store appends only if no
    * record for the event_id exists, atomically, and records it. A retry (same
@@ -88,4 +102,9 @@ export interface EventStore {
    * replies through.
    */
   readonly raw?: RawStreams;
+  /**
+   * The latest event of each key of keyed channels (docs/state.md), if the store
+   * keeps it (both of ours do). A rail with a keyed channel needs it.
+   */
+  readonly state?: StateStore;
 }

@@ -52,4 +52,5 @@ export type {
 } from './group-store.js';
 export type { RawAppendOptions, RawStreamEntry, RawStreams } from './raw-streams.js';
 export type { ReadQuery } from './read-query.js';
+export type { StateChange, StateEntry, StatePage, StateQuery, StateStore, StateUpdate } from './state-store.js';
 export type { StreamRef } from './stream-ref.js';

@@ -122,6 +122,9 @@ class OpenTelemetry implements Telemetry {
   readonly #replayed;
   readonly #catchUp: Histogram;
   readonly #historyLost;
+  readonly #snapshotEvents;
+  readonly #snapshotDuration;
+  readonly #stateKeys = new Map<DestinationAttributes, number>();
   readonly #slow;
   readonly #storeErrors;
   readonly #aborted;
@@ -187,6 +190,24 @@ class OpenTelemetry implements Telemetry {
       unit: '{error}',
       description: 'Store calls that failed, by operation and error code.',
     });
+    this.#snapshotEvents = meter.createHistogram('replayrail.snapshot.events', {
+      unit: '{event}',
+      description: 'Events in snapshots of keyed channels, one per snapshot read to its end.',
+      advice: { explicitBucketBoundaries: [0, 10, 100, 1_000, 10_000, 100_000, 1_000_000] },
+    });
+    this.#snapshotDuration = meter.createHistogram('replayrail.snapshot.duration', {
+      ...seconds,
+      description: 'How long snapshots of keyed channels took to hand over, from the first page to the last event.',
+    });
+    // Observed, not a synchronous gauge: that one needs @opentelemetry/api 1.9, the peer range starts at 1.4.
+    meter
+      .createObservableGauge('replayrail.state.keys', {
+        unit: '{key}',
+        description: "Keys a keyed channel's state held when last counted.",
+      })
+      .addCallback((result) => {
+        for (const [attributes, keys] of this.#stateKeys) result.observe(keys, attributes);
+      });
     this.#aborted = meter.createCounter('replayrail.requests.aborted', {
       unit: '{request}',
       description: 'HTTP requests whose client hung up, or broke the body framing, before the body was complete.',
@@ -303,6 +324,17 @@ class OpenTelemetry implements Telemetry {
 
   caughtUp(channel: string, seconds: number): void {
     this.#catchUp.record(seconds, this.#destinations.attributes(channel));
+  }
+
+  snapshotRead(channel: string, events: number, seconds: number): void {
+    const attributes = this.#destinations.attributes(channel);
+    this.#snapshotEvents.record(events, attributes);
+    this.#snapshotDuration.record(seconds, attributes);
+  }
+
+  stateKeys(channel: string, keys: number): void {
+    // One value per destination: destinations are bounded (templates), so is this map.
+    this.#stateKeys.set(this.#destinations.attributes(channel), keys);
   }
 
   historyLost(channel: string, reason: 'replay_window_expired' | 'stream_reset'): void {

@@ -127,4 +127,8 @@ export interface Telemetry {
   rpcServe(call: RpcCallInfo, parent: TraceCarrier | undefined): RpcScope;
   /** A server did not start a call: its caller's deadline had passed. */
   rpcExpired(call: RpcCallInfo): void;
+  /** A keyed channel's snapshot was handed over to its end: `events` of them, in `seconds`. */
+  snapshotRead(channel: string, events: number, seconds: number): void;
+  /** A keyed channel's state held `keys` keys when it was last counted (`stateSize`, a rebuild). */
+  stateKeys(channel: string, keys: number): void;
 }

@@ -32,9 +32,12 @@ import { propertyTests } from './properties.js';
 import { publishReplayTests } from './publish-replay.js';
 import { rawStreamTests } from './raw-streams.js';
 import { retentionTests } from './retention.js';
+import { stateTests } from './state.js';
 
 export type { ConformanceContext } from './context.js';
 export type { StoreHarness, StoreHarnessFactory } from './harness.js';
+export type { StateTestOptions } from './state.js';
+export { checkHandOff, KeyedView, keyedPolicy } from './state.js';
 
 /** Options of `describeEventStore`. */
 export interface ConformanceOptions {
@@ -44,6 +47,10 @@ export interface ConformanceOptions {
   consumerGroups?: boolean;
   /** Whether the store has raw streams (`store.raw`) and is checked for them. @default true */
   rawStreams?: boolean;
+  /** Whether the store keeps channel state (`store.state`) and is checked for it. @default true */
+  channelState?: boolean;
+  /** A fixed seed for the state hand-off property (the same interleavings on every run). @default random */
+  stateSeed?: number;
 }
 
 /**
@@ -70,6 +77,12 @@ export function describeEventStore(
       consumerTests(ctx);
     }
     if (options.rawStreams !== false) rawStreamTests(ctx);
+    if (options.channelState !== false) {
+      stateTests(ctx, {
+        propertyRuns: options.propertyRuns ?? 40,
+        ...(options.stateSeed !== undefined && { seed: options.stateSeed }),
+      });
+    }
     propertyTests(ctx, options.propertyRuns ?? 40);
   });
 }

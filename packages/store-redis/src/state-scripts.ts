@@ -1,0 +1,128 @@
+/**
+ * @module
+ * The scripts of keyed channels and age retention (the package README, "Channel
+ * state"). A keyed channel's state is two keys in the stream's slot: a hash
+ * `…:state` (key → `<entry ID>\n<the entry's fields as a JSON object>`) and a sorted
+ * set `…:state-keys` (every score 0, so ZRANGEBYLEX pages the keys in byte order,
+ * with no duplicate and no miss while keys come and go). The append changes them in
+ * the same script as the XADD, so the state never disagrees with the stream.
+ */
+
+import { script } from './scripts.js';
+
+/**
+ * KEYS: stream, idempotency record, state hash, state keys. ARGV: maxlen ('' for
+ * none), '1' for `~`, max age in ms ('' for none: else `XTRIM MINID` at the
+ * server's time minus it), the wake channel to `SPUBLISH` the new ID on ('' for
+ * none), the fingerprint ('' for a publish that is not idempotent), the record's
+ * TTL in seconds ('' for none), created_at, the state key ('' for none), 'del' for
+ * a tombstone, the state value (the fields' JSON), then the entry's field/value
+ * pairs. Returns {'created', id} or {'existing', record JSON}, as IDEMPOTENT_APPEND.
+ * An append of a channel with a policy: one step for the record check, the entry,
+ * both trims, the wake-up, the record and the state.
+ */
+export const POLICY_APPEND = script(`
+if ARGV[5] ~= '' then
+  local existing = redis.call('GET', KEYS[2])
+  if existing then return {'existing', existing} end
+end
+local id
+if ARGV[1] == '' then
+  id = redis.call('XADD', KEYS[1], '*', unpack(ARGV, 11))
+elseif ARGV[2] == '1' then
+  id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', unpack(ARGV, 11))
+else
+  id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], '*', unpack(ARGV, 11))
+end
+if ARGV[3] ~= '' then
+  local now = redis.call('TIME')
+  local oldest = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - tonumber(ARGV[3])
+  if oldest > 0 then
+    local minid = string.format('%.0f', oldest) .. '-0'
+    if ARGV[2] == '1' then
+      redis.call('XTRIM', KEYS[1], 'MINID', '~', minid)
+    else
+      redis.call('XTRIM', KEYS[1], 'MINID', minid)
+    end
+  end
+end
+if ARGV[4] ~= '' then redis.call('SPUBLISH', ARGV[4], id) end
+if ARGV[5] ~= '' then
+  local record = cjson.encode({stream_key = KEYS[1], stream_id = id, fingerprint = ARGV[5], created_at = ARGV[7]})
+  if ARGV[6] == '' then
+    redis.call('SET', KEYS[2], record)
+  else
+    redis.call('SET', KEYS[2], record, 'EX', ARGV[6])
+  end
+end
+if ARGV[8] ~= '' then
+  -- The hash and the sorted set hold the same keys: the set changes only when a key comes or goes.
+  if ARGV[9] == 'del' then
+    if redis.call('HDEL', KEYS[3], ARGV[8]) == 1 then redis.call('ZREM', KEYS[4], ARGV[8]) end
+  elseif redis.call('HSET', KEYS[3], ARGV[8], id .. '\\n' .. ARGV[10]) == 1 then
+    redis.call('ZADD', KEYS[4], 0, ARGV[8])
+  end
+end
+return {'created', id}
+`);
+
+/**
+ * KEYS: stream, state hash, state keys. ARGV: the snapshot's cursor ('' on a first
+ * page: the stream's last generated ID, read here, in the same step as the page),
+ * the key to page after ('' for the first), the page size. Returns {cursor, keys,
+ * values}: the keys in byte order and their hash values.
+ */
+export const STATE_PAGE = script(`
+local at = ARGV[1]
+if at == '' then
+  at = '0-0'
+  if redis.call('EXISTS', KEYS[1]) == 1 then
+    local info = redis.call('XINFO', 'STREAM', KEYS[1])
+    for i = 1, #info, 2 do
+      if info[i] == 'last-generated-id' then at = info[i + 1] end
+    end
+  end
+end
+local from = '-'
+if ARGV[2] ~= '' then from = '(' .. ARGV[2] end
+local keys = redis.call('ZRANGEBYLEX', KEYS[3], from, '+', 'LIMIT', 0, tonumber(ARGV[3]))
+local values = {}
+if #keys > 0 then values = redis.call('HMGET', KEYS[2], unpack(keys)) end
+return {at, keys, values}
+`);
+
+/**
+ * KEYS: state hash, state keys. ARGV: triples of key, entry ID, value ('' for a
+ * tombstone). Each applies only where the state holds an older entry for its key
+ * (or none, for a value): a rebuild from history, safe beside appends. Returns how
+ * many changed the state.
+ */
+export const STATE_APPLY = script(`
+local function older(a, b)
+  local am, as = string.match(a, '^(%d+)-(%d+)$')
+  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+  if #am ~= #bm then return #am < #bm end
+  if am ~= bm then return am < bm end
+  if #as ~= #bs then return #as < #bs end
+  return as < bs
+end
+local changed = 0
+for i = 1, #ARGV, 3 do
+  local key, id, value = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local current = redis.call('HGET', KEYS[1], key)
+  local newer = true
+  if current then newer = older(string.match(current, '^[^\\n]*'), id) end
+  if value == '' then
+    if current and newer then
+      redis.call('HDEL', KEYS[1], key)
+      redis.call('ZREM', KEYS[2], key)
+      changed = changed + 1
+    end
+  elseif newer then
+    redis.call('HSET', KEYS[1], key, id .. '\\n' .. value)
+    if not current then redis.call('ZADD', KEYS[2], 0, key) end
+    changed = changed + 1
+  end
+end
+return changed
+`);
