@@ -19,6 +19,7 @@ import {
   assertChannel,
   checkAuthorized,
   RequestAbortedError,
+  snapshotFromQuery,
   startFromQuery,
   toWireJson,
 } from '@replayrail/core/protocol';
@@ -206,7 +207,9 @@ function limitParam(value: string | undefined): number | undefined {
 
 /**
  * `GET <events>/<channel>?after=&since=&until=&limit=` (`last_event_id` and `from`
- * too, as on every transport): `{ events, next, has_more }`.
+ * too, as on every transport): `{ events, next, has_more }`. With `from=snapshot`, a
+ * page of a keyed channel's snapshot, and `snapshot: { cursor, next_key }` to go on
+ * (`snapshot_cursor=` and `after_key=`, then `after=<next>` once `next_key` is null).
  */
 export async function pageRoute(c: Context, deps: RouteDeps): Promise<Response> {
   const request = await authorizedRequest(c, deps, 'subscribe');
@@ -214,11 +217,24 @@ export async function pageRoute(c: Context, deps: RouteDeps): Promise<Response> 
   const { channel, query } = request;
   const start = startFromQuery(query, 'page');
   const limit = limitParam(query.get('limit') ?? undefined);
+  // Passed whatever the start: the rail refuses them without `from=snapshot`.
+  const continuation = snapshotFromQuery(query);
   // `from=latest` is after the last event: an empty page, and its cursor.
-  const page = await deps.rail.replay(channel, { ...start, ...(limit !== undefined && { limit }) });
+  const page = await deps.rail.replay(channel, {
+    ...start,
+    ...continuation,
+    ...(limit !== undefined && { limit }),
+  });
   // Events in their wire form (the envelope's field order: docs/architecture.md), as every transport sends them.
   const events = page.events.map(toWireJson).join(',');
-  return jsonResponse(`{"events":[${events}],"next":${JSON.stringify(page.next)},"has_more":${page.hasMore}}`, 200);
+  const snapshot =
+    page.snapshot === undefined
+      ? ''
+      : `,"snapshot":${JSON.stringify({ cursor: page.snapshot.cursor, next_key: page.snapshot.nextKey })}`;
+  return jsonResponse(
+    `{"events":[${events}],"next":${JSON.stringify(page.next)},"has_more":${page.hasMore}${snapshot}}`,
+    200,
+  );
 }
 
 // The W3C trace context a request brought: the publish continues that trace.

@@ -9,7 +9,14 @@ import {
 } from '@replayrail/core';
 import { MemoryEventStore } from '@replayrail/store-memory';
 import { RedisStreamStore } from '@replayrail/store-redis';
-import { freePort, redisStoreFixture, redisUrl, type StoreFixture, storeFixture } from '@replayrail/testkit';
+import {
+  freePort,
+  redisStoreFixture,
+  redisUrl,
+  SNAPSHOT_CONFIG,
+  type StoreFixture,
+  storeFixture,
+} from '@replayrail/testkit';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -130,6 +137,38 @@ function httpSuite(name: string, fixture: () => Promise<StoreFixture>): void {
         expect(await expectError(await post('c', { ...ok, extra: 1 }), 400, 'invalid_request')).toContain('extra');
         await expectError(await post('c', { ...ok, payload: { deep: nest(40) } }), 400, 'serialization_error');
         expect(await stored('c')).toEqual([]);
+      });
+
+      it('400 for a snapshot page asked wrongly: its continuation half given, given twice, or without from=snapshot', async () => {
+        const { rail, base } = await start(SNAPSHOT_CONFIG);
+        const channel = 'restaurant:1:orders';
+        for (const order_id of ['o1', 'o2', 'o3'])
+          await rail.publish({ channel, type: 'order.created', payload: { order_id } });
+        const first = (await (await fetch(`${base}/events/${channel}?from=snapshot&limit=1`)).json()) as {
+          snapshot: { cursor: string; next_key: string };
+        };
+        const { cursor, next_key: key } = first.snapshot;
+        const page = (query: string) => fetch(`${base}/events/${channel}?${query}`);
+        const refusals: [string, string][] = [
+          [`snapshot_cursor=${cursor}&after_key=${key}`, 'invalid_request'],
+          [`after=0-0&snapshot_cursor=${cursor}&after_key=${key}`, 'invalid_request'],
+          [`from=snapshot&snapshot_cursor=${cursor}`, 'invalid_request'],
+          [`from=snapshot&after_key=${key}`, 'invalid_request'],
+          [`from=snapshot&snapshot_cursor=${cursor}&after_key=`, 'invalid_request'],
+          [`from=snapshot&snapshot_cursor=${cursor}&snapshot_cursor=${cursor}&after_key=${key}`, 'invalid_request'],
+          [`from=snapshot&snapshot_cursor=${cursor}&after_key=${key}&after_key=${key}`, 'invalid_request'],
+          [`from=snapshot&until=${cursor}`, 'invalid_request'],
+          ['from=snapshot&from=snapshot', 'invalid_request'],
+          [`from=snapshot&snapshot_cursor=nope&after_key=${key}`, 'invalid_cursor'],
+        ];
+        for (const [query, code] of refusals) await expectError(await page(query), 400, code);
+        // Asked rightly, the same request goes on where the first page ended.
+        const second = (await (
+          await page(`from=snapshot&snapshot_cursor=${cursor}&after_key=${key}&limit=1`)
+        ).json()) as {
+          events: StoredEvent[];
+        };
+        expect(second.events.map((event) => [event.payload.order_id, event.snapshot])).toEqual([['o2', true]]);
       });
 
       it('413: a body over the limit, by its declared length or as it streams, unread and unwritten', async () => {

@@ -6,10 +6,18 @@
  * with `Last-Event-ID` after a drop. An expired cursor gets an `expired` event and
  * the stream ends (never a silent gap); comments keep idle streams open. Streams
  * count toward `maxConnections` with the sockets, from before `authorize` is asked.
+ *
+ * From a snapshot (`from=snapshot`, a keyed channel): an `event: snapshot` message
+ * first (the client resets its view: EventSource reconnects on its own, and only
+ * this tells it that a fresh snapshot follows), then the snapshot's events without
+ * `id:` (their IDs are not cursors: a reconnect mid-snapshot, without a last event
+ * ID, starts a fresh one), then an `id:` line with no data that makes the snapshot's
+ * cursor the EventSource's last event ID without dispatching anything, then the
+ * events after that cursor as usual (docs/protocol.md, "HTTP and Server-Sent Events").
  */
 
-import { isReplayRailError, type SubscribeOptions, type Subscription } from '@replayrail/core';
-import { startFromQuery, toReplayRailError } from '@replayrail/core/protocol';
+import { isReplayRailError, type Snapshot, type SubscribeOptions, type Subscription } from '@replayrail/core';
+import { startFromQuery, toReplayRailError, toWireJson } from '@replayrail/core/protocol';
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { authorizedRequest, type RouteDeps } from './http-routes.js';
@@ -39,6 +47,8 @@ export async function sseRoute(c: Context, deps: RouteDeps): Promise<Response> {
   const gone = c.req.raw.signal;
   const release = admission.hold();
   let subscription: Subscription | undefined;
+  let snapshot: Snapshot | undefined;
+  let closed = false;
   let keepAlive: ReturnType<typeof setInterval> | undefined;
   let finished = false;
   // Everything the stream holds, let go once: when it ends, or when the client goes,
@@ -64,7 +74,22 @@ export async function sseRoute(c: Context, deps: RouteDeps): Promise<Response> {
     const { channel, query } = request;
     // Subscribed before the response starts: a bad cursor is a 400, not a broken
     // stream, and every event published after the response begins is delivered.
-    subscription = await rail.subscribe(channel, startOf(c, query));
+    const start = startOf(c, query);
+    if (start.from === 'snapshot') {
+      // The snapshot's cursor is fixed by its first page, read now; the subscription
+      // takes everything after it while the snapshot is written (paced by maxBuffered,
+      // as any stream). The hub would hand the snapshot over itself, but an iterator
+      // cannot tell where the snapshot ends, and the `id:` line must come right there.
+      snapshot = await rail.snapshot(channel);
+      subscription = await rail.subscribe(channel, {
+        after: snapshot.cursor,
+        // Closed (`close()` of the routes): stop writing the snapshot too. Ended by an
+        // error, it is reported once the snapshot and the events before it are out.
+        onEnd: (end) => {
+          if (end === null) closed = true;
+        },
+      });
+    } else subscription = await rail.subscribe(channel, start);
     if (finished || gone.aborted) {
       finish();
       return c.body(null, 204); // nobody reads it: the client is gone
@@ -75,12 +100,24 @@ export async function sseRoute(c: Context, deps: RouteDeps): Promise<Response> {
     throw error;
   }
   const open = subscription;
+  const opening = snapshot;
   return streamSSE(c, async (stream) => {
     stream.onAbort(finish);
     keepAlive = setInterval(() => void stream.write(': keep-alive\n\n'), resolved.sseKeepAliveMs);
     try {
       // `retry:` tells EventSource how soon to reconnect after a drop.
       await stream.write(`retry: 1000\n: subscribed\n\n`);
+      if (opening !== undefined) {
+        await stream.write(message('snapshot', JSON.stringify({ cursor: opening.cursor })));
+        // Read a page at a time as it is written: memory stays bounded by the page size.
+        for await (const event of opening) {
+          if (finished || closed) return;
+          await stream.write(message(null, toWireJson(event)));
+        }
+        // Sets EventSource's last event ID (a block without data dispatches nothing):
+        // a reconnect from here resumes after the snapshot instead of taking it again.
+        await stream.write(`id: ${opening.cursor}\n\n`);
+      }
       // Iterated, so a stream that cannot keep up is ended (SlowConsumerError) rather
       // than buffered without bound; its EventSource resumes from the last id.
       // Each frame is the channel's, serialized once for all its subscribers (docs/architecture.md, "Live fanout and wake-ups").

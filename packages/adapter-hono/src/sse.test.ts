@@ -1,7 +1,7 @@
 import type { ReplayRailConfig, StoredEvent } from '@replayrail/core';
 import { MemoryEventStore } from '@replayrail/store-memory';
 import { RedisStreamStore } from '@replayrail/store-redis';
-import { redisStoreFixture, redisUrl, type StoreFixture, storeFixture } from '@replayrail/testkit';
+import { redisStoreFixture, redisUrl, SNAPSHOT_CONFIG, type StoreFixture, storeFixture } from '@replayrail/testkit';
 import { describe, expect, it } from 'vitest';
 import type { ReplayRailRoutesOptions } from './options.js';
 import { appHarness } from './test-support/harness.js';
@@ -84,6 +84,34 @@ function sseSuite(name: string, fixture: () => Promise<StoreFixture>): void {
       expect(stream.messages).toEqual([
         { event: 'expired', data: expect.stringContaining('replay_window_expired'), id: undefined },
       ]);
+    });
+
+    it('from a snapshot: a reconnect after it resumes after its cursor, with no snapshot again', async () => {
+      const { rail, url } = await start(SNAPSHOT_CONFIG);
+      const channel = 'restaurant:1:orders';
+      const publish = (order_id: string, type = 'order.created') =>
+        rail.publish({ channel, type, payload: { order_id } });
+      for (const key of ['o1', 'o2', 'o3', 'o4', 'o5']) await publish(key);
+      await publish('o2', 'order.deleted');
+      const stream = await openSse(url(`${channel}?from=snapshot`));
+      // Idle after the snapshot: its cursor is the last event ID, though no event said so.
+      await stream.until(() => stream.idOnly.length === 1, 'the snapshot cursor');
+      const { cursor } = JSON.parse(stream.messages[0]?.data as string) as { cursor: string };
+      expect(stream.messages.map((message) => [message.event, message.id])).toEqual([
+        ['snapshot', undefined],
+        ...['o1', 'o3', 'o4', 'o5'].map(() => ['message', undefined]),
+      ]);
+      expect(stream.idOnly).toEqual([{ id: cursor, after: 5 }]);
+      expect(stream.lastEventId).toBe(cursor);
+      stream.drop();
+      await stream.ended;
+      // What an EventSource does: its first URL again, with Last-Event-ID.
+      const missed = await publish('o6');
+      const resumed = await openSse(url(`${channel}?from=snapshot`), { 'last-event-id': stream.lastEventId });
+      await resumed.until(() => resumed.messages.length === 1, 'the event after the snapshot');
+      expect(resumed.messages.map((message) => [message.id, JSON.parse(message.data)])).toEqual([[missed.id, missed]]);
+      expect(resumed.idOnly).toEqual([]);
+      resumed.drop();
     });
 
     it('refuses a bad cursor with 400 before any stream starts', async () => {

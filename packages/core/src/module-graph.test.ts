@@ -48,8 +48,8 @@ const LAYERS: readonly (readonly RegExp[])[] = [
   [/^[^/]+\.ts$/],
   // What a store is, and what telemetry is told.
   [/^store\//, /^telemetry\/(telemetry|traceparent|destinations)\.ts$/],
-  // Calls to a store, guarded; the live hub on top of them.
-  [/^store-guard\.ts$/, /^hub\//],
+  // Calls to a store, guarded; the live hub and a keyed channel's state on top of them.
+  [/^store-guard\.ts$/, /^hub\//, /^channel-state\.ts$/],
   [/^consumer\//],
   [/^rail\.ts$/],
   // What is built on the rail: transports' protocol, OpenTelemetry, the conformance suite.

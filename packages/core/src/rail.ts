@@ -108,7 +108,11 @@ export interface SnapshotContinuation {
 
 /** Options of `snapshot` and `rebuildState`. */
 export interface SnapshotOptions {
-  /** Keys read per store call; memory stays bounded by it. @default config.defaultReplayLimit */
+  /**
+   * Keys (a snapshot) or events and keys (a rebuild) per store call. A snapshot's
+   * memory stays bounded by it; a rebuild holds one entry per key of the retained
+   * history. @default config.defaultReplayLimit
+   */
   pageSize?: number;
   signal?: AbortSignal;
 }

@@ -27,6 +27,17 @@ export type { RedisCluster } from './redis-cluster.js';
 export { startRedisCluster } from './redis-cluster.js';
 export type { RedisServer } from './redis-server.js';
 export { freePort, hasRedisServerBinary, startRedisServer, waitForRedis } from './redis-server.js';
+export type { SnapshotProbe, SnapshotProbes, SnapshotReading } from './snapshot-suite.js';
+export {
+  applyEvents,
+  checkReading,
+  MARKER_TYPE,
+  multiplexedSnapshotProbe,
+  oneChannelSnapshotProbe,
+  SNAPSHOT_CONFIG,
+  snapshotSuite,
+  splitSnapshot,
+} from './snapshot-suite.js';
 export type { TestSocket } from './socket-client.js';
 export { connect } from './socket-client.js';
 export type { RunningTransport, StartTransport, StoreFixture, SuiteTransportOptions } from './socket-suite.js';

@@ -62,6 +62,8 @@ export const START_TABLE: readonly Row[] = [
   ['after garbage', { after: 'abc' }, 'invalid_cursor'],
   ['after a non-canonical cursor', { after: '01-0' }, 'invalid_cursor'],
   ['from something else', { from: 'middle' }, 'invalid_request'],
+  // Only a keyed channel has a snapshot (the snapshot suite reads one on every endpoint).
+  ['from snapshot, on a channel that keeps no state', { from: 'snapshot' }, 'invalid_request'],
   ['after and since', { after: '@1', since: '%2' }, 'invalid_request'],
   ['last_event_id and from', { last_event_id: '@1', from: 'latest' }, 'invalid_request'],
   ['after and last_event_id', { after: '@1', last_event_id: '@1' }, 'invalid_request'],

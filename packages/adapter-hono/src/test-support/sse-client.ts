@@ -5,9 +5,20 @@ export interface SseMessage {
   id: string | undefined;
 }
 
+/** A block that set the last event ID without data: dispatched nothing, as the SSE spec says. */
+export interface SseIdOnly {
+  readonly id: string;
+  /** How many messages came before it. */
+  readonly after: number;
+}
+
 /** A test client for an event stream: what it received, parsed as the SSE spec says. */
 export interface SseStream {
   readonly messages: SseMessage[];
+  /** Blocks with an `id:` line and no data, in order. */
+  readonly idOnly: SseIdOnly[];
+  /** What an `EventSource` would send as `Last-Event-ID` if it reconnected now ('' for none). */
+  readonly lastEventId: string;
   /** Comment lines (`: ...`), e.g. keep-alives. */
   readonly comments: string[];
   readonly status: number;
@@ -28,6 +39,11 @@ export async function openSse(url: string, headers: Record<string, string> = {})
     signal: controller.signal,
   });
   const messages: SseMessage[] = [];
+  const idOnly: SseIdOnly[] = [];
+  // The spec's "last event ID buffer": set by an `id:` line, kept across blocks, and
+  // made the last event ID when a block ends, with data or without.
+  let idBuffer = '';
+  let lastEventId = '';
   const comments: string[] = [];
   const waiters = new Set<() => void>();
   const wake = () => {
@@ -38,9 +54,10 @@ export async function openSse(url: string, headers: Record<string, string> = {})
   let current: { event?: string; data: string[]; id?: string } = { data: [] };
   const consume = (line: string) => {
     if (line === '') {
+      lastEventId = idBuffer;
       if (current.data.length > 0) {
         messages.push({ event: current.event ?? 'message', data: current.data.join('\n'), id: current.id });
-      }
+      } else if (current.id !== undefined) idOnly.push({ id: current.id, after: messages.length });
       current = { data: [] };
       return;
     }
@@ -53,7 +70,10 @@ export async function openSse(url: string, headers: Record<string, string> = {})
     const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '');
     if (field === 'data') current.data.push(value);
     else if (field === 'event') current.event = value;
-    else if (field === 'id') current.id = value;
+    else if (field === 'id' && !value.includes('\0')) {
+      current.id = value;
+      idBuffer = value;
+    }
   };
   const ended = (async () => {
     if (response.body === null) return;
@@ -84,6 +104,10 @@ export async function openSse(url: string, headers: Record<string, string> = {})
   });
   return {
     messages,
+    idOnly,
+    get lastEventId() {
+      return lastEventId;
+    },
     comments,
     status: response.status,
     ended,

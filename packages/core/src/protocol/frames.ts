@@ -19,6 +19,7 @@ export type ClientFrame =
       channel: string;
       /** Also accepted as `last_event_id`, the one-channel endpoint's name. */
       after?: string;
+      /** `latest`, `earliest`, `snapshot` (a keyed channel's state first) or a cursor. */
       from?: string;
       since?: string;
       /** Refused (a subscription has no end), as on every transport. */
@@ -73,7 +74,7 @@ export function parseClientFrame(text: string): ClientFrame {
       }
       // The values are checked by the one start parser (start.ts), as on every transport.
       if (frame.from !== undefined) {
-        if (typeof frame.from !== 'string') invalid("from must be 'latest' or 'earliest'");
+        if (typeof frame.from !== 'string') invalid("from must be 'latest', 'earliest', 'snapshot' or a cursor");
         result.from = frame.from;
       }
       if (frame.since !== undefined) {
@@ -87,9 +88,16 @@ export function parseClientFrame(text: string): ClientFrame {
   }
 }
 
-/** `{"op":"subscribed"}`: the subscription started after `cursor` (null for `since`). */
-export function subscribedFrame(channel: string, cursor: string | null): string {
-  return JSON.stringify({ op: 'subscribed', channel, cursor });
+/**
+ * `{"op":"subscribed"}`: the subscription started after `cursor` (null for `since`).
+ * From a snapshot, `"snapshot":true` follows and `cursor` is the one the snapshot is
+ * exact at: the client resets its view of the channel, since the snapshot's events
+ * come next and replace whatever it held.
+ */
+export function subscribedFrame(channel: string, cursor: string | null, snapshot = false): string {
+  return JSON.stringify(
+    snapshot ? { op: 'subscribed', channel, cursor, snapshot: true } : { op: 'subscribed', channel, cursor },
+  );
 }
 
 /** `{"op":"live"}`: the subscription caught up; the events after this frame are live. */

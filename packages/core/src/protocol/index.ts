@@ -39,7 +39,8 @@ export {
 } from './frames.js';
 export type { ProtocolSocket, SessionOptions } from './session.js';
 export { ProtocolSession } from './session.js';
-export { startFromQuery } from './start.js';
+export type { SnapshotContinuationQuery } from './start.js';
+export { snapshotFromQuery, startFromQuery } from './start.js';
 export type {
   HandshakeRefusal,
   HandshakeRequest,

@@ -153,8 +153,9 @@ export class ProtocolSession<Request> {
         return undefined;
       }
       this.#subscriptions.set(channel, subscription);
-      // Acknowledged with the resolved start, so the client holds a cursor before its first event.
-      if (!single) this.#send(subscribedFrame(channel, subscription.start));
+      // Acknowledged with the resolved start, so the client holds a cursor before its
+      // first event; from a snapshot, saying so, before the snapshot's events.
+      if (!single) this.#send(subscribedFrame(channel, subscription.start, subscription.snapshot));
       const early = waiting;
       waiting = undefined;
       for (const frame of early) this.#send(frame);

@@ -3,8 +3,9 @@
  * The start of a read in a URL's query, for every transport: both WebSocket
  * endpoints, Server-Sent Events, HTTP pages. The vocabulary and its checks are
  * core's start.ts; this adds only what a query brings: `last_event_id` as the
- * Python library's name for `after`, a parameter given twice, and the
- * `Last-Event-ID` header of a reconnecting `EventSource`.
+ * Python library's name for `after`, a parameter given twice, the
+ * `Last-Event-ID` header of a reconnecting `EventSource`, and where a page of a
+ * snapshot goes on (`snapshot_cursor`, `after_key`).
  */
 
 import { InvalidRequestError } from '../errors.js';
@@ -44,4 +45,28 @@ export function startFromQuery(params: URLSearchParams, use: StartUse, lastEvent
   if (since !== undefined) start.since = since;
   if (until !== undefined) start.until = until;
   return parseStart(start, use);
+}
+
+/** Where the next page of a snapshot starts, as a page's query gives it. */
+export interface SnapshotContinuationQuery {
+  readonly snapshotCursor?: string;
+  readonly afterKey?: string;
+}
+
+/**
+ * `snapshot_cursor` and `after_key` from a page's query: what the page before
+ * returned (`snapshot.cursor`, `snapshot.next_key`), to go on with `from=snapshot`.
+ * Each at most once; whether they fit the rest of the request (both or neither,
+ * only with `from=snapshot`, a real cursor) is the rail's check, as it is in code.
+ *
+ * @example
+ * snapshotFromQuery(new URLSearchParams('snapshot_cursor=5-0&after_key=b')); // { snapshotCursor: '5-0', afterKey: 'b' }
+ */
+export function snapshotFromQuery(params: URLSearchParams): SnapshotContinuationQuery {
+  const snapshotCursor = single(params, 'snapshot_cursor');
+  const afterKey = single(params, 'after_key');
+  return {
+    ...(snapshotCursor !== undefined && { snapshotCursor }),
+    ...(afterKey !== undefined && { afterKey }),
+  };
 }
