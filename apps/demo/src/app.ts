@@ -17,6 +17,7 @@ import { RedisStreamStore } from '@replayrail/store-redis';
 import { Hono } from 'hono';
 import { Redis } from 'ioredis';
 import { catalog } from './catalog.js';
+import { demoChannelPolicies } from './channel-policies.js';
 import { type DemoKitchenOptions, type DemoPrinterOptions, startDemoServices } from './demo-services.js';
 import { createEstimateRoutes } from './estimate-routes.js';
 import { createOperatorRoutes } from './operator-routes.js';
@@ -47,6 +48,12 @@ export interface DemoOptions {
   kitchen?: false | DemoKitchenOptions;
   /** The calls' limits (timeout, kitchen concurrency, latency window); those not given are `DEFAULT_RPC_LIMITS` (rpc-limits.ts). */
   rpc?: Partial<RpcLimits>;
+  /**
+   * How long the restaurants' channels keep their history, in ms; the latest event of
+   * each order's each step is kept beyond it (channel-policies.ts).
+   * @default DEFAULT_HISTORY_MAX_AGE_MS (a day)
+   */
+  historyMaxAgeMs?: number;
 }
 
 export type { DemoKitchenOptions, DemoPrinterOptions } from './demo-services.js';
@@ -86,7 +93,11 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   const telemetry = startTelemetry();
   const rail = new ReplayRail({
     store,
-    config: { maxStreamLength: 10_000, ...(options.streamPrefix && { streamPrefix: options.streamPrefix }) },
+    config: {
+      maxStreamLength: 10_000,
+      channels: demoChannelPolicies(options.historyMaxAgeMs),
+      ...(options.streamPrefix && { streamPrefix: options.streamPrefix }),
+    },
     telemetry: telemetry.telemetry,
   });
   const app = new Hono();
@@ -98,6 +109,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     restaurant,
     ...(options.redisUrl && { redisUrl: options.redisUrl }),
     ...(options.streamPrefix && { streamPrefix: options.streamPrefix }),
+    ...(options.historyMaxAgeMs !== undefined && { historyMaxAgeMs: options.historyMaxAgeMs }),
     ...(options.printer !== undefined && { printer: options.printer }),
     ...(options.kitchen !== undefined && { kitchen: options.kitchen }),
     ...(options.rpc && { rpc: options.rpc }),

@@ -30,6 +30,8 @@ export interface DemoServicesOptions {
   /** Redis, where each service runs as its own process; without it, they run in this one. */
   redisUrl?: string;
   streamPrefix?: string;
+  /** The channels' history, for the printer's process (channel-policies.ts). */
+  historyMaxAgeMs?: number;
   printer?: false | DemoPrinterOptions;
   kitchen?: false | DemoKitchenOptions;
   rpc?: Partial<RpcLimits>;
@@ -57,8 +59,15 @@ export async function startDemoServices(rail: ReplayRail, options: DemoServicesO
   try {
     if (options.printer !== false) {
       const { script, ...settings } = { restaurant, ...DEFAULT_PRINTER_TIMINGS, ...options.printer };
+      const history = options.historyMaxAgeMs;
       printer = redisUrl
-        ? superviseProcess({ ...settings, redisUrl, ...where, ...(script && { script }) })
+        ? superviseProcess({
+            ...settings,
+            redisUrl,
+            ...where,
+            ...(history !== undefined && { historyMaxAgeMs: history }),
+            ...(script && { script }),
+          })
         : superviseInProcess(rail, settings);
     }
     if (options.kitchen !== false) {

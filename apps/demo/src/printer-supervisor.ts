@@ -145,6 +145,8 @@ export function superviseInProcess(rail: ReplayRail, settings: PrinterSettings):
 export interface ProcessSettings extends PrinterSettings {
   redisUrl: string;
   streamPrefix?: string;
+  /** The channels' history (`HISTORY_MAX_AGE_MS`), as the demo's rail keeps it. */
+  historyMaxAgeMs?: number;
   /** The built printer-process.js. @default the one beside this module */
   script?: URL;
 }
@@ -164,6 +166,7 @@ export function superviseProcess(settings: ProcessSettings): PrinterSupervisor {
         ...printerTimingsEnv(settings),
       };
       if (settings.streamPrefix !== undefined) env.STREAM_PREFIX = settings.streamPrefix;
+      if (settings.historyMaxAgeMs !== undefined) env.HISTORY_MAX_AGE_MS = String(settings.historyMaxAgeMs);
       return { name, env };
     },
     onStart: (name) => reports.next(name),

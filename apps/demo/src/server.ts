@@ -7,10 +7,13 @@
  * `SIMULATOR_MAX_IN_FLIGHT` and `SIMULATOR_DURATION_MS` (the traffic simulator's
  * limits, in simulator-limits.ts), `KITCHEN=off` (no kitchen service: every estimate
  * times out), `RPC_TIMEOUT_MS`, `KITCHEN_CONCURRENCY` and `RPC_LATENCY_WINDOW` (the
- * calls' limits, in rpc-limits.ts). Stops cleanly on Ctrl-C or SIGTERM.
+ * calls' limits, in rpc-limits.ts), `HISTORY_MAX_AGE_MS` (a day: how long the
+ * restaurants' channels keep their history, in channel-policies.ts). Stops cleanly
+ * on Ctrl-C or SIGTERM.
  */
 
 import { startDemo } from './app.js';
+import { historyMaxAgeFromEnv } from './channel-policies.js';
 import { envRestaurant } from './env.js';
 import { printerTimingsFromEnv } from './printer-timings.js';
 import { rpcLimitsFromEnv } from './rpc-limits.js';
@@ -22,12 +25,14 @@ if (!Number.isInteger(port) || port < 0 || port > 65_535) {
   process.exit(2);
 }
 
+const historyMaxAgeMs = historyMaxAgeFromEnv();
 const demo = await startDemo({
   restaurant: envRestaurant(),
   printer: process.env.PRINTER === 'off' ? false : printerTimingsFromEnv(),
   simulator: simulatorLimitsFromEnv(),
   kitchen: process.env.KITCHEN === 'off' ? false : {},
   rpc: rpcLimitsFromEnv(),
+  ...(historyMaxAgeMs !== undefined && { historyMaxAgeMs }),
   port,
   ...(process.env.REDIS_URL && { redisUrl: process.env.REDIS_URL }),
   ...(process.env.STREAM_PREFIX && { streamPrefix: process.env.STREAM_PREFIX }),

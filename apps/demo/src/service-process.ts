@@ -10,6 +10,7 @@
 import { ReplayRail } from '@replayrail/core';
 import { RedisStreamStore } from '@replayrail/store-redis';
 import { Redis } from 'ioredis';
+import { demoChannelPolicies, historyMaxAgeFromEnv } from './channel-policies.js';
 import { startTelemetry } from './telemetry.js';
 
 /** A rail on the demo's Redis, and how to close it with its telemetry. */
@@ -19,9 +20,9 @@ export interface ServiceRail {
 }
 
 /**
- * `REDIS_URL` (required: a service process shares the demo's Redis) and
- * `STREAM_PREFIX`, as the demo server reads them. Connections are named
- * `connectionName` (`CLIENT LIST`).
+ * `REDIS_URL` (required: a service process shares the demo's Redis),
+ * `STREAM_PREFIX` and `HISTORY_MAX_AGE_MS`, as the demo server reads them.
+ * Connections are named `connectionName` (`CLIENT LIST`).
  */
 export function openServiceRail(service: string, connectionName: string): ServiceRail {
   const redisUrl = process.env.REDIS_URL;
@@ -35,8 +36,13 @@ export function openServiceRail(service: string, connectionName: string): Servic
   const rail = new ReplayRail({
     store,
     telemetry: telemetry.telemetry,
-    // As the demo server's rail: the same streams, the same retention.
-    config: { maxStreamLength: 10_000, ...(process.env.STREAM_PREFIX && { streamPrefix: process.env.STREAM_PREFIX }) },
+    // As the demo server's rail: the same streams, the same retention, the same state
+    // (the printer's tickets go into the kitchen channel's).
+    config: {
+      maxStreamLength: 10_000,
+      channels: demoChannelPolicies(historyMaxAgeFromEnv()),
+      ...(process.env.STREAM_PREFIX && { streamPrefix: process.env.STREAM_PREFIX }),
+    },
   });
   return {
     rail,

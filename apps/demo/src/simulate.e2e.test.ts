@@ -9,7 +9,7 @@ import type { SimulatorView } from './simulator-api.js';
 // server: a reload mid-traffic stops nothing, and every order reaches delivered. The
 // audit trail is the newest events of both channels in cursor order, newest first,
 // the same on a second tab, on a new browser (a replay of everything) and after
-// "Replay from scratch". And a restarted store under the board.
+// "Replay from scratch". And a restarted store under the board, rebuilt from the snapshot.
 const AUDIT_SHOWN = 50;
 const live = () => document.querySelector('#badge')?.getAttribute('data-state') === 'live';
 
@@ -136,7 +136,7 @@ describeWithChromium('the demo board: Simulate traffic, in Chromium', () => {
     await context.close();
   }, 90_000);
 
-  it('tells the board its history is gone when the memory store restarts empty, and goes on', async () => {
+  it('rebuilds the board from the snapshot when the memory store restarts empty, and goes on', async () => {
     const page = await browser.newPage();
     const port = demo.port;
     const post = (orderId: string) =>
@@ -155,6 +155,9 @@ describeWithChromium('the demo board: Simulate traffic, in Chromium', () => {
       timeout: 10_000,
     });
     expect(await page.textContent('#notice')).toContain('stream_reset');
+    expect(await page.textContent('#notice')).toContain("rebuilt from the server's snapshot");
+    // What the new server has: no ord_before any more, as on a board opened now.
+    await page.waitForSelector('[data-order="ord_before"]', { state: 'detached' });
     await post('ord_after');
     await page.waitForSelector('[data-order="ord_after"]');
     await page.close();

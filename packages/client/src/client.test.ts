@@ -3,7 +3,7 @@ import { backoffDelay } from './backoff.js';
 import { createClient } from './client.js';
 import { defaultStorage, localStorageCursors, memoryStorage } from './storage.js';
 import { envelope, FakeSocket } from './test-support/fake-socket.js';
-import type { ClientEvent, ClientState } from './types.js';
+import type { ClientError, ClientEvent, ClientState } from './types.js';
 
 // Lets queued promise steps (the handler queue, storage) run under fake timers.
 const settle = () => vi.advanceTimersByTimeAsync(0);
@@ -109,17 +109,47 @@ describe('createClient', () => {
 
   it('tells onExpired, forgets the cursor, then goes on from latest', async () => {
     const { client, storage } = setup();
+    const errors: ClientError[] = [];
+    client.on('error', (error) => errors.push(error));
     const expired = vi.fn(async () => {});
     const subscription = client.subscribe('a', () => {}, { from: '1-0', onExpired: expired });
     await settle();
     FakeSocket.last.open();
     FakeSocket.last.receive({ op: 'expired', channel: 'a', code: 'replay_window_expired', message: 'gone' });
     await settle();
-    expect(expired).toHaveBeenCalledWith({ channel: 'a', code: 'replay_window_expired', message: 'gone' });
+    const info = { channel: 'a', code: 'replay_window_expired', message: 'gone' };
+    expect(expired).toHaveBeenCalledWith(info);
+    expect(errors).toEqual([info]);
     expect(subscription.cursor).toBeNull();
     expect(storage.get('a')).toBeNull();
     expect(FakeSocket.last.frames.at(-1)).toEqual({ op: 'subscribe', channel: 'a', from: 'latest' });
     client.close();
+  });
+
+  it("onExpired: 'error' (the default) reports the expiry, then goes on from resume", async () => {
+    for (const onExpired of ['error', undefined] as const) {
+      const { client, storage } = setup();
+      const seen: string[] = [];
+      const subscription = client.subscribe('a', (event) => void seen.push(event.id), {
+        from: '1-0',
+        resume: 'earliest',
+        ...(onExpired && { onExpired }),
+      });
+      await settle();
+      FakeSocket.last.open();
+      FakeSocket.last.receive({ op: 'expired', channel: 'a', code: 'stream_reset', message: 'lost' });
+      await settle();
+      expect(client.lastError).toEqual({ channel: 'a', code: 'stream_reset', message: 'lost' });
+      expect(subscription.closed).toBe(false);
+      expect(storage.get('a')).toBeNull();
+      expect(FakeSocket.last.frames.at(-1)).toEqual({ op: 'subscribe', channel: 'a', from: 'earliest' });
+      FakeSocket.last.receive({ op: 'subscribed', channel: 'a', cursor: '0-0' });
+      FakeSocket.last.receive(envelope('a', '9-0'));
+      await settle();
+      expect(seen).toEqual(['9-0']);
+      expect(storage.get('a')).toBe('9-0');
+      client.close();
+    }
   });
 
   it('reports replaying then live per subscription, and replaying again after a reconnect', async () => {

@@ -246,6 +246,8 @@ export class ReplayRailClient<Events = undefined> implements SubscriptionHost {
     const first = single ? [...this.#subscriptions.values()][0] : undefined;
     if (first?.cursor) url.searchParams.set('last_event_id', first.cursor);
     else if (first) url.searchParams.set('from', first.from);
+    // This endpoint sends no `subscribed`: a snapshot starts when the socket opens.
+    const snapshot = url.searchParams.get('from') === 'snapshot';
     let socket: WebSocketLike;
     try {
       socket = single ? new this.#WebSocket(url.href) : new this.#WebSocket(url.href, 'replayrail.v1');
@@ -269,6 +271,7 @@ export class ReplayRailClient<Events = undefined> implements SubscriptionHost {
       for (const subscription of this.#subscriptions.values()) {
         // The one-channel endpoint never says when its replay ends.
         subscription.setState(single ? 'live' : 'replaying');
+        if (snapshot) subscription.started(null, true);
         if (!single && subscription.ready) this.#send(subscription);
       }
     };
@@ -344,7 +347,7 @@ export class ReplayRailClient<Events = undefined> implements SubscriptionHost {
         subscription?.deliver(frame as unknown as EventOf<Events>);
         return;
       case 'subscribed':
-        subscription?.started(frame.cursor as string | null);
+        subscription?.started(frame.cursor as string | null, frame.snapshot as boolean | undefined);
         return;
       case 'live':
         subscription?.setState('live');

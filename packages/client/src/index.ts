@@ -11,6 +11,6 @@ export type { ClientOptions, WebSocketConstructor, WebSocketLike } from './clien
 export { createClient, ReplayRailClient } from './client.js';
 export type { CursorStorage } from './storage.js';
 export { localStorageCursors, memoryStorage } from './storage.js';
-export type { StartFrom, SubscribeOptions } from './subscription.js';
+export type { ExpiredMode, NamedStart, StartFrom, SubscribeOptions } from './subscription.js';
 export { ClientSubscription } from './subscription.js';
 export type { ClientError, ClientEvent, ClientState, EventOf, ExpiredInfo, SubscriptionState } from './types.js';

@@ -13,6 +13,12 @@ export interface ClientEvent<Type extends string = string, Payload = Record<stri
   actor: Record<string, unknown> | null;
   metadata: Record<string, unknown>;
   created_at: string;
+  /**
+   * True on an event of a keyed channel's snapshot (`from: 'snapshot'`): the latest
+   * event of its key, handed over in key order; its `id` is no cursor to resume
+   * from. Absent on every other event.
+   */
+  snapshot?: true;
 }
 
 /**
@@ -37,7 +43,7 @@ export interface ClientError {
   channel?: string;
 }
 
-/** Told when a channel's cursor is older than the server retains: resync, then it goes on. */
+/** Told when a channel's cursor is older than the server retains (`code` `replay_window_expired` or `stream_reset`). */
 export interface ExpiredInfo {
   channel: string;
   code: string;

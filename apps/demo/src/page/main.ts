@@ -3,16 +3,20 @@
  * The kitchen board: subscribes to the restaurant's orders and kitchen channels
  * through `@replayrail/client`, keeps the board and the cursors together in
  * localStorage, and renders columns, the printed tickets, an audit trail and a
- * connection badge. Beside it or below it (layout.css), the operator's view
- * (operator.ts): a click on a card opens the order's timeline. A card still being
- * made shows the kitchen's estimate (estimates.ts). The Simulate traffic button
- * starts the server's traffic (simulator-control.ts).
+ * connection badge. A new board opens from the channels' snapshots (keyed
+ * channels: the demo's README, "Opened after a weekend"), and so does a board whose
+ * saved cursor fell out of the server's history; `?onExpired=error` shows the
+ * other way, the expiry reported and the board going on from there. Beside it or
+ * below it (layout.css), the operator's view (operator.ts): a click on a card opens
+ * the order's timeline. A card still being made shows the kitchen's estimate
+ * (estimates.ts). The Simulate traffic button starts the server's traffic
+ * (simulator-control.ts).
  */
 
 import { type ClientSubscription, type CursorStorage, createClient, type EventOf } from '@replayrail/client';
 import type { DemoEvents } from '../catalog.js';
 import { ORDER_STEPS } from '../order-steps.js';
-import { applyEvent, type BoardState, forgetChannel, loadBoard, saveBoard } from './board-state.js';
+import { applyEvent, type BoardState, forgetChannel, loadBoard, resetChannel, saveBoard } from './board-state.js';
 import { startEstimates } from './estimates.js';
 import { startOperatorView } from './operator.js';
 import { startRpcPanel } from './rpc-panel.js';
@@ -21,6 +25,8 @@ import { startSimulatorControl } from './simulator-control.js';
 const restaurant = new URLSearchParams(location.search).get('restaurant') ?? '123';
 const channels = [`restaurant:${restaurant}:orders`, `restaurant:${restaurant}:kitchen`];
 const storageKey = `replayrail-demo:${restaurant}`;
+// How a saved cursor older than the server's history comes back (the client's README, "Expiry and snapshots").
+const resync = new URLSearchParams(location.search).get('onExpired') !== 'error';
 const AUDIT_SHOWN = 50;
 const board: BoardState = loadBoard(storageKey);
 
@@ -65,9 +71,11 @@ function renderBoard(): void {
     const title = document.createElement('h2');
     title.textContent = step.replace('order.', '');
     column.append(title);
+    // Newest first; the same place for two orders of the same time on every board,
+    // whatever order their events came in.
     const orders = Object.values(board.orders)
       .filter((order) => order.step === step)
-      .sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
+      .sort((a, b) => b.updatedAt.localeCompare(a.updatedAt) || a.id.localeCompare(b.id));
     for (const order of orders) {
       const card = document.createElement('article');
       card.className = 'card';
@@ -167,30 +175,45 @@ element('board').addEventListener('keydown', (event) => {
 client.on('state', render);
 client.on('error', (error) => {
   if (client.state === 'closed') notify(`Disconnected for good: ${error.code} (${error.message})`);
+  else if (error.code === 'replay_window_expired' || error.code === 'stream_reset') {
+    const then = resync ? "the board was rebuilt from the server's snapshot" : 'the board continues from now';
+    notify(`${error.channel}: the saved position is older than the server keeps (${error.code}); ${then}.`);
+  }
 });
 for (const channel of channels) {
+  const onEvent = (event: EventOf<DemoEvents>) => {
+    applyEvent(board, event);
+    operator.orderChanged(event.payload.order_id);
+    render();
+  };
   const subscription = client.subscribe(
     channel,
-    (event) => {
-      applyEvent(board, event);
-      operator.orderChanged(event.payload.order_id);
-      render();
-    },
-    {
-      from: 'earliest',
-      // After expiry the channel's stream is new (a restarted memory store, say): all of it is news.
-      resume: 'earliest',
-      onState: render,
-      onExpired: (info) => {
-        // History older than the server keeps is gone: start this channel over from now.
-        forgetChannel(board, channel);
-        saveBoard(storageKey, board);
-        notify(
-          `${info.channel}: the saved position is older than the server keeps (${info.code}); the board continues from now.`,
-        );
-        render();
-      },
-    },
+    onEvent,
+    resync
+      ? {
+          // A new board, and one whose saved cursor expired: each order's latest events, then on.
+          from: 'snapshot',
+          onExpired: 'snapshot',
+          onState: render,
+          reset: () => {
+            // Before the snapshot: what this channel said is replaced by it.
+            resetChannel(board, channel);
+            saveBoard(storageKey, board);
+            render();
+          },
+        }
+      : {
+          from: 'earliest',
+          // After expiry the channel's stream is new (a restarted memory store, say): all of it is news.
+          resume: 'earliest',
+          onState: render,
+          onExpired: () => {
+            // History older than the server keeps is gone: this channel goes on from now.
+            forgetChannel(board, channel);
+            saveBoard(storageKey, board);
+            render();
+          },
+        },
   );
   subscriptions.push(subscription);
 }

@@ -71,3 +71,8 @@ export function envelope(channel: string, id: string, payload: Record<string, un
     created_at: '2026-11-23T00:00:00.000000Z',
   };
 }
+
+/** An event of a keyed channel's snapshot, as the server marks it. */
+export function snapshotEnvelope(channel: string, id: string, payload: Record<string, unknown> = {}) {
+  return { ...envelope(channel, id, payload), snapshot: true };
+}
