@@ -6,9 +6,8 @@
  * the application would.
  */
 
-import { isAbsolute, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { EventCatalog } from '@replayrail/core/schema';
+import { importAppModule } from './app-module.js';
 import { UsageError } from './parse.js';
 
 function isCatalog(value: unknown): value is EventCatalog {
@@ -26,14 +25,7 @@ function isCatalog(value: unknown): value is EventCatalog {
  * imported as a package would be.
  */
 export async function loadCatalog(specifier: string, cwd = process.cwd()): Promise<EventCatalog> {
-  const isPath = specifier.startsWith('.') || isAbsolute(specifier);
-  const url = isPath ? pathToFileURL(resolve(cwd, specifier)).href : specifier;
-  let module: Record<string, unknown>;
-  try {
-    module = (await import(url)) as Record<string, unknown>;
-  } catch (error) {
-    throw new UsageError(`--catalog ${specifier} cannot be loaded: ${(error as Error).message}`);
-  }
+  const module = await importAppModule(specifier, '--catalog', cwd);
   const catalog = module.catalog ?? module.default;
   if (!isCatalog(catalog)) {
     throw new UsageError(

@@ -335,6 +335,112 @@ describeWithRedis('the replayrail binary on a real Redis', (url) => {
     expect((await run(['dead-letters', 'jobs', '--group', 'nobody'])).code).toBe(4);
   }, 30_000);
 
+  it('state: publish with the policy keeps the state; state prints it, --key one key; not there exits 4', async () => {
+    const policy = ['--key-field', 'order_id', '--tombstone', 'order.deleted'];
+    for (const [type, payload] of [
+      ['order.created', '{"order_id":"ord_2","table":4}'],
+      ['order.created', '{"order_id":"ord_1","table":7}'],
+      ['order.paid', '{"order_id":"ord_2","table":4}'],
+      ['order.created', '{"order_id":"ord_3","table":1}'],
+      ['order.deleted', '{"order_id":"ord_3"}'],
+    ] as const) {
+      expect((await run(['publish', 'restaurant:7:orders', type, payload, ...policy])).code).toBe(0);
+    }
+    const stored = (await rail.replay('restaurant:7:orders', { after: '0-0' })).events;
+    const shown = await run(['state', 'restaurant:7:orders', ...policy]);
+    expect(shown.code).toBe(0);
+    expect(lines(shown.stdout)).toEqual([
+      `ord_1 ${stored[1]?.id} ${stored[1]?.created_at} order.created {"order_id":"ord_1","table":7}`,
+      `ord_2 ${stored[2]?.id} ${stored[2]?.created_at} order.paid {"order_id":"ord_2","table":4}`,
+    ]);
+    expect(shown.stderr).toBe(
+      `replayrail: 2 keys in the state of restaurant:7:orders, exact at ${stored[4]?.id} (what came after: replayrail tail restaurant:7:orders --from ${stored[4]?.id})\n`,
+    );
+    // Reading needs only the key field; --json gives the key and the envelope as tail --json prints it.
+    const one = await run(['state', 'restaurant:7:orders', '--key', 'ord_2', '--json', '--key-field', 'order_id']);
+    expect(one).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(one.stdout)).toEqual({ key: 'ord_2', event: stored[2] });
+    // Not there: a deleted key, a channel no policy keeps a state of.
+    const deleted = await run(['state', 'restaurant:7:orders', '--key', 'ord_3', ...policy]);
+    expect(deleted).toMatchObject({ code: 4, stdout: '' });
+    expect(deleted.stderr).toBe(
+      'replayrail: no key ord_3 in the state of restaurant:7:orders; it holds 2 other keys\n',
+    );
+    const config = join(packageDir, 'src', 'test-support', 'channels.mjs');
+    const unkeyed = await run(['state', 'restaurant:7:tables', '--config', config]);
+    expect(unkeyed).toMatchObject({ code: 4, stdout: '' });
+    expect(unkeyed.stderr).toContain(
+      `restaurant:7:tables keeps no state under --config ${config}: no policy with a state matches it (those with a state: restaurant:*:orders)`,
+    );
+    // The state's Redis keys, as store-redis's README gives them.
+    const { values, keys } = new RedisStreamStore({ client: redis }).stateKeys({
+      prefix,
+      channel: 'restaurant:7:orders',
+    });
+    expect(await redis.hkeys(values)).toEqual(expect.arrayContaining(['ord_1', 'ord_2']));
+    expect(await redis.zrange(keys, '0', '-1')).toEqual(['ord_1', 'ord_2']);
+  }, 60_000);
+
+  it("state rebuild: what was written without the policy joins the state; --config is the application's own", async () => {
+    // A writer that bypasses the append step (as the Python library does): events, no state.
+    await rail.publish({ channel: 'restaurant:8:orders', type: 'order.created', payload: { order_id: 'o1' } });
+    const paid = await rail.publish({
+      channel: 'restaurant:8:orders',
+      type: 'order.paid',
+      payload: { order_id: 'o1' },
+    });
+    await rail.publish({ channel: 'restaurant:8:orders', type: 'order.created', payload: { order_id: 'o2' } });
+    await rail.publish({ channel: 'restaurant:8:orders', type: 'order.deleted', payload: { order_id: 'o2' } });
+    const config = join(packageDir, 'src', 'test-support', 'channels.mjs');
+    const before = await run(['state', 'restaurant:8:orders', '--config', config]);
+    expect(before).toMatchObject({ code: 0, stdout: '' });
+    expect(before.stderr).toContain(
+      `the state of restaurant:8:orders holds no keys; its stream retains events: \`replayrail state rebuild restaurant:8:orders --config ${config}\``,
+    );
+    const rebuilt = await run(['state', 'rebuild', 'restaurant:8:orders', '--config', config]);
+    expect(rebuilt).toEqual({
+      code: 0,
+      stdout: 'rebuilt the state of restaurant:8:orders: 4 retained events read, 1 key changed, 1 key in the state\n',
+      stderr: '',
+    });
+    const after = await run(['state', 'restaurant:8:orders', '--config', config, '--json']);
+    expect(lines(after.stdout).map((line) => JSON.parse(line))).toEqual([{ key: 'o1', event: paid }]);
+    // Again: nothing left to change.
+    const again = await run(['state', 'rebuild', 'restaurant:8:orders', '--json', '--config', config]);
+    expect(JSON.parse(again.stdout)).toEqual({ channel: 'restaurant:8:orders', events: 4, changed: 0, keys: 1 });
+    // The config's retention (maxStreamLength: 1) is not the CLI's to apply: a publish with it trims nothing.
+    const published = await run([
+      'publish',
+      'restaurant:8:orders',
+      'order.created',
+      '{"order_id":"o3"}',
+      '--config',
+      config,
+    ]);
+    expect(published.code).toBe(0);
+    expect(await redis.xlen(`${prefix}:restaurant:8:orders`)).toBe(5);
+    expect((await run(['state', 'restaurant:8:orders', '--key', 'o3', '--config', config])).code).toBe(0);
+  }, 60_000);
+
+  it('state: what cannot be right is refused with exit 2, before Redis is asked', async () => {
+    const nowhere = ['--redis', 'redis://127.0.0.1:1'];
+    const refused: [string[], RegExp][] = [
+      [['state', 'restaurant:9:orders'], /state needs the channel's state policy: --config <module> .* or --key-field/],
+      [['state', 'rebuild', 'restaurant:9:orders', '--key-field', 'order_id'], /--no-tombstones/],
+      [['publish', 'restaurant:9:orders', 'order.created', '{}', '--key-field', 'order_id'], /--no-tombstones/],
+      [
+        ['state', 'shop:1:orders', '--config', join(packageDir, 'src', 'test-support', 'channel-list.mjs')],
+        /--config .*channel-list\.mjs: .*channels\[1\]\.state\.key/,
+      ],
+    ];
+    for (const [args, message] of refused) {
+      const result = await run([...args, ...nowhere]);
+      expect(result, args.join(' ')).toMatchObject({ code: 2, stdout: '' });
+      expect(result.stderr, args.join(' ')).toMatch(message);
+    }
+    expect(await redis.exists(`${prefix}:restaurant:9:orders`)).toBe(0);
+  }, 30_000);
+
   it('says what is wrong: usage errors exit 2, an unreachable Redis 1, --help 0', async () => {
     const usage = [
       ['tail', 'orders', '--from', 'yesterday'],

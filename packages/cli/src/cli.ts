@@ -1,8 +1,8 @@
 /**
  * @module
  * `replayrail`: the commands, their options, and how a failure becomes an exit code
- * (exit-codes.ts): bad arguments 2, history gone 3, the rest 1, each with one line
- * on stderr saying what went wrong.
+ * (exit-codes.ts): bad arguments 2, history gone 3, not there 4, the rest 1, each
+ * with one line on stderr saying what went wrong.
  */
 
 import { readFileSync } from 'node:fs';
@@ -10,12 +10,15 @@ import { isReplayRailError } from '@replayrail/core';
 import { Command, CommanderError } from 'commander';
 import { type DeadLettersAction, deadLetters } from './commands/dead-letters.js';
 import { info } from './commands/info.js';
+import { missingChannel } from './commands/not-found.js';
 import { publish } from './commands/publish.js';
+import { rebuildState, type StateTarget, showState } from './commands/state.js';
 import { tail } from './commands/tail.js';
 import { type Connection, connect, DEFAULT_REDIS_URL } from './connect.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { type CliIo, OutputClosed, processIo } from './io.js';
 import { UsageError } from './parse.js';
+import { loadPolicies, type Policies, type PolicyOptions } from './policy.js';
 
 interface GlobalOptions {
   redis?: string;
@@ -34,18 +37,55 @@ export async function runCli(
 ): Promise<ExitCode> {
   const cli = io ?? (await processIo());
   let code: ExitCode = EXIT.ok;
-  // Each command runs with a connection that is closed however it ends.
-  const withConnection =
-    (work: (connection: Connection, ...args: never[]) => Promise<ExitCode>) =>
+  // Each command runs with a connection that is closed however it ends, on a rail
+  // with the channel policies its options give for its channel, the first argument
+  // (policy.ts); a state command is refused without one, before connecting.
+  const withPolicies =
+    <A extends unknown[]>(
+      work: (connection: Connection, policies: Policies | undefined, ...args: A) => Promise<ExitCode>,
+      use = { required: false, writes: false },
+    ) =>
     async (...args: unknown[]): Promise<void> => {
       const command = args[args.length - 1] as Command;
-      const connection = await connect(command.optsWithGlobals<GlobalOptions>(), env);
+      const options = command.optsWithGlobals<GlobalOptions & PolicyOptions>();
+      const policies = await loadPolicies(args[0] as string, options, use);
+      if (use.required && policies === undefined) {
+        throw new UsageError(
+          "state needs the channel's state policy: --config <module> (your rail config's channels) or --key-field <payload field>",
+        );
+      }
+      const connection = await connectWith(options, policies);
       try {
-        code = await work(connection, ...(args.slice(0, -1) as never[]));
+        code = await work(connection, policies, ...(args.slice(0, -1) as A));
       } finally {
         await connection.close();
       }
     };
+  const withConnection = (work: (connection: Connection, ...args: never[]) => Promise<ExitCode>) =>
+    withPolicies((connection, _policies, ...args: never[]) => work(connection, ...args));
+  const connectWith = async (options: GlobalOptions, policies: Policies | undefined): Promise<Connection> => {
+    try {
+      return await connect({ ...options, ...(policies !== undefined && { channels: policies.channels }) }, env);
+    } catch (error) {
+      // A policy the rail refuses: named with where it came from.
+      if (policies !== undefined && isReplayRailError(error, 'invalid_config')) {
+        throw new UsageError(`${policies.source}: ${error.message}`);
+      }
+      throw error;
+    }
+  };
+  const stateTarget = (connection: Connection, policies: Policies | undefined): StateTarget => ({
+    rail: connection.rail,
+    policies: policies as Policies, // withPolicies refused a state command without (`required`)
+    whyEmpty: (channel) => missingChannel(connection, channel),
+  });
+  // The options that give a channel's state policy (policy.ts), on every command that needs or keeps a state.
+  const policyOptions = (command: Command): Command =>
+    command
+      .option('--config <module>', "your rail config's channel policies: a module exporting `channels` (or `config`)")
+      .option('--key-field <field>', 'or: the payload field that names the key (a policy for this channel alone)')
+      .option('--tombstone <type...>', 'with --key-field: event types that delete their key')
+      .option('--no-tombstones', 'with --key-field: no event type deletes a key');
 
   const program = new Command('replayrail')
     .description('Tail, publish, inspect and redrive ReplayRail channels on Redis.')
@@ -73,27 +113,30 @@ export async function runCli(
       ),
     );
 
-  program
-    .command('publish')
-    .description('publish one event (or, with -, one per line of stdin) and print each stored envelope')
-    .argument('<channel>')
-    .argument('<type>')
-    .argument('[payload]', 'the payload, a JSON object, or - to read one per line from stdin (default: {})')
-    .option('--event-id <id>', 'the event ID (makes the publish idempotent)')
-    .option('--actor <json>', 'who caused the event, a JSON object')
-    .option('--metadata <json>', 'audit context, a JSON object')
-    .option('--catalog <module>', "check each event against the app's event catalog (a module exporting it)")
-    .action(
-      withConnection(
-        (
-          connection,
-          channel: string,
-          type: string,
-          payload: string | undefined,
-          options: Parameters<typeof publish>[5],
-        ) => publish(connection, cli, channel, type, payload, options),
-      ),
-    );
+  policyOptions(
+    program
+      .command('publish')
+      .description('publish one event (or, with -, one per line of stdin) and print each stored envelope')
+      .argument('<channel>')
+      .argument('<type>')
+      .argument('[payload]', 'the payload, a JSON object, or - to read one per line from stdin (default: {})')
+      .option('--event-id <id>', 'the event ID (makes the publish idempotent)')
+      .option('--actor <json>', 'who caused the event, a JSON object')
+      .option('--metadata <json>', 'audit context, a JSON object')
+      .option('--catalog <module>', "check each event against the app's event catalog (a module exporting it)"),
+  ).action(
+    withPolicies(
+      (
+        connection,
+        _policies,
+        channel: string,
+        type: string,
+        payload: string | undefined,
+        options: Parameters<typeof publish>[5],
+      ) => publish(connection, cli, channel, type, payload, options),
+      { required: false, writes: true },
+    ),
+  );
 
   program
     .command('info')
@@ -105,6 +148,39 @@ export async function runCli(
         info(connection, cli, channel, options),
       ),
     );
+
+  const state = program
+    .command('state')
+    .description("a keyed channel's state: each key's latest event (state <channel>), or rebuild it from history");
+  policyOptions(
+    state
+      .command('show', { isDefault: true })
+      .description("each key's latest event, in key order (the default: state <channel>)")
+      .argument('<channel>')
+      .option('--key <key>', "only this key's latest event")
+      .option('--page-size <n>', 'keys read per Redis call (default: 1000)')
+      .option('--json', 'one {"key", "event"} object per line'),
+  ).action(
+    withPolicies(
+      (connection, policies, channel: string, options: Parameters<typeof showState>[3]) =>
+        showState(stateTarget(connection, policies), cli, channel, options),
+      { required: true, writes: false },
+    ),
+  );
+  policyOptions(
+    state
+      .command('rebuild')
+      .description("recompute the state from the channel's retained history (after writers that bypassed it)")
+      .argument('<channel>')
+      .option('--page-size <n>', 'events read and keys written per Redis call (default: 1000)')
+      .option('--json', 'what it did, as one JSON object'),
+  ).action(
+    withPolicies(
+      (connection, policies, channel: string, options: Parameters<typeof rebuildState>[3]) =>
+        rebuildState(stateTarget(connection, policies), cli, channel, options),
+      { required: true, writes: true },
+    ),
+  );
 
   program
     .command('dead-letters')

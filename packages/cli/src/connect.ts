@@ -1,16 +1,19 @@
 /**
  * @module
  * The connection every command uses: an ioredis client on `--redis` (or
- * `REDIS_URL`, or 127.0.0.1:6379), a Redis store on it, a rail with `--prefix`.
+ * `REDIS_URL`, or 127.0.0.1:6379), a Redis store on it, a rail with `--prefix` (and
+ * the channel policies of `--config` or `--key-field`, for keyed channels).
  */
 
-import { ReplayRail } from '@replayrail/core';
+import { type ChannelPolicy, ReplayRail } from '@replayrail/core';
 import { RedisStreamStore } from '@replayrail/store-redis';
 import { Redis } from 'ioredis';
 
 export interface ConnectionOptions {
   redis?: string;
   prefix: string;
+  /** Channel policies (policy.ts): which channels keep a state, and their keys. */
+  channels?: readonly ChannelPolicy[];
 }
 
 export interface Connection {
@@ -53,15 +56,24 @@ export async function connect(
     connectionName: 'replayrail-cli',
   });
   redis.on('error', () => {}); // each command reports its own failure
+  // Made before connecting (neither talks to Redis until used): a bad policy is refused without a server.
+  let store: RedisStreamStore;
+  let rail: ReplayRail;
+  try {
+    store = new RedisStreamStore({ client: redis });
+    // No trimming: the CLI does not know the retention the application sets, and must not shorten it.
+    const config = { streamPrefix: options.prefix, maxStreamLength: null };
+    rail = new ReplayRail({ store, config: options.channels ? { ...config, channels: options.channels } : config });
+  } catch (error) {
+    redis.disconnect();
+    throw error;
+  }
   try {
     await redis.connect();
   } catch (error) {
     redis.disconnect();
     throw new ConnectError(`cannot reach Redis at ${withoutPassword(url)}: ${(error as Error).message}`);
   }
-  const store = new RedisStreamStore({ client: redis });
-  // No trimming: the CLI does not know the retention the application sets, and must not shorten it.
-  const rail = new ReplayRail({ store, config: { streamPrefix: options.prefix, maxStreamLength: null } });
   return {
     redis,
     store,
