@@ -3,6 +3,7 @@ import { KeyedView, keyedPolicy } from '@replayrail/core/testing';
 import { describeWithRedisServer, type RedisCluster, startRedisCluster, uniquePrefix } from '@replayrail/testkit';
 import calculateSlot from 'cluster-key-slot';
 import { Cluster } from 'ioredis';
+import { createCluster } from 'redis';
 import { afterEach, expect, it } from 'vitest';
 import { RedisStreamStore } from './redis-store.js';
 
@@ -30,119 +31,137 @@ describeWithRedisServer('keyed channel state on a Redis Cluster', () => {
     cluster = undefined;
   });
 
-  it('hands a snapshot off to the live stream while its slot migrates: every reader ends exact', async () => {
-    cluster = await startRedisCluster(3, 0);
-    const nodes = [...cluster.startupNodes];
-    const clients = [new Cluster(nodes), new Cluster(nodes)];
-    const config = { streamPrefix: uniquePrefix(), defaultReplayLimit: 4, channels: [keyedPolicy()] };
-    const publisher = new ReplayRail({ store: new RedisStreamStore({ client: clients[0] }), config });
-    const server = new ReplayRail({ store: new RedisStreamStore({ client: clients[1] }), config });
-    const whole = new KeyedView();
-    const published: StoredEvent[] = [];
-    let publishing = true;
-    let retries = 0;
+  // Each library's cluster client, and how to let go of it.
+  const LIBRARIES = {
+    'ioredis Cluster': async (nodes: RedisCluster['startupNodes']) => {
+      const client = new Cluster([...nodes]);
+      return { client, close: async () => client.disconnect() };
+    },
+    'node-redis createCluster': async (nodes: RedisCluster['startupNodes']) => {
+      const client = createCluster({ rootNodes: nodes.map((node) => ({ url: `redis://${node.host}:${node.port}` })) });
+      client.on('error', () => {});
+      await client.connect();
+      return { client, close: async () => client.destroy() };
+    },
+  } as const;
 
-    // One event after another, each retried with its own event_id until stored.
-    const publishing$ = (async () => {
-      for (let n = 0; publishing; n++) {
-        const key = KEYS[(n * 7) % KEYS.length] as string;
-        const type = n % 11 === 10 ? 'order.deleted' : 'order.status';
-        for (;;) {
-          try {
-            const event = await publisher.publish({
-              channel: CHANNEL,
-              type,
-              payload: { order_id: key, n },
-              eventId: `e-${n}`,
-            });
-            published.push(event);
-            whole.apply(event);
-            break;
-          } catch {
-            retries++;
-            await sleep(20);
+  it.each(Object.keys(LIBRARIES) as (keyof typeof LIBRARIES)[])(
+    '%s: hands a snapshot off to the live stream while its slot migrates: every reader ends exact',
+    async (library) => {
+      cluster = await startRedisCluster(3, 0);
+      const nodes = [...cluster.startupNodes];
+      const clients = await Promise.all([LIBRARIES[library](nodes), LIBRARIES[library](nodes)]);
+      const config = { streamPrefix: uniquePrefix(), defaultReplayLimit: 4, channels: [keyedPolicy()] };
+      const publisher = new ReplayRail({ store: new RedisStreamStore({ client: clients[0]?.client }), config });
+      const server = new ReplayRail({ store: new RedisStreamStore({ client: clients[1]?.client }), config });
+      const whole = new KeyedView();
+      const published: StoredEvent[] = [];
+      let publishing = true;
+      let retries = 0;
+
+      // One event after another, each retried with its own event_id until stored.
+      const publishing$ = (async () => {
+        for (let n = 0; publishing; n++) {
+          const key = KEYS[(n * 7) % KEYS.length] as string;
+          const type = n % 11 === 10 ? 'order.deleted' : 'order.status';
+          for (;;) {
+            try {
+              const event = await publisher.publish({
+                channel: CHANNEL,
+                type,
+                payload: { order_id: key, n },
+                eventId: `e-${n}`,
+              });
+              published.push(event);
+              whole.apply(event);
+              break;
+            } catch {
+              retries++;
+              await sleep(20);
+            }
           }
         }
-      }
-    })();
+      })();
 
-    const readers: Reader[] = [];
-    const startReader = async () => {
-      const reader: Reader = {
-        view: new KeyedView(),
-        after: [],
-        start: null,
-        failure: undefined,
-        done: Promise.resolve(),
+      const readers: Reader[] = [];
+      const startReader = async () => {
+        const reader: Reader = {
+          view: new KeyedView(),
+          after: [],
+          start: null,
+          failure: undefined,
+          done: Promise.resolve(),
+        };
+        readers.push(reader);
+        try {
+          const subscription = await server.subscribe(CHANNEL, {
+            from: 'snapshot',
+            onEvent: (event) => {
+              reader.view.apply(event);
+              if (event.snapshot !== true) reader.after.push(event);
+            },
+          });
+          reader.start = subscription.start;
+          reader.done = subscription.ended.then((end) => {
+            if (end !== null) reader.failure = end;
+          });
+          return subscription;
+        } catch (error) {
+          reader.failure = error;
+          return undefined;
+        }
       };
-      readers.push(reader);
-      try {
-        const subscription = await server.subscribe(CHANNEL, {
-          from: 'snapshot',
-          onEvent: (event) => {
-            reader.view.apply(event);
-            if (event.snapshot !== true) reader.after.push(event);
-          },
-        });
-        reader.start = subscription.start;
-        reader.done = subscription.ended.then((end) => {
-          if (end !== null) reader.failure = end;
-        });
-        return subscription;
-      } catch (error) {
-        reader.failure = error;
-        return undefined;
-      }
-    };
 
-    // Started, not awaited, during the migration: the migration goes on meanwhile, as it
-    // would on its own, and a page that meets the slot half moved waits (TRYAGAIN).
-    const subscriptions: ReturnType<typeof startReader>[] = [];
-    await sleep(300);
-    subscriptions.push(startReader());
-    const slot = calculateSlot(`{${CHANNEL}}`);
-    const source = await cluster.ownerOf(slot);
-    const target = (await cluster.primaries()).find((node) => node !== source);
-    if (target === undefined) throw new Error('no other primary');
-    // Keys move in batches; a reader starts from a snapshot between batches.
-    await cluster.migrateSlot(slot, target, async () => {
+      // Started, not awaited, during the migration: the migration goes on meanwhile, as it
+      // would on its own, and a page that meets the slot half moved waits (TRYAGAIN).
+      const subscriptions: ReturnType<typeof startReader>[] = [];
+      await sleep(300);
       subscriptions.push(startReader());
-      await sleep(50);
-    });
-    subscriptions.push(startReader());
-    const started = await Promise.all(subscriptions);
-    await sleep(300);
-    publishing = false;
-    await publishing$;
-    const last = published.at(-1) as StoredEvent;
-    // Every reader catches up to the last event, then stops.
-    for (const [index, reader] of readers.entries()) {
-      for (
-        let waited = 0;
-        reader.failure === undefined && reader.after.at(-1)?.id !== last.id && waited < 15_000;
-        waited += 20
-      ) {
-        await sleep(20);
+      const slot = calculateSlot(`{${CHANNEL}}`);
+      const source = await cluster.ownerOf(slot);
+      const target = (await cluster.primaries()).find((node) => node !== source);
+      if (target === undefined) throw new Error('no other primary');
+      // Keys move in batches; a reader starts from a snapshot between batches.
+      await cluster.migrateSlot(slot, target, async () => {
+        subscriptions.push(startReader());
+        await sleep(50);
+      });
+      subscriptions.push(startReader());
+      const started = await Promise.all(subscriptions);
+      await sleep(300);
+      publishing = false;
+      await publishing$;
+      const last = published.at(-1) as StoredEvent;
+      // Every reader catches up to the last event, then stops.
+      for (const [index, reader] of readers.entries()) {
+        for (
+          let waited = 0;
+          reader.failure === undefined && reader.after.at(-1)?.id !== last.id && waited < 15_000;
+          waited += 20
+        ) {
+          await sleep(20);
+        }
+        started[index]?.close();
       }
-      started[index]?.close();
-    }
-    console.log(
-      `slot ${slot} migrated :${source.port} → :${target.port}: ${published.length} events (${retries} retries), ` +
-        `${readers.length} readers from snapshots, ${await server.stateSize(CHANNEL)} keys`,
-    );
-    expect(await cluster.ownerOf(slot)).toBe(target);
-    expect(readers.length).toBeGreaterThanOrEqual(3);
-    for (const reader of readers) {
-      expect(reader.failure).toBeUndefined();
-      expect(reader.view.state()).toEqual(whole.state());
-      // After the hand-off: every event after the snapshot's cursor, once, in order.
-      const expected = published.filter((event) => compareCursors(event.id, reader.start as string) > 0);
-      expect(reader.after.map((event) => event.id)).toEqual(expected.map((event) => event.id));
-    }
-    // The store's own state agrees with the history.
-    const final = new KeyedView();
-    for await (const event of await server.snapshot(CHANNEL)) final.apply(event);
-    expect(final.state()).toEqual(whole.state());
-    for (const client of clients) client.disconnect();
-  }, 120_000);
+      console.log(
+        `slot ${slot} migrated :${source.port} → :${target.port}: ${published.length} events (${retries} retries), ` +
+          `${readers.length} readers from snapshots, ${await server.stateSize(CHANNEL)} keys`,
+      );
+      expect(await cluster.ownerOf(slot)).toBe(target);
+      expect(readers.length).toBeGreaterThanOrEqual(3);
+      for (const reader of readers) {
+        expect(reader.failure).toBeUndefined();
+        expect(reader.view.state()).toEqual(whole.state());
+        // After the hand-off: every event after the snapshot's cursor, once, in order.
+        const expected = published.filter((event) => compareCursors(event.id, reader.start as string) > 0);
+        expect(reader.after.map((event) => event.id)).toEqual(expected.map((event) => event.id));
+      }
+      // The store's own state agrees with the history.
+      const final = new KeyedView();
+      for await (const event of await server.snapshot(CHANNEL)) final.apply(event);
+      expect(final.state()).toEqual(whole.state());
+      for (const { close } of clients) await close();
+    },
+    120_000,
+  );
 });

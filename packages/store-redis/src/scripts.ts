@@ -129,7 +129,17 @@ local page = redis.call('XRANGE', KEYS[1], ARGV[2], ARGV[4], 'COUNT', ARGV[3])
 return {1, f['length'], f['entries-added'] or -1, first, f['last-generated-id'], f['max-deleted-entry-id'] or '', present, page}
 `);
 
-/** Runs a script by SHA, loading it with EVAL when the node does not have it yet. */
+/** How often, and how far apart, a script refused with TRYAGAIN is sent again. */
+const TRY_AGAIN = { attempts: 40, delayMs: 50 };
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Runs a script by SHA, loading it with EVAL when the node does not have it yet. A
+ * script whose keys a migrating slot holds on two nodes for the moment is refused
+ * with TRYAGAIN, before it runs: it is sent again after a pause (ioredis does that
+ * itself; node-redis does not), so a slot migration costs time, not a failed call.
+ */
 export async function runScript(
   connection: RedisConnection,
   { source, sha }: Script,
@@ -137,12 +147,23 @@ export async function runScript(
   args: readonly string[],
 ): Promise<unknown> {
   const route = keys[0];
-  try {
-    return await connection.send(['EVALSHA', sha, String(keys.length), ...keys, ...args], route);
-  } catch (error) {
-    if (!String((error as Error)?.message ?? error).includes('NOSCRIPT')) throw error;
-    return connection.send(['EVAL', source, String(keys.length), ...keys, ...args], route);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      try {
+        return await connection.send(['EVALSHA', sha, String(keys.length), ...keys, ...args], route);
+      } catch (error) {
+        if (!messageOf(error).includes('NOSCRIPT')) throw error;
+        return await connection.send(['EVAL', source, String(keys.length), ...keys, ...args], route);
+      }
+    } catch (error) {
+      if (!messageOf(error).startsWith('TRYAGAIN') || attempt >= TRY_AGAIN.attempts) throw error;
+      await sleep(TRY_AGAIN.delayMs);
+    }
   }
+}
+
+function messageOf(error: unknown): string {
+  return String((error as Error)?.message ?? error);
 }
 
 /**
