@@ -32,20 +32,21 @@ export const LABELS: Record<Reader, string> = {
 
 /**
  * A hash value as the event it holds, the work the rail does for each key: the ID
- * before the newline, the entry's fields after it, its JSON fields parsed.
+ * before the newline, the entry's seven field values after it (joined by NUL, in
+ * entry order), its JSON fields parsed.
  */
 export function decodeStateValue(value: string): StoredEvent {
   const newline = value.indexOf('\n');
-  const fields = JSON.parse(value.slice(newline + 1)) as Record<string, string>;
+  const [event_id, channel, type, payload, actor, metadata, created_at] = value.slice(newline + 1).split('\u0000');
   return {
     id: value.slice(0, newline),
-    event_id: fields.event_id as string,
-    channel: fields.channel as string,
-    type: fields.type as string,
-    payload: JSON.parse(fields.payload as string),
-    actor: JSON.parse(fields.actor as string),
-    metadata: JSON.parse(fields.metadata as string),
-    created_at: fields.created_at as string,
+    event_id: event_id as string,
+    channel: channel as string,
+    type: type as string,
+    payload: JSON.parse(payload as string),
+    actor: JSON.parse(actor as string),
+    metadata: JSON.parse(metadata as string),
+    created_at: created_at as string,
   };
 }
 

@@ -12,6 +12,8 @@ import { SerializationError } from '@replayrail/core/errors';
 import {
   type DecodeOptions,
   decodeEntry,
+  ENTRY_FIELDS,
+  type EventFields,
   type StateEntry,
   type StatePage,
   type StateQuery,
@@ -33,21 +35,29 @@ export function stateKeys(streamKey: string, hashTags: boolean): { values: strin
   return { values: `${base}:state`, keys: `${base}:state-keys` };
 }
 
-// A hash value: the entry's ID, a newline, its fields as a JSON object.
+/**
+ * A state value without its ID: the entry's field values in `ENTRY_FIELDS` order,
+ * joined by NUL. No value holds one: names and times are checked, and JSON escapes
+ * it. Read back with one split, not a JSON parse of JSON inside JSON.
+ */
+export function encodeStateValue(fields: EventFields): string {
+  return ENTRY_FIELDS.map((name) => fields[name]).join('\u0000');
+}
+
+// A hash value: the entry's ID, a newline, then encodeStateValue's text.
 function decodeValue(channel: string, key: string, value: string, decode: DecodeOptions): StoredEvent {
   const newline = value.indexOf('\n');
-  let fields: unknown;
-  try {
-    fields = JSON.parse(value.slice(newline + 1));
-  } catch {
-    fields = undefined;
-  }
-  if (newline < 0 || typeof fields !== 'object' || fields === null) {
+  const values = newline < 0 ? [] : value.slice(newline + 1).split('\u0000');
+  if (values.length !== ENTRY_FIELDS.length) {
     throw new SerializationError(`the state of ${channel} holds an unreadable value for key ${JSON.stringify(key)}`, {
       context: { channel, key },
     });
   }
-  return decodeEntry(value.slice(0, newline) as Cursor, fields as Record<string, string>, decode);
+  const fields: Record<string, string> = {};
+  ENTRY_FIELDS.forEach((name, index) => {
+    fields[name] = values[index] as string;
+  });
+  return decodeEntry(value.slice(0, newline) as Cursor, fields, decode);
 }
 
 export class RedisState implements StateStore {
@@ -110,7 +120,7 @@ export class RedisState implements StateStore {
     const keys = this.#keys(stream);
     const args: string[] = [];
     for (const update of updates) {
-      args.push(update.key, update.id, update.fields === null ? '' : JSON.stringify(update.fields));
+      args.push(update.key, update.id, update.fields === null ? '' : encodeStateValue(update.fields));
     }
     return Number(
       await this.#host.script(STATE_APPLY, [keys.values, keys.keys], args, 'state apply', { channel: stream.channel }),

@@ -41,7 +41,7 @@ import { connectionFor, type RedisConnection } from './connection.js';
 import { CommandDeadlines } from './redis-errors.js';
 import { RedisGroups } from './redis-groups.js';
 import { RedisRawStreams } from './redis-raw-streams.js';
-import { RedisState, stateKeys } from './redis-state.js';
+import { encodeStateValue, RedisState, stateKeys } from './redis-state.js';
 import { APPEND_AND_WAKE, figuresFromReply, IDEMPOTENT_APPEND, REPLAY_PAGE, runScript } from './scripts.js';
 import { wakeChannel } from './shard-wakeups.js';
 import { POLICY_APPEND } from './state-scripts.js';
@@ -332,7 +332,7 @@ export class RedisStreamStore implements EventStore {
           request.event.created_at,
           change?.key ?? '',
           change?.tombstone === true ? 'del' : '',
-          change === null || change.tombstone ? '' : JSON.stringify(request.fields),
+          change === null || change.tombstone ? '' : encodeStateValue(request.fields),
           ...pushEntry([], request.fields),
         ],
       );

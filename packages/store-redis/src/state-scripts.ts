@@ -2,7 +2,7 @@
  * @module
  * The scripts of keyed channels and age retention (the package README, "Channel
  * state"). A keyed channel's state is two keys in the stream's slot: a hash
- * `…:state` (key → `<entry ID>\n<the entry's fields as a JSON object>`) and a sorted
+ * `…:state` (key → `<entry ID>\n<the entry's field values joined by NUL>`) and a sorted
  * set `…:state-keys` (every score 0, so ZRANGEBYLEX pages the keys in byte order,
  * with no duplicate and no miss while keys come and go). The append changes them in
  * the same script as the XADD, so the state never disagrees with the stream.
@@ -16,7 +16,7 @@ import { script } from './scripts.js';
  * server's time minus it), the wake channel to `SPUBLISH` the new ID on ('' for
  * none), the fingerprint ('' for a publish that is not idempotent), the record's
  * TTL in seconds ('' for none), created_at, the state key ('' for none), 'del' for
- * a tombstone, the state value (the fields' JSON), then the entry's field/value
+ * a tombstone, the state value (the field values joined by NUL), then the entry's field/value
  * pairs. Returns {'created', id} or {'existing', record JSON}, as IDEMPOTENT_APPEND.
  * An append of a channel with a policy: one step for the record check, the entry,
  * both trims, the wake-up, the record and the state.
