@@ -2,10 +2,9 @@ import { compareCursors, ReplayRail, type StoredEvent } from '@replayrail/core';
 import { KeyedView, keyedPolicy } from '@replayrail/core/testing';
 import { describeWithRedisServer, type RedisCluster, startRedisCluster, uniquePrefix } from '@replayrail/testkit';
 import calculateSlot from 'cluster-key-slot';
-import { Cluster } from 'ioredis';
-import { createCluster } from 'redis';
 import { afterEach, expect, it } from 'vitest';
 import { RedisStreamStore } from './redis-store.js';
+import { newIoredisCluster, newNodeRedisCluster } from './test-support/clients.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const CHANNEL = 'shop:1:orders';
@@ -34,13 +33,11 @@ describeWithRedisServer('keyed channel state on a Redis Cluster', () => {
   // Each library's cluster client, and how to let go of it.
   const LIBRARIES = {
     'ioredis Cluster': async (nodes: RedisCluster['startupNodes']) => {
-      const client = new Cluster([...nodes]);
+      const client = newIoredisCluster(nodes);
       return { client, close: async () => client.disconnect() };
     },
     'node-redis createCluster': async (nodes: RedisCluster['startupNodes']) => {
-      const client = createCluster({ rootNodes: nodes.map((node) => ({ url: `redis://${node.host}:${node.port}` })) });
-      client.on('error', () => {});
-      await client.connect();
+      const client = await newNodeRedisCluster(nodes);
       return { client, close: async () => client.destroy() };
     },
   } as const;
