@@ -12,8 +12,8 @@ import { UsageError } from './parse.js';
 
 /**
  * The exports of the module `specifier` names. A path (`./dist/catalog.js`, or a
- * file that exists under the working directory, as `apps/demo/dist/policies.js`) is
- * read from the working directory; anything else is imported as a package would be.
+ * file that exists under the working directory, named without `./`) is read from
+ * the working directory; anything else is imported as a package would be.
  * A module that cannot be loaded is a usage error naming `option`.
  */
 export async function importAppModule(
