@@ -126,9 +126,9 @@ describe('the estimate route, on the memory store', () => {
     const estimate = body.calls.find((call) => call.method === 'kitchen.estimate');
     // The calls of the tests above: two estimates, one refusal (the 404 and the 400s made no call).
     expect(estimate).toMatchObject({ calls: 3, errors: 1, errors_by_code: { 'rpc_error -32000': 1 }, window: 1_000 });
-    // Latencies are measured: their values are no test's business, only their shape.
-    expect(estimate?.p50_ms).toEqual(expect.any(Number));
-    expect(estimate?.p99_ms).toBeGreaterThanOrEqual(estimate?.p50_ms ?? 0);
+    // Latencies are measured: their values are no test's business, only their shape
+    // (call-record.test.ts checks the percentiles on latencies it gives).
+    expect(estimate).toMatchObject({ p50_ms: expect.any(Number), p99_ms: expect.any(Number) });
     // This very call is counted.
     expect(body.calls.find((call) => call.method === 'printer.status')).toMatchObject({ calls: 1, errors: 0 });
   });

@@ -4,7 +4,7 @@ import { describeWithRedisServer, type RedisCluster, startRedisCluster, uniquePr
 import calculateSlot from 'cluster-key-slot';
 import { afterEach, expect, it } from 'vitest';
 import { RedisStreamStore } from './redis-store.js';
-import { newIoredisCluster, newNodeRedisCluster } from './test-support/clients.js';
+import { CLUSTER_LIBRARIES, clusterLibraries } from './test-support/clients.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const CHANNEL = 'shop:1:orders';
@@ -30,24 +30,12 @@ describeWithRedisServer('keyed channel state on a Redis Cluster', () => {
     cluster = undefined;
   });
 
-  // Each library's cluster client, and how to let go of it.
-  const LIBRARIES = {
-    'ioredis Cluster': async (nodes: RedisCluster['startupNodes']) => {
-      const client = newIoredisCluster(nodes);
-      return { client, close: async () => client.disconnect() };
-    },
-    'node-redis createCluster': async (nodes: RedisCluster['startupNodes']) => {
-      const client = await newNodeRedisCluster(nodes);
-      return { client, close: async () => client.destroy() };
-    },
-  } as const;
-
-  it.each(Object.keys(LIBRARIES) as (keyof typeof LIBRARIES)[])(
+  it.each(clusterLibraries)(
     '%s: hands a snapshot off to the live stream while its slot migrates: every reader ends exact',
     async (library) => {
       cluster = await startRedisCluster(3, 0);
       const nodes = [...cluster.startupNodes];
-      const clients = await Promise.all([LIBRARIES[library](nodes), LIBRARIES[library](nodes)]);
+      const clients = await Promise.all([CLUSTER_LIBRARIES[library](nodes), CLUSTER_LIBRARIES[library](nodes)]);
       const config = { streamPrefix: uniquePrefix(), defaultReplayLimit: 4, channels: [keyedPolicy()] };
       const publisher = new ReplayRail({ store: new RedisStreamStore({ client: clients[0]?.client }), config });
       const server = new ReplayRail({ store: new RedisStreamStore({ client: clients[1]?.client }), config });

@@ -1,9 +1,9 @@
 import { connect } from 'node:net';
 import { describeWithRedisServer, type RedisCluster, startRedisCluster } from '@replayrail/testkit';
 import calculateSlot from 'cluster-key-slot';
-import { Cluster, Redis } from 'ioredis';
-import { createCluster } from 'redis';
+import { Redis } from 'ioredis';
 import { afterEach, expect, it } from 'vitest';
+import { CLUSTER_LIBRARIES, clusterLibraries } from './test-support/clients.js';
 import { judge, liveScenario } from './test-support/live-scenario.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -41,22 +41,12 @@ describeWithRedisServer('the live path through cluster topology changes', () => 
     cluster = undefined;
   });
 
-  // A server's and a publisher's client on each library, and how to let go of them.
-  const LIBRARIES = {
-    'ioredis Cluster': async (nodes: RedisCluster['startupNodes']) => {
-      const client = new Cluster([...nodes]);
-      return { client, close: async () => client.disconnect() };
-    },
-    'node-redis createCluster': async (nodes: RedisCluster['startupNodes']) => {
-      const client = createCluster({ rootNodes: nodes.map((node) => ({ url: `redis://${node.host}:${node.port}` })) });
-      client.on('error', () => {});
-      await client.connect();
-      return { client, close: async () => client.destroy() };
-    },
-  } as const;
-  const libraries = Object.keys(LIBRARIES) as (keyof typeof LIBRARIES)[];
-  const clients = async (library: keyof typeof LIBRARIES, nodes: RedisCluster['startupNodes']) => {
-    const [server, publisher] = await Promise.all([LIBRARIES[library](nodes), LIBRARIES[library](nodes)]);
+  // A server's and a publisher's client on each library.
+  const clients = async (library: (typeof clusterLibraries)[number], nodes: RedisCluster['startupNodes']) => {
+    const [server, publisher] = await Promise.all([
+      CLUSTER_LIBRARIES[library](nodes),
+      CLUSTER_LIBRARIES[library](nodes),
+    ]);
     return {
       serverClient: server.client,
       publisherClient: publisher.client,
@@ -67,7 +57,7 @@ describeWithRedisServer('the live path through cluster topology changes', () => 
     };
   };
 
-  it.each(libraries)(
+  it.each(clusterLibraries)(
     '%s: a primary killed mid-stream, its replica promoted: every event once, in order, or stream_reset',
     async (library) => {
       cluster = await startRedisCluster(3, 1);
@@ -103,7 +93,7 @@ describeWithRedisServer('the live path through cluster topology changes', () => 
     120_000,
   );
 
-  it.each(libraries)(
+  it.each(clusterLibraries)(
     '%s: a failover to a replica that missed acknowledged writes is stream_reset, never skipped over',
     async (library) => {
       cluster = await startRedisCluster(3, 1);
@@ -175,7 +165,7 @@ describeWithRedisServer('the live path through cluster topology changes', () => 
     120_000,
   );
 
-  it.each(libraries)(
+  it.each(clusterLibraries)(
     '%s: a busy slot migrated to another primary mid-stream: every event once, in order',
     async (library) => {
       cluster = await startRedisCluster(3, 0);

@@ -44,3 +44,25 @@ export async function newNodeRedisCluster(nodes: readonly { host: string; port: 
   await cluster.connect();
   return cluster;
 }
+
+type ClusterNodes = readonly { host: string; port: number }[];
+
+/**
+ * A cluster client of each library with its default options (their own retries and
+ * redirections), and how to let go of it: what the topology tests run each scenario on.
+ */
+export const CLUSTER_LIBRARIES = {
+  'ioredis Cluster': async (nodes: ClusterNodes) => {
+    const client = new Cluster([...nodes]);
+    return { client, close: async () => client.disconnect() };
+  },
+  'node-redis createCluster': async (nodes: ClusterNodes) => {
+    const client = createCluster({ rootNodes: nodes.map((node) => ({ url: `redis://${node.host}:${node.port}` })) });
+    client.on('error', () => {});
+    await client.connect();
+    return { client, close: async () => client.destroy() };
+  },
+} as const;
+
+/** The names of `CLUSTER_LIBRARIES`, for `it.each`. */
+export const clusterLibraries = Object.keys(CLUSTER_LIBRARIES) as (keyof typeof CLUSTER_LIBRARIES)[];
