@@ -6,7 +6,7 @@
  * the rail is made; looked up per channel on every publish, so the lookup is cached.
  */
 
-import { badOption, integerOption, knownOptions, optionError } from './options.js';
+import { badOption, integerOption, knownOptions } from './options.js';
 import type { NewEvent } from './types.js';
 
 /** How an event names the entity it is about: a payload field, or a function. */
@@ -132,7 +132,6 @@ export class ChannelPolicies {
         }),
       };
     });
-    if (this.#policies.length > 1_000) throw optionError(OWNER, 'channels', 'holds more than 1000 policies');
   }
 
   /** Whether any channel keeps a state (a store without one then refuses the rail). */
