@@ -38,12 +38,32 @@ export interface ResolvedConfig {
    * `maxStreamAge`) and a latest-per-key state (`state`). @default none
    */
   channels: ChannelPolicies;
+  /** The index per correlation that `rail.lineage` reads (docs/lineage.md). */
+  lineage: LineageConfig;
+}
+
+/** How events are indexed by correlation, for `rail.lineage`. */
+export interface LineageConfig {
+  /**
+   * Index each event whose `metadata.correlation_id` is a string (at most
+   * `limits.maxEventIdLength` characters) in the append step. @default true
+   */
+  index: boolean;
+  /**
+   * How long a correlation's index lives in a channel after its last event there, in
+   * ms, for a channel without `maxStreamAge` (a channel with one keeps its index as
+   * long as its events); `null`: as long as the store keeps keys. @default 604800000 (7 days)
+   */
+  ttlMs: number | null;
+  /** Most index entries one correlation keeps per channel; the oldest leave first. @default 10000 */
+  maxEntries: number;
 }
 
 /** What `new ReplayRail({ config })` accepts: any subset of the resolved config. */
-export type ReplayRailConfig = Partial<Omit<ResolvedConfig, 'limits' | 'channels'>> & {
+export type ReplayRailConfig = Partial<Omit<ResolvedConfig, 'limits' | 'channels' | 'lineage'>> & {
   limits?: Partial<ReplayRailLimits>;
   channels?: readonly ChannelPolicy[];
+  lineage?: Partial<LineageConfig>;
 };
 
 const OWNER = 'ReplayRailConfig';
@@ -73,9 +93,22 @@ const FIELDS = [
   'duplicatePolicy',
   'limits',
   'channels',
+  'lineage',
 ];
 // Key-safe characters only: the prefix is part of every key this library writes.
 const PREFIX = /^[A-Za-z0-9._:-]{1,64}$/;
+
+const LINEAGE_FIELDS = ['index', 'ttlMs', 'maxEntries'];
+
+function resolveLineage(lineage: unknown): LineageConfig {
+  if (lineage !== undefined) knownOptions(OWNER, lineage, LINEAGE_FIELDS, 'lineage.');
+  const given = (lineage ?? {}) as Partial<LineageConfig>;
+  return {
+    index: booleanOption(OWNER, 'lineage.index', given.index, true),
+    ttlMs: given.ttlMs === null ? null : integerOption(OWNER, 'lineage.ttlMs', given.ttlMs, 7 * 86_400_000, SAFE),
+    maxEntries: integerOption(OWNER, 'lineage.maxEntries', given.maxEntries, 10_000, SAFE),
+  };
+}
 
 function resolveLimits(limits: unknown): ReplayRailLimits {
   if (limits === undefined) return { ...LIMIT_DEFAULTS };
@@ -136,6 +169,7 @@ export function resolveConfig(config: ReplayRailConfig = {}): Readonly<ResolvedC
     ),
     limits,
     channels: new ChannelPolicies(config.channels, { maxStreamLength, maxStreamAge }),
+    lineage: resolveLineage(config.lineage),
   };
-  return Object.freeze({ ...resolved, limits: Object.freeze(limits) });
+  return Object.freeze({ ...resolved, limits: Object.freeze(limits), lineage: Object.freeze(resolved.lineage) });
 }

@@ -13,6 +13,8 @@
  * - `@replayrail/core/telemetry` for authors of a telemetry backend,
  *   `@replayrail/core/opentelemetry` for the OpenTelemetry one,
  *   `@replayrail/core/trace-context` for W3C `traceparent` values;
+ * - `@replayrail/core/lineage`: a workflow's causation graph, its convention and
+ *   its Mermaid drawing;
  * - `@replayrail/core/schema`: zod schemas of the envelope;
  *   `@replayrail/core/close-codes`: every WebSocket close code.
  */
@@ -41,9 +43,12 @@ export {
   UnauthenticatedError,
 } from './errors.js';
 export type { EventListener, FramedEvent, Subscription, SubscriptionEnd } from './hub/subscription.js';
+export type { Lineage } from './lineage/lineage.js';
+export { toMermaid } from './lineage/mermaid.js';
+export type { PublishInput } from './publish-input.js';
 export type {
   HealthReport,
-  PublishInput,
+  LineageOptions,
   ReadOptions,
   ReplayAllOptions,
   ReplayOptions,

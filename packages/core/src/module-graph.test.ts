@@ -48,8 +48,9 @@ const LAYERS: readonly (readonly RegExp[])[] = [
   [/^[^/]+\.ts$/],
   // What a store is, and what telemetry is told.
   [/^store\//, /^telemetry\/(telemetry|traceparent|destinations)\.ts$/],
-  // Calls to a store, guarded; the live hub and a keyed channel's state on top of them.
-  [/^store-guard\.ts$/, /^hub\//, /^channel-state\.ts$/],
+  // Calls to a store, guarded; the live hub, a keyed channel's state and lineage on top of
+  // them; what a publish takes.
+  [/^store-guard\.ts$/, /^hub\//, /^channel-state\.ts$/, /^lineage\//, /^publish-input\.ts$/],
   [/^consumer\//],
   [/^rail\.ts$/],
   // What is built on the rail: transports' protocol, OpenTelemetry, the conformance suite.

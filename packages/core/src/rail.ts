@@ -11,7 +11,7 @@
 import type { ResolvedState } from './channel-policy.js';
 import { ChannelState, type RebuildReport, type Snapshot } from './channel-state.js';
 import { type ReplayRailConfig, type ResolvedConfig, resolveConfig } from './config.js';
-import { Consumer } from './consumer/consumer.js';
+import { Consumer, type ConsumerRail } from './consumer/consumer.js';
 import { ConsumerGroup } from './consumer/group.js';
 import { type ConsumeOptions, type RawConsumeOptions, resolveConsumeOptions } from './consumer/options.js';
 import { formatCreatedAt, nowCreatedAt } from './created-at.js';
@@ -28,46 +28,19 @@ import { eventFingerprint } from './fingerprint.js';
 import type { SubscriptionStart } from './hub/catch-up.js';
 import { type HubSubscribeOptions, LiveHub } from './hub/hub.js';
 import type { EventListener, Subscription, SubscriptionEnd } from './hub/subscription.js';
+import { type Cause, causedMetadata, correlationOf } from './lineage/causation.js';
+import { buildLineage, type Lineage } from './lineage/lineage.js';
+import type { PublishInput } from './publish-input.js';
 import { type ParsedStart, parseStart, type StartOptions } from './start.js';
 import type { EventStore } from './store/event-store.js';
 import type { GroupRef, GroupStore } from './store/group-store.js';
+import type { EventLocation, LineageIndexing } from './store/lineage-store.js';
 import type { StateChange } from './store/state-store.js';
 import type { StreamRef } from './store/stream-ref.js';
 import { GuardedStore } from './store-guard.js';
-import type { PublishScope, Telemetry, TraceCarrier } from './telemetry/telemetry.js';
+import type { PublishScope, Telemetry } from './telemetry/telemetry.js';
 import type { Cursor, DuplicatePolicy, EventFields, JsonObject, NewEvent, StoredEvent } from './types.js';
 import { assertChannel, assertGroupName } from './validate.js';
-
-/** What `publish` and `prepareEvent` take. */
-export interface PublishInput {
-  channel: string;
-  type: string;
-  /** A JSON object. NaN, BigInt, cycles, `undefined`, Dates and Maps are rejected. */
-  payload: object;
-  /** Who caused the event, for audit; a JSON object or null. */
-  actor?: object | null;
-  /** Audit context such as a correlation ID; a JSON object. @default {} */
-  metadata?: object;
-  /**
-   * Your own ID for this event. Passing one makes the publish idempotent: a retry
-   * with the same content returns the first stored event and writes nothing.
-   * @default a random uuid (no idempotency check, one write)
-   */
-  eventId?: string;
-  /** When it happened; a Date or an ISO 8601 string. @default now */
-  createdAt?: Date | string;
-  /**
-   * What a retry of `eventId` gets, for this call: the first stored event, or a
-   * `DuplicateEventError` carrying it (`existing`), to tell a retry from a first publish.
-   * @default config.duplicatePolicy
-   */
-  duplicatePolicy?: DuplicatePolicy;
-  /**
-   * The trace this publish continues (W3C `traceparent` and `tracestate`, as an
-   * HTTP request brought them), with `telemetry`; without it, the active context.
-   */
-  trace?: TraceCarrier;
-}
 
 /** Where a replay starts (`StartOptions`) and ends, and its page size. */
 export interface ReplayOptions extends StartOptions, SnapshotContinuation {
@@ -161,6 +134,12 @@ export interface SubscribeOptions extends StartOptions {
   room?: () => number;
 }
 
+/** Options of `lineage`. */
+export interface LineageOptions {
+  /** Most events to return, the oldest first. @default limits.maxReplayLimit */
+  limit?: number;
+}
+
 /** The result of `healthcheck()`. */
 export type HealthReport = { ok: true } | { ok: false; error: ReplayRailError };
 
@@ -234,6 +213,7 @@ export class ReplayRail {
       const event = this.#newEvent(input);
       const idempotent = input.eventId !== undefined;
       const policy = input.duplicatePolicy ?? this.config.duplicatePolicy;
+      const cause = causeLocation(input.causedBy);
       if (this.telemetry === undefined) {
         return this.#append(
           event,
@@ -241,6 +221,8 @@ export class ReplayRail {
           idempotent,
           input.createdAt !== undefined,
           policy,
+          event,
+          cause,
         );
       }
       const scope = this.telemetry.publishing(event, input.trace, false);
@@ -249,7 +231,7 @@ export class ReplayRail {
         // match: the fingerprint is the event's as given.
         const traced = { ...event, metadata: scope.metadata };
         const fields = encodeEvent(traced, this.config.limits);
-        return this.#append(traced, fields, idempotent, input.createdAt !== undefined, policy, event);
+        return this.#append(traced, fields, idempotent, input.createdAt !== undefined, policy, event, cause);
       });
     } catch (error) {
       return Promise.reject(error);
@@ -471,6 +453,36 @@ export class ReplayRail {
     return this.#state.rebuild(stream, history, pageSize, options.signal);
   }
 
+  /**
+   * One workflow's events across channels and which caused which (docs/lineage.md):
+   * the events whose `metadata.correlation_id` is `correlationId`, read from the
+   * store's index of that correlation (work that grows with its events, not with
+   * the streams), and the causes they name. `toMermaid` draws it.
+   *
+   * @throws ConfigError when the store keeps no lineage index (store.lineage).
+   * @example
+   * const lineage = await rail.lineage('req_abc123');
+   * for (const edge of lineage.edges) console.log(edge.cause, '->', edge.effect, edge.dangling ?? '');
+   */
+  async lineage(correlationId: string, options: LineageOptions = {}): Promise<Lineage> {
+    const limit = this.#limit(options.limit, this.config.limits.maxReplayLimit, 'limit');
+    const max = this.config.limits.maxEventIdLength;
+    if (typeof correlationId !== 'string' || correlationId === '' || correlationId.length > max) {
+      throw new InvalidRequestError(
+        `a correlation ID is a string of 1 to ${max} characters (limits.maxEventIdLength), got ${JSON.stringify(correlationId)}`,
+      );
+    }
+    const store = this.#store.lineage;
+    if (store === undefined) {
+      throw new ConfigError('this store keeps no lineage index (store.lineage): rail.lineage needs one', {
+        context: { field: 'store' },
+      });
+    }
+    const prefix = this.config.streamPrefix;
+    const records = await store.read(prefix, correlationId);
+    return buildLineage(correlationId, records, limit, (locations) => store.events(prefix, locations));
+  }
+
   /** Channels with a live read path in this process (one per channel, however many subscribers). */
   get liveChannels(): number {
     return this.#hub.feeds;
@@ -520,7 +532,7 @@ export class ReplayRail {
     const resolved = resolveConsumeOptions(options, this.config.readBlockMs);
     for (const channel of resolved.channels) assertChannel(channel, this.config.limits);
     const telemetry = this.telemetry?.consumer(resolved.group, resolved.consumer);
-    return new Consumer(this.#groups(), this.config.streamPrefix, resolved, telemetry);
+    return new Consumer(this.#groups(), this.config.streamPrefix, resolved, this.#consumerRail, telemetry);
   }
 
   /**
@@ -561,7 +573,9 @@ export class ReplayRail {
       type: input.type,
       payload: input.payload as JsonObject,
       actor: (input.actor ?? null) as JsonObject | null,
-      metadata: (input.metadata ?? {}) as JsonObject,
+      metadata: (input.causedBy === undefined
+        ? (input.metadata ?? {})
+        : causedMetadata(input.metadata, input.causedBy)) as JsonObject,
       created_at: input.createdAt === undefined ? nowCreatedAt() : formatCreatedAt(input.createdAt),
     };
   }
@@ -574,6 +588,7 @@ export class ReplayRail {
     matchCreatedAt: boolean,
     duplicatePolicy: DuplicatePolicy,
     fingerprinted: NewEvent = event,
+    cause: EventLocation | null = null,
   ): Promise<StoredEvent> {
     const policy = this.config.channels.of(event.channel);
     return this.#store.append(
@@ -585,12 +600,47 @@ export class ReplayRail {
         approximate: this.config.approximateTrimming,
         maxAge: policy.maxStreamAge,
         state: policy.state === null ? null : stateChange(policy.state, event),
+        lineage: this.#indexing(event, policy.maxStreamAge, cause),
         idempotency: idempotent
           ? { fingerprint: eventFingerprint(fingerprinted), content: fingerprinted, matchCreatedAt, duplicatePolicy }
           : null,
       },
     );
   }
+
+  // The event's entry in its correlation's index, when it has one and the store keeps an index.
+  #indexing(event: NewEvent, maxStreamAge: number | null, cause: EventLocation | null): LineageIndexing | null {
+    const correlationId = this.#indexedCorrelation(event);
+    if (correlationId === undefined) return null;
+    return {
+      correlationId,
+      cause,
+      ttlMs: maxStreamAge ?? this.config.lineage.ttlMs,
+      maxEntries: this.config.lineage.maxEntries,
+    };
+  }
+
+  // The correlation an event is indexed under, if it is.
+  #indexedCorrelation(event: NewEvent): string | undefined {
+    if (!this.config.lineage.index || this.#store.lineage === undefined) return undefined;
+    const correlationId = correlationOf(event);
+    return correlationId !== undefined && correlationId.length <= this.config.limits.maxEventIdLength
+      ? correlationId
+      : undefined;
+  }
+
+  // What consumers reach of the rail: their handlers' publishes, and their lineage marks.
+  readonly #consumerRail: ConsumerRail = {
+    publish: (input) => this.publish(input),
+    mark: async (channel, event, mark) => {
+      const correlationId = this.#indexedCorrelation(event);
+      if (correlationId === undefined) return;
+      const maxEntries = this.config.lineage.maxEntries;
+      const ttlMs = this.config.channels.of(channel).maxStreamAge ?? this.config.lineage.ttlMs;
+      const stream = { prefix: this.config.streamPrefix, channel };
+      await this.#store.lineage?.mark(stream, correlationId, event.id, mark, { ttlMs, maxEntries });
+    },
+  };
 
   // A page of a snapshot, as `replay` gives pages: `next` is the snapshot's cursor
   // once its last page is out.
@@ -659,6 +709,12 @@ export class ReplayRail {
       return { after: await this.#store.latestCursor(stream) };
     return start.after === undefined ? {} : { after: start.after };
   }
+}
+
+// Where a cause handed to `causedBy` is stored, when it says (a stored event).
+function causeLocation(cause: Cause | undefined): EventLocation | null {
+  if (cause === undefined || typeof cause.channel !== 'string' || !isCursor(cause.id)) return null;
+  return { channel: cause.channel, id: cause.id };
 }
 
 // What an event of a keyed channel does to its state; a key that is not a string

@@ -4,13 +4,14 @@
  * errors; when it throws anything else (a third-party store, a driver's error that
  * slipped through), the caller must still see `store_error`, never a bare error
  * that a transport would report as a bug in the application (`internal_error`).
- * The same holds for its consumer groups (`store.groups`), raw streams (`store.raw`)
- * and channel state (`store.state`).
+ * The same holds for its consumer groups (`store.groups`), raw streams (`store.raw`),
+ * channel state (`store.state`) and lineage index (`store.lineage`).
  */
 
 import { isReplayRailError, StoreError } from './errors.js';
 import type { AppendRequest, EventStore, ReplayQuery } from './store/event-store.js';
 import type { GroupStore } from './store/group-store.js';
+import type { LineageStore } from './store/lineage-store.js';
 import type { RawStreams } from './store/raw-streams.js';
 import type { ReadQuery } from './store/read-query.js';
 import type { StateStore } from './store/state-store.js';
@@ -54,7 +55,7 @@ function failedUnlessAborted(signal: AbortSignal | undefined, failed: (error: un
 }
 
 /**
- * `part` (a store's `groups`, `raw` or `state`), every method's failures as ReplayRail
+ * `part` (a store's `groups`, `raw`, `state` or `lineage`), every method's failures as ReplayRail
  * errors: each method wrapped on first use, whatever the part holds, so no list of
  * its methods is kept here. The operation a failure names is the method's name;
  * a method that returns no promise (a key's name) is passed through.
@@ -94,6 +95,8 @@ export class GuardedStore implements EventStore {
   readonly raw?: RawStreams;
   /** The store's channel state, guarded the same way; absent when the store keeps none. */
   readonly state?: StateStore;
+  /** The store's lineage index, guarded the same way; absent when the store keeps none. */
+  readonly lineage?: LineageStore;
   readonly #store: EventStore;
   readonly #failedAppend;
   readonly #failedReplay;
@@ -113,6 +116,7 @@ export class GuardedStore implements EventStore {
     if (store.groups !== undefined) this.groups = guardPart(store.groups, telemetry);
     if (store.raw !== undefined) this.raw = guardPart(store.raw, telemetry);
     if (store.state !== undefined) this.state = guardPart(store.state, telemetry);
+    if (store.lineage !== undefined) this.lineage = guardPart(store.lineage, telemetry);
   }
 
   append(stream: StreamRef, request: AppendRequest): Promise<StoredEvent> {

@@ -25,6 +25,7 @@ import {
   integerOption,
   isRetryOf,
   type LargeIntegers,
+  type LineageStore,
   largeIntegersOption,
   NO_STREAM,
   type RawStreams,
@@ -35,6 +36,7 @@ import {
   type StreamRef,
 } from '@replayrail/core/store';
 import { MemoryGroups } from './memory-groups.js';
+import { MemoryLineage } from './memory-lineage.js';
 import { MemoryRawStreams } from './memory-raw-streams.js';
 import { MemoryState } from './memory-state.js';
 
@@ -118,6 +120,9 @@ export class MemoryEventStore implements EventStore {
   /** The latest event of each key of keyed channels (store.state), changed with each append. */
   readonly state: StateStore;
   readonly #state: MemoryState;
+  /** The index per correlation that `rail.lineage` reads (store.lineage), added to with each append. */
+  readonly lineage: LineageStore;
+  readonly #lineage: MemoryLineage;
   readonly #groups: MemoryGroups;
   #closed = false;
 
@@ -157,6 +162,16 @@ export class MemoryEventStore implements EventStore {
       decode: this.#decode,
     });
     this.state = this.#state;
+    this.#lineage = new MemoryLineage({
+      event: (stream, id) => {
+        const entries = this.#streams.get(streamKey(stream))?.entries ?? [];
+        const entry = entries[firstIndexAfter(entries, id, true)];
+        return entry?.id === id ? decodeEntry(id, entry.fields, this.#decode) : null;
+      },
+      now: this.#now,
+      assertOpen: () => this.#assertOpen(),
+    });
+    this.lineage = this.#lineage;
     this.raw = new MemoryRawStreams({
       streamKey,
       entries: (key) => this.#streams.get(key)?.entries,
@@ -290,8 +305,10 @@ export class MemoryEventStore implements EventStore {
     const key = streamKey(stream);
     const minId = request.maxAge === null ? null : `${Math.max(0, Math.floor(this.#now()) - request.maxAge)}-0`;
     const id = this.#appendFields(key, fields, request.maxLength, request.approximate, minId);
-    // The same synchronous step as the append: the state never disagrees with the stream.
+    // The same synchronous step as the append: the state and the lineage index never
+    // disagree with the stream.
     if (request.state !== null) this.#state.change(key, request.state, id, fields);
+    if (request.lineage !== null) this.#lineage.add(stream, request.lineage, id);
     return decodeEntry(id, fields, this.#decode);
   }
 

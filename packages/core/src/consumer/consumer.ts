@@ -34,11 +34,14 @@ import { compareCursors } from '../cursor.js';
 import {
   EntriesLostError,
   InternalError,
+  InvalidRequestError,
   isReplayRailError,
   type ReplayRailError,
   toReplayRailError,
 } from '../errors.js';
+import type { PublishInput } from '../publish-input.js';
 import type { GroupEntry, GroupInfo, GroupRef, GroupStore, RecordedFailure } from '../store/group-store.js';
+import type { LineageMark } from '../store/lineage-store.js';
 import type { ConsumerTelemetry } from '../telemetry/telemetry.js';
 import type { Cursor, StoredEvent } from '../types.js';
 import { AckBatcher } from './ack-batcher.js';
@@ -80,6 +83,16 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/**
+ * What a consumer reaches of its rail besides the group store: publishing the
+ * effects its handlers publish, and marking an event's lineage (docs/lineage.md).
+ */
+export interface ConsumerRail {
+  publish(input: PublishInput): Promise<StoredEvent>;
+  /** Adds a mark to the lineage of `event` (on `channel`), if it has a correlation and the store an index. */
+  mark(channel: string, event: StoredEvent, mark: LineageMark): Promise<void>;
+}
+
 // A handler's context: its signal is made only when asked for (see LazyAbort).
 class AttemptContext implements HandlerContext {
   readonly channel: string;
@@ -88,14 +101,28 @@ class AttemptContext implements HandlerContext {
   readonly attempt: number;
   readonly redriven: boolean;
   readonly #held: Held;
+  readonly #rail: ConsumerRail;
 
-  constructor(consumer: string, held: Held) {
+  constructor(consumer: string, held: Held, rail: ConsumerRail) {
     this.channel = held.ref.channel;
     this.group = held.ref.group;
     this.consumer = consumer;
     this.attempt = held.entry.deliveries;
     this.redriven = held.entry.source === 'redrive';
     this.#held = held;
+    this.#rail = rail;
+  }
+
+  publish(input: Omit<PublishInput, 'causedBy'>): Promise<StoredEvent> {
+    const cause = this.#held.entry.event;
+    if (cause === undefined) {
+      return Promise.reject(
+        new InvalidRequestError(
+          "context.publish needs an event to name as the cause: a raw consumer's entries are not events",
+        ),
+      );
+    }
+    return this.#rail.publish({ ...input, causedBy: cause });
   }
 
   get signal(): AbortSignal {
@@ -149,8 +176,17 @@ export class Consumer {
 
   readonly #telemetry: ConsumerTelemetry | undefined;
 
-  constructor(store: GroupStore, prefix: string, options: ResolvedConsumeOptions, telemetry?: ConsumerTelemetry) {
+  readonly #rail: ConsumerRail;
+
+  constructor(
+    store: GroupStore,
+    prefix: string,
+    options: ResolvedConsumeOptions,
+    rail: ConsumerRail,
+    telemetry?: ConsumerTelemetry,
+  ) {
     this.#store = store;
+    this.#rail = rail;
     this.#options = options;
     this.#telemetry = telemetry;
     this.#refs = options.channels.map((channel) => ({ prefix, channel, group: options.group }));
@@ -429,7 +465,9 @@ export class Consumer {
     let failure: ReplayRailError | undefined;
     const handler = this.#options.handler as (item: unknown, context: HandlerContext) => unknown;
     try {
-      const attempt = new AttemptContext(this.#options.consumer, held);
+      const attempt = new AttemptContext(this.#options.consumer, held, this.#rail);
+      // The first delivery after a redrive: the event's lineage shows it.
+      if (held.entry.source === 'redrive' && held.entry.deliveries === 1) this.#mark(held, 'redriven');
       // A raw consumer's owner traces its own work (an RPC server records RPC spans).
       if (this.#telemetry === undefined || this.#options.raw) await handler(item, attempt);
       else await this.#telemetry.handling(item as StoredEvent, held.entry.deliveries, () => handler(item, attempt));
@@ -551,7 +589,24 @@ export class Consumer {
       () => this.#store.deadLetter(held.ref, held.entry, { ...failure, attempts, consumer: this.#options.consumer }),
       held.ref,
     );
-    if (typeof buried === 'string') this.#telemetry?.deadLettered(held.ref.channel);
+    if (typeof buried === 'string') {
+      this.#telemetry?.deadLettered(held.ref.channel);
+      this.#mark(held, 'dead-lettered', failure.errorMessage);
+    }
+  }
+
+  // Marks the held event's lineage, after the fact: a mark that cannot be written is
+  // reported, and changes nothing else (docs/lineage.md).
+  #mark(held: Held, kind: LineageMark['kind'], reason?: string): void {
+    const event = held.entry.event;
+    if (event === undefined || this.#options.raw) return;
+    const mark = {
+      kind,
+      group: held.ref.group,
+      at: new Date().toISOString(),
+      ...(reason !== undefined && { reason: reason.slice(0, 200) }),
+    };
+    this.#rail.mark(held.ref.channel, event, mark).catch((error: unknown) => this.#report(error));
   }
 
   // A store call whose failure is reported, not thrown: what it was about stays

@@ -7,6 +7,7 @@
 import { cursorAtTime, LIVE_CURSOR, previousCursor, ZERO_CURSOR } from '../cursor.js';
 import type { ReplayRailError } from '../errors.js';
 import { integerOption, optionError } from '../options.js';
+import type { PublishInput } from '../publish-input.js';
 import { type ParsedStart, parseStart, type StartOptions } from '../start.js';
 import type { Cursor, StoredEvent } from '../types.js';
 import { GROUP_NAME_RULE, isGroupName } from '../validate.js';
@@ -33,6 +34,13 @@ export interface HandlerContext {
    * succeed (one that cannot be parsed, that names nothing there is).
    */
   deadLetter(reason: Error | string): void;
+  /**
+   * Publishes an event caused by the one being handled (docs/lineage.md): `rail.publish`
+   * with `causedBy` it, so the new event goes on with its correlation and names it as
+   * its cause. A raw consumer's entries are not events: there it rejects with
+   * `InvalidRequestError`.
+   */
+  publish(input: Omit<PublishInput, 'causedBy'>): Promise<StoredEvent>;
 }
 
 /** Processes one event; resolving acknowledges it, throwing schedules a retry. */

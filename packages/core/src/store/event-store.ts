@@ -9,6 +9,7 @@
 
 import type { Cursor, DuplicatePolicy, EventFields, NewEvent, StoredEvent } from '../types.js';
 import type { GroupStore } from './group-store.js';
+import type { LineageIndexing, LineageStore } from './lineage-store.js';
 import type { RawStreams } from './raw-streams.js';
 import type { ReadQuery } from './read-query.js';
 import type { StateChange, StateStore } from './state-store.js';
@@ -36,6 +37,12 @@ export interface AppendRequest {
    * A retry of an idempotent publish changes nothing.
    */
   readonly state: StateChange | null;
+  /**
+   * The event's correlation index entry (docs/lineage.md), added in the same step as
+   * the append, or not at all; `null` for none (no correlation, or a store without
+   * `lineage`). A retry of an idempotent publish adds nothing.
+   */
+  readonly lineage: LineageIndexing | null;
   /**
    * Present when the event_id was chosen by the caller: the store appends only if no
    * record for the event_id exists, atomically, and records it. A retry (same
@@ -107,4 +114,10 @@ export interface EventStore {
    * keeps it (both of ours do). A rail with a keyed channel needs it.
    */
   readonly state?: StateStore;
+  /**
+   * The index per correlation that `rail.lineage` reads (docs/lineage.md), if the
+   * store keeps one (both of ours do). Without it, events are not indexed and
+   * `rail.lineage` throws `ConfigError`.
+   */
+  readonly lineage?: LineageStore;
 }

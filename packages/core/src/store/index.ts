@@ -50,6 +50,14 @@ export type {
   LostEntries,
   RecordedFailure,
 } from './group-store.js';
+export type {
+  EventLocation,
+  LineageIndexing,
+  LineageMark,
+  LineageRecord,
+  LineageRetention,
+  LineageStore,
+} from './lineage-store.js';
 export type { RawAppendOptions, RawStreamEntry, RawStreams } from './raw-streams.js';
 export type { ReadQuery } from './read-query.js';
 export type { StateChange, StateEntry, StatePage, StateQuery, StateStore, StateUpdate } from './state-store.js';
