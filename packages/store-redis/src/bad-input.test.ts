@@ -4,6 +4,7 @@ import { describeWithRedis, uniquePrefix } from '@replayrail/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { RedisStreamStore } from './redis-store.js';
+import { recordingProxy } from './test-support/recording-client.js';
 
 const UNSAFE_CHANNELS = [
   'orders*',
@@ -35,33 +36,7 @@ describeWithRedis('RedisStreamStore and bad input', (url) => {
     await client.quit();
   });
 
-  // The store sends through `call`, or `pipeline().call` for commands issued in one
-  // tick: record every command either way.
-  function recordingClient(): Redis {
-    return new Proxy(client, {
-      get(target, property) {
-        if (property === 'call') {
-          return (...args: string[]) => {
-            sent.push(args);
-            return target.call(args[0] as string, ...args.slice(1));
-          };
-        }
-        if (property === 'pipeline') {
-          return () => {
-            const pipeline = target.pipeline();
-            const call = pipeline.call.bind(pipeline);
-            pipeline.call = ((...args: string[]) => {
-              sent.push(args);
-              return call(args[0] as string, ...args.slice(1));
-            }) as typeof pipeline.call;
-            return pipeline;
-          };
-        }
-        const value = Reflect.get(target, property, target);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    });
-  }
+  const recordingClient = () => recordingProxy(client, sent);
 
   it('rejects unsafe channel names before any Redis call', async () => {
     const rail = new ReplayRail({

@@ -27,6 +27,7 @@ import {
   integerOption,
   isRetryOf,
   type LargeIntegers,
+  type LineageStore,
   largeIntegersOption,
   nextCursor,
   optionError,
@@ -40,6 +41,7 @@ import { BlockingPool } from './blocking-pool.js';
 import { connectionFor, type RedisConnection } from './connection.js';
 import { CommandDeadlines } from './redis-errors.js';
 import { RedisGroups } from './redis-groups.js';
+import { lineageKeys, RedisLineage } from './redis-lineage.js';
 import { RedisRawStreams } from './redis-raw-streams.js';
 import { encodeStateValue, RedisState, stateKeys } from './redis-state.js';
 import { APPEND_AND_WAKE, figuresFromReply, IDEMPOTENT_APPEND, REPLAY_PAGE, runScript } from './scripts.js';
@@ -169,6 +171,9 @@ export class RedisStreamStore implements EventStore {
   readonly raw: RawStreams;
   /** The latest event of each key of keyed channels (store.state), changed by the append script. */
   readonly state: StateStore;
+  /** The index per correlation that `rail.lineage` reads (store.lineage), added to by the append script. */
+  readonly lineage: LineageStore;
+  readonly #lineage: RedisLineage;
   readonly #groups: RedisGroups;
   #closed = false;
 
@@ -231,11 +236,18 @@ export class RedisStreamStore implements EventStore {
       },
     });
     this.state = new RedisState({ ...host, decode: this.#decode });
+    this.#lineage = new RedisLineage({ ...host, decode: this.#decode, isCluster: this.#connection.isCluster });
+    this.lineage = this.#lineage;
   }
 
   /** The Redis keys of a keyed channel's state: its hash of latest events and its sorted set of keys. */
   stateKeys(stream: StreamRef): { values: string; keys: string } {
     return stateKeys(this.streamKey(stream), this.#hashTags);
+  }
+
+  /** The Redis keys of a correlation's lineage index in a channel, and of its set of channels. */
+  lineageKeys(stream: StreamRef, correlationId: string): { index: string; channels: string } {
+    return lineageKeys(stream, correlationId);
   }
 
   /** The Redis key of one of a group's own keys: its dead letters, its redrive stream, its failures hash. */
@@ -274,7 +286,9 @@ export class RedisStreamStore implements EventStore {
     const { event, fields } = request;
     const idempotency = this.#idempotency ? request.idempotency : null;
     const wakes = wakeups.publishes;
-    if (request.state !== null || request.maxAge !== null) return this.#appendWithPolicy(stream, key, request, wakes);
+    if (request.state !== null || request.maxAge !== null || request.lineage !== null) {
+      return this.#appendWithPolicy(stream, key, request, wakes);
+    }
     if (idempotency !== null) return this.#appendOnce(stream, key, request, idempotency, wakes);
     if (wakes) return this.#appendAndWake(stream, key, request);
     const args = ['XADD', key];
@@ -311,17 +325,19 @@ export class RedisStreamStore implements EventStore {
     );
   }
 
-  // A keyed channel, or one trimmed by age: one script for the record check, the
-  // entry, both trims, the wake-up, the record and the state (state-scripts.ts).
+  // A keyed channel, one trimmed by age, or an event with a correlation: one script
+  // for the record check, the entry, both trims, the wake-up, the record, the state
+  // and the lineage index (state-scripts.ts).
   #appendWithPolicy(stream: StreamRef, key: string, request: AppendRequest, wakes: boolean): Promise<StoredEvent> {
     const idempotency = this.#idempotency ? request.idempotency : null;
     const state = stateKeys(key, this.#hashTags);
     const change = request.state;
-    const run = () =>
+    const lineage = request.lineage === null ? undefined : this.#lineage.appendStep(stream, request.lineage);
+    const script = () =>
       runScript(
         this.#connection,
         POLICY_APPEND,
-        [key, this.idempotencyKey(stream, request.event.event_id), state.values, state.keys],
+        [key, this.idempotencyKey(stream, request.event.event_id), state.values, state.keys, ...(lineage?.keys ?? [])],
         [
           request.maxLength === null ? '' : String(request.maxLength),
           request.approximate ? '1' : '0',
@@ -333,9 +349,13 @@ export class RedisStreamStore implements EventStore {
           change?.key ?? '',
           change?.tombstone === true ? 'del' : '',
           change === null || change.tombstone ? '' : encodeStateValue(request.fields),
+          ...(lineage?.args ?? ['', '', '', '', '']),
           ...pushEntry([], request.fields),
         ],
       );
+    // On a cluster the correlation's set of channels is written first (redis-lineage.ts).
+    const before = lineage?.before;
+    const run = before === undefined ? script : () => before.then(script);
     if (idempotency === null) {
       return this.#deadlines.map(
         run(),

@@ -1,38 +1,44 @@
 /**
  * @module
  * The scripts of keyed channels and age retention (the package README, "Channel
- * state"). A keyed channel's state is two keys in the stream's slot: a hash
+ * state"), whose append also keeps the lineage index (lineage-scripts.ts). A keyed channel's state is two keys in the stream's slot: a hash
  * `…:state` (key → `<entry ID>\n<the entry's field values joined by NUL>`) and a sorted
  * set `…:state-keys` (every score 0, so ZRANGEBYLEX pages the keys in byte order,
  * with no duplicate and no miss while keys come and go). The append changes them in
  * the same script as the XADD, so the state never disagrees with the stream.
  */
 
+import { LINEAGE_FUNCTIONS } from './lineage-scripts.js';
 import { script } from './scripts.js';
 
 /**
- * KEYS: stream, idempotency record, state hash, state keys. ARGV: maxlen ('' for
+ * KEYS: stream, idempotency record, state hash, state keys, then for an event with a
+ * correlation its lineage index in the channel and (one server only) the
+ * correlation's set of channels (lineage-scripts.ts). ARGV: maxlen ('' for
  * none), '1' for `~`, max age in ms ('' for none: else `XTRIM MINID` at the
  * server's time minus it), the wake channel to `SPUBLISH` the new ID on ('' for
  * none), the fingerprint ('' for a publish that is not idempotent), the record's
  * TTL in seconds ('' for none), created_at, the state key ('' for none), 'del' for
- * a tombstone, the state value (the field values joined by NUL), then the entry's field/value
- * pairs. Returns {'created', id} or {'existing', record JSON}, as IDEMPOTENT_APPEND.
- * An append of a channel with a policy: one step for the record check, the entry,
- * both trims, the wake-up, the record and the state.
+ * a tombstone, the state value (the field values joined by NUL), what follows the
+ * ID in the index element (' <cause channel> <cause id>', or ''), the index's TTL in
+ * ms ('' for none), the most index elements kept, the set's TTL in ms ('' for none),
+ * the channel, then the entry's field/value pairs. Returns {'created', id} or
+ * {'existing', record JSON}, as IDEMPOTENT_APPEND. An append of a channel with a
+ * policy, or of an event with a correlation: one step for the record check, the
+ * entry, both trims, the wake-up, the record, the state and the lineage index.
  */
-export const POLICY_APPEND = script(`
+export const POLICY_APPEND = script(`${LINEAGE_FUNCTIONS}
 if ARGV[5] ~= '' then
   local existing = redis.call('GET', KEYS[2])
   if existing then return {'existing', existing} end
 end
 local id
 if ARGV[1] == '' then
-  id = redis.call('XADD', KEYS[1], '*', unpack(ARGV, 11))
+  id = redis.call('XADD', KEYS[1], '*', unpack(ARGV, 16))
 elseif ARGV[2] == '1' then
-  id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', unpack(ARGV, 11))
+  id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', unpack(ARGV, 16))
 else
-  id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], '*', unpack(ARGV, 11))
+  id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], '*', unpack(ARGV, 16))
 end
 if ARGV[3] ~= '' then
   local now = redis.call('TIME')
@@ -62,6 +68,10 @@ if ARGV[8] ~= '' then
   elseif redis.call('HSET', KEYS[3], ARGV[8], id .. '\\n' .. ARGV[10]) == 1 then
     redis.call('ZADD', KEYS[4], 0, ARGV[8])
   end
+end
+if #KEYS >= 5 then
+  lineage_push(KEYS[5], 'e ' .. id .. ARGV[11], ARGV[12], ARGV[13])
+  if #KEYS >= 6 then lineage_register(KEYS[6], ARGV[15], ARGV[14]) end
 end
 return {'created', id}
 `);

@@ -28,6 +28,7 @@ import { useConformanceContext } from './context.js';
 import { groupTests } from './groups.js';
 import type { StoreHarnessFactory } from './harness.js';
 import { idempotencyTests } from './idempotency.js';
+import { lineageTests } from './lineage.js';
 import { propertyTests } from './properties.js';
 import { publishReplayTests } from './publish-replay.js';
 import { rawStreamTests } from './raw-streams.js';
@@ -49,6 +50,8 @@ export interface ConformanceOptions {
   rawStreams?: boolean;
   /** Whether the store keeps channel state (`store.state`) and is checked for it. @default true */
   channelState?: boolean;
+  /** Whether the store keeps a lineage index (`store.lineage`) and is checked for it. @default true */
+  lineage?: boolean;
   /** A fixed seed for the state hand-off property (the same interleavings on every run). @default random */
   stateSeed?: number;
 }
@@ -56,8 +59,8 @@ export interface ConformanceOptions {
 /**
  * Registers the EventStore conformance suite (docs/architecture.md, "Where each is tested"): publish and replay,
  * paging, ordering under concurrency, blocking reads, trimming and exact expiry,
- * idempotency, decoding of entries in the Python layout, bad input, close, and
- * fast-check properties. `createHarness` is called before every test with a
+ * idempotency, decoding of entries in the Python layout, bad input, close, the
+ * lineage index, and fast-check properties. `createHarness` is called before every test with a
  * fresh, unique key prefix.
  */
 export function describeEventStore(
@@ -82,6 +85,9 @@ export function describeEventStore(
         propertyRuns: options.propertyRuns ?? 40,
         ...(options.stateSeed !== undefined && { seed: options.stateSeed }),
       });
+    }
+    if (options.lineage !== false) {
+      lineageTests(ctx, { consumerGroups: options.consumerGroups !== false, propertyRuns: options.propertyRuns ?? 40 });
     }
     propertyTests(ctx, options.propertyRuns ?? 40);
   });

@@ -1,0 +1,185 @@
+/**
+ * @module
+ * `store.lineage` on Redis (docs/lineage.md; lineage-scripts.ts has the layout): the
+ * append script pushes each event with a correlation on its channel's index of that
+ * correlation. The correlation's set of channels is written in that script on one
+ * server; on a cluster, where it lives in another slot, it is written first (one
+ * round trip, then remembered for half the index's lifetime), so it never misses a
+ * channel that holds entries. A lineage read costs one SMEMBERS and one script per
+ * channel, each reading only the correlation's own entries.
+ */
+
+import type { Cursor, StoredEvent } from '@replayrail/core';
+import {
+  type DecodeOptions,
+  decodeEntry,
+  type EventLocation,
+  type LineageIndexing,
+  type LineageMark,
+  type LineageRecord,
+  type LineageRetention,
+  type LineageStore,
+  type StreamRef,
+} from '@replayrail/core/store';
+import { LINEAGE_MARK, LINEAGE_READ, LINEAGE_REGISTER } from './lineage-scripts.js';
+import type { StoreHost } from './store-host.js';
+
+/** What the index needs from its store. */
+export interface LineageHost extends StoreHost {
+  readonly decode: DecodeOptions;
+  /** A cluster: the set of channels is written before the append, not in its script. */
+  readonly isCluster: boolean;
+}
+
+/** The Redis keys of a correlation's index in a channel, and of its set of channels. */
+export function lineageKeys(stream: StreamRef, correlationId: string): { index: string; channels: string } {
+  // `{` cannot be in a channel name, so neither key can be a channel's stream.
+  return {
+    index: `${stream.prefix}:{${stream.channel}}:lineage:${correlationId}`,
+    channels: `${stream.prefix}:lineage:{${correlationId}}`,
+  };
+}
+
+/** The set outlives every index it lists: twice the index's TTL (see `register`). */
+const setTtl = (ttlMs: number | null) => (ttlMs === null ? '' : String(ttlMs * 2));
+
+/** Registrations remembered on a cluster; past it the memory starts again. */
+const REMEMBERED = 10_000;
+
+// A stream entry's field list, as a record.
+function fieldsOf(raw: readonly string[]): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) fields[raw[i] as string] = raw[i + 1] as string;
+  return fields;
+}
+
+export class RedisLineage implements LineageStore {
+  readonly #host: LineageHost;
+  // On a cluster: `<set key>\n<channel>` → until when its registration needs no renewal.
+  readonly #registered = new Map<string, number>();
+
+  constructor(host: LineageHost) {
+    this.#host = host;
+  }
+
+  /**
+   * The keys and arguments the append script takes for an event's index entry
+   * (state-scripts.ts, POLICY_APPEND), and what must be done before it runs.
+   */
+  appendStep(
+    stream: StreamRef,
+    indexing: LineageIndexing,
+  ): { keys: string[]; args: string[]; before: Promise<void> | undefined } {
+    const keys = lineageKeys(stream, indexing.correlationId);
+    const cause = indexing.cause === null ? '' : ` ${indexing.cause.channel} ${indexing.cause.id}`;
+    const ttl = indexing.ttlMs === null ? '' : String(indexing.ttlMs);
+    return {
+      keys: this.#host.isCluster ? [keys.index] : [keys.index, keys.channels],
+      args: [cause, ttl, String(indexing.maxEntries), setTtl(indexing.ttlMs), stream.channel],
+      before: this.#host.isCluster ? this.#register(stream, keys.channels, indexing.ttlMs) : undefined,
+    };
+  }
+
+  async read(prefix: string, correlationId: string): Promise<LineageRecord[]> {
+    this.#host.assertOpen();
+    const { channels: setKey } = lineageKeys({ prefix, channel: '' }, correlationId);
+    const channels = (await this.#host.command(['SMEMBERS', setKey], setKey, 'SMEMBERS', {
+      correlation_id: correlationId,
+    })) as string[];
+    const perChannel = await Promise.all(
+      channels.map((channel) => this.#readChannel({ prefix, channel }, correlationId)),
+    );
+    return perChannel.flat();
+  }
+
+  async events(prefix: string, locations: readonly EventLocation[]): Promise<(StoredEvent | null)[]> {
+    this.#host.assertOpen();
+    return Promise.all(
+      locations.map(async ({ channel, id }) => {
+        const key = this.#host.streamKey({ prefix, channel });
+        const reply = (await this.#host.command(['XRANGE', key, id, id], key, 'XRANGE', { channel, id })) as [
+          string,
+          string[],
+        ][];
+        const entry = reply[0];
+        return entry === undefined ? null : decodeEntry(id, fieldsOf(entry[1]), this.#host.decode);
+      }),
+    );
+  }
+
+  async mark(
+    stream: StreamRef,
+    correlationId: string,
+    id: Cursor,
+    mark: LineageMark,
+    retention: LineageRetention,
+  ): Promise<void> {
+    this.#host.assertOpen();
+    const keys = lineageKeys(stream, correlationId);
+    if (this.#host.isCluster) await this.#register(stream, keys.channels, retention.ttlMs);
+    await this.#host.script(
+      LINEAGE_MARK,
+      this.#host.isCluster ? [keys.index] : [keys.index, keys.channels],
+      [
+        `m ${id} ${JSON.stringify(mark)}`,
+        retention.ttlMs === null ? '' : String(retention.ttlMs),
+        String(retention.maxEntries),
+        setTtl(retention.ttlMs),
+        stream.channel,
+      ],
+      'lineage mark',
+      { channel: stream.channel, correlation_id: correlationId },
+    );
+  }
+
+  async #readChannel(stream: StreamRef, correlationId: string): Promise<LineageRecord[]> {
+    const { index } = lineageKeys(stream, correlationId);
+    const [elements, entries] = (await this.#host.script(
+      LINEAGE_READ,
+      [index, this.#host.streamKey(stream)],
+      [],
+      'lineage read',
+      { channel: stream.channel, correlation_id: correlationId },
+    )) as [string[], (string[] | null)[]];
+    const records: LineageRecord[] = [];
+    elements.forEach((element, i) => {
+      const record = this.#record(stream, String(element), entries[i] ?? null);
+      if (record !== undefined) records.push(record);
+    });
+    return records;
+  }
+
+  // An index element and its entry as a record; undefined for an element written by hand.
+  #record(stream: StreamRef, element: string, entry: string[] | null): LineageRecord | undefined {
+    const { channel } = stream;
+    if (element.startsWith('m ')) {
+      const space = element.indexOf(' ', 2);
+      if (space < 0) return undefined;
+      try {
+        const mark = JSON.parse(element.slice(space + 1)) as LineageMark;
+        return { kind: 'mark', channel, id: element.slice(2, space), mark };
+      } catch {
+        return undefined;
+      }
+    }
+    const [kind, id, causeChannel, causeId] = element.split(' ');
+    if (kind !== 'e' || id === undefined) return undefined;
+    const cause = causeChannel !== undefined && causeId !== undefined ? { channel: causeChannel, id: causeId } : null;
+    const event = entry === null ? null : decodeEntry(id, fieldsOf(entry), this.#host.decode);
+    return { kind: 'event', channel, id, event, cause };
+  }
+
+  // On a cluster: adds the channel to the correlation's set unless that was done
+  // recently enough. The set's TTL is twice the index's, and a registration is
+  // renewed after half the index's TTL, so the set outlives every index it lists.
+  async #register(stream: StreamRef, setKey: string, ttlMs: number | null): Promise<void> {
+    const remembered = `${setKey}\n${stream.channel}`;
+    const now = Date.now();
+    if ((this.#registered.get(remembered) ?? 0) > now) return;
+    await this.#host.script(LINEAGE_REGISTER, [setKey], [stream.channel, setTtl(ttlMs)], 'lineage register', {
+      channel: stream.channel,
+    });
+    if (this.#registered.size >= REMEMBERED) this.#registered.clear();
+    this.#registered.set(remembered, ttlMs === null ? Number.POSITIVE_INFINITY : now + ttlMs / 2);
+  }
+}
