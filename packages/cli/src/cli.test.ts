@@ -441,6 +441,45 @@ describeWithRedis('the replayrail binary on a real Redis', (url) => {
     expect(await redis.exists(`${prefix}:restaurant:9:orders`)).toBe(0);
   }, 30_000);
 
+  it('lineage prints a workflow as lines, as Mermaid and as JSON; an unknown correlation exits 4', async () => {
+    const created = await rail.publish({
+      channel: 'flow:orders',
+      type: 'order.created',
+      payload: {},
+      metadata: { correlation_id: 'cli-flow' },
+    });
+    const ticket = await rail.publish({
+      channel: 'flow:kitchen',
+      type: 'ticket.printed',
+      payload: {},
+      causedBy: created,
+    });
+    const plain = await run(['lineage', 'cli-flow']);
+    expect(plain.code).toBe(0);
+    expect(lines(plain.stdout)).toEqual([
+      `${created.created_at}  flow:orders  order.created  ${created.event_id}`,
+      `${ticket.created_at}  flow:kitchen  ticket.printed  ${ticket.event_id}  <- ${created.event_id}`,
+    ]);
+    const mermaid = await run(['lineage', 'cli-flow', '--mermaid']);
+    expect(mermaid.code).toBe(0);
+    expect(lines(mermaid.stdout)).toEqual([
+      'flowchart TD',
+      `  n0["order.created<br/>flow:orders<br/>${created.created_at.slice(11, 23)}"]`,
+      `  n1["ticket.printed<br/>flow:kitchen<br/>${ticket.created_at.slice(11, 23)}"]`,
+      '  n0 --> n1',
+    ]);
+    const json = await run(['lineage', 'cli-flow', '--json']);
+    expect(JSON.parse(json.stdout)).toEqual(await rail.lineage('cli-flow'));
+    const limited = await run(['lineage', 'cli-flow', '--limit', '1']);
+    expect(lines(limited.stdout)).toHaveLength(1);
+    expect(limited.stderr).toContain('the first 1 events shown');
+    const unknown = await run(['lineage', 'no-such-flow']);
+    expect(unknown).toMatchObject({ code: 4, stdout: '' });
+    expect(unknown.stderr).toContain('no events indexed under correlation no-such-flow');
+    expect((await run(['lineage', 'cli-flow', '--limit', 'ten'])).code).toBe(2);
+    expect((await run(['lineage', 'cli-flow', '--json', '--mermaid'])).code).toBe(2);
+  }, 30_000);
+
   it('says what is wrong: usage errors exit 2, an unreachable Redis 1, --help 0', async () => {
     const usage = [
       ['tail', 'orders', '--from', 'yesterday'],

@@ -10,6 +10,7 @@ import { isReplayRailError } from '@replayrail/core';
 import { Command, CommanderError } from 'commander';
 import { type DeadLettersAction, deadLetters } from './commands/dead-letters.js';
 import { info } from './commands/info.js';
+import { lineage } from './commands/lineage.js';
 import { missingChannel } from './commands/not-found.js';
 import { publish } from './commands/publish.js';
 import { rebuildState, type StateTarget, showState } from './commands/state.js';
@@ -181,6 +182,19 @@ export async function runCli(
       { required: true, writes: true },
     ),
   );
+
+  program
+    .command('lineage')
+    .description("a workflow's events across channels and which caused which, by its correlation ID")
+    .argument('<correlation-id>')
+    .option('--mermaid', 'a Mermaid flowchart')
+    .option('--json', "the lineage's JSON")
+    .option('--limit <n>', 'most events, the oldest first (default: 1000)')
+    .action(
+      withConnection((connection, correlationId: string, options: Parameters<typeof lineage>[3]) =>
+        lineage(connection, cli, correlationId, options),
+      ),
+    );
 
   program
     .command('dead-letters')

@@ -1,7 +1,7 @@
 /**
  * @module
  * Arguments turned into what the rail takes, each refused with a `UsageError`
- * naming the option: times, cursors, JSON objects, start positions.
+ * naming the option: times, cursors, JSON objects, start positions, counts.
  */
 
 import type { JsonObject } from '@replayrail/core';
@@ -37,4 +37,14 @@ export function parseJsonObject(text: string, what: string): JsonObject {
     throw new UsageError(`${what} must be a JSON object, got ${text.length > 60 ? `${text.slice(0, 60)}…` : text}`);
   }
   return value as JsonObject;
+}
+
+/** A count option (`--limit 50`): a positive integer in plain digits, else `fallback` when absent. */
+export function positiveCount(text: string | undefined, option: string, fallback: number): number {
+  if (text === undefined) return fallback;
+  const count = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(count) || count < 1) {
+    throw new UsageError(`${option} must be a positive integer, got ${text}`);
+  }
+  return count;
 }

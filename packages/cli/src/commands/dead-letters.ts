@@ -9,7 +9,7 @@ import type { Cursor, DeadLetter } from '@replayrail/core';
 import type { Connection } from '../connect.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
-import { UsageError } from '../parse.js';
+import { positiveCount, UsageError } from '../parse.js';
 import { groupsOf } from './not-found.js';
 
 export interface DeadLettersOptions {
@@ -40,9 +40,7 @@ export async function deadLetters(
     return EXIT.notFound;
   }
   if (action === 'list') {
-    const limit = options.limit === undefined ? 1_000 : Number(options.limit);
-    if (!Number.isInteger(limit) || limit < 1)
-      throw new UsageError(`--limit must be a positive integer, got ${options.limit}`);
+    const limit = positiveCount(options.limit, '--limit', 1_000);
     const letters = await connection.rail.group(channel, options.group).deadLetters({ limit });
     for (const letter of letters) io.out(options.json === true ? JSON.stringify(letter) : line(letter));
     if (letters.length === 0) io.err(`replayrail: no dead letters in ${options.group} on ${channel}`);

@@ -12,7 +12,7 @@ import { assertChannel, toWireJson } from '@replayrail/core/protocol';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { eventLine } from '../format.js';
 import { type CliIo, OutputClosed } from '../io.js';
-import { UsageError } from '../parse.js';
+import { positiveCount } from '../parse.js';
 import type { Policies } from '../policy.js';
 
 export interface StateOptions {
@@ -39,14 +39,8 @@ const count = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' :
 // Keys per store call: memory stays bounded by it, whatever the number of keys.
 const DEFAULT_PAGE_SIZE = 1_000;
 
-function pageSizeOf(text: string | undefined): number {
-  if (text === undefined) return DEFAULT_PAGE_SIZE;
-  const size = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(size) || size < 1) {
-    throw new UsageError(`--page-size must be a positive integer, got ${text}`);
-  }
-  return size; // its upper bound is the rail's (limits.maxReplayLimit), checked there
-}
+// Its upper bound is the rail's (limits.maxReplayLimit), checked there.
+const pageSizeOf = (text: string | undefined) => positiveCount(text, '--page-size', DEFAULT_PAGE_SIZE);
 
 // The channel's state key function, or undefined (and a line on stderr) when no policy gives it a state.
 function keyOfChannel(
