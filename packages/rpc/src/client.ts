@@ -10,6 +10,7 @@
 
 import { InvalidRequestError, type ReplayRail, type ReplayRailError } from '@replayrail/core';
 import { ConfigError, RpcError, RpcTimeoutError, RpcTransportError } from '@replayrail/core/errors';
+import { type Cause, correlationOf } from '@replayrail/core/lineage';
 import { integerOption, type RawStreamEntry, type RawStreams, type StreamRef } from '@replayrail/core/store';
 import type { RpcScope } from '@replayrail/core/telemetry';
 import type { z } from 'zod';
@@ -23,6 +24,7 @@ import {
   SERVICE_NAME,
 } from './contract.js';
 import {
+  type CommandExtras,
   commandChannel,
   commandFields,
   parseReply,
@@ -42,6 +44,12 @@ export interface CallOptions {
    * started yet still runs unless its deadline has passed.
    */
   signal?: AbortSignal;
+  /**
+   * The event this call is an effect of (docs/lineage.md): its correlation and event_id
+   * travel with the call, and what the handler publishes with `context.publish` names
+   * that event as its cause.
+   */
+  causedBy?: Cause;
 }
 
 /** A typed proxy of a contract: one function per method. */
@@ -188,7 +196,14 @@ export class RpcClient {
   async call(service: string, method: string, params: unknown, options: CallOptions = {}): Promise<unknown> {
     checkNames(service, method);
     const timeoutMs = positive(options.timeoutMs, this.#timeoutMs, 'timeoutMs');
-    const reply = await this.#send(service, method, params, timeoutMs, options.signal);
+    const reply = await this.#send(
+      service,
+      method,
+      params,
+      timeoutMs,
+      options.signal,
+      causationFields(options.causedBy),
+    );
     if (reply.kind === 'error') throw new RpcError(reply.code, reply.message, reply.data);
     return (reply as Extract<Reply, { kind: 'result' }>).result;
   }
@@ -252,6 +267,7 @@ export class RpcClient {
     params: unknown,
     timeoutMs: number,
     signal: AbortSignal | undefined,
+    causation: Pick<CommandExtras, 'correlationId' | 'causationId'>,
   ): Promise<Reply> {
     this.#assertStarted();
     signal?.throwIfAborted();
@@ -280,6 +296,7 @@ export class RpcClient {
         deadline,
         ...(scope?.carrier?.traceparent !== undefined && { traceparent: scope.carrier.traceparent }),
         ...(scope?.carrier?.tracestate !== undefined && { tracestate: scope.carrier.tracestate }),
+        ...causation,
       });
       // The call ends at its deadline or signal even while the command is still being
       // sent (Redis stalled): the send's own failure, if it comes later, is dropped.
@@ -297,7 +314,7 @@ export class RpcClient {
     }
   }
 
-  async #append(service: string, envelope: string, extras: Parameters<typeof commandFields>[1]): Promise<void> {
+  async #append(service: string, envelope: string, extras: CommandExtras): Promise<void> {
     try {
       // Trimmed like every channel of the rail (clamator never trims its command streams).
       const maxLength = this.#rail.config.maxStreamLength ?? undefined;
@@ -364,4 +381,14 @@ function checkNames(service: string, method: string): void {
 
 function settle(scope: RpcScope | undefined, error?: unknown): void {
   scope?.settled(error);
+}
+
+// The lineage fields a call caused by `cause` carries: its correlation (the cause's
+// own event_id when it has none) and the cause's event_id, as `causedBy` sets them.
+function causationFields(cause: Cause | undefined): Pick<CommandExtras, 'correlationId' | 'causationId'> {
+  if (cause === undefined) return {};
+  if (typeof cause !== 'object' || cause === null || typeof cause.event_id !== 'string' || cause.event_id === '') {
+    throw new InvalidRequestError('causedBy must be an event: an object with its event_id and metadata');
+  }
+  return { correlationId: correlationOf(cause) ?? cause.event_id, causationId: cause.event_id };
 }

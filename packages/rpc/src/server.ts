@@ -14,11 +14,14 @@ import {
   type HandlerContext,
   InvalidRequestError,
   isReplayRailError,
+  type PublishInput,
   type RawEntry,
   type ReplayRail,
   type ReplayRailError,
+  type StoredEvent,
 } from '@replayrail/core';
 import { ConfigError, RpcError } from '@replayrail/core/errors';
+import { CORRELATION_ID } from '@replayrail/core/lineage';
 import type { RawStreams } from '@replayrail/core/store';
 import type { z } from 'zod';
 import { type Contract, type Definition, isNotification, type MethodDefinition } from './contract.js';
@@ -51,6 +54,16 @@ export interface CallContext {
    * or this server stopped and its grace ran out. Pass it on, or check it.
    */
   readonly signal: AbortSignal;
+  /** The workflow the call belongs to, when its caller named the event that caused it (docs/lineage.md). */
+  readonly correlationId: string | undefined;
+  /** The event_id of the event that caused the call, when its caller named it. */
+  readonly causationId: string | undefined;
+  /**
+   * Publishes on the server's rail an event caused by what caused the call: it goes
+   * on with the call's correlation and names the call's cause as its own, so a
+   * lineage shows it as that event's effect. A call without a cause publishes as is.
+   */
+  publish(input: Omit<PublishInput, 'causedBy'>): Promise<StoredEvent>;
 }
 
 type MaybePromise<T> = T | Promise<T>;
@@ -271,6 +284,9 @@ export class RpcServer {
         attempt: context.attempt,
         deadline: command.deadline,
         signal: context.signal,
+        correlationId: command.correlationId,
+        causationId: command.causationId,
+        publish: (input) => this.#rail.publish(causedByCall(input, command)),
       });
     } catch (error) {
       if (isReplayRailError(error, 'rpc_error')) {
@@ -329,4 +345,13 @@ function orderingKeyOf(key: NonNullable<ServeOptions['orderingKey']>): (entry: R
     const command = parseCommand(entry.fields);
     return command.kind === 'invalid' ? undefined : key({ method: command.name, params: command.params });
   };
+}
+
+// A handler's publish as an effect of what caused its call: that event's event_id as
+// the cause, in the call's correlation (docs/lineage.md).
+function causedByCall(input: Omit<PublishInput, 'causedBy'>, command: Command): PublishInput {
+  const { correlationId, causationId } = command;
+  if (causationId === undefined) return input;
+  const metadata = correlationId === undefined ? {} : { [CORRELATION_ID]: correlationId };
+  return { ...input, causedBy: { event_id: causationId, metadata } };
 }

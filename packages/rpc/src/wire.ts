@@ -5,7 +5,7 @@
  * stream per client, entries of `type`, `envelope` (JSON-RPC 2.0) and `reply-to`,
  * and JSON-RPC's error codes. What this package adds travels only as extra entry
  * fields, after clamator's, which its runtimes ignore: `deadline`, `traceparent`,
- * `tracestate`.
+ * `tracestate`, `correlation_id`, `causation_id`.
  */
 
 /** JSON-RPC 2.0's error codes, as clamator uses them. */
@@ -49,6 +49,9 @@ export interface CommandExtras {
   readonly deadline?: number;
   readonly traceparent?: string;
   readonly tracestate?: string;
+  /** The workflow the call belongs to, and the event_id of the event that caused it (docs/lineage.md). */
+  readonly correlationId?: string;
+  readonly causationId?: string;
 }
 
 /** A command entry's fields, in clamator's order (`type`, `envelope`, `reply-to`), ours after them. */
@@ -58,6 +61,8 @@ export function commandFields(envelope: string, extras: CommandExtras): Record<s
   if (extras.deadline !== undefined) fields.deadline = String(extras.deadline);
   if (extras.traceparent !== undefined) fields.traceparent = extras.traceparent;
   if (extras.tracestate !== undefined) fields.tracestate = extras.tracestate;
+  if (extras.correlationId !== undefined) fields.correlation_id = extras.correlationId;
+  if (extras.causationId !== undefined) fields.causation_id = extras.causationId;
   return fields;
 }
 
@@ -95,6 +100,8 @@ export interface Command {
   readonly deadline: number | undefined;
   readonly traceparent: string | undefined;
   readonly tracestate: string | undefined;
+  readonly correlationId: string | undefined;
+  readonly causationId: string | undefined;
 }
 
 /** A command entry that is not one: why, and where an error reply could still go. */
@@ -153,6 +160,8 @@ export function parseCommand(fields: Readonly<Record<string, string>>): Command 
     deadline: deadline !== undefined && Number.isFinite(deadline) ? deadline : undefined,
     traceparent: fields.traceparent || undefined,
     tracestate: fields.tracestate || undefined,
+    correlationId: fields.correlation_id || undefined,
+    causationId: fields.causation_id || undefined,
   };
 }
 

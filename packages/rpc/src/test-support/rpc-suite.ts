@@ -1,4 +1,4 @@
-import { type EventStore, isReplayRailError, ReplayRail } from '@replayrail/core';
+import { type EventStore, isReplayRailError, ReplayRail, type StoredEvent } from '@replayrail/core';
 import { RpcError } from '@replayrail/core/errors';
 import type { RawStreamEntry } from '@replayrail/core/store';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -120,6 +120,37 @@ export function rpcSuite(name: string, fixture: () => Promise<RpcStoreFixture>):
       await arith.ping({ tag: 't1' });
       await until(() => log.notified.length === 1, 'the notification');
       expect(log.notified).toEqual([{ tag: 't1' }]);
+    });
+
+    it('carries a call’s cause: what its handler publishes is an effect of the event that caused the call', async () => {
+      const w = await world();
+      const published: StoredEvent[] = [];
+      const server = w.server().serve(arithContract, {
+        ...arithHandlers({ calls: [], notified: [] }),
+        add: async ({ a, b }, context) => {
+          expect([context.correlationId, context.causationId]).toEqual(
+            a === 1 ? ['wf', published[0]?.event_id] : [undefined, undefined],
+          );
+          published.push(await context.publish({ channel: 'sums', type: 'sum.done', payload: { sum: a + b } }));
+          return { sum: a + b };
+        },
+      });
+      await server.start();
+      const arith = (await w.client()).proxy(arithContract);
+      const root = await w.rail.publish({
+        channel: 'orders',
+        type: 'order.created',
+        payload: {},
+        metadata: { correlation_id: 'wf' },
+      });
+      published.push(root);
+      await arith.add({ a: 1, b: 2 }, { causedBy: root });
+      const lineage = await w.rail.lineage('wf');
+      expect(lineage.nodes.map(({ event }) => event.type)).toEqual(['order.created', 'sum.done']);
+      expect(lineage.edges).toEqual([{ cause: root.event_id, effect: published[1]?.event_id }]);
+      // A call without a cause: the handler's publish has none either.
+      await arith.add({ a: 5, b: 5 });
+      expect(published[2]?.metadata).toEqual({});
     });
 
     it('writes clamator’s keys and entries: cmds:<service>, type / envelope / reply-to first, ours after', async () => {
