@@ -29,6 +29,12 @@ describe('ReplayRailConfig', () => {
         maxCatchUpPageBytes: 524288,
       },
       channels: expect.any(ChannelPolicies),
+      lineage: { index: true, ttlMs: 604_800_000, maxEntries: 10_000 },
+    });
+    expect(resolveConfig({ lineage: { ttlMs: null, maxEntries: 5 } }).lineage).toEqual({
+      index: true,
+      ttlMs: null,
+      maxEntries: 5,
     });
     expect(resolveConfig({ maxStreamLength: null, limits: { maxJsonDepth: 8 } })).toMatchObject({
       maxStreamLength: null,
@@ -63,6 +69,11 @@ describe('ReplayRailConfig', () => {
       [{ channels: [{ match: 'a:*', state: { key: 'id', tombstones: 'gone' } }] }, 'channels[0].state.tombstones'],
       [{ channels: [{ match: 'a:*', state: { key: 'id', tombstone: ['gone'] } }] }, 'channels[0].state.tombstone'],
       [{ channels: [{ match: 'a:*' }, { match: 'b:*', retention: 5 }] }, 'channels[1].retention'],
+      [{ lineage: 'on' }, 'lineage'],
+      [{ lineage: { index: 'yes' } }, 'lineage.index'],
+      [{ lineage: { ttlMs: 0 } }, 'lineage.ttlMs'],
+      [{ lineage: { maxEntries: 0 } }, 'lineage.maxEntries'],
+      [{ lineage: { maxEntry: 5 } }, 'lineage.maxEntry'],
     ];
     for (const [config, field] of cases) {
       const error = (() => {

@@ -40,7 +40,10 @@ export interface LineageEdge {
 /** One correlation's events and the edges between them. */
 export interface Lineage {
   readonly correlationId: string;
-  /** In cursor order (events of two channels with the same cursor go by channel name). */
+  /**
+   * In cursor order (events of two channels with the same cursor go by channel
+   * name), except that an event always comes after its cause.
+   */
   readonly nodes: readonly LineageNode[];
   readonly edges: readonly LineageEdge[];
   /** True when the correlation has more events than the `limit` asked for: the newest were left out. */
@@ -102,10 +105,12 @@ export async function buildLineage(
   });
   for (const cause of causes) byId.set(cause.event_id, cause);
 
-  const nodes: LineageNode[] = [
-    ...kept.map((event) => ({ event, via: 'index' as const, marks: marksOf(marks, event) })),
-    ...causes.map((event) => ({ event, via: 'cause' as const, marks: marksOf(marks, event) })),
-  ].sort((a, b) => compareEvents(a.event, b.event));
+  const nodes = causesFirst(
+    [
+      ...kept.map((event) => ({ event, via: 'index' as const, marks: marksOf(marks, event) })),
+      ...causes.map((event) => ({ event, via: 'cause' as const, marks: marksOf(marks, event) })),
+    ].sort((a, b) => compareEvents(a.event, b.event)),
+  );
   const edges: LineageEdge[] = [];
   for (const event of kept) {
     const causeId = causationOf(event);
@@ -123,6 +128,25 @@ export async function buildLineage(
     // Otherwise the cause is past `limit` (a cause later than its effect): no edge.
   }
   return { correlationId, nodes, edges, truncated: sorted.length > kept.length };
+}
+
+// Nodes in cursor order, but each after its cause: two channels' events of one
+// millisecond have no order between them (nor do clocks of two servers), and an
+// effect shown before its cause would read backwards.
+function causesFirst(sorted: readonly LineageNode[]): LineageNode[] {
+  const at = new Map(sorted.map((node, index) => [node.event.event_id, index]));
+  const placed = new Set<number>();
+  const out: LineageNode[] = [];
+  const place = (index: number): void => {
+    if (placed.has(index)) return;
+    placed.add(index); // before its cause: a cycle of causes written by hand ends here
+    const node = sorted[index] as LineageNode;
+    const cause = at.get(causationOf(node.event) ?? '');
+    if (cause !== undefined) place(cause);
+    out.push(node);
+  };
+  for (let index = 0; index < sorted.length; index++) place(index);
+  return out;
 }
 
 function marksOf(marks: ReadonlyMap<string, LineageMark[]>, event: StoredEvent): LineageMark[] {
