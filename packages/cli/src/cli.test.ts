@@ -79,7 +79,10 @@ describeWithRedis('the replayrail binary on a real Redis', (url) => {
   beforeAll(() => {
     ensureBuilt();
     redis = new Redis(url);
-    rail = new ReplayRail({ store: new RedisStreamStore({ client: redis }), config: { streamPrefix: prefix } });
+    rail = new ReplayRail({
+      store: new RedisStreamStore({ client: redis }),
+      config: { streamPrefix: prefix, lineage: { index: true } },
+    });
   }, 180_000);
 
   afterAll(async () => {

@@ -29,9 +29,9 @@ describe('ReplayRailConfig', () => {
         maxCatchUpPageBytes: 524288,
       },
       channels: expect.any(ChannelPolicies),
-      lineage: { index: true, ttlMs: 604_800_000, maxEntries: 10_000 },
+      lineage: { index: false, ttlMs: 604_800_000, maxEntries: 10_000 },
     });
-    expect(resolveConfig({ lineage: { ttlMs: null, maxEntries: 5 } }).lineage).toEqual({
+    expect(resolveConfig({ lineage: { index: true, ttlMs: null, maxEntries: 5 } }).lineage).toEqual({
       index: true,
       ttlMs: null,
       maxEntries: 5,

@@ -46,7 +46,10 @@ export interface ResolvedConfig {
 export interface LineageConfig {
   /**
    * Index each event whose `metadata.correlation_id` is a string (at most
-   * `limits.maxEventIdLength` characters) in the append step. @default true
+   * `limits.maxEventIdLength` characters) in the append step, for `rail.lineage`. Off
+   * by default: on Redis it makes such a publish a script instead of one `XADD`
+   * (docs/lineage.md, "What it costs"), and many applications set a correlation ID on
+   * every event without wanting its graph. @default false
    */
   index: boolean;
   /**
@@ -104,7 +107,7 @@ function resolveLineage(lineage: unknown): LineageConfig {
   if (lineage !== undefined) knownOptions(OWNER, lineage, LINEAGE_FIELDS, 'lineage.');
   const given = (lineage ?? {}) as Partial<LineageConfig>;
   return {
-    index: booleanOption(OWNER, 'lineage.index', given.index, true),
+    index: booleanOption(OWNER, 'lineage.index', given.index, false),
     ttlMs: given.ttlMs === null ? null : integerOption(OWNER, 'lineage.ttlMs', given.ttlMs, 7 * 86_400_000, SAFE),
     maxEntries: integerOption(OWNER, 'lineage.maxEntries', given.maxEntries, 10_000, SAFE),
   };

@@ -16,6 +16,9 @@ async function until(check: () => boolean | Promise<boolean>, what: string, time
   }
 }
 
+// The index is opt-in: every rail of this section turns it on.
+const INDEXED = { index: true } as const;
+
 const FAST: Pick<ConsumeOptions, 'blockMs' | 'claimIdleMs' | 'backoff'> = {
   blockMs: 50,
   claimIdleMs: 150,
@@ -35,7 +38,7 @@ export function lineageTests(ctx: () => ConformanceContext, options: LineageTest
     it.runIf(options.consumerGroups)(
       'follows a correlation over 3 channels, 2 consumers and a redrive, edges and marks exact',
       async () => {
-        const rail = ctx().rail({ maxStreamLength: null });
+        const rail = ctx().rail({ maxStreamLength: null, lineage: INDEXED });
         const consumers: Consumer[] = [];
         let jammed = false;
         const ticket = new Promise<StoredEvent>((resolve) => {
@@ -117,7 +120,7 @@ export function lineageTests(ctx: () => ConformanceContext, options: LineageTest
     );
 
     it('shows a root published without the correlation as the cause it was handed over as', async () => {
-      const rail = ctx().rail();
+      const rail = ctx().rail({ lineage: INDEXED });
       const root = await rail.publish({ channel: 'a', type: 'root', payload: {} });
       const child = await rail.publish({ channel: 'b', type: 'child', payload: {}, causedBy: root });
       expect(child.metadata).toEqual({ correlation_id: root.event_id, causation_id: root.event_id });
@@ -131,7 +134,7 @@ export function lineageTests(ctx: () => ConformanceContext, options: LineageTest
 
     it('keeps an edge to a trimmed cause, dangling, and says where it was; and one to an unknown cause', async () => {
       const { rail: makeRail, harness, stream } = ctx();
-      const rail = makeRail({ maxStreamLength: null });
+      const rail = makeRail({ maxStreamLength: null, lineage: INDEXED });
       const root = await rail.publish({ channel: 'a', type: 'root', payload: {}, metadata: { correlation_id: 'w' } });
       const child = await rail.publish({ channel: 'b', type: 'child', payload: {}, causedBy: root });
       await rail.publish({ channel: 'a', type: 'later', payload: {} });
@@ -151,7 +154,7 @@ export function lineageTests(ctx: () => ConformanceContext, options: LineageTest
     });
 
     it('returns the oldest `limit` events and says it left some out; an unknown correlation is empty', async () => {
-      const rail = ctx().rail();
+      const rail = ctx().rail({ lineage: INDEXED });
       let cause: StoredEvent = await rail.publish({
         channel: 'a',
         type: 'step',
@@ -178,7 +181,7 @@ export function lineageTests(ctx: () => ConformanceContext, options: LineageTest
     });
 
     it('indexes an idempotent publish once; refuses conflicting causation and bad input, storing nothing', async () => {
-      const rail = ctx().rail();
+      const rail = ctx().rail({ lineage: INDEXED });
       const root = await rail.publish({ channel: 'a', type: 'root', payload: {}, metadata: { correlation_id: 'w' } });
       const input = { channel: 'b', type: 'child', payload: {}, causedBy: root, eventId: 'child-1' };
       const first = await rail.publish(input);
@@ -197,19 +200,19 @@ export function lineageTests(ctx: () => ConformanceContext, options: LineageTest
       expect((await rail.replay('b', { after: '0-0' })).events).toHaveLength(1);
     });
 
-    it('indexes nothing with lineage.index false, and nothing without a correlation', async () => {
+    it('indexes nothing by default (lineage.index false), and nothing without a correlation', async () => {
       const { rail: makeRail } = ctx();
-      const off = makeRail({ lineage: { index: false } });
+      const off = makeRail(); // the default
       await off.publish({ channel: 'a', type: 't', payload: {}, metadata: { correlation_id: 'off' } });
       expect((await off.lineage('off')).nodes).toEqual([]);
-      const rail = makeRail();
+      const rail = makeRail({ lineage: INDEXED });
       const plain = await rail.publish({ channel: 'a', type: 't', payload: {} });
       expect((await rail.lineage(plain.event_id)).nodes).toEqual([]);
     });
 
     it('gives every causation edge of random workflows over channels, and no other', async () => {
       const { rail: makeRail } = ctx();
-      const rail: ReplayRail = makeRail({ maxStreamLength: null });
+      const rail: ReplayRail = makeRail({ maxStreamLength: null, lineage: INDEXED });
       let run = 0;
       await fc.assert(
         fc.asyncProperty(

@@ -1,4 +1,10 @@
-import { type EventStore, isReplayRailError, ReplayRail, type StoredEvent } from '@replayrail/core';
+import {
+  type EventStore,
+  isReplayRailError,
+  ReplayRail,
+  type ReplayRailConfig,
+  type StoredEvent,
+} from '@replayrail/core';
 import { RpcError } from '@replayrail/core/errors';
 import type { RawStreamEntry } from '@replayrail/core/store';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -75,7 +81,7 @@ export function rpcSuite(name: string, fixture: () => Promise<RpcStoreFixture>):
       for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
     });
 
-    async function world(config: { maxStreamLength?: number } = {}): Promise<World> {
+    async function world(config: Pick<ReplayRailConfig, 'maxStreamLength' | 'lineage'> = {}): Promise<World> {
       const { store, prefix, dispose } = await fixture();
       const rail = new ReplayRail({ store, config: { streamPrefix: prefix, readBlockMs: 200, ...config } });
       cleanups.push(async () => {
@@ -123,7 +129,7 @@ export function rpcSuite(name: string, fixture: () => Promise<RpcStoreFixture>):
     });
 
     it('carries a call’s cause: what its handler publishes is an effect of the event that caused the call', async () => {
-      const w = await world();
+      const w = await world({ lineage: { index: true } });
       const published: StoredEvent[] = [];
       const server = w.server().serve(arithContract, {
         ...arithHandlers({ calls: [], notified: [] }),
