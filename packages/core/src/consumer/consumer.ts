@@ -102,8 +102,9 @@ class AttemptContext implements HandlerContext {
   readonly redriven: boolean;
   readonly #held: Held;
   readonly #rail: ConsumerRail;
+  readonly #raw: boolean;
 
-  constructor(consumer: string, held: Held, rail: ConsumerRail) {
+  constructor(consumer: string, held: Held, rail: ConsumerRail, raw: boolean) {
     this.channel = held.ref.channel;
     this.group = held.ref.group;
     this.consumer = consumer;
@@ -111,10 +112,12 @@ class AttemptContext implements HandlerContext {
     this.redriven = held.entry.source === 'redrive';
     this.#held = held;
     this.#rail = rail;
+    this.#raw = raw;
   }
 
   publish(input: Omit<PublishInput, 'causedBy'>): Promise<StoredEvent> {
-    const cause = this.#held.entry.event;
+    // A raw entry is not an event (an RPC command), even when it decodes as one.
+    const cause = this.#raw ? undefined : this.#held.entry.event;
     if (cause === undefined) {
       return Promise.reject(
         new InvalidRequestError(
@@ -465,7 +468,7 @@ export class Consumer {
     let failure: ReplayRailError | undefined;
     const handler = this.#options.handler as (item: unknown, context: HandlerContext) => unknown;
     try {
-      const attempt = new AttemptContext(this.#options.consumer, held, this.#rail);
+      const attempt = new AttemptContext(this.#options.consumer, held, this.#rail, this.#options.raw);
       // The first delivery after a redrive: the event's lineage shows it.
       if (held.entry.source === 'redrive' && held.entry.deliveries === 1) this.#mark(held, 'redriven');
       // A raw consumer's owner traces its own work (an RPC server records RPC spans).

@@ -119,6 +119,33 @@ export function lineageTests(ctx: () => ConformanceContext, options: LineageTest
       },
     );
 
+    it.runIf(options.consumerGroups)(
+      'refuses context.publish on a raw consumer: its entries are not events',
+      async () => {
+        const rail = ctx().rail({ lineage: INDEXED });
+        await rail.publish({ channel: 'raw', type: 't', payload: {} });
+        let refused: unknown;
+        const consumer = rail.consume({
+          ...FAST,
+          raw: true,
+          channel: 'raw',
+          group: 'g',
+          from: 'earliest',
+          handler: async (_entry, context) => {
+            refused = await context.publish({ channel: 'x', type: 't', payload: {} }).catch((error: unknown) => error);
+          },
+        });
+        await consumer.start();
+        try {
+          await until(() => refused !== undefined, 'the handler');
+          expect(refused).toMatchObject({ code: 'invalid_request' });
+          expect((await rail.replay('x', { after: '0-0' })).events).toEqual([]);
+        } finally {
+          await consumer.stop({ graceMs: 1_000 });
+        }
+      },
+    );
+
     it('shows a root published without the correlation as the cause it was handed over as', async () => {
       const rail = ctx().rail({ lineage: INDEXED });
       const root = await rail.publish({ channel: 'a', type: 'root', payload: {} });
