@@ -125,8 +125,8 @@ describeWithRedis('the lineage index on Redis', (url) => {
     expect(setTtl).toBeGreaterThan(7 * 86_400_000);
     expect((await client.smembers(aged.channels)).sort()).toEqual(['aged', 'plain']);
     // As a set: two channels' events of one millisecond have no order between them.
-    const kept = (await rail.lineage('w')).nodes.map(({ event }) => String(event.payload.n));
-    expect(kept.sort()).toEqual(['2', '3', '4', 'undefined']);
+    const shown = (await rail.lineage('w')).nodes.map(({ event }) => String(event.payload.n));
+    expect(shown.sort()).toEqual(['2', '3', '4', 'undefined']);
 
     const forever = new ReplayRail({ store, config: { streamPrefix: prefix, lineage: { index: true, ttlMs: null } } });
     await forever.publish({ channel: 'kept', type: 't', payload: {}, metadata: { correlation_id: 'k' } });

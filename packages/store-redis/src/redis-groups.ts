@@ -42,6 +42,7 @@ import {
   groupEntry,
   type RecordedFailure,
 } from '@replayrail/core/store';
+import { fieldsOf, type RawEntry } from './entry-fields.js';
 import {
   ACK,
   CLAIM_IDLE,
@@ -56,14 +57,6 @@ import {
 import type { StoreHost } from './store-host.js';
 import { isNoSuchKey, xinfoRecord } from './stream-description.js';
 import type { LivePage, LiveQuery } from './wakeups.js';
-
-type RawEntry = [string, string[]];
-
-function fieldsOf(raw: readonly string[]): Record<string, string> {
-  const fields: Record<string, string> = {};
-  for (let i = 0; i + 1 < raw.length; i += 2) fields[raw[i] as string] = raw[i + 1] as string;
-  return fields;
-}
 
 const toNumber = (value: unknown): number => (typeof value === 'number' ? value : Number(value));
 

@@ -21,6 +21,7 @@ import {
   type LineageStore,
   type StreamRef,
 } from '@replayrail/core/store';
+import { fieldsOf, type RawEntry } from './entry-fields.js';
 import { LINEAGE_MARK, LINEAGE_READ, LINEAGE_REGISTER } from './lineage-scripts.js';
 import type { StoreHost } from './store-host.js';
 
@@ -45,13 +46,6 @@ const setTtl = (ttlMs: number | null) => (ttlMs === null ? '' : String(ttlMs * 2
 
 /** Registrations remembered on a cluster; past it the memory starts again. */
 const REMEMBERED = 10_000;
-
-// A stream entry's field list, as a record.
-function fieldsOf(raw: readonly string[]): Record<string, string> {
-  const fields: Record<string, string> = {};
-  for (let i = 0; i + 1 < raw.length; i += 2) fields[raw[i] as string] = raw[i + 1] as string;
-  return fields;
-}
 
 export class RedisLineage implements LineageStore {
   readonly #host: LineageHost;
@@ -97,10 +91,7 @@ export class RedisLineage implements LineageStore {
     return Promise.all(
       locations.map(async ({ channel, id }) => {
         const key = this.#host.streamKey({ prefix, channel });
-        const reply = (await this.#host.command(['XRANGE', key, id, id], key, 'XRANGE', { channel, id })) as [
-          string,
-          string[],
-        ][];
+        const reply = (await this.#host.command(['XRANGE', key, id, id], key, 'XRANGE', { channel, id })) as RawEntry[];
         const entry = reply[0];
         return entry === undefined ? null : decodeEntry(id, fieldsOf(entry[1]), this.#host.decode);
       }),

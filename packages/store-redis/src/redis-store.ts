@@ -39,6 +39,7 @@ import {
 } from '@replayrail/core/store';
 import { BlockingPool } from './blocking-pool.js';
 import { connectionFor, type RedisConnection } from './connection.js';
+import { fieldsOf, type RawEntry } from './entry-fields.js';
 import { CommandDeadlines } from './redis-errors.js';
 import { RedisGroups } from './redis-groups.js';
 import { lineageKeys, RedisLineage } from './redis-lineage.js';
@@ -134,15 +135,6 @@ function pushEntry(args: string[], fields: EventFields): string[] {
 const OWNER = 'RedisStreamStore';
 const positiveInteger = (value: unknown, field: string, fallback: number) =>
   integerOption(OWNER, field, value, fallback, { max: Number.MAX_SAFE_INTEGER });
-
-// A stream entry as XRANGE returns it: [id, [field, value, field, value, …]].
-type RawEntry = [string, string[]];
-
-function entryFields(raw: readonly string[]): Record<string, string> {
-  const fields: Record<string, string> = {};
-  for (let i = 0; i + 1 < raw.length; i += 2) fields[raw[i] as string] = raw[i + 1] as string;
-  return fields;
-}
 
 /**
  * An `EventStore` on Redis Streams.
@@ -503,7 +495,7 @@ export class RedisStreamStore implements EventStore {
   async #entry(key: string, id: Cursor): Promise<StoredEvent | undefined> {
     const reply = (await this.#command(['XRANGE', key, id, id], key, 'XRANGE', { id })) as RawEntry[];
     const raw = reply[0];
-    return raw === undefined ? undefined : decodeEntry(raw[0], entryFields(raw[1]), this.#decode);
+    return raw === undefined ? undefined : decodeEntry(raw[0], fieldsOf(raw[1]), this.#decode);
   }
 
   async #page(stream: StreamRef, query: ReplayQuery): Promise<StoredEvent[]> {
@@ -522,6 +514,6 @@ export class RedisStreamStore implements EventStore {
     if (since !== undefined) assertReplayableSince(stream.channel, since, figures);
     else assertReplayable(stream.channel, after, figures);
     const page = (reply[0] === 1 ? reply[7] : []) as RawEntry[];
-    return page.map(([id, fields]) => decodeEntry(id, entryFields(fields), this.#decode));
+    return page.map(([id, fields]) => decodeEntry(id, fieldsOf(fields), this.#decode));
   }
 }

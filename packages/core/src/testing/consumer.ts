@@ -9,7 +9,8 @@ import { ids } from './context.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+/** Waits until `check` holds, failing with `what` after `timeoutMs`. */
+export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -17,8 +18,8 @@ async function until(check: () => boolean | Promise<boolean>, what: string, time
   }
 }
 
-// Fast settings for tests: short reads, quick backoff, claims after 150 ms.
-const FAST: Pick<ConsumeOptions, 'blockMs' | 'claimIdleMs' | 'backoff'> = {
+/** Fast settings for tests: short reads, quick backoff, claims after 150 ms. */
+export const FAST: Pick<ConsumeOptions, 'blockMs' | 'claimIdleMs' | 'backoff'> = {
   blockMs: 50,
   claimIdleMs: 150,
   backoff: { initialMs: 5, maxMs: 20, jitter: 0 },

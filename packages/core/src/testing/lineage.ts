@@ -1,29 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Consumer } from '../consumer/consumer.js';
-import type { ConsumeOptions } from '../consumer/options.js';
 import type { ReplayRail } from '../rail.js';
 import type { StoredEvent } from '../types.js';
+import { FAST, until } from './consumer.js';
 import { type ConformanceContext, nextMillisecond } from './context.js';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
 
 // The index is opt-in: every rail of this section turns it on.
 const INDEXED = { index: true } as const;
-
-const FAST: Pick<ConsumeOptions, 'blockMs' | 'claimIdleMs' | 'backoff'> = {
-  blockMs: 50,
-  claimIdleMs: 150,
-  backoff: { initialMs: 5, maxMs: 20, jitter: 0 },
-};
 
 /** Options of the lineage section. */
 export interface LineageTestOptions {
