@@ -213,7 +213,7 @@ export class ReplayRail {
       const event = this.#newEvent(input);
       const idempotent = input.eventId !== undefined;
       const policy = input.duplicatePolicy ?? this.config.duplicatePolicy;
-      const cause = causeLocation(input.causedBy);
+      const cause = this.#causeLocation(input.causedBy);
       if (this.telemetry === undefined) {
         return this.#append(
           event,
@@ -620,6 +620,18 @@ export class ReplayRail {
     };
   }
 
+  // Where a cause handed to `causedBy` is stored, when it says so with a valid channel
+  // and cursor (a stored event); else the lineage knows it by its event_id alone.
+  #causeLocation(cause: Cause | undefined): EventLocation | null {
+    if (cause === undefined || !isCursor(cause.id)) return null;
+    try {
+      assertChannel(cause.channel, this.config.limits);
+    } catch {
+      return null;
+    }
+    return { channel: cause.channel, id: cause.id };
+  }
+
   // The correlation an event is indexed under, if it is.
   #indexedCorrelation(event: NewEvent): string | undefined {
     if (!this.config.lineage.index || this.#store.lineage === undefined) return undefined;
@@ -709,12 +721,6 @@ export class ReplayRail {
       return { after: await this.#store.latestCursor(stream) };
     return start.after === undefined ? {} : { after: start.after };
   }
-}
-
-// Where a cause handed to `causedBy` is stored, when it says (a stored event).
-function causeLocation(cause: Cause | undefined): EventLocation | null {
-  if (cause === undefined || typeof cause.channel !== 'string' || !isCursor(cause.id)) return null;
-  return { channel: cause.channel, id: cause.id };
 }
 
 // What an event of a keyed channel does to its state; a key that is not a string
