@@ -71,7 +71,15 @@ export async function measure(
   return { rate: total / ((performance.now() - started) / 1000), cpu: (cpu.user + cpu.system) / total };
 }
 
+/** A count for a report: rounded, with thousands separators. */
+export const int = (value: number): string => Math.round(value).toLocaleString('en-US');
+
+/** Min / median / max of a figure over rounds, each formatted. */
+export const figures = (values: readonly number[], format: (value: number) => string): string =>
+  `${format(Math.min(...values))} / ${format(median(values))} / ${format(Math.max(...values))}`;
+
 /** Per-round ratios as "min / median / max"; `—` when there are none or one is not a number. */
+
 export function spread(ratios: readonly number[]): string {
   if (ratios.length === 0 || ratios.some((value) => !Number.isFinite(value))) return '—';
   const sorted = [...ratios].sort((a, b) => a - b);
@@ -107,4 +115,11 @@ export function gitCommit(): string {
   } catch {
     return '?';
   }
+}
+
+/** The server's own CPU time so far (user + system), in µs; it includes whatever else the server did. */
+export async function redisCpu(client: Redis): Promise<number> {
+  const info = await client.info('cpu');
+  const seconds = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? Number.NaN);
+  return (seconds('used_cpu_user') + seconds('used_cpu_sys')) * 1e6;
 }

@@ -32,7 +32,7 @@ import os from 'node:os';
 import { ReplayRail } from '@replayrail/core';
 import { RedisStreamStore } from '@replayrail/store-redis';
 import { Redis } from 'ioredis';
-import { gitCommit, measure, median, sampleEvent, spread, table } from './common.js';
+import { gitCommit, int, measure, median, sampleEvent, spread, table } from './common.js';
 import { type Exported, REDIS_URL, type StackOptions, samplePayload } from './fanout/shared.js';
 import { connectSubscribers, type PhaseResult, runPhase, runToTheEnd, startStack, stopStack } from './fanout/stack.js';
 import { METRIC_INTERVAL_MS, startOtelSdk } from './otel-sdk.js';
@@ -75,7 +75,6 @@ const stop = new AbortController();
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error('run with node --expose-gc');
 
-const int = (value: number): string => Math.round(value).toLocaleString('en-US');
 const ms = (micros: number): string => (micros / 1000).toFixed(micros < 10_000 ? 2 : 1);
 const percent = (value: number): string => `${value >= 0 ? '+' : '−'}${Math.abs(value * 100).toFixed(1)}%`;
 const values = (runs: readonly number[], format: (value: number) => string): string =>

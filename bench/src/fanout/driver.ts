@@ -29,7 +29,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { Redis } from 'ioredis';
-import { gitCommit, median, spread, table } from '../common.js';
+import { gitCommit, int, median, spread, table } from '../common.js';
 import {
   isRail,
   REDIS_URL,
@@ -184,7 +184,6 @@ async function countConnections(redis: Redis, name: string): Promise<number> {
 // --- Report.
 
 const ms = (micros: number): string => (micros / 1000).toFixed(micros < 10_000 ? 2 : 1);
-const int = (value: number): string => Math.round(value).toLocaleString('en-US');
 
 function recoveryText(result: Recovery, expired: boolean): string {
   const got = `${int(result.received)} of ${int(MISSED)} missed events`;

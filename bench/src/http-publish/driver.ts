@@ -13,7 +13,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
-import { deleteKeys, gitCommit, median } from '../common.js';
+import { deleteKeys, gitCommit, int, median } from '../common.js';
 import { Child, children } from '../ipc.js';
 import { type HttpStoreKind, publishBody, REDIS_URL } from './shared.js';
 
@@ -91,8 +91,6 @@ async function round(store: HttpStoreKind, index: number, httpFirst: boolean): P
     await server.end();
   }
 }
-
-const int = (value: number): string => Math.round(value).toLocaleString('en-US');
 
 async function main(): Promise<void> {
   const redis = new Redis(REDIS_URL);

@@ -34,7 +34,18 @@ import { fileURLToPath } from 'node:url';
 import { ReplayRail } from '@replayrail/core';
 import { RedisStreamStore } from '@replayrail/store-redis';
 import { Redis } from 'ioredis';
-import { deleteKeys, gitCommit, measure, median, sampleEvent, spread, table } from '../common.js';
+import {
+  deleteKeys,
+  figures,
+  gitCommit,
+  int,
+  measure,
+  median,
+  redisCpu,
+  sampleEvent,
+  spread,
+  table,
+} from '../common.js';
 import { Child, children, type Reply } from '../ipc.js';
 import { LABELS, type Reader, readState, type StateSource } from './readers.js';
 import { KEYED_POLICY, type MemoryArgs, type MemoryResult, type ProbeSetup } from './shared.js';
@@ -90,23 +101,13 @@ process.once('SIGINT', () => stop.abort(new Error('interrupted')));
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error('run with node --expose-gc');
 
-const int = (value: number): string => Math.round(value).toLocaleString('en-US');
 const mib = (bytes: number): string => (bytes / 1024 / 1024).toFixed(1);
-const figures = (values: readonly number[], format: (value: number) => string): string =>
-  `${format(Math.min(...values))} / ${format(median(values))} / ${format(Math.max(...values))}`;
 const label = ({ reader, pageSize }: Timed): string =>
   reader === 'hgetall'
     ? LABELS[reader]
     : `${LABELS[reader]}, ${reader.startsWith('rail') ? (reader === 'rail' ? 'pageSize' : 'limit') : 'COUNT'} ${pageSize}`;
 const rotated = <T>(items: readonly T[], round: number): T[] =>
   items.map((_, i) => items[(i + round) % items.length] as T);
-
-/** The server's own CPU time so far (user + system), in µs; it includes whatever else the server did. */
-async function redisCpu(client: Redis): Promise<number> {
-  const info = await client.info('cpu');
-  const seconds = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? Number.NaN);
-  return (seconds('used_cpu_user') + seconds('used_cpu_sys')) * 1e6;
-}
 
 // --- Publish: a keyed channel against a plain one.
 

@@ -5,8 +5,10 @@
  * correlation. The correlation's set of channels is written in that script on one
  * server; on a cluster, where it lives in another slot, it is written first (one
  * round trip, then remembered for half the index's lifetime), so it never misses a
- * channel that holds entries. A lineage read costs one SMEMBERS and one script per
- * channel, each reading only the correlation's own entries.
+ * channel that holds entries. On one server too, a process that registered a
+ * (correlation, channel) lately leaves the set alone: most indexed appends then cost
+ * an `RPUSH` and a `PEXPIRE` beside the `XADD`. A lineage read costs one SMEMBERS and
+ * one script per channel, each reading only the correlation's own entries.
  */
 
 import type { Cursor, StoredEvent } from '@replayrail/core';
@@ -58,19 +60,29 @@ export class RedisLineage implements LineageStore {
 
   /**
    * The keys and arguments the append script takes for an event's index entry
-   * (state-scripts.ts, POLICY_APPEND), and what must be done before it runs.
+   * (state-scripts.ts, POLICY_APPEND); what must be done before it runs (on a
+   * cluster: register the channel); and what to call once it stored the event (on
+   * one server, where the script registered it: remember that).
    */
   appendStep(
     stream: StreamRef,
     indexing: LineageIndexing,
-  ): { keys: string[]; args: string[]; before: Promise<void> | undefined } {
+  ): { keys: string[]; args: string[]; before: Promise<void> | undefined; stored: () => void } {
     const keys = lineageKeys(stream, indexing.correlationId);
     const cause = indexing.cause === null ? '' : ` ${indexing.cause.channel} ${indexing.cause.id}`;
     const ttl = indexing.ttlMs === null ? '' : String(indexing.ttlMs);
+    const args = [cause, ttl, String(indexing.maxEntries), setTtl(indexing.ttlMs), stream.channel];
+    const none = () => {};
+    if (this.#host.isCluster) {
+      return { keys: [keys.index], args, before: this.#register(stream, keys.channels, indexing.ttlMs), stored: none };
+    }
+    // One server: the script registers the channel itself, unless this process did lately.
+    const remembered = this.#remembered(stream, keys.channels);
     return {
-      keys: this.#host.isCluster ? [keys.index] : [keys.index, keys.channels],
-      args: [cause, ttl, String(indexing.maxEntries), setTtl(indexing.ttlMs), stream.channel],
-      before: this.#host.isCluster ? this.#register(stream, keys.channels, indexing.ttlMs) : undefined,
+      keys: remembered ? [keys.index] : [keys.index, keys.channels],
+      args,
+      before: undefined,
+      stored: remembered ? none : () => this.#remember(stream, keys.channels, indexing.ttlMs),
     };
   }
 
@@ -161,16 +173,25 @@ export class RedisLineage implements LineageStore {
   }
 
   // On a cluster: adds the channel to the correlation's set unless that was done
-  // recently enough. The set's TTL is twice the index's, and a registration is
-  // renewed after half the index's TTL, so the set outlives every index it lists.
+  // recently enough.
   async #register(stream: StreamRef, setKey: string, ttlMs: number | null): Promise<void> {
-    const remembered = `${setKey}\n${stream.channel}`;
-    const now = Date.now();
-    if ((this.#registered.get(remembered) ?? 0) > now) return;
+    if (this.#remembered(stream, setKey)) return;
     await this.#host.script(LINEAGE_REGISTER, [setKey], [stream.channel, setTtl(ttlMs)], 'lineage register', {
       channel: stream.channel,
     });
+    this.#remember(stream, setKey, ttlMs);
+  }
+
+  // Whether this process added the channel to the set recently enough to skip it: the
+  // set's TTL is twice the index's, and a registration is renewed after half the
+  // index's TTL, so the set outlives every index it lists.
+  #remembered(stream: StreamRef, setKey: string): boolean {
+    return (this.#registered.get(`${setKey}\n${stream.channel}`) ?? 0) > Date.now();
+  }
+
+  #remember(stream: StreamRef, setKey: string, ttlMs: number | null): void {
     if (this.#registered.size >= REMEMBERED) this.#registered.clear();
-    this.#registered.set(remembered, ttlMs === null ? Number.POSITIVE_INFINITY : now + ttlMs / 2);
+    const until = ttlMs === null ? Number.POSITIVE_INFINITY : Date.now() + ttlMs / 2;
+    this.#registered.set(`${setKey}\n${stream.channel}`, until);
   }
 }

@@ -345,9 +345,15 @@ export class RedisStreamStore implements EventStore {
           ...pushEntry([], request.fields),
         ],
       );
-    // On a cluster the correlation's set of channels is written first (redis-lineage.ts).
+    // On a cluster the correlation's set of channels is written first (redis-lineage.ts);
+    // on one server, once the script stored the event, its registration is remembered.
+    const stored = async () => {
+      const reply = (await script()) as [string, string];
+      if (reply[0] === 'created') lineage?.stored();
+      return reply;
+    };
     const before = lineage?.before;
-    const run = before === undefined ? script : () => before.then(script);
+    const run = before === undefined ? stored : () => before.then(stored);
     if (idempotency === null) {
       return this.#deadlines.map(
         run(),

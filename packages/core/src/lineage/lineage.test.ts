@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { LineageRecord } from '../store/lineage-store.js';
+import type { EventLocation, LineageRecord } from '../store/lineage-store.js';
 import type { StoredEvent } from '../types.js';
 import { buildLineage } from './lineage.js';
 
@@ -13,12 +13,12 @@ const event = (id: string, channel: string, event_id: string, causation_id?: str
   metadata: { correlation_id: 'w', ...(causation_id && { causation_id }) },
   created_at: '2026-06-29T12:00:00.123000Z',
 });
-const indexed = (e: StoredEvent): LineageRecord => ({
+const indexed = (e: StoredEvent, cause: EventLocation | null = null): LineageRecord => ({
   kind: 'event',
   channel: e.channel,
   id: e.id,
   event: e,
-  cause: null,
+  cause,
 });
 const noCauses = async () => [];
 
@@ -45,8 +45,8 @@ describe('buildLineage', () => {
     const child = event('2-0', 'x', 'child', 'root');
     const lost = event('3-0', 'x', 'lost-child', 'lost');
     const records: LineageRecord[] = [
-      { ...indexed(child), kind: 'event', cause: { channel: 'r', id: '1-0' } },
-      { ...indexed(lost), kind: 'event', cause: { channel: 'r', id: '0-5' } },
+      indexed(child, { channel: 'r', id: '1-0' }),
+      indexed(lost, { channel: 'r', id: '0-5' }),
       { kind: 'mark', channel: 'x', id: '2-0', mark: { kind: 'redriven', group: 'g', at: '2026-06-29T12:00:01Z' } },
     ];
     const asked: string[] = [];
