@@ -1,36 +1,11 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ReplayRail, type StoredEvent } from '@replayrail/core';
 import { RedisStreamStore } from '@replayrail/store-redis';
 import { deleteKeysUnder, describeWithRedis, uniquePrefix } from '@replayrail/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-
-const packageDir = join(import.meta.dirname, '..');
-// The command as a user runs it: the package's bin, which runs the built CLI.
-const bin = join(packageDir, 'bin', 'replayrail.js');
-const built = join(packageDir, 'dist', 'bin.js');
-
-// The newest modification time under `dir` (sources of the CLI and what it runs on).
-function newest(dir: string): number {
-  return Math.max(
-    0,
-    ...readdirSync(dir, { recursive: true, encoding: 'utf8' })
-      .filter((file) => file.endsWith('.ts') && !file.endsWith('.test.ts'))
-      .map((file) => statSync(join(dir, file)).mtimeMs),
-  );
-}
-
-// These tests run the built binary, as a user does: build it when it is missing or older than its sources.
-function ensureBuilt(): void {
-  const sources = ['cli', 'core', 'store-redis'].map((name) => join(packageDir, '..', name, 'src'));
-  if (existsSync(built) && statSync(built).mtimeMs >= Math.max(...sources.map(newest))) return;
-  execFileSync('pnpm', ['exec', 'turbo', 'run', 'build', '--filter=@replayrail/cli...'], {
-    cwd: join(packageDir, '..', '..'),
-    stdio: 'ignore',
-  });
-}
+import { bin, ensureBuilt, packageDir } from './test-support/built-binary.js';
 
 interface Run {
   code: number | null;

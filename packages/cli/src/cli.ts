@@ -11,6 +11,7 @@ import { Command, CommanderError } from 'commander';
 import { type DeadLettersAction, deadLetters } from './commands/dead-letters.js';
 import { info } from './commands/info.js';
 import { lineage } from './commands/lineage.js';
+import { type McpOptions, mcp, mcpSetup } from './commands/mcp.js';
 import { missingChannel } from './commands/not-found.js';
 import { publish } from './commands/publish.js';
 import { rebuildState, type StateTarget, showState } from './commands/state.js';
@@ -215,6 +216,33 @@ export async function runCli(
         return deadLetters(connection, cli, channel, chosen, options);
       }),
     );
+
+  policyOptions(
+    program
+      .command('mcp')
+      .description('serve the channels to AI agents over the Model Context Protocol: on stdio, or --http <port>')
+      .option('--http <port>', 'serve Streamable HTTP on this port, at /mcp (0: a free port, named on stderr)')
+      .option('--host <host>', 'with --http: the address to listen on', '127.0.0.1')
+      .option(
+        '--channels <patterns...>',
+        "only these channels (repeatable, or comma-separated); * is any run of characters, ':' included (default: every channel)",
+      )
+      .option('--allow-write', 'add the tools that publish and redrive (read-only without)')
+      .option('--max-output-bytes <n>', "the most bytes of one answer's JSON (default: 65536)"),
+  ).action(async (_options: unknown, command: Command) => {
+    const options = command.optsWithGlobals<GlobalOptions & McpOptions>();
+    // Checked before connecting, as withPolicies does; mcp names no channel, so --key-field's policy is made
+    // for each channel a tool names (mcp/channel-rails.ts).
+    const setup = await mcpSetup(options);
+    // Only the global options: its own --channels is an allow-list, not the rail's channel policies.
+    const { redis, prefix } = options;
+    const connection = await connectWith({ prefix, ...(redis !== undefined && { redis }) }, setup.policies);
+    try {
+      code = await mcp(connection, cli, setup, VERSION);
+    } finally {
+      await connection.close();
+    }
+  });
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

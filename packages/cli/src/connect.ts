@@ -61,8 +61,10 @@ export async function connect(
   let rail: ReplayRail;
   try {
     store = new RedisStreamStore({ client: redis });
-    // No trimming: the CLI does not know the retention the application sets, and must not shorten it.
-    const config = { streamPrefix: options.prefix, maxStreamLength: null };
+    // No trimming: the CLI does not know the retention the application sets, and must not
+    // shorten it. An event published with a correlation is indexed, so `lineage` shows it:
+    // one script per publish costs an operator nothing.
+    const config = { streamPrefix: options.prefix, maxStreamLength: null, lineage: { index: true } };
     rail = new ReplayRail({ store, config: options.channels ? { ...config, channels: options.channels } : config });
   } catch (error) {
     redis.disconnect();
