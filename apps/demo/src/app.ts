@@ -76,6 +76,8 @@ const PAGE_FILES: Record<string, string> = {
   '/layout.css': 'layout.css',
   '/favicon.svg': 'favicon.svg',
 };
+// The page's chunks (build-page.mjs): named by esbuild, `<name>-<hash>.js` (`mermaid.core-…`) and its map.
+const CHUNK = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}\.js(\.map)?$/;
 const TYPES: Record<string, string> = {
   html: 'text/html; charset=utf-8',
   js: 'text/javascript; charset=utf-8',
@@ -96,6 +98,9 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     config: {
       maxStreamLength: 10_000,
       channels: demoChannelPolicies(options.historyMaxAgeMs),
+      // Each order's events indexed by correlation, for its causation graph (the
+      // operator's timeline): off by default, as it makes a publish a script on Redis.
+      lineage: { index: true },
       ...(options.streamPrefix && { streamPrefix: options.streamPrefix }),
     },
     telemetry: telemetry.telemetry,
@@ -133,6 +138,18 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       return c.body(body, 200, { 'content-type': TYPES[file.split('.').pop() ?? ''] ?? 'application/octet-stream' });
     });
   }
+  // Only names a chunk can have: nothing outside chunks/ is read.
+  app.get('/chunks/:file', async (c) => {
+    const file = c.req.param('file');
+    if (!CHUNK.test(file)) return c.notFound();
+    const body = await readFile(new URL(`chunks/${file}`, publicDir)).catch(() => null);
+    if (body === null) return c.notFound();
+    return c.body(body, 200, {
+      'content-type': TYPES[file.split('.').pop() ?? ''] ?? 'application/octet-stream',
+      // A chunk's name changes with its content: it never needs asking for again.
+      'cache-control': 'public, max-age=31536000, immutable',
+    });
+  });
   // Browsers and tools that ask for the classic icon get the page's own.
   app.get('/favicon.ico', (c) => c.redirect('/favicon.svg', 301));
   const server = serve({ fetch: app.fetch, port: options.port ?? 8000, hostname: options.host ?? '0.0.0.0' });

@@ -7,7 +7,7 @@ import { type Demo, startDemo } from './app.js';
 
 // The board and the operator's view in Chromium at a phone's width (360 px), a small
 // laptop's (800, 1,024) and a wide screen's (1,440), the cards with their kitchen
-// estimates and the calls panel filled: nothing of the board covered,
+// estimates, the calls panel filled and an order's causation graph drawn: nothing of the board covered,
 // every column on screen or reachable by scrolling, order and trace IDs whole, panel buttons
 // on their title's row, no console error (the favicon included). A screenshot of
 // each width goes to .reports/ and, with UPDATE_SCREENSHOTS=1, to apps/demo/docs/.
@@ -78,6 +78,13 @@ function layoutProblems(expected: 'below' | 'beside'): string[] {
   // The timeline's trace IDs too.
   for (const trace of document.querySelectorAll<HTMLElement>('#timeline .trace')) {
     if (trace.scrollWidth > trace.clientWidth) problems.push(`trace ${trace.textContent} is cut short`);
+  }
+  // The causation graph, scaled to the timeline's panel.
+  const graph = document.querySelector('#lineage-graph svg');
+  const timeline = document.querySelector('#timeline-panel') as Element;
+  if (graph === null) problems.push('no causation graph');
+  else if (rect(graph).left < rect(timeline).left || rect(graph).right > rect(timeline).right) {
+    problems.push(`the causation graph is ${Math.round(rect(graph).width)} px wide in ${rect(timeline).width}`);
   }
   for (const panel of panels.slice(1)) {
     panel.scrollIntoView({ block: 'nearest' });
@@ -199,6 +206,12 @@ describeWithChromium("the demo's layout, in Chromium", () => {
     // The poison order's timeline open, under the board.
     await page.click(`.card[data-order="${poison}"]`);
     await page.waitForSelector(`#timeline-panel[data-order="${poison}"] #timeline li:nth-child(2)`);
+    // With its causation graph drawn (and its dead-lettered mark): never wider than the panel.
+    await page.waitForFunction(
+      () => document.querySelector('#lineage-graph[data-state="drawn"] svg')?.textContent?.includes('dead-lettered'),
+      undefined,
+      { timeout: 30_000 },
+    );
 
     for (const [width, height, operator] of WIDTHS) {
       await page.setViewportSize({ width, height });

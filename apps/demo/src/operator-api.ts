@@ -5,7 +5,7 @@
  * so the page can import them.
  */
 
-import type { GroupInfo } from '@replayrail/core';
+import type { GroupInfo, Lineage } from '@replayrail/core';
 import type { TimelineEntry } from './timeline.js';
 
 /** `GET /operator/orders/:orderId/timeline` */
@@ -14,6 +14,20 @@ export interface TimelineView {
   restaurant: string;
   channels: string[];
   events: TimelineEntry[];
+}
+
+/**
+ * `GET /operator/orders/:orderId/lineage`: the causation graph of the correlation
+ * the order's events carry (the first one its timeline names).
+ */
+export interface LineageView {
+  order_id: string;
+  restaurant: string;
+  correlation_id: string;
+  /** `rail.lineage(correlation_id)`: its events (each with its marks) and which caused which. */
+  lineage: Lineage;
+  /** The same as a Mermaid flowchart (`toMermaid`), for the page to draw. */
+  mermaid: string;
 }
 
 /** A ticket under way or just done, as its printer reported it. */

@@ -4,6 +4,11 @@
  *
  * - `GET /operator/orders/:orderId/timeline?restaurant=` an order's events across the
  *   restaurant's channels, in cursor order (timeline.ts);
+ * - `GET /operator/orders/:orderId/lineage?restaurant=` the causation graph of the
+ *   correlation the order's events carry (`rail.lineage`, and `toMermaid` for the
+ *   page); a 404 `order_not_found` for an order the channels do not have,
+ *   `correlation_not_found` for one whose events name no correlation, or
+ *   `lineage_not_found` for a correlation the lineage index does not hold;
  * - `GET /operator/printer` the ticket printer and its consumer group (consumers,
  *   pending, lag, dead letters);
  * - `POST /operator/printer/kill` kills the printer (mid-ticket if it prints one) and
@@ -20,18 +25,18 @@
  * (route-input.ts).
  */
 
-import { type DeadLetter, InvalidRequestError, type ReplayRail } from '@replayrail/core';
+import { type DeadLetter, InvalidRequestError, type ReplayRail, toMermaid } from '@replayrail/core';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { callErrorAnswer } from './call-errors.js';
 import type { KitchenSupervisor } from './kitchen-supervisor.js';
-import type { DeadLettersView, DeadLetterView, PrinterView, TimelineView } from './operator-api.js';
+import type { DeadLettersView, DeadLetterView, LineageView, PrinterView, TimelineView } from './operator-api.js';
 import { kitchenChannel, ordersChannel, PRINTER_GROUP } from './printer.js';
 import type { PrinterSupervisor } from './printer-supervisor.js';
 import { answerError, check, jsonBody, restaurantSchema } from './route-input.js';
 import type { RpcView } from './rpc-api.js';
 import type { ServiceCalls } from './service-calls.js';
-import { orderTimeline } from './timeline.js';
+import { orderCorrelation, orderTimeline } from './timeline.js';
 
 export interface OperatorRoutesOptions {
   rail: ReplayRail;
@@ -54,6 +59,8 @@ const redriveBody = z.union(
 );
 
 const DEAD_LETTERS_SHOWN = 100;
+// An order's lineage is a handful of events and marks: a graph much larger is not read, nor drawn quickly.
+const LINEAGE_EVENTS = 100;
 
 function deadLetterView(letter: DeadLetter): DeadLetterView {
   const order = letter.event?.payload.order_id;
@@ -87,6 +94,35 @@ export function createOperatorRoutes(options: OperatorRoutesOptions): Hono {
       restaurant: where,
       channels,
       events: await orderTimeline(rail, channels, id),
+    };
+    return c.json(view);
+  });
+
+  app.get('/operator/orders/:orderId/lineage', async (c) => {
+    const id = check(orderId, c.req.param('orderId'), 'orderId');
+    const where = check(restaurantSchema, c.req.query('restaurant') ?? options.restaurant, 'restaurant');
+    // The order's timeline says which correlation it is: the lineage index is by correlation, not by order.
+    const events = await orderTimeline(rail, [ordersChannel(where), kitchenChannel(where)], id);
+    if (events.length === 0) {
+      return c.json({ error: { code: 'order_not_found', message: `restaurant ${where} has no order ${id}` } }, 404);
+    }
+    const correlationId = orderCorrelation(events);
+    if (correlationId === null) {
+      const message = `the events of order ${id} name no metadata.correlation_id: it has no lineage`;
+      return c.json({ error: { code: 'correlation_not_found', message } }, 404);
+    }
+    const lineage = await rail.lineage(correlationId, { limit: LINEAGE_EVENTS });
+    if (lineage.nodes.length === 0) {
+      // Its events were stored before the index was on (a demo's Redis from before), or outlived it.
+      const message = `no event of correlation ${correlationId} is in the lineage index`;
+      return c.json({ error: { code: 'lineage_not_found', message } }, 404);
+    }
+    const view: LineageView = {
+      order_id: id,
+      restaurant: where,
+      correlation_id: correlationId,
+      lineage,
+      mermaid: toMermaid(lineage),
     };
     return c.json(view);
   });

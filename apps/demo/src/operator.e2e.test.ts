@@ -16,10 +16,10 @@ import { newTraceId, newTraceparent } from './traceparent.js';
 
 // The operator's view in Chromium against the demo on Redis, started as `make demo`
 // starts it (node dist/server.js), its printer and its kitchen processes of their
-// own: an order's timeline, its card's estimate and the calls panel; the printer
-// killed mid-ticket and the ticket printed by the next printer
-// after it claims it; a poison order in the dead letters, redriven, and back after
-// failing again. A screenshot of each view goes to .reports/ and, with
+// own: an order's timeline and its causation graph, its card's estimate and the
+// calls panel; the printer killed mid-ticket and the ticket printed by the next
+// printer after it claims it; a poison order in the dead letters, redriven, and back
+// after failing again. A screenshot of each view goes to .reports/ and, with
 // UPDATE_SCREENSHOTS=1, to apps/demo/docs/ for the README.
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const server = fileURLToPath(new URL('../dist/server.js', import.meta.url));
@@ -105,6 +105,17 @@ describeWithRedis("the demo's operator view", (redisUrl) => {
         expect(text).toContain('req_ord_timeline');
         expect(text).toContain('by waiter usr_e2e');
         expect(text).toContain('by service printer-1');
+        // Its causation graph: the ticket the printer's process published, caused by the order's confirmation.
+        await page.waitForFunction(
+          () =>
+            document
+              .querySelector('#lineage-graph[data-state="drawn"] svg')
+              ?.textContent?.includes('kitchen.ticket.created'),
+          undefined,
+          { timeout: 30_000 },
+        );
+        expect(await page.textContent('#lineage-caption')).toMatch(/^correlation req_ord_timeline · 3 events · /);
+        expect(await page.$$('#lineage-graph svg .edgePaths path')).toHaveLength(1);
         await page.locator('#timeline-panel').scrollIntoViewIfNeeded();
         await screenshot(page, 'timeline');
 

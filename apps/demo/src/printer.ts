@@ -9,7 +9,9 @@
  * - a printer killed mid-ticket leaves the order pending on its name; another
  *   consumer of the group claims it after `claimIdleMs` and prints it on attempt 2;
  * - an order the printer cannot print (an item outside its code page) fails every
- *   attempt, and after `maxDeliveries` lands in the group's dead letters.
+ *   attempt, and after `maxDeliveries` lands in the group's dead letters;
+ * - the order's lineage: the ticket caused by its order.confirmed, and the marks the
+ *   consumer leaves on an order.confirmed it dead-letters, or handles after a redrive.
  *
  * It answers `printer.status` too (printer-contract.ts, printer-status-server.ts):
  * what it is printing, what it printed, what its consumer holds.
@@ -18,7 +20,13 @@
  * (printer-process.ts).
  */
 
-import { type Consumer, isReplayRailError, type ReplayRail, type StoredEvent } from '@replayrail/core';
+import {
+  type Consumer,
+  type HandlerContext,
+  isReplayRailError,
+  type ReplayRail,
+  type StoredEvent,
+} from '@replayrail/core';
 import { type Item, itemsOf } from './order-items.js';
 import { servePrinterStatus } from './printer-status-server.js';
 import { PrinterTally } from './printer-tally.js';
@@ -145,7 +153,8 @@ export async function startPrinter(rail: ReplayRail, options: PrinterOptions): P
     backoff: { initialMs: options.retryMs ?? 500 },
     removeIdleConsumersAfterMs: options.forgetIdleAfterMs ?? 60_000,
     ...(options.onError && { onError: options.onError }),
-    handler: async (event, { attempt, signal }) => {
+    handler: async (event, context) => {
+      const { attempt, signal } = context;
       if (event.type !== 'order.confirmed') return;
       const orderId = String(event.payload.order_id);
       const items = itemsOf(event.payload);
@@ -155,7 +164,7 @@ export async function startPrinter(rail: ReplayRail, options: PrinterOptions): P
         await sleep(timings.printMs, signal);
         // Claimed by another printer meanwhile (this one stalled): its print counts, not ours.
         signal.throwIfAborted();
-        const ticket = await publishTicket(rail, event, { restaurant, name, attempt, items });
+        const ticket = await publishTicket(context, event, { restaurant, name, attempt, items });
         onActivity({ kind: 'printed', orderId, attempt, ticketId: ticket });
       } catch (error) {
         if (signal.aborted) tally.abandoned();
@@ -181,26 +190,23 @@ export async function startPrinter(rail: ReplayRail, options: PrinterOptions): P
   };
 }
 
-// Publishes the ticket under an event_id made from the order.confirmed entry's
-// cursor, so a second run of the same entry (its printer died after publishing,
-// before the acknowledgement) stores nothing twice. The cursor, not the order's
-// event_id, because any event_id is valid and `ticket-` + 128 characters is not.
+// Publishes the ticket as the effect of its order.confirmed (`context.publish`): it
+// goes on with the order's correlation and names the order.confirmed as its cause,
+// so the order's lineage shows what printed it. Under an event_id made from the
+// order.confirmed entry's cursor, so a second run of the same entry (its printer
+// died after publishing, before the acknowledgement) stores nothing twice. The
+// cursor, not the order's event_id, because any event_id is valid and `ticket-` +
+// 128 characters is not.
 async function publishTicket(
-  rail: ReplayRail,
+  context: HandlerContext,
   confirmed: StoredEvent,
   ticket: { restaurant: string; name: string; attempt: number; items: Item[] },
 ): Promise<string> {
   const eventId = `ticket-${confirmed.id}`;
-  const metadata: Record<string, unknown> = {
-    // The order's correlation goes on with the ticket, and the ticket names its cause.
-    correlation_id: confirmed.metadata.correlation_id ?? confirmed.payload.order_id,
-    causation_id: confirmed.event_id,
-    source: 'ticket-printer',
-  };
   // With telemetry on the rail, this publish runs in the handler's consumer span: the
   // ticket joins the order's trace (metadata.trace_context is the rail's to set).
   try {
-    await rail.publish({
+    await context.publish({
       channel: kitchenChannel(ticket.restaurant),
       type: 'kitchen.ticket.created',
       payload: {
@@ -210,7 +216,7 @@ async function publishTicket(
         items: ticket.items,
       },
       actor: { type: 'service', id: ticket.name },
-      metadata,
+      metadata: { source: 'ticket-printer' },
       eventId,
     });
   } catch (error) {

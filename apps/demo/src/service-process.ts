@@ -37,10 +37,12 @@ export function openServiceRail(service: string, connectionName: string): Servic
     store,
     telemetry: telemetry.telemetry,
     // As the demo server's rail: the same streams, the same retention, the same state
-    // (the printer's tickets go into the kitchen channel's).
+    // (the printer's tickets go into the kitchen channel's), the same lineage index
+    // (a ticket and the printer's dead-lettered and redriven marks in its order's graph).
     config: {
       maxStreamLength: 10_000,
       channels: demoChannelPolicies(historyMaxAgeFromEnv()),
+      lineage: { index: true },
       ...(process.env.STREAM_PREFIX && { streamPrefix: process.env.STREAM_PREFIX }),
     },
   });

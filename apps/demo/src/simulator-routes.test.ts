@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Demo, startDemo } from './app.js';
 import { catalog } from './catalog.js';
+import type { LineageView } from './operator-api.js';
 import { ORDER_STEPS } from './order-steps.js';
 import type { SimulatorStartAnswer, SimulatorStopAnswer, SimulatorView } from './simulator-api.js';
 import type { TimelineEntry } from './timeline.js';
@@ -8,7 +9,8 @@ import { traceIdOf } from './traceparent.js';
 
 // The simulator's routes on the memory store, without a browser: its state, a start
 // (two at once start one run), a stop (the orders under way are delivered), its
-// limits (orders under way, duration), and the events it publishes.
+// limits (orders under way, duration), and the events it publishes: each step caused
+// by the one before, the order's lineage a chain.
 describe("the simulator's routes, on the memory store", () => {
   const limits = { maxInFlight: 2, durationMs: 2_500 };
   let demo: Demo;
@@ -116,6 +118,18 @@ describe("the simulator's routes, on the memory store", () => {
       const traces = new Set(steps.map((event) => traceIdOf(event.metadata)));
       expect(traces.size).toBe(1);
       expect([...traces][0]).toMatch(/^[0-9a-f]{32}$/);
+      // Each step caused by the one before: the order's lineage is the chain of its steps.
+      for (const event of steps) {
+        const before = ORDER_STEPS[ORDER_STEPS.indexOf(event.type as (typeof ORDER_STEPS)[number]) - 1];
+        expect(event.metadata.causation_id, event.type).toBe(before && `${id}.${before}`);
+      }
+      const lineage = await fetch(`${base}/operator/orders/${id}/lineage?restaurant=sim1`);
+      const { correlation_id: correlation, lineage: graph } = (await lineage.json()) as LineageView;
+      expect(correlation).toBe(steps[0]?.metadata.correlation_id);
+      expect(graph.nodes.map((node) => node.event.type)).toEqual([...ORDER_STEPS]);
+      expect(graph.edges).toEqual(
+        ORDER_STEPS.slice(1).map((type, n) => ({ cause: `${id}.${ORDER_STEPS[n]}`, effect: `${id}.${type}` })),
+      );
     }
   }, 30_000);
 

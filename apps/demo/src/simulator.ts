@@ -6,7 +6,9 @@
  *
  * Each order is published through the rail step by step, as a waiter, the kitchen
  * and a courier would (simulated-order.ts), each step with its own event_id, so a
- * retried publish stores nothing twice. Each order is one trace: every step
+ * retried publish stores nothing twice, and caused by the step before (`causedBy`):
+ * the order's correlation goes on, and its lineage (the operator's causation graph)
+ * is a chain from created to delivered. Each order is one trace: every step
  * continues the order's W3C traceparent, as `POST /events` continues a request's,
  * so each event's `metadata.trace_context` carries the order's trace ID (the
  * operator's timeline shows it).
@@ -18,7 +20,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ReplayRail } from '@replayrail/core';
+import type { ReplayRail, StoredEvent } from '@replayrail/core';
 import { ShuttingDownError } from '@replayrail/core/errors';
 import { type OrderStep, simulatedOrder } from './simulated-order.js';
 import type { SimulatorState, SimulatorView } from './simulator-api.js';
@@ -151,26 +153,29 @@ export class TrafficSimulator {
   async #runOrder(steps: OrderStep[]): Promise<void> {
     const correlationId = `req_${randomUUID().slice(0, 8)}`;
     const traceId = newTraceId();
+    let cause: StoredEvent | undefined;
     for (const step of steps) {
       await sleep(step.pauseMs, undefined, { signal: this.#closing.signal });
-      await this.#publish(step, correlationId, traceId);
+      cause = await this.#publish(step, correlationId, traceId, cause);
     }
   }
 
-  async #publish(step: OrderStep, correlationId: string, traceId: string): Promise<void> {
+  // The step as stored: the first publish's event, even when a retry found it stored
+  // already (a retry names the same cause, so its fingerprint is the same).
+  async #publish(step: OrderStep, correlationId: string, traceId: string, cause?: StoredEvent): Promise<StoredEvent> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.#rail.publish({
+        return await this.#rail.publish({
           channel: step.channel,
           type: step.type,
           payload: step.payload,
           actor: step.actor,
           metadata: { correlation_id: correlationId, source: 'simulator' },
           eventId: `${step.payload.order_id}.${step.type}`,
+          ...(cause && { causedBy: cause }),
           // A span of its own in the order's trace, as a client's request would bring it.
           trace: { traceparent: newTraceparent(traceId) },
         });
-        return;
       } catch (error) {
         if (attempt === PUBLISH_ATTEMPTS) throw error;
         await sleep(RETRY_MS * attempt, undefined, { signal: this.#closing.signal });

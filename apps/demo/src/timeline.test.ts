@@ -2,7 +2,7 @@ import { ReplayRail } from '@replayrail/core';
 import { parseTraceparent } from '@replayrail/core/trace-context';
 import { MemoryEventStore } from '@replayrail/store-memory';
 import { describe, expect, it } from 'vitest';
-import { mergeByCursor, orderTimeline } from './timeline.js';
+import { mergeByCursor, orderCorrelation, orderTimeline, type TimelineEntry } from './timeline.js';
 import { newTraceId, newTraceparent, traceIdOf } from './traceparent.js';
 
 describe('mergeByCursor', () => {
@@ -104,5 +104,15 @@ describe('orderTimeline', () => {
     expect(timeline[2]).toMatchObject({ correlation_id: null, trace_id: null });
     expect(await orderTimeline(rail, [orders, kitchen], 'ord_none')).toEqual([]);
     await rail.close();
+  });
+});
+
+describe('orderCorrelation', () => {
+  const entry = (correlation_id: string | null) => ({ correlation_id }) as TimelineEntry;
+
+  it("is the first correlation the order's events name, in their order; null when none does", () => {
+    expect(orderCorrelation([entry(null), entry('req_1'), entry('req_2')])).toBe('req_1');
+    expect(orderCorrelation([entry(null), entry(null)])).toBeNull();
+    expect(orderCorrelation([])).toBeNull();
   });
 });

@@ -69,3 +69,12 @@ export async function orderTimeline(
   );
   return mergeByCursor(lists).map(timelineEntry);
 }
+
+/**
+ * The correlation an order's lineage is read under: the first one its events name,
+ * in cursor order (its first step's, as a rule; an order posted without one may get
+ * one from its first effect, a ticket caused by it). Null when none names one.
+ */
+export function orderCorrelation(events: readonly TimelineEntry[]): string | null {
+  return events.find((event) => event.correlation_id !== null)?.correlation_id ?? null;
+}

@@ -1,17 +1,21 @@
 /**
  * @module
  * The operator's view beside the board: an order's timeline (opened by clicking its
- * card), the ticket printer (its status, its consumer group, a Kill button) and the
- * printer's dead letters (a Redrive button each). It polls the operator's routes
- * every second: their figures (pending, idle times, dead letters) are not events, so
- * there is nothing to subscribe to. The tickets themselves are events, and come
- * with the board's subscription (main.ts renders them).
+ * card) with its causation graph (lineage-graph.ts), the ticket printer (its status,
+ * its consumer group, a Kill button) and the printer's dead letters (a Redrive button
+ * each). It polls the operator's routes every second: their figures (pending, idle
+ * times, dead letters) are not events, so there is nothing to subscribe to. The
+ * tickets themselves are events, and come with the board's subscription (main.ts
+ * renders them). The open timeline is loaded again when an event of its order
+ * arrives, and when the order's dead letters change: a dead-lettered or redriven mark
+ * on its graph comes with no event.
  */
 
 import type { DeadLettersView, DeadLetterView, PrinterView, TimelineView } from '../operator-api.js';
 import type { TimelineEntry } from '../timeline.js';
 import { call } from './api.js';
 import { byId, h, time } from './dom.js';
+import { drawLineage } from './lineage-graph.js';
 import { sendPoisonOrder } from './poison-order.js';
 
 const POLL_MS = 1_000;
@@ -97,6 +101,12 @@ export function startOperatorView(restaurant: string, notify: (text: string) => 
     byId('timeline').replaceChildren(...view.events.map(timelineItem));
   }
 
+  // The timeline, and its graph beside it: a graph that cannot be drawn says so in its place.
+  function openTimeline(orderId: string): void {
+    loadTimeline(orderId).catch((error: unknown) => notify(String(error)));
+    void drawLineage(byId('lineage-graph'), byId('lineage-caption'), restaurant, orderId);
+  }
+
   function renderPrinter(view: PrinterView): void {
     const { printer, consumer_group: group } = view;
     const status = byId('printer-status');
@@ -156,7 +166,12 @@ export function startOperatorView(restaurant: string, notify: (text: string) => 
     }
   }
 
+  // The open order's dead letters when last polled (null: not polled since it was opened).
+  let openLetters: string | null = null;
   function renderDeadLetters(view: DeadLettersView): void {
+    const letters = view.dead_letters.filter((letter) => letter.order_id === openOrder).map((letter) => letter.id);
+    if (openOrder !== null && openLetters !== null && letters.join() !== openLetters) openTimeline(openOrder);
+    openLetters = letters.join();
     byId('dead-letter-count').textContent = `(${view.dead_letters.length})`;
     byId('dead-letters').replaceChildren(
       ...view.dead_letters.map((letter) => deadLetterItem(letter, (id) => void redrive({ ids: [id] }))),
@@ -203,15 +218,14 @@ export function startOperatorView(restaurant: string, notify: (text: string) => 
   return {
     showTimeline(orderId) {
       openOrder = orderId;
-      loadTimeline(orderId).catch((error: unknown) => notify(String(error)));
+      openLetters = null;
+      openTimeline(orderId);
     },
     orderChanged(orderId) {
       if (orderId !== openOrder) return;
       // Events come in bursts (a replay): one reload after the burst.
       clearTimeout(timelineTimer);
-      timelineTimer = setTimeout(() => {
-        loadTimeline(orderId).catch((error: unknown) => notify(String(error)));
-      }, 200);
+      timelineTimer = setTimeout(() => openTimeline(orderId), 200);
     },
   };
 }
