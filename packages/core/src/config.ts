@@ -48,7 +48,7 @@ export interface LineageConfig {
    * Index each event whose `metadata.correlation_id` is a string (at most
    * `limits.maxEventIdLength` characters) in the append step, for `rail.lineage`. Off
    * by default: on Redis it makes such a publish a script instead of one `XADD`
-   * (docs/lineage.md, "What it costs"), and many applications set a correlation ID on
+   * (docs/lineage.md, "Why it is off by default"), and many applications set a correlation ID on
    * every event without wanting its graph. @default false
    */
   index: boolean;
