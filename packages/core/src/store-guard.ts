@@ -5,10 +5,12 @@
  * slipped through), the caller must still see `store_error`, never a bare error
  * that a transport would report as a bug in the application (`internal_error`).
  * The same holds for its consumer groups (`store.groups`), raw streams (`store.raw`),
- * channel state (`store.state`) and lineage index (`store.lineage`).
+ * channel state (`store.state`), lineage index (`store.lineage`) and durable streams
+ * (`store.durableStreams`).
  */
 
 import { isReplayRailError, StoreError } from './errors.js';
+import type { DurableStreamStore } from './store/durable-stream-store.js';
 import type { AppendRequest, EventStore, ReplayQuery } from './store/event-store.js';
 import type { GroupStore } from './store/group-store.js';
 import type { LineageStore } from './store/lineage-store.js';
@@ -55,10 +57,11 @@ function failedUnlessAborted(signal: AbortSignal | undefined, failed: (error: un
 }
 
 /**
- * `part` (a store's `groups`, `raw`, `state` or `lineage`), every method's failures as ReplayRail
- * errors: each method wrapped on first use, whatever the part holds, so no list of
- * its methods is kept here. The operation a failure names is the method's name;
- * a method that returns no promise (a key's name) is passed through.
+ * `part` (a store's `groups`, `raw`, `state`, `lineage` or `durableStreams`), every
+ * method's failures as ReplayRail errors: each method wrapped on first use, whatever
+ * the part holds, so no list of its methods is kept here. The operation a failure
+ * names is the method's name; a method that returns no promise (a key's name) is
+ * passed through.
  */
 function guardPart<Part extends object>(part: Part, telemetry: Telemetry | undefined): Part {
   const wrapped = new Map<PropertyKey, unknown>();
@@ -97,6 +100,8 @@ export class GuardedStore implements EventStore {
   readonly state?: StateStore;
   /** The store's lineage index, guarded the same way; absent when the store keeps none. */
   readonly lineage?: LineageStore;
+  /** The store's durable streams, guarded the same way; absent when the store keeps none. */
+  readonly durableStreams?: DurableStreamStore;
   readonly #store: EventStore;
   readonly #failedAppend;
   readonly #failedReplay;
@@ -117,6 +122,7 @@ export class GuardedStore implements EventStore {
     if (store.raw !== undefined) this.raw = guardPart(store.raw, telemetry);
     if (store.state !== undefined) this.state = guardPart(store.state, telemetry);
     if (store.lineage !== undefined) this.lineage = guardPart(store.lineage, telemetry);
+    if (store.durableStreams !== undefined) this.durableStreams = guardPart(store.durableStreams, telemetry);
   }
 
   append(stream: StreamRef, request: AppendRequest): Promise<StoredEvent> {

@@ -17,6 +17,7 @@ import {
   cursorAtTime,
   DEFAULT_IDEMPOTENCY_TTL_SECONDS,
   type DecodeOptions,
+  type DurableStreamStore,
   decodeEntry,
   duplicateConflict,
   duplicateEvent,
@@ -35,6 +36,7 @@ import {
   type StreamFigures,
   type StreamRef,
 } from '@replayrail/core/store';
+import { MemoryDurableStreams } from './memory-durable-streams.js';
 import { MemoryGroups } from './memory-groups.js';
 import { MemoryLineage } from './memory-lineage.js';
 import { MemoryRawStreams } from './memory-raw-streams.js';
@@ -84,12 +86,12 @@ function streamKey(stream: StreamRef): string {
 }
 
 // Index of the first entry whose ID is greater than `cursor` (or equal, with `inclusive`).
-function firstIndexAfter(entries: readonly Entry[], cursor: Cursor, inclusive: boolean): number {
+function firstIndexAfter(entries: readonly { readonly id: Cursor }[], cursor: Cursor, inclusive: boolean): number {
   let low = 0;
   let high = entries.length;
   while (low < high) {
     const mid = (low + high) >>> 1;
-    const order = compareCursors((entries[mid] as Entry).id, cursor);
+    const order = compareCursors((entries[mid] as { readonly id: Cursor }).id, cursor);
     if (order > 0 || (inclusive && order === 0)) high = mid;
     else low = mid + 1;
   }
@@ -123,6 +125,8 @@ export class MemoryEventStore implements EventStore {
   /** The index per correlation that `rail.lineage` reads (store.lineage), added to with each append. */
   readonly lineage: LineageStore;
   readonly #lineage: MemoryLineage;
+  /** Streams of the Durable Streams protocol (store.durableStreams): what `@replayrail/durable-streams` serves. */
+  readonly durableStreams: DurableStreamStore;
   readonly #groups: MemoryGroups;
   #closed = false;
 
@@ -172,6 +176,14 @@ export class MemoryEventStore implements EventStore {
       assertOpen: () => this.#assertOpen(),
     });
     this.lineage = this.#lineage;
+    this.durableStreams = new MemoryDurableStreams({
+      nextId: (last) => this.#nextId(last),
+      indexAfter: firstIndexAfter,
+      now: this.#now,
+      nextAppend: (key, timeoutMs, signal) => this.#nextAppend(key, timeoutMs, signal),
+      wake: (key) => this.#wake(key),
+      assertOpen: () => this.#assertOpen(),
+    });
     this.raw = new MemoryRawStreams({
       streamKey,
       entries: (key) => this.#streams.get(key)?.entries,

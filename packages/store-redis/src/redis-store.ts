@@ -17,6 +17,7 @@ import {
   cursorAtTime,
   DEFAULT_IDEMPOTENCY_TTL_SECONDS,
   type DecodeOptions,
+  type DurableStreamStore,
   decodeEntry,
   duplicateConflict,
   duplicateEvent,
@@ -40,6 +41,7 @@ import {
 import { BlockingPool } from './blocking-pool.js';
 import { connectionFor, type RedisConnection } from './connection.js';
 import { fieldsOf, type RawEntry } from './entry-fields.js';
+import { RedisDurableStreams } from './redis-durable-streams.js';
 import { CommandDeadlines } from './redis-errors.js';
 import { RedisGroups } from './redis-groups.js';
 import { lineageKeys, RedisLineage } from './redis-lineage.js';
@@ -166,6 +168,8 @@ export class RedisStreamStore implements EventStore {
   /** The index per correlation that `rail.lineage` reads (store.lineage), added to by the append script. */
   readonly lineage: LineageStore;
   readonly #lineage: RedisLineage;
+  /** The streams `@replayrail/durable-streams` serves (store.durableStreams): three keys each, one script per step. */
+  readonly durableStreams: DurableStreamStore;
   readonly #groups: RedisGroups;
   #closed = false;
 
@@ -230,6 +234,12 @@ export class RedisStreamStore implements EventStore {
     this.state = new RedisState({ ...host, decode: this.#decode });
     this.#lineage = new RedisLineage({ ...host, decode: this.#decode, isCluster: this.#connection.isCluster });
     this.lineage = this.#lineage;
+    this.durableStreams = new RedisDurableStreams({
+      ...host,
+      wakeups: () => this.#wakeups.get(),
+      wakeChannel: async (key) =>
+        (this.#wakeups.now ?? (await this.#wakeups.get())).publishes ? wakeChannel(key) : undefined,
+    });
   }
 
   /** The Redis keys of a keyed channel's state: its hash of latest events and its sorted set of keys. */

@@ -8,6 +8,7 @@
  */
 
 import type { Cursor, DuplicatePolicy, EventFields, NewEvent, StoredEvent } from '../types.js';
+import type { DurableStreamStore } from './durable-stream-store.js';
 import type { GroupStore } from './group-store.js';
 import type { LineageIndexing, LineageStore } from './lineage-store.js';
 import type { RawStreams } from './raw-streams.js';
@@ -120,4 +121,10 @@ export interface EventStore {
    * `rail.lineage` throws `ConfigError`.
    */
   readonly lineage?: LineageStore;
+  /**
+   * Streams of the Durable Streams HTTP protocol (docs/durable-streams.md), if the store
+   * keeps them (both of ours do): what `@replayrail/durable-streams` serves. Apart from
+   * the channels' streams, under the same key prefix.
+   */
+  readonly durableStreams?: DurableStreamStore;
 }

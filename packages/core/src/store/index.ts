@@ -24,6 +24,30 @@ export type { LargeIntegers } from '../large-integers.js';
 export { largeIntegersOption } from '../large-integers.js';
 export { booleanOption, choiceOption, integerOption, optionError } from '../options.js';
 export type { EventFields } from '../types.js';
+export {
+  assertDurableAppend,
+  assertDurableRead,
+  assertDurableRef,
+  MAX_DURABLE_PATH_LENGTH,
+  MAX_PRODUCER_ID_LENGTH,
+  normaliseContentType,
+} from './durable-stream-checks.js';
+export type {
+  DurableAppend,
+  DurableAppendResult,
+  DurableCreate,
+  DurableCreateResult,
+  DurableMessage,
+  DurableReadQuery,
+  DurableReadResult,
+  DurableRetention,
+  DurableStreamConfig,
+  DurableStreamInfo,
+  DurableStreamRef,
+  DurableStreamStore,
+  ProducerClaim,
+  StoredDurableMessage,
+} from './durable-stream-store.js';
 export type { AppendRequest, EventStore, ReplayQuery } from './event-store.js';
 export {
   deadLetterFields,

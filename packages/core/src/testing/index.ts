@@ -25,6 +25,7 @@ import { badInputTests } from './bad-input.js';
 import { blockingReadTests } from './blocking-read.js';
 import { consumerTests } from './consumer.js';
 import { useConformanceContext } from './context.js';
+import { durableStreamTests } from './durable-streams.js';
 import { groupTests } from './groups.js';
 import type { StoreHarnessFactory } from './harness.js';
 import { idempotencyTests } from './idempotency.js';
@@ -52,6 +53,11 @@ export interface ConformanceOptions {
   channelState?: boolean;
   /** Whether the store keeps a lineage index (`store.lineage`) and is checked for it. @default true */
   lineage?: boolean;
+  /**
+   * Whether the store's durable streams (`store.durableStreams`) are checked. Each of
+   * their tests is skipped when the store has none. @default true
+   */
+  durableStreams?: boolean;
   /** A fixed seed for the state hand-off property (the same interleavings on every run). @default random */
   stateSeed?: number;
 }
@@ -60,7 +66,7 @@ export interface ConformanceOptions {
  * Registers the EventStore conformance suite (docs/architecture.md, "Where each is tested"): publish and replay,
  * paging, ordering under concurrency, blocking reads, trimming and exact expiry,
  * idempotency, decoding of entries in the Python layout, bad input, close, the
- * lineage index, and fast-check properties. `createHarness` is called before every test with a
+ * lineage index, durable streams, and fast-check properties. `createHarness` is called before every test with a
  * fresh, unique key prefix.
  */
 export function describeEventStore(
@@ -89,6 +95,7 @@ export function describeEventStore(
     if (options.lineage !== false) {
       lineageTests(ctx, { consumerGroups: options.consumerGroups !== false, propertyRuns: options.propertyRuns ?? 40 });
     }
+    if (options.durableStreams !== false) durableStreamTests(ctx, { propertyRuns: options.propertyRuns ?? 40 });
     propertyTests(ctx, options.propertyRuns ?? 40);
   });
 }
