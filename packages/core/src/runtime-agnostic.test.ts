@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 // no Node built-ins. tsconfig.runtime.json checks the types; this checks the text,
 // so a stray `process.env` or `node:` import fails the tests even without a typecheck.
 const packagesDir = join(import.meta.dirname, '..', '..');
-const RUNTIME_AGNOSTIC = ['core/src', 'store-memory/src', 'client/src', 'adapter-hono/src'];
+const RUNTIME_AGNOSTIC = ['core/src', 'store-memory/src', 'client/src', 'adapter-hono/src', 'durable-streams/src'];
 const NODE_GLOBALS = /(?<![.\w])\b(process|Buffer|__dirname|__filename|require|global|setImmediate)\s*[.([]/;
 
 function sources(dir: string): string[] {
