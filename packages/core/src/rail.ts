@@ -32,6 +32,7 @@ import { type Cause, causedMetadata, correlationOf } from './lineage/causation.j
 import { buildLineage, type Lineage } from './lineage/lineage.js';
 import type { PublishInput } from './publish-input.js';
 import { type ParsedStart, parseStart, type StartOptions } from './start.js';
+import type { DurableStreamStore } from './store/durable-stream-store.js';
 import type { EventStore } from './store/event-store.js';
 import type { GroupRef, GroupStore } from './store/group-store.js';
 import type { EventLocation, LineageIndexing } from './store/lineage-store.js';
@@ -481,6 +482,15 @@ export class ReplayRail {
     const prefix = this.config.streamPrefix;
     const records = await store.read(prefix, correlationId);
     return buildLineage(correlationId, records, limit, (locations) => store.events(prefix, locations));
+  }
+
+  /**
+   * The store's durable streams (`store.durableStreams`, what `@replayrail/durable-streams`
+   * serves), with every failure reported as a ReplayRail error (`StoreError` for a
+   * foreign one) and told to the telemetry; undefined when the store keeps none.
+   */
+  get durableStreams(): DurableStreamStore | undefined {
+    return this.#store.durableStreams;
   }
 
   /** Channels with a live read path in this process (one per channel, however many subscribers). */

@@ -8,6 +8,7 @@ import { InvalidRequestError } from '@replayrail/core/errors';
 import { type DurableStreamRef, type DurableStreamStore, MAX_DURABLE_PATH_LENGTH } from '@replayrail/core/store';
 import type { ResolvedOptions } from './options.js';
 import type { StreamTails } from './stream-tails.js';
+import type { StreamTelemetry } from './telemetry.js';
 
 /** What every route works with. */
 export interface RouteContext {
@@ -15,6 +16,7 @@ export interface RouteContext {
   readonly store: DurableStreamStore;
   readonly options: ResolvedOptions;
   readonly tails: StreamTails;
+  readonly telemetry: StreamTelemetry;
   /** Ends every open event stream when the routes close: each adds its ender while it runs. */
   readonly openStreams: Set<() => void>;
 }

@@ -105,9 +105,12 @@ export function resolveOptions(options: DurableStreamsOptions): ResolvedOptions 
   };
 }
 
-/** The rail's durable streams: its store's, or a ConfigError when the store keeps none. */
+/**
+ * The rail's durable streams (its store's, guarded: a failure is a ReplayRail error and
+ * told to the telemetry), or a ConfigError when the store keeps none.
+ */
 export function durableStoreOf(rail: ReplayRail): DurableStreamStore {
-  const store = rail.store.durableStreams;
+  const store = rail.durableStreams;
   if (store === undefined) {
     throw optionError(OWNER, 'rail', 'has a store that keeps no durable streams (store.durableStreams)');
   }

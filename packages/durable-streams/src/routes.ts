@@ -5,7 +5,7 @@
  * `/v1/channel/*`.
  */
 
-import type { ReplayRail } from '@replayrail/core';
+import { isReplayRailError, type ReplayRail } from '@replayrail/core';
 import { ShuttingDownError } from '@replayrail/core/errors';
 import { type Context, Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
@@ -16,6 +16,7 @@ import { errorResponse, problem, respond } from './responses.js';
 import { sseRoute } from './sse-route.js';
 import { appendRoute, createRoute, deleteRoute, headRoute, parseReadQuery, readRoute } from './stream-routes.js';
 import { StreamTails } from './stream-tails.js';
+import { StreamTelemetry } from './telemetry.js';
 
 /** What `durableStreams` returns. */
 export interface DurableStreamsRoutes {
@@ -49,12 +50,16 @@ export function durableStreams(rail: ReplayRail, options: DurableStreamsOptions 
   const resolved = resolveOptions(options);
   const store = durableStoreOf(rail);
   const tails = new StreamTails(store, { blockMs: resolved.tailBlockMs, limit: resolved.readLimit });
-  const context: RouteContext = { rail, store, options: resolved, tails, openStreams: new Set() };
+  const telemetry = new StreamTelemetry(rail);
+  const context: RouteContext = { rail, store, options: resolved, tails, telemetry, openStreams: new Set() };
   let closing = false;
 
   const app = new Hono();
   app.onError((error) => {
     if (error instanceof HTTPException) return error.getResponse();
+    if (isReplayRailError(error, 'replay_window_expired', 'stream_reset')) {
+      telemetry.historyLost(String(error.context.channel ?? ''), error.code);
+    }
     return errorResponse(resolved, error);
   });
 

@@ -51,8 +51,10 @@ export async function sseRoute(c: Context, context: RouteContext, path: string, 
   if (base64) headers.set(H.sseEncoding, 'base64');
   const { body, writer } = eventStream(c.req.raw.signal);
   context.openStreams.add(writer.end);
+  context.telemetry.sseOpened();
   void follow(context, ref, query, writer, after, first, base64, isJsonType(type)).finally(() => {
     context.openStreams.delete(writer.end);
+    context.telemetry.sseClosed();
     writer.end();
   });
   return new Response(body, { status: 200, headers });
@@ -75,6 +77,8 @@ async function follow(
   let after = start;
   let page: { messages: readonly StoredDurableMessage[]; info: DurableStreamInfo } | null = first;
   let sentControl = false;
+  // Whether the page came from waiting at the tail (delivered) or from catching up (replayed).
+  let live = false;
   try {
     while (!writer.signal.aborted) {
       if (page === null) {
@@ -86,8 +90,10 @@ async function follow(
       const last = messages[messages.length - 1];
       if (last !== undefined) {
         await writer.write(sseEvent('data', dataOf(info, messages, base64, json)));
+        context.telemetry.sent(ref.path, messages.length, live);
         after = last.id;
       }
+      live = false;
       // At or past the tail (an offset past it reads nothing, and waits there).
       const upToDate = compareCursors(after, info.tail) >= 0;
       if (info.closed && upToDate) {
@@ -114,6 +120,7 @@ async function follow(
         );
         if (wake.kind === 'messages') {
           page = { messages: wake.messages, info: wake.info };
+          live = true;
           break;
         }
         if (wake.kind === 'closed') {

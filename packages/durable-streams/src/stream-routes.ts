@@ -81,14 +81,22 @@ export async function appendRoute(c: Context, context: RouteContext, path: strin
   }
   const messages = closeOnly ? [] : messagesOf(body, headers.contentType as string, false);
   const ref = refOf(context, path);
-  const result = await store.append(ref, {
-    retention: options.retention,
-    messages,
-    contentType: closeOnly ? null : headers.contentType,
-    close: headers.close,
-    streamSeq: headers.streamSeq,
-    producer: headers.producer,
-  });
+  const scope = context.telemetry.appending(path, c.req.header('traceparent'), c.req.header('tracestate'));
+  let result: DurableAppendResult;
+  try {
+    result = await store.append(ref, {
+      retention: options.retention,
+      messages,
+      contentType: closeOnly ? null : headers.contentType,
+      close: headers.close,
+      streamSeq: headers.streamSeq,
+      producer: headers.producer,
+    });
+  } catch (error) {
+    scope?.settled(error);
+    throw error;
+  }
+  scope?.settled();
   // The readers waiting here are told of a close at once, whatever the store's read waits on.
   if (result.kind === 'appended' && result.info.closed) tails.poke(ref);
   return appendResponse(context, result, closeOnly, headers.producer);
@@ -264,7 +272,7 @@ export async function readRoute(c: Context, context: RouteContext, path: string,
       if (page === null) return notFound(options);
       ({ messages, info } = page);
     }
-    if (messages.length > 0 || !longPoll) return dataResponse(c, context, info, after, messages, query);
+    if (messages.length > 0 || !longPoll) return dataResponse(c, context, path, info, after, messages, query);
     if (info.closed) return tailResponse(context, info, true, query, after);
     const remaining = deadline - Date.now();
     const wake =
@@ -273,7 +281,7 @@ export async function readRoute(c: Context, context: RouteContext, path: string,
         : await tails.wait(ref, info.id, after, remaining, c.req.raw.signal);
     switch (wake.kind) {
       case 'messages':
-        return dataResponse(c, context, wake.info, after, wake.messages, query);
+        return dataResponse(c, context, path, wake.info, after, wake.messages, query);
       case 'closed':
         return tailResponse(context, wake.info, true, query, after);
       case 'behind':
@@ -331,7 +339,8 @@ function tailResponse(
 /** A 200 with messages after `after` (as many as a chunk holds), or none at the tail; 304 when unchanged. */
 function dataResponse(
   c: Context,
-  { options }: RouteContext,
+  { options, telemetry }: RouteContext,
+  path: string,
   info: DurableStreamInfo,
   after: string,
   all: readonly StoredDurableMessage[],
@@ -359,5 +368,6 @@ function dataResponse(
   if (matchesIfNoneMatch(c.req.header('if-none-match'), etag)) {
     return respond(options, 304, { etag, 'cache-control': extra['cache-control'] as string });
   }
+  telemetry.sent(path, messages.length, query.live === 'long-poll');
   return respond(options, 200, extra, bodyOf(info, messages));
 }

@@ -21,8 +21,11 @@ export interface TraceCarrier {
 export interface ConnectionKind {
   /** `websocket`, or `sse` (Server-Sent Events). */
   readonly transport: 'websocket' | 'sse';
-  /** `channel` (`/ws/<channel>`), `multiplexed` (`/ws`), or `events` (the event stream). */
-  readonly endpoint: 'channel' | 'multiplexed' | 'events';
+  /**
+   * `channel` (`/ws/<channel>`), `multiplexed` (`/ws`), `events` (the event stream), or
+   * `durable-stream` (a Durable Streams SSE read, `@replayrail/durable-streams`).
+   */
+  readonly endpoint: 'channel' | 'multiplexed' | 'events' | 'durable-stream';
 }
 
 /** What `publishing` is told of the event. */
