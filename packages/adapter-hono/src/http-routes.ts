@@ -13,12 +13,11 @@ import {
   type StoredEvent,
   type Subscription,
 } from '@replayrail/core';
-import { EventTooLargeError } from '@replayrail/core/errors';
 import {
   type Admission,
   assertChannel,
   checkAuthorized,
-  RequestAbortedError,
+  readBodyWithin,
   snapshotFromQuery,
   startFromQuery,
   toWireJson,
@@ -97,22 +96,7 @@ export async function readJsonBody(c: Context, maxBytes: number): Promise<unknow
   if (!JSON_TYPE.test(type)) {
     throw new InvalidRequestError(`content-type must be application/json, got ${JSON.stringify(type)}`);
   }
-  const declared = Number(c.req.header('content-length') ?? Number.NaN);
-  const tooLarge = () =>
-    new EventTooLargeError(`request body is over ${maxBytes} bytes (maxBodyBytes)`, { context: { maxBytes } });
-  if (declared > maxBytes) throw tooLarge();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const source = bodyChunks(c);
-  for (;;) {
-    const next = await nextChunk(source);
-    if (next === undefined || next.done === true) break;
-    size += next.value.byteLength;
-    // Not `return()`-ed: on Node that would destroy the socket the 413 goes out on.
-    if (size > maxBytes) throw tooLarge();
-    chunks.push(next.value);
-  }
-  const bytes = chunks.length === 1 ? (chunks[0] as Uint8Array) : concat(chunks, size);
+  const bytes = await readBodyWithin(bodyChunks(c), c.req.header('content-length'), maxBytes);
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -124,28 +108,6 @@ export async function readJsonBody(c: Context, maxBytes: number): Promise<unknow
   } catch (error) {
     throw new InvalidRequestError(`request body is not valid JSON: ${(error as Error).message}`);
   }
-}
-
-// A body that fails while it is read failed on the client's side: it hung up
-// mid-body, or broke the framing (Node has already answered a bad chunk with 400).
-async function nextChunk(
-  source: AsyncIterator<Uint8Array> | undefined,
-): Promise<IteratorResult<Uint8Array> | undefined> {
-  try {
-    return await source?.next();
-  } catch (error) {
-    throw new RequestAbortedError(undefined, { cause: error });
-  }
-}
-
-function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return bytes;
 }
 
 function jsonResponse(text: string, status: number): Response {

@@ -8,7 +8,8 @@
  * them back into the bytes, or into one JSON array.
  */
 
-import { EventTooLargeError, InvalidRequestError, RequestAbortedError } from '@replayrail/core/errors';
+import { InvalidRequestError } from '@replayrail/core/errors';
+import { readBodyWithin } from '@replayrail/core/protocol';
 import type { DurableMessage } from '@replayrail/core/store';
 import type { Context } from 'hono';
 import { isJsonType, isTextType } from './headers.js';
@@ -37,37 +38,8 @@ function bodyChunks(c: Context): AsyncIterator<Uint8Array> | undefined {
 }
 
 /** The request's body, at most `maxBytes` of it: 413 past that, before more is read. */
-export async function readBody(c: Context, maxBytes: number): Promise<Uint8Array> {
-  const tooLarge = () =>
-    new EventTooLargeError(`request body is over ${maxBytes} bytes (maxBodyBytes)`, { context: { maxBytes } });
-  const declared = Number(c.req.header('content-length') ?? Number.NaN);
-  if (declared > maxBytes) throw tooLarge();
-  const source = bodyChunks(c);
-  if (source === undefined) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    let next: IteratorResult<Uint8Array>;
-    try {
-      next = await source.next();
-    } catch (error) {
-      // The client hung up mid-body, or broke its framing.
-      throw new RequestAbortedError(undefined, { cause: error });
-    }
-    if (next.done === true) break;
-    size += next.value.byteLength;
-    // Not `return()`-ed: on Node that would destroy the socket the 413 goes out on.
-    if (size > maxBytes) throw tooLarge();
-    chunks.push(next.value);
-  }
-  if (chunks.length === 1) return chunks[0] as Uint8Array;
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return bytes;
+export function readBody(c: Context, maxBytes: number): Promise<Uint8Array> {
+  return readBodyWithin(bodyChunks(c), c.req.header('content-length'), maxBytes);
 }
 
 /** Bytes as UTF-8 text, or undefined when they are not valid UTF-8. */

@@ -11,14 +11,14 @@
  * accept the same claim.
  */
 
-import { script } from './scripts.js';
+import { script, TRIM_BY_AGE } from './scripts.js';
 
 /**
  * Lua the scripts share: the info as a reply (id, content type, ttl, exp, closed,
  * tail), the expiry of the keys (a sliding TTL renewed, an absolute one set), and an
  * append of messages from ARGV with both trims.
  */
-const SHARED = `
+const SHARED = `${TRIM_BY_AGE}
 local function tail_of(key)
   if redis.call('EXISTS', key) == 0 then return '0-0' end
   local info = redis.call('XINFO', 'STREAM', key)
@@ -60,18 +60,7 @@ local function append_messages(first, maxlen, approx, max_age)
       id = redis.call('XADD', KEYS[1], 'MAXLEN', maxlen, '*', unpack(fields))
     end
   end
-  if id and max_age ~= '' then
-    local now = redis.call('TIME')
-    local oldest = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - tonumber(max_age)
-    if oldest > 0 then
-      local minid = string.format('%.0f', oldest) .. '-0'
-      if approx == '1' then
-        redis.call('XTRIM', KEYS[1], 'MINID', '~', minid)
-      else
-        redis.call('XTRIM', KEYS[1], 'MINID', minid)
-      end
-    end
-  end
+  if id and max_age ~= '' then trim_by_age(KEYS[1], max_age, approx) end
   return id
 end
 `;

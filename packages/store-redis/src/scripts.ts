@@ -25,6 +25,25 @@ export function script(source: string): Script {
 }
 
 /**
+ * Lua: trims `key` of entries older than `max_age` ms by the server's clock (`XTRIM
+ * MINID`, with `~` when `approx` is '1'): retention by age, shared by the appends
+ * that keep it (a channel's, a durable stream's).
+ */
+export const TRIM_BY_AGE = `
+local function trim_by_age(key, max_age, approx)
+  local now = redis.call('TIME')
+  local oldest = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - tonumber(max_age)
+  if oldest <= 0 then return end
+  local minid = string.format('%.0f', oldest) .. '-0'
+  if approx == '1' then
+    redis.call('XTRIM', key, 'MINID', '~', minid)
+  else
+    redis.call('XTRIM', key, 'MINID', minid)
+  end
+end
+`;
+
+/**
  * KEYS: stream, idempotency record. ARGV: maxlen ('' for none), '1' for `~`,
  * fingerprint, TTL seconds ('' for none), created_at, the wake channel to
  * `SPUBLISH` the new ID on ('' for none; Redis 7.0+, shard-wakeups.ts), then the

@@ -9,7 +9,7 @@
  */
 
 import { LINEAGE_FUNCTIONS } from './lineage-scripts.js';
-import { script } from './scripts.js';
+import { script, TRIM_BY_AGE } from './scripts.js';
 
 /**
  * KEYS: stream, idempotency record, state hash, state keys, then for an event with a
@@ -27,7 +27,7 @@ import { script } from './scripts.js';
  * policy, or of an event with a correlation: one step for the record check, the
  * entry, both trims, the wake-up, the record, the state and the lineage index.
  */
-export const POLICY_APPEND = script(`${LINEAGE_FUNCTIONS}
+export const POLICY_APPEND = script(`${LINEAGE_FUNCTIONS}${TRIM_BY_AGE}
 if ARGV[5] ~= '' then
   local existing = redis.call('GET', KEYS[2])
   if existing then return {'existing', existing} end
@@ -40,18 +40,7 @@ elseif ARGV[2] == '1' then
 else
   id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], '*', unpack(ARGV, 16))
 end
-if ARGV[3] ~= '' then
-  local now = redis.call('TIME')
-  local oldest = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - tonumber(ARGV[3])
-  if oldest > 0 then
-    local minid = string.format('%.0f', oldest) .. '-0'
-    if ARGV[2] == '1' then
-      redis.call('XTRIM', KEYS[1], 'MINID', '~', minid)
-    else
-      redis.call('XTRIM', KEYS[1], 'MINID', minid)
-    end
-  end
-end
+if ARGV[3] ~= '' then trim_by_age(KEYS[1], ARGV[3], ARGV[2]) end
 if ARGV[4] ~= '' then redis.call('SPUBLISH', ARGV[4], id) end
 if ARGV[5] ~= '' then
   local record = cjson.encode({stream_key = KEYS[1], stream_id = id, fingerprint = ARGV[5], created_at = ARGV[7]})
