@@ -5,6 +5,7 @@
  */
 
 import { execFileSync } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { PublishInput } from '@replayrail/core';
 import type { Redis } from 'ioredis';
@@ -122,4 +123,11 @@ export async function redisCpu(client: Redis): Promise<number> {
   const info = await client.info('cpu');
   const seconds = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? Number.NaN);
   return (seconds('used_cpu_user') + seconds('used_cpu_sys')) * 1e6;
+}
+
+/** Writes a benchmark's report to bench/results/`name`, the file its README links. */
+export async function writeResults(name: string, text: string): Promise<void> {
+  const dir = new URL('../results/', import.meta.url);
+  await mkdir(dir, { recursive: true });
+  await writeFile(new URL(name, dir), text);
 }

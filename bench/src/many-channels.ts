@@ -15,13 +15,12 @@
  * stopped. Writes bench/results/many-channels.md. Run: `pnpm bench:channels`.
  */
 
-import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { ReplayRail } from '@replayrail/core';
 import { RedisStreamStore, type RedisStreamStoreOptions } from '@replayrail/store-redis';
 import { startRedisCluster } from '@replayrail/testkit/servers';
 import { Cluster, Redis } from 'ioredis';
-import { deleteKeys, gitCommit, median } from './common.js';
+import { deleteKeys, gitCommit, median, writeResults } from './common.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PREFIX = `rrchannels-${Date.now()}`;
@@ -243,9 +242,7 @@ try {
   );
   const report = lines.join('\n');
   console.log(report);
-  const dir = new URL('../results/', import.meta.url);
-  await mkdir(dir, { recursive: true });
-  await writeFile(new URL('many-channels.md', dir), report);
+  await writeResults('many-channels.md', report);
 } finally {
   const deleted = await deleteKeys(redis, PREFIX);
   console.error(`deleted ${deleted} keys under ${PREFIX}:* on ${REDIS_URL}`);

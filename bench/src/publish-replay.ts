@@ -20,13 +20,12 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { ReplayRail } from '@replayrail/core';
 import { ENTRY_FIELDS, encodeEvent } from '@replayrail/core/store';
 import { RedisStreamStore } from '@replayrail/store-redis';
 import { Redis } from 'ioredis';
-import { deleteKeys, measure, median, sampleEvent } from './common.js';
+import { deleteKeys, measure, median, sampleEvent, writeResults } from './common.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PREFIX = `rrbench-${Date.now()}`;
@@ -215,9 +214,7 @@ pipelinedClient.on('error', () => {});
 try {
   const report = await run(client, pipelinedClient);
   console.log(report);
-  const dir = new URL('../results/', import.meta.url);
-  await mkdir(dir, { recursive: true });
-  await writeFile(new URL('publish-replay.md', dir), report);
+  await writeResults('publish-replay.md', report);
 } catch (error) {
   console.error(error);
   process.exitCode = 1;

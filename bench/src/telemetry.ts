@@ -27,12 +27,11 @@
  * bench/results/telemetry.md. Run: `pnpm bench:telemetry` after `pnpm build`.
  */
 
-import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { ReplayRail } from '@replayrail/core';
 import { RedisStreamStore } from '@replayrail/store-redis';
 import { Redis } from 'ioredis';
-import { gitCommit, int, measure, median, sampleEvent, spread, table } from './common.js';
+import { gitCommit, int, measure, median, sampleEvent, spread, table, writeResults } from './common.js';
 import { type Exported, REDIS_URL, type StackOptions, samplePayload } from './fanout/shared.js';
 import { connectSubscribers, type PhaseResult, runPhase, runToTheEnd, startStack, stopStack } from './fanout/stack.js';
 import { METRIC_INTERVAL_MS, startOtelSdk } from './otel-sdk.js';
@@ -415,9 +414,7 @@ await runToTheEnd({
     const text = report(publish, fanout, { redis: version, seconds: elapsed() });
     console.log(text);
     if (!SMOKE) {
-      const dir = new URL('../results/', import.meta.url);
-      await mkdir(dir, { recursive: true });
-      await writeFile(new URL('telemetry.md', dir), text);
+      await writeResults('telemetry.md', text);
     }
   },
 });

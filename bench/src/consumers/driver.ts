@@ -13,13 +13,12 @@
  * end. Writes bench/results/consumers.md. Run: `pnpm bench:consumers`.
  */
 
-import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { ReplayRail } from '@replayrail/core';
 import { RedisStreamStore } from '@replayrail/store-redis';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { deleteKeys, gitCommit, median, sampleOrder } from '../common.js';
+import { deleteKeys, gitCommit, median, sampleOrder, writeResults } from '../common.js';
 import { Child, children } from '../ipc.js';
 import type { Contender, Job, RunArgs, RunResult } from './shared.js';
 
@@ -226,9 +225,7 @@ try {
   const version = (await admin.info('server')).match(/redis_version:(\S+)/)?.[1] ?? '?';
   const text = report(results, version);
   console.log(text);
-  const dir = new URL('../../results/', import.meta.url);
-  await mkdir(dir, { recursive: true });
-  await writeFile(new URL('consumers.md', dir), text);
+  await writeResults('consumers.md', text);
 } finally {
   for (const child of workers.values()) await child.request('stop').catch(() => {});
   for (const child of workers.values()) await child.end();

@@ -34,7 +34,7 @@
  * root (it builds the packages first).
  */
 
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import type { DurableAppend, DurableStreamRef } from '@replayrail/core/store';
 import { RedisStreamStore } from '@replayrail/store-redis';
@@ -51,6 +51,7 @@ import {
   sampleOrder,
   spread,
   table,
+  writeResults,
 } from '../common.js';
 import { Child, children } from '../ipc.js';
 import type { AppendRun, CatchUp, Written } from './client.js';
@@ -623,9 +624,7 @@ try {
   });
   console.log(text);
   if (!SMOKE) {
-    const dir = new URL('../../results/', import.meta.url);
-    await mkdir(dir, { recursive: true });
-    await writeFile(new URL('durable-streams.md', dir), text);
+    await writeResults('durable-streams.md', text);
   }
 } catch (error) {
   console.error(error);

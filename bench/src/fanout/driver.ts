@@ -26,10 +26,9 @@
  * @replayrail/bench run bench:fanout` after `pnpm build`.
  */
 
-import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { Redis } from 'ioredis';
-import { gitCommit, int, median, spread, table } from '../common.js';
+import { gitCommit, int, median, spread, table, writeResults } from '../common.js';
 import {
   isRail,
   REDIS_URL,
@@ -494,8 +493,6 @@ await runToTheEnd({
     console.error(`prefix ${PREFIX}`);
     const report = await run(redis);
     console.log(report);
-    const dir = new URL('../../results/', import.meta.url);
-    await mkdir(dir, { recursive: true });
-    await writeFile(new URL('fanout.md', dir), report);
+    await writeResults('fanout.md', report);
   },
 });

@@ -9,11 +9,10 @@
  * bench/results/http-publish.md. Run: `pnpm bench:http`.
  */
 
-import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
-import { deleteKeys, gitCommit, int, median } from '../common.js';
+import { deleteKeys, gitCommit, int, median, writeResults } from '../common.js';
 import { Child, children } from '../ipc.js';
 import { type HttpStoreKind, publishBody, REDIS_URL } from './shared.js';
 
@@ -133,9 +132,7 @@ async function main(): Promise<void> {
       '',
     ].join('\n');
     console.log(report);
-    const dir = new URL('../../results/', import.meta.url);
-    await mkdir(dir, { recursive: true });
-    await writeFile(new URL('http-publish.md', dir), report);
+    await writeResults('http-publish.md', report);
   } finally {
     const deleted = await deleteKeys(redis, PREFIX);
     console.error(`deleted ${deleted} keys under ${PREFIX}:*`);

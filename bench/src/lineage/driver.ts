@@ -25,13 +25,24 @@
  * builds the packages first).
  */
 
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ReplayRail } from '@replayrail/core';
 import { RedisStreamStore } from '@replayrail/store-redis';
 import { Redis } from 'ioredis';
-import { deleteKeys, figures, gitCommit, int, measure, median, redisCpu, spread, table } from '../common.js';
+import {
+  deleteKeys,
+  figures,
+  gitCommit,
+  int,
+  measure,
+  median,
+  redisCpu,
+  spread,
+  table,
+  writeResults,
+} from '../common.js';
 import { correlated, fillWorkload, SCAN_PAGE, scanLineage, WORKFLOW_EVENTS, type Workload } from './workload.js';
 
 const SMOKE = process.env.SMOKE === '1';
@@ -534,9 +545,7 @@ try {
   });
   console.log(text);
   if (!SMOKE) {
-    const dir = new URL('../../results/', import.meta.url);
-    await mkdir(dir, { recursive: true });
-    await writeFile(new URL('lineage.md', dir), text);
+    await writeResults('lineage.md', text);
   }
 } catch (error) {
   console.error(error);

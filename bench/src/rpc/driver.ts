@@ -12,10 +12,9 @@
  * at the end. Writes bench/results/rpc.md. Run: `pnpm bench:rpc`.
  */
 
-import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { Redis } from 'ioredis';
-import { deleteKeys, gitCommit, median, spread, table } from '../common.js';
+import { deleteKeys, gitCommit, median, spread, table, writeResults } from '../common.js';
 import { Child, children } from '../ipc.js';
 import type { Contender, RunArgs, RunResult } from './shared.js';
 
@@ -157,9 +156,7 @@ try {
   const version = (await admin.info('server')).match(/redis_version:(\S+)/)?.[1] ?? '?';
   const text = report(results, version);
   console.log(text);
-  const dir = new URL('../../results/', import.meta.url);
-  await mkdir(dir, { recursive: true });
-  await writeFile(new URL('rpc.md', dir), text);
+  await writeResults('rpc.md', text);
 } finally {
   for (const { server, client } of pairs.values()) {
     await client.request('stop').catch(() => {});

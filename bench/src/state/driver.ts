@@ -28,7 +28,6 @@
 
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { ReplayRail } from '@replayrail/core';
@@ -45,6 +44,7 @@ import {
   sampleEvent,
   spread,
   table,
+  writeResults,
 } from '../common.js';
 import { Child, children, type Reply } from '../ipc.js';
 import { LABELS, type Reader, readState, type StateSource } from './readers.js';
@@ -590,9 +590,7 @@ try {
   });
   console.log(text);
   if (!SMOKE) {
-    const dir = new URL('../../results/', import.meta.url);
-    await mkdir(dir, { recursive: true });
-    await writeFile(new URL('state.md', dir), text);
+    await writeResults('state.md', text);
   }
 } catch (error) {
   console.error(error);
