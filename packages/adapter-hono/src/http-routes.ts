@@ -18,6 +18,7 @@ import {
   assertChannel,
   checkAuthorized,
   readBodyWithin,
+  requestChunks,
   snapshotFromQuery,
   startFromQuery,
   toWireJson,
@@ -68,25 +69,6 @@ export async function authorizedRequest(
 }
 
 /**
- * The body's chunks. Under @hono/node-server they come straight from Node's request
- * (its `incoming` binding): building the Web `Request` body stream costs about three
- * times the rest of a publish. Elsewhere, the Request's own stream.
- */
-function bodyChunks(c: Context): AsyncIterator<Uint8Array> | undefined {
-  const incoming = (c.env as { incoming?: Partial<AsyncIterable<Uint8Array>> } | undefined)?.incoming;
-  const iterate = incoming?.[Symbol.asyncIterator];
-  if (typeof iterate === 'function') return iterate.call(incoming);
-  const reader = c.req.raw.body?.getReader();
-  if (reader === undefined) return undefined;
-  return {
-    next: async () => {
-      const { done, value } = await reader.read();
-      return done ? { done: true, value: undefined } : { done: false, value };
-    },
-  };
-}
-
-/**
  * The request's JSON body, read only if it is JSON and no larger than `maxBytes`:
  * a declared length over it is refused unread, a body that grows past it is no
  * longer read (the server discards the rest once the 413 is sent).
@@ -96,7 +78,11 @@ export async function readJsonBody(c: Context, maxBytes: number): Promise<unknow
   if (!JSON_TYPE.test(type)) {
     throw new InvalidRequestError(`content-type must be application/json, got ${JSON.stringify(type)}`);
   }
-  const bytes = await readBodyWithin(bodyChunks(c), c.req.header('content-length'), maxBytes);
+  const bytes = await readBodyWithin(
+    requestChunks(c.env, () => c.req.raw.body),
+    c.req.header('content-length'),
+    maxBytes,
+  );
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);

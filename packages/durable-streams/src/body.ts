@@ -9,7 +9,7 @@
  */
 
 import { InvalidRequestError } from '@replayrail/core/errors';
-import { readBodyWithin } from '@replayrail/core/protocol';
+import { readBodyWithin, requestChunks } from '@replayrail/core/protocol';
 import type { DurableMessage } from '@replayrail/core/store';
 import type { Context } from 'hono';
 import { isJsonType, isTextType } from './headers.js';
@@ -17,29 +17,13 @@ import { isJsonType, isTextType } from './headers.js';
 const encoder = new TextEncoder();
 const strictDecoder = new TextDecoder('utf-8', { fatal: true });
 
-/**
- * The body's chunks. Under @hono/node-server they come straight from Node's request
- * (its `incoming` binding), as the Hono adapter reads them: building the Web
- * `Request` body stream costs several times the rest of an append there. Elsewhere,
- * the Request's own stream.
- */
-function bodyChunks(c: Context): AsyncIterator<Uint8Array> | undefined {
-  const incoming = (c.env as { incoming?: Partial<AsyncIterable<Uint8Array>> } | undefined)?.incoming;
-  const iterate = incoming?.[Symbol.asyncIterator];
-  if (typeof iterate === 'function') return iterate.call(incoming);
-  const reader = c.req.raw.body?.getReader();
-  if (reader === undefined) return undefined;
-  return {
-    next: async () => {
-      const { done, value } = await reader.read();
-      return done ? { done: true, value: undefined } : { done: false, value };
-    },
-  };
-}
-
 /** The request's body, at most `maxBytes` of it: 413 past that, before more is read. */
 export function readBody(c: Context, maxBytes: number): Promise<Uint8Array> {
-  return readBodyWithin(bodyChunks(c), c.req.header('content-length'), maxBytes);
+  return readBodyWithin(
+    requestChunks(c.env, () => c.req.raw.body),
+    c.req.header('content-length'),
+    maxBytes,
+  );
 }
 
 /** Bytes as UTF-8 text, or undefined when they are not valid UTF-8. */

@@ -37,7 +37,7 @@ export {
   subscribedFrame,
   unsubscribedFrame,
 } from './frames.js';
-export { readBodyWithin } from './request-body.js';
+export { readBodyWithin, requestChunks } from './request-body.js';
 export type { ProtocolSocket, SessionOptions } from './session.js';
 export { ProtocolSession } from './session.js';
 export type { SnapshotContinuationQuery } from './start.js';
