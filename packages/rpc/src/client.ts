@@ -278,15 +278,23 @@ export class RpcClient {
     let onAbort: (() => void) | undefined;
     const answered = new Promise<Reply>((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      timer = setTimeout(
-        () =>
-          reject(
-            new RpcTimeoutError(`${service}.${method} was not answered within ${timeoutMs} ms`, {
-              context: { id, timeoutMs },
-            }),
-          ),
-        timeoutMs,
-      );
+      // The timer runs on the monotonic clock in whole milliseconds and can fire while
+      // `Date.now()` still equals the deadline, which a server (checking `now > deadline`)
+      // still serves: it is re-armed until the deadline has passed on the clock the server
+      // reads, so a call reported timed out is never started afterwards.
+      const expire = () => {
+        const left = deadline - Date.now();
+        if (left >= 0) {
+          timer = setTimeout(expire, left + 1);
+          return;
+        }
+        reject(
+          new RpcTimeoutError(`${service}.${method} was not answered within ${timeoutMs} ms`, {
+            context: { id, timeoutMs },
+          }),
+        );
+      };
+      timer = setTimeout(expire, timeoutMs);
       onAbort = () => reject(signal?.reason);
       signal?.addEventListener('abort', onAbort, { once: true });
     });

@@ -7,7 +7,7 @@ import {
 } from '@replayrail/core';
 import { RpcError } from '@replayrail/core/errors';
 import type { RawStreamEntry } from '@replayrail/core/store';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RpcClient, type RpcClientOptions } from '../client.js';
 import { type Handlers, RpcServer, type RpcServerOptions, type ServeOptions } from '../server.js';
 import { arithContract } from './contracts/arith.js';
@@ -285,6 +285,27 @@ export function rpcSuite(name: string, fixture: () => Promise<RpcStoreFixture>):
       expect(await waits).toEqual({ sum: 4 });
       await until(async () => (await w.rail.group('cmds:arith', 'arith').info())?.pending === 0, 'the acks');
       expect(log.calls).toEqual(['add']); // the one whose caller gave up never ran
+    });
+
+    it('reports a timeout only once the deadline has passed on the clock a server reads', async () => {
+      const w = await world();
+      const arith = (await w.client()).proxy(arithContract);
+      // The wall clock stands still: the timer (monotonic) runs out, the deadline has not passed.
+      const clock = vi.spyOn(Date, 'now').mockReturnValue(Date.now());
+      let settled = false;
+      const call = arith
+        .add({ a: 1, b: 1 }, { timeoutMs: 20 })
+        .catch((error) => error)
+        .finally(() => {
+          settled = true;
+        });
+      try {
+        await sleep(100);
+        expect(settled).toBe(false);
+      } finally {
+        clock.mockRestore();
+      }
+      expect(isReplayRailError(await call, 'rpc_timeout')).toBe(true);
     });
 
     it('stops waiting on its signal; the call ends once, with the reason', async () => {
