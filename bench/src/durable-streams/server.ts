@@ -31,6 +31,8 @@ async function startOurs(): Promise<string> {
   process.env.PORT = String(port);
   process.env.REDIS_URL = REDIS_URL;
   process.env.LONG_POLL_TIMEOUT_MS = String(LONG_POLL_MS);
+  // Keys of its own: another run's clean-up of the rail's default prefix leaves them be.
+  process.env.STREAM_PREFIX = 'bench-ds';
   // The example prints its banner with console.log: stdout is the driver's report.
   console.log = (...args: unknown[]) => console.error(...args);
   await import(EXAMPLE.href);

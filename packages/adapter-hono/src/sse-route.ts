@@ -17,7 +17,7 @@
  */
 
 import { isReplayRailError, type Snapshot, type SubscribeOptions, type Subscription } from '@replayrail/core';
-import { startFromQuery, toReplayRailError, toWireJson } from '@replayrail/core/protocol';
+import { clientGone, startFromQuery, toReplayRailError, toWireJson } from '@replayrail/core/protocol';
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { authorizedRequest, type RouteDeps } from './http-routes.js';
@@ -42,9 +42,7 @@ function message(event: string | null, data: string, id?: string): string {
 
 export async function sseRoute(c: Context, deps: RouteDeps): Promise<Response> {
   const { rail, resolved, admission, streams } = deps;
-  // Read at once: @hono/node-server makes the request's signal on first use, and
-  // only a signal made before the client leaves is told that it left.
-  const gone = c.req.raw.signal;
+  const gone = clientGone(c.env, () => c.req.raw.signal);
   const release = admission.hold();
   let subscription: Subscription | undefined;
   let snapshot: Snapshot | undefined;

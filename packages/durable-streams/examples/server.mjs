@@ -6,6 +6,7 @@
 //   PORT                  where it listens (default 4437, the protocol's default port)
 //   REDIS_URL             the Redis it keeps streams in; unset: in memory, gone when it stops
 //   LONG_POLL_TIMEOUT_MS  how long a long-poll waits for data before answering 204 (default 3000)
+//   STREAM_PREFIX         the key prefix of everything it keeps (default rr, the rail's)
 //
 //   node packages/durable-streams/examples/server.mjs
 
@@ -31,11 +32,12 @@ function integerFromEnv(name, fallback) {
 const port = integerFromEnv('PORT', 4437);
 const longPollTimeoutMs = integerFromEnv('LONG_POLL_TIMEOUT_MS', 3000);
 const redisUrl = process.env.REDIS_URL;
+const streamPrefix = process.env.STREAM_PREFIX || undefined;
 
 const store = redisUrl
   ? new RedisStreamStore({ client: new Redis(redisUrl), closeClient: true })
   : new MemoryEventStore();
-const rail = new ReplayRail({ store });
+const rail = new ReplayRail({ store, config: { streamPrefix } });
 const streams = durableStreams(rail, { longPollTimeoutMs });
 // Events are published to channels through the rail: here, the Hono adapter's HTTP routes.
 const events = createReplayRailRoutes({ rail });

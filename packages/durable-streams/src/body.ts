@@ -12,6 +12,7 @@ import { InvalidRequestError } from '@replayrail/core/errors';
 import { readBodyWithin, requestChunks } from '@replayrail/core/protocol';
 import type { DurableMessage } from '@replayrail/core/store';
 import type { Context } from 'hono';
+import { headerReader } from './context.js';
 import { isJsonType, isTextType } from './headers.js';
 
 const encoder = new TextEncoder();
@@ -21,7 +22,7 @@ const strictDecoder = new TextDecoder('utf-8', { fatal: true });
 export function readBody(c: Context, maxBytes: number): Promise<Uint8Array> {
   return readBodyWithin(
     requestChunks(c.env, () => c.req.raw.body),
-    c.req.header('content-length'),
+    headerReader(c)('content-length'),
     maxBytes,
   );
 }

@@ -14,7 +14,7 @@
 import type { ReplayRail, StoredEvent, Subscription } from '@replayrail/core';
 import { assertChannel, toWireJson } from '@replayrail/core/protocol';
 import type { Context } from 'hono';
-import type { RouteContext } from './context.js';
+import { goneSignalOf, headerReader, type RouteContext } from './context.js';
 import { controlEvent, eventStream, sseEvent } from './event-stream.js';
 import { encodeOffset } from './offsets.js';
 import { baseHeaders, H, matchesIfNoneMatch, problem, respond } from './responses.js';
@@ -102,7 +102,7 @@ function channelPage(
   };
   if (upToDate) extra[H.upToDate] = 'true';
   if (query.live !== null) extra[H.cursor] = responseCursor(query.cursor, options.cursorClock);
-  if (matchesIfNoneMatch(c.req.header('if-none-match'), etag)) {
+  if (matchesIfNoneMatch(headerReader(c)('if-none-match'), etag)) {
     return respond(options, 304, { etag, 'cache-control': extra['cache-control'] as string });
   }
   return respond(options, 200, extra, `[${events.map(toWireJson).join(',')}]`);
@@ -132,7 +132,7 @@ async function channelWait(
   try {
     subscription = await rail.subscribe(channel, {
       after,
-      signal: c.req.raw.signal,
+      signal: goneSignalOf(c),
       onEvent: (event) => {
         if (finished) return;
         events.push(event);
@@ -172,7 +172,7 @@ async function channelSse(
   after: string,
 ): Promise<Response> {
   const { rail, options } = context;
-  const { body, writer } = eventStream(c.req.raw.signal);
+  const { body, writer } = eventStream(goneSignalOf(c));
   const queue: Queued[] = [];
   let wake: (() => void) | undefined;
   let ended = false;

@@ -5,7 +5,9 @@
 
 import type { ReplayRail } from '@replayrail/core';
 import { InvalidRequestError } from '@replayrail/core/errors';
+import { clientGone } from '@replayrail/core/protocol';
 import { type DurableStreamRef, type DurableStreamStore, MAX_DURABLE_PATH_LENGTH } from '@replayrail/core/store';
+import type { Context } from 'hono';
 import type { ResolvedOptions } from './options.js';
 import type { StreamTails } from './stream-tails.js';
 import type { StreamTelemetry } from './telemetry.js';
@@ -45,4 +47,24 @@ export function pathUnder(url: string, base: string): string | undefined {
 /** The store's name for a stream path, under the rail's key prefix. */
 export function refOf(context: RouteContext, path: string): DurableStreamRef {
   return { prefix: context.rail.config.streamPrefix, path };
+}
+
+/** Aborted when the request's client leaves: for the responses that wait (long-poll, SSE). */
+export function goneSignalOf(c: Context): AbortSignal {
+  return clientGone(c.env, () => c.req.raw.signal);
+}
+
+/**
+ * How a route reads the request's headers. Under @hono/node-server, Node's own parsed
+ * headers (names lower case), as a Node server reads them: `c.req.header` would build
+ * a Web `Headers` of them all for every request first. Elsewhere, `c.req.header`.
+ */
+export function headerReader(c: Context): (name: string) => string | undefined {
+  const headers = (c.env as { incoming?: { headers?: Record<string, string | string[] | undefined> } } | undefined)
+    ?.incoming?.headers;
+  if (headers === undefined) return (name) => c.req.header(name);
+  return (name) => {
+    const value = headers[name];
+    return Array.isArray(value) ? value.join(', ') : value;
+  };
 }

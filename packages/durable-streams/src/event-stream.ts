@@ -12,8 +12,8 @@ const encoder = new TextEncoder();
 export interface EventStreamWriter {
   /** Aborted when the client leaves or the stream is ended from outside. */
   readonly signal: AbortSignal;
-  /** Writes text; resolves once the client has room for more (or has left). */
-  write(text: string): Promise<void>;
+  /** Writes text or its bytes; resolves once the client has room for more (or has left). */
+  write(chunk: string | Uint8Array): Promise<void>;
   /** Ends the response. */
   end(): void;
 }
@@ -55,9 +55,9 @@ export function eventStream(gone: AbortSignal): { body: ReadableStream<Uint8Arra
   );
   const writer: EventStreamWriter = {
     signal: abort.signal,
-    async write(text) {
+    async write(chunk) {
       if (ended || controller === undefined) return;
-      controller.enqueue(encoder.encode(text));
+      controller.enqueue(typeof chunk === 'string' ? encoder.encode(chunk) : chunk);
       if ((controller.desiredSize ?? 1) <= 0 && !abort.signal.aborted) {
         await new Promise<void>((resolve) => {
           room = resolve;

@@ -4,7 +4,13 @@
  */
 
 import type { ReplayRail } from '@replayrail/core';
-import { type DurableRetention, type DurableStreamStore, integerOption, optionError } from '@replayrail/core/store';
+import {
+  DEFAULT_MAX_FORK_MESSAGES,
+  type DurableRetention,
+  type DurableStreamStore,
+  integerOption,
+  optionError,
+} from '@replayrail/core/store';
 import { type CursorClock, DEFAULT_CURSOR_CLOCK } from './stream-cursor.js';
 
 /** Options of `durableStreams`. */
@@ -22,7 +28,7 @@ export interface DurableStreamsOptions {
   sseMaxDurationMs?: number;
   /** Largest `PUT` or `POST` body, in bytes: larger ones get 413, unread. @default 1048576 */
   maxBodyBytes?: number;
-  /** Most bytes of messages in one catch-up response (at least one message is always sent). @default 1048576 */
+  /** Most bytes of messages in one catch-up response (at least one message is always sent). @default 4194304 */
   maxChunkBytes?: number;
   /** Most messages one read takes from the store (a catch-up response, an SSE batch, a shared live read). @default 1000 */
   readLimit?: number;
@@ -33,6 +39,12 @@ export interface DurableStreamsOptions {
   tailBlockMs?: number;
   /** Trimming of every stream, on append: by length (approximate) and by age. @default keep all */
   retention?: Partial<DurableRetention>;
+  /**
+   * The most messages a fork may inherit: a fork copies its source's messages up to its
+   * offset when it is made, so a fork of a longer history is refused with 400 (fork at
+   * an earlier offset, or raise this). @default 100000
+   */
+  maxForkMessages?: number;
   /**
    * `public` or `private` caching of catch-up and long-poll responses that carry data
    * (`max-age=60, stale-while-revalidate=300`, bounded by the stream's TTL or expiry):
@@ -55,6 +67,7 @@ export interface ResolvedOptions {
   readonly readLimit: number;
   readonly tailBlockMs: number;
   readonly retention: DurableRetention;
+  readonly maxForkMessages: number;
   readonly cacheVisibility: 'public' | 'private';
   readonly allowOrigin: string;
   readonly cursorClock: CursorClock;
@@ -92,13 +105,14 @@ export function resolveOptions(options: DurableStreamsOptions): ResolvedOptions 
     longPollTimeoutMs: integerOption(OWNER, 'longPollTimeoutMs', options.longPollTimeoutMs, 3000),
     sseMaxDurationMs: integerOption(OWNER, 'sseMaxDurationMs', options.sseMaxDurationMs, 60_000),
     maxBodyBytes: integerOption(OWNER, 'maxBodyBytes', options.maxBodyBytes, 1024 * 1024),
-    maxChunkBytes: integerOption(OWNER, 'maxChunkBytes', options.maxChunkBytes, 1024 * 1024),
+    maxChunkBytes: integerOption(OWNER, 'maxChunkBytes', options.maxChunkBytes, 4 * 1024 * 1024),
     readLimit: integerOption(OWNER, 'readLimit', options.readLimit, 1000),
     tailBlockMs: integerOption(OWNER, 'tailBlockMs', options.tailBlockMs, 1000),
     retention: {
       maxLength: nullableInteger('retention.maxLength', options.retention?.maxLength),
       maxAgeMs: nullableInteger('retention.maxAgeMs', options.retention?.maxAgeMs),
     },
+    maxForkMessages: integerOption(OWNER, 'maxForkMessages', options.maxForkMessages, DEFAULT_MAX_FORK_MESSAGES),
     cacheVisibility: visibility,
     allowOrigin: options.allowOrigin ?? '*',
     cursorClock: { ...DEFAULT_CURSOR_CLOCK, ...options.cursorClock },

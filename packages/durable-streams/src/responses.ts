@@ -59,19 +59,23 @@ const EXPOSE_HEADERS = [
   'Location',
 ].join(', ');
 
-/** A fresh set of the headers every response has. */
-export function baseHeaders(options: ResolvedOptions, extra?: Record<string, string>): Headers {
-  const headers = new Headers({
+/**
+ * A fresh set of the headers every response has, with `extra`'s. A plain object
+ * (names as written; `extra`'s are never the base's), not `Headers`: under
+ * @hono/node-server a response with a body and plain headers is written straight to
+ * Node's response, one with `Headers` is converted first.
+ */
+export function baseHeaders(options: ResolvedOptions, extra?: Record<string, string>): Record<string, string> {
+  const headers: Record<string, string> = {
     'access-control-allow-origin': options.allowOrigin,
     'access-control-allow-methods': ALLOW_METHODS,
     'access-control-allow-headers': ALLOW_HEADERS,
     'access-control-expose-headers': EXPOSE_HEADERS,
     'x-content-type-options': 'nosniff',
     'cross-origin-resource-policy': 'cross-origin',
-  });
-  if (options.allowOrigin !== '*') headers.set('vary', 'Origin');
-  if (extra !== undefined) for (const [name, value] of Object.entries(extra)) headers.set(name, value);
-  return headers;
+  };
+  if (options.allowOrigin !== '*') headers.vary = 'Origin';
+  return extra === undefined ? headers : Object.assign(headers, extra);
 }
 
 /** A response with the base headers. */

@@ -21,18 +21,6 @@ const start = async (options: Parameters<typeof serveRoutes>[1] = {}) => {
 const text = { 'content-type': 'text/plain' };
 
 describe('what the server refuses', () => {
-  it('a fork (Stream-Forked-From) with 501 Not Implemented and a clear message', async () => {
-    const { stream: url } = await start();
-    await fetch(url('source'), { method: 'PUT', headers: text, body: 'a' });
-    const response = await fetch(url('fork'), {
-      method: 'PUT',
-      headers: { ...text, 'stream-forked-from': '/v1/stream/source' },
-    });
-    expect(response.status).toBe(501);
-    expect((await response.json()).error.message).toMatch(/forks .* not implemented/);
-    expect((await fetch(url('fork'), { method: 'HEAD' })).status).toBe(404);
-  });
-
   it('the reserved subscription APIs (__ds) with 501', async () => {
     const { stream: url } = await start();
     expect((await fetch(url('__ds/subscriptions/x'), { method: 'PUT' })).status).toBe(501);
@@ -111,6 +99,36 @@ describe('offsets', () => {
     }
     expect(await (await fetch(`${url('r')}?offset=${offsets[1]}`)).text()).toBe('cd');
     expect(await (await fetch(`${url('r')}?offset=-1`)).text()).toBe('abcd');
+  });
+});
+
+describe('catch-up responses', () => {
+  it('carry a chunk’s worth across store pages, and no more than maxChunkBytes', async () => {
+    const { stream: url } = await start({ readLimit: 3, maxChunkBytes: 40 });
+    await fetch(url('pages'), { method: 'PUT', headers: text });
+    const parts = Array.from({ length: 35 }, (_, i) => `m${String(i).padStart(2, '0')},`);
+    for (const part of parts) await fetch(url('pages'), { method: 'POST', headers: text, body: part });
+    // 10 messages of 4 bytes fill 40 bytes: read from four pages of 3, the rest left for the next response.
+    const bodies: string[] = [];
+    let offset = '-1';
+    for (;;) {
+      const response = await fetch(`${url('pages')}?offset=${offset}`);
+      bodies.push(await response.text());
+      offset = response.headers.get('stream-next-offset') as string;
+      if (response.headers.get('stream-up-to-date') === 'true') break;
+    }
+    expect(bodies.join('')).toBe(parts.join(''));
+    expect(bodies.map((body) => body.length)).toEqual([40, 40, 40, 20]);
+  });
+
+  it('of many pages come as one when they fit in maxChunkBytes', async () => {
+    const { stream: url } = await start({ readLimit: 10 });
+    await fetch(url('one'), { method: 'PUT', headers: text });
+    const parts = Array.from({ length: 35 }, (_, i) => `${i};`);
+    for (const part of parts) await fetch(url('one'), { method: 'POST', headers: text, body: part });
+    const response = await fetch(`${url('one')}?offset=-1`);
+    expect(await response.text()).toBe(parts.join(''));
+    expect(response.headers.get('stream-up-to-date')).toBe('true');
   });
 });
 

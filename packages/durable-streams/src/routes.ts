@@ -65,7 +65,6 @@ export function durableStreams(rail: ReplayRail, options: DurableStreamsOptions 
 
   const streams = `${resolved.streamsPath}/*`;
   app.all(streams, async (c) => {
-    watchDisconnect(c);
     if (c.req.method === 'OPTIONS') return respond(resolved, 204);
     if (closing) throw new ShuttingDownError();
     const path = pathUnder(c.req.url, resolved.streamsPath);
@@ -84,7 +83,6 @@ export function durableStreams(rail: ReplayRail, options: DurableStreamsOptions 
   if (resolved.channelsPath !== null) {
     const channels = `${resolved.channelsPath}/*`;
     app.all(channels, async (c) => {
-      watchDisconnect(c);
       if (c.req.method === 'OPTIONS') return respond(resolved, 204);
       if (closing) throw new ShuttingDownError();
       const channel = pathUnder(c.req.url, resolved.channelsPath as string);
@@ -115,15 +113,6 @@ export function durableStreams(rail: ReplayRail, options: DurableStreamsOptions 
       for (const end of [...context.openStreams]) end();
     },
   };
-}
-
-/**
- * Makes the request's signal now: @hono/node-server creates it on first use, and only
- * a signal made before the client leaves is told that it left (a long-poll or an event
- * stream that starts waiting later still stops when its client goes).
- */
-function watchDisconnect(c: Context): AbortSignal {
-  return c.req.raw.signal;
 }
 
 function streamRoute(c: Context, context: RouteContext, path: string): Promise<Response> | Response {

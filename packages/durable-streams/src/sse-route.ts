@@ -14,7 +14,7 @@ import { compareCursors } from '@replayrail/core/cursor';
 import type { DurableStreamInfo, StoredDurableMessage } from '@replayrail/core/store';
 import type { Context } from 'hono';
 import { toBase64 } from './body.js';
-import { type RouteContext, refOf } from './context.js';
+import { goneSignalOf, type RouteContext, refOf } from './context.js';
 import { type ControlEvent, controlEvent, type EventStreamWriter, eventStream, sseEvent } from './event-stream.js';
 import { isJsonType, isTextType, normalizeContentType } from './headers.js';
 import { encodeOffset } from './offsets.js';
@@ -48,8 +48,8 @@ export async function sseRoute(c: Context, context: RouteContext, path: string, 
     'content-type': 'text/event-stream',
     'cache-control': 'no-cache',
   });
-  if (base64) headers.set(H.sseEncoding, 'base64');
-  const { body, writer } = eventStream(c.req.raw.signal);
+  if (base64) headers[H.sseEncoding] = 'base64';
+  const { body, writer } = eventStream(goneSignalOf(c));
   context.openStreams.add(writer.end);
   context.telemetry.sseOpened();
   void follow(context, ref, query, writer, after, first, base64, isJsonType(type)).finally(() => {
@@ -88,23 +88,30 @@ async function follow(
       const { messages, info } = page;
       page = null;
       const last = messages[messages.length - 1];
-      if (last !== undefined) {
-        await writer.write(sseEvent('data', dataOf(info, messages, base64, json)));
-        context.telemetry.sent(ref.path, messages.length, live);
-        after = last.id;
-      }
-      live = false;
+      const end = last === undefined ? after : last.id;
       // At or past the tail (an offset past it reads nothing, and waits there).
-      const upToDate = compareCursors(after, info.tail) >= 0;
-      if (info.closed && upToDate) {
-        await writer.write(controlEvent({ streamNextOffset: encodeOffset(after), streamClosed: true, upToDate: true }));
-        return;
+      const upToDate = compareCursors(end, info.tail) >= 0;
+      const closing = info.closed && upToDate;
+      let control: string | undefined;
+      if (closing) {
+        control = controlEvent({ streamNextOffset: encodeOffset(end), streamClosed: true, upToDate: true });
+      } else if (last !== undefined || !sentControl) {
+        const next: ControlEvent = { streamNextOffset: encodeOffset(end), streamCursor: cursor() };
+        control = controlEvent(upToDate ? { ...next, upToDate: true } : next);
       }
-      if (last !== undefined || !sentControl) {
-        const control: ControlEvent = { streamNextOffset: encodeOffset(after), streamCursor: cursor() };
-        await writer.write(controlEvent(upToDate ? { ...control, upToDate: true } : control));
-        sentControl = true;
+      if (last !== undefined) {
+        // Data and its control event in one write; the same bytes for every reader of one shared read.
+        await writer.write(
+          framedOnce(messages, control as string, () => sseEvent('data', dataOf(info, messages, base64, json))),
+        );
+        context.telemetry.sent(ref.path, messages.length, live);
+      } else if (control !== undefined) {
+        await writer.write(control);
       }
+      after = end;
+      live = false;
+      if (control !== undefined) sentControl = true;
+      if (closing) return;
       if (!upToDate) continue; // more to catch up on: read on at once
       // At the tail: wait on the stream's shared read, a long-poll's time at most, then
       // say so (a keep-alive) and wait again, until the connection's time is up.
@@ -142,6 +149,24 @@ async function follow(
     // A read failed mid-stream (the store went away, or history was trimmed past the
     // client): the response ends, and the client's reconnect gets the status.
   }
+}
+
+const encoder = new TextEncoder();
+/** Each batch's frame (its data event and the control event after it), as written last. */
+const frames = new WeakMap<readonly StoredDurableMessage[], { readonly control: string; readonly bytes: Uint8Array }>();
+
+/**
+ * The bytes of a batch's data event followed by `control`: encoded once for every
+ * event stream that writes the same batch (the shared live read hands its waiters one
+ * array) with the same control event (the same offset and cursor: all but a reader
+ * that sent a cursor of its own).
+ */
+function framedOnce(messages: readonly StoredDurableMessage[], control: string, data: () => string): Uint8Array {
+  const framed = frames.get(messages);
+  if (framed !== undefined && framed.control === control) return framed.bytes;
+  const bytes = encoder.encode(data() + control);
+  frames.set(messages, { control, bytes });
+  return bytes;
 }
 
 function dataOf(

@@ -18,7 +18,10 @@ import type {
 } from '@replayrail/core/store';
 import type { Context } from 'hono';
 import { approximateSize, concatBytes, jsonArrayOf, messagesOf, readBody } from './body.js';
-import { type RouteContext, refOf } from './context.js';
+import { goneSignalOf, headerReader, type RouteContext, refOf } from './context.js';
+import { createdResponse } from './create-response.js';
+import { parseForkHeaders } from './fork-request.js';
+import { forkRoute } from './fork-route.js';
 import { isJsonType, normalizeContentType, parseAppendHeaders, parseCreateHeaders } from './headers.js';
 import { encodeOffset, parseOffsetParam, type RequestedOffset } from './offsets.js';
 import {
@@ -35,18 +38,13 @@ import { responseCursor } from './stream-cursor.js';
 
 const ZERO = '0-0';
 
-/** `PUT`: 201 created, 200 when it exists alike, 409 when it exists otherwise. */
+/** `PUT`: 201 created, 200 when it exists alike, 409 when it exists otherwise; a fork with `Stream-Forked-From`. */
 export async function createRoute(c: Context, context: RouteContext, path: string): Promise<Response> {
   const { options, store } = context;
-  if (c.req.header('stream-forked-from') !== undefined) {
-    return problem(
-      options,
-      501,
-      'not_implemented',
-      'forks (Stream-Forked-From) are not implemented yet by this server: create a stream without it',
-    );
-  }
-  const headers = parseCreateHeaders((name) => c.req.header(name));
+  const header = headerReader(c);
+  const headers = parseCreateHeaders(header);
+  const fork = parseForkHeaders(header, options.streamsPath);
+  if (fork !== null) return forkRoute(c, context, path, headers, fork);
   const body = await readBody(c, options.maxBodyBytes);
   const messages = messagesOf(body, normalizeContentType(headers.contentType), true);
   const result = await store.create(refOf(context, path), {
@@ -56,21 +54,29 @@ export async function createRoute(c: Context, context: RouteContext, path: strin
     messages,
   });
   if (result.kind === 'conflict') {
-    return problem(options, 409, 'conflict', 'the stream exists with another content type, expiry or closure');
+    return problem(
+      options,
+      409,
+      'conflict',
+      'the stream exists with another content type, expiry or closure, or is a fork',
+    );
   }
-  const extra: Record<string, string> = {
-    'content-type': result.info.contentType,
-    [H.nextOffset]: encodeOffset(result.info.tail),
-  };
-  if (result.info.closed) extra[H.closed] = 'true';
-  if (result.kind === 'created') extra.location = c.req.url.replace(/[?#].*$/, '');
-  return respond(options, result.kind === 'created' ? 201 : 200, extra);
+  if (result.kind === 'deleted') {
+    return problem(
+      options,
+      409,
+      'stream_deleted',
+      'the stream was deleted while it had forks: its path is taken until they are deleted',
+    );
+  }
+  return createdResponse(c, options, result);
 }
 
 /** `POST`: append, close, or both; the store's result kind becomes the status. */
 export async function appendRoute(c: Context, context: RouteContext, path: string): Promise<Response> {
   const { options, store, tails } = context;
-  const headers = parseAppendHeaders((name) => c.req.header(name));
+  const header = headerReader(c);
+  const headers = parseAppendHeaders(header);
   const body = await readBody(c, options.maxBodyBytes);
   const closeOnly = body.byteLength === 0;
   if (closeOnly && !headers.close) {
@@ -81,7 +87,7 @@ export async function appendRoute(c: Context, context: RouteContext, path: strin
   }
   const messages = closeOnly ? [] : messagesOf(body, headers.contentType as string, false);
   const ref = refOf(context, path);
-  const scope = context.telemetry.appending(path, c.req.header('traceparent'), c.req.header('tracestate'));
+  const scope = context.telemetry.appending(path, header('traceparent'), header('tracestate'));
   let result: DurableAppendResult;
   try {
     result = await store.append(ref, {
@@ -245,7 +251,7 @@ export function bodyOf(info: DurableStreamInfo, messages: readonly StoredDurable
  * (section 5.7) through the stream's shared read (stream-tails.ts).
  */
 export async function readRoute(c: Context, context: RouteContext, path: string, query: ReadQuery): Promise<Response> {
-  const { options, store, tails } = context;
+  const { options, tails } = context;
   const ref = refOf(context, path);
   const longPoll = query.live === 'long-poll';
 
@@ -254,6 +260,8 @@ export async function readRoute(c: Context, context: RouteContext, path: string,
   // `now`: the tail, as HEAD tells it. With long-poll, the wait starts there at once,
   // without a first empty answer (section 8).
   let atTail: DurableStreamInfo | undefined;
+  // Made on the first wait, kept for the next ones (a `behind` reads and waits again).
+  let gone: AbortSignal | undefined;
   if (query.offset.kind === 'now') {
     const info = await tailInfo(context, ref);
     if (info === null) return notFound(options);
@@ -268,17 +276,16 @@ export async function readRoute(c: Context, context: RouteContext, path: string,
       info = atTail;
       atTail = undefined;
     } else {
-      const page = await store.read(ref, { after, limit: options.readLimit, blockMs: 0 });
+      const page = await catchUpRead(context, ref, after);
       if (page === null) return notFound(options);
       ({ messages, info } = page);
     }
     if (messages.length > 0 || !longPoll) return dataResponse(c, context, path, info, after, messages, query);
     if (info.closed) return tailResponse(context, info, true, query, after);
     const remaining = deadline - Date.now();
+    gone ??= goneSignalOf(c);
     const wake =
-      remaining <= 0
-        ? ({ kind: 'timeout' } as const)
-        : await tails.wait(ref, info.id, after, remaining, c.req.raw.signal);
+      remaining <= 0 ? ({ kind: 'timeout' } as const) : await tails.wait(ref, info.id, after, remaining, gone);
     switch (wake.kind) {
       case 'messages':
         return dataResponse(c, context, path, wake.info, after, wake.messages, query);
@@ -300,6 +307,44 @@ export async function readRoute(c: Context, context: RouteContext, path: string,
         });
     }
   }
+}
+
+/**
+ * What one catch-up response sends after `after`: store pages of `readLimit` read on
+ * while they come full and hold less than `maxChunkBytes`, so a response carries a
+ * chunk's worth whatever the page size (ten thousand small messages in one or two
+ * responses, not ten). The stream as of the last page; null when it does not exist.
+ */
+export async function catchUpRead(
+  { store, options }: RouteContext,
+  ref: DurableStreamRef,
+  after: string,
+): Promise<{ messages: readonly StoredDurableMessage[]; info: DurableStreamInfo } | null> {
+  const first = await store.read(ref, { after, limit: options.readLimit, blockMs: 0 });
+  if (first === null || first.messages.length < options.readLimit) return first;
+  const messages = [...first.messages];
+  let { info } = first;
+  let bytes = sizeOf(first.messages);
+  let full = true;
+  while (full && bytes < options.maxChunkBytes) {
+    const last = messages[messages.length - 1] as StoredDurableMessage;
+    // A later page that fails (trimmed past, deleted, another incarnation, the store
+    // gone): what was read is answered as of then, and the client's next request from
+    // its end is told.
+    const page = await store.read(ref, { after: last.id, limit: options.readLimit, blockMs: 0 }).catch(() => null);
+    if (page === null || page.info.id !== info.id) break;
+    info = page.info;
+    for (const message of page.messages) messages.push(message);
+    bytes += sizeOf(page.messages);
+    full = page.messages.length === options.readLimit;
+  }
+  return { messages, info };
+}
+
+function sizeOf(messages: readonly StoredDurableMessage[]): number {
+  let size = 0;
+  for (const message of messages) size += approximateSize(message);
+  return size;
 }
 
 /**
@@ -365,7 +410,7 @@ function dataResponse(
   if (upToDate) extra[H.upToDate] = 'true';
   if (closedHere) extra[H.closed] = 'true';
   else if (query.live === 'long-poll') extra[H.cursor] = responseCursor(query.cursor, options.cursorClock);
-  if (matchesIfNoneMatch(c.req.header('if-none-match'), etag)) {
+  if (matchesIfNoneMatch(headerReader(c)('if-none-match'), etag)) {
     return respond(options, 304, { etag, 'cache-control': extra['cache-control'] as string });
   }
   telemetry.sent(path, messages.length, query.live === 'long-poll');

@@ -128,6 +128,16 @@ describe('StreamTails', () => {
     tails.close();
   });
 
+  it('hands waiters at one position the same array, framed once by the event streams', async () => {
+    const { store, tails, info } = await setup();
+    const first = tails.wait(ref, info.id, info.tail, 5_000);
+    const second = tails.wait(ref, info.id, info.tail, 5_000);
+    await append(store, 'second');
+    const [a, b] = await Promise.all([first, second]);
+    expect(a.kind === 'messages' && b.kind === 'messages' && a.messages === b.messages).toBe(true);
+    tails.close();
+  });
+
   it('tells a waiter behind what the shared read has passed to read the gap itself', async () => {
     const { store, tails, info } = await setup();
     const first = tails.wait(ref, info.id, info.tail, 5_000);

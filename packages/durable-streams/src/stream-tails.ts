@@ -175,9 +175,15 @@ export class StreamTails {
         }
         const last = messages[messages.length - 1];
         if (last !== undefined) {
+          const from = tail.position;
           tail.position = last.id;
           for (const waiter of [...tail.waiters]) {
-            const fresh = messages.filter((message) => compareCursors(message.id, waiter.after) > 0);
+            // A waiter at the read's start (nearly all of them) gets the read's own array:
+            // what an event stream frames once per array is then framed once per read.
+            const fresh =
+              waiter.after === from
+                ? messages
+                : messages.filter((message) => compareCursors(message.id, waiter.after) > 0);
             if (fresh.length > 0) waiter.resolve({ kind: 'messages', messages: fresh, info });
           }
         } else if (info.closed) {

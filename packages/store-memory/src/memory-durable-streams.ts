@@ -6,12 +6,15 @@
  * producers' epochs and sequences. Every method checks and writes with no `await` in
  * between, so an append's checks and its write are one step, as the Redis script's
  * are. Expiry is lazy, as Redis's is: a stream past its time goes when next touched.
+ * A fork copies its source's messages when it is made (memory-durable-forks.ts); the
+ * source counts its live forks, so deleting it while it has some leaves a tombstone.
  */
 
 import type { Cursor } from '@replayrail/core';
 import { ZERO_CURSOR } from '@replayrail/core/cursor';
 import {
   assertDurableAppend,
+  assertDurableFork,
   assertDurableRead,
   assertDurableRef,
   assertReplayable,
@@ -19,6 +22,8 @@ import {
   type DurableAppendResult,
   type DurableCreate,
   type DurableCreateResult,
+  type DurableFork,
+  type DurableForkResult,
   type DurableMessage,
   type DurableReadQuery,
   type DurableReadResult,
@@ -27,10 +32,13 @@ import {
   type DurableStreamInfo,
   type DurableStreamRef,
   type DurableStreamStore,
+  deletedStreamError,
+  forkExpiry,
   normaliseContentType,
   type ProducerClaim,
   type StoredDurableMessage,
 } from '@replayrail/core/store';
+import { type ForkOrigin, forkStart, sameFork } from './memory-durable-forks.js';
 
 interface ProducerState {
   readonly epoch: number;
@@ -52,6 +60,12 @@ interface DurableStream {
   readonly producers: Map<string, ProducerState>;
   /** When a sliding TTL last started over, by the store's clock. */
   touchedAt: number;
+  /** Set on a fork: its source, and what its create asked. */
+  readonly origin: ForkOrigin | null;
+  /** Its live forks: key → incarnation id. */
+  readonly forks: Map<string, string>;
+  /** Deleted while it had forks: a tombstone (no messages, no producers) until they are gone. */
+  deleted: boolean;
 }
 
 /** What the durable streams need from the store they belong to. */
@@ -129,6 +143,7 @@ function infoOf(stream: DurableStream): DurableStreamInfo {
  * - retention trims only when messages are added (as XADD's trim), exactly by age and,
  *   by length, once a tenth more than `maxLength` has piled up (`MAXLEN ~`);
  * - a read at the end of a closed stream returns at once: nothing more can come;
+ * - a fork holds its source's message objects (frozen), not copies of their data;
  * - refused with `InvalidRequestError`, changing nothing: a path that is empty, longer
  *   than 1024 characters or holds NUL; a producer id that is empty or longer than 256
  *   characters; an epoch or seq that is not an integer in 0 … 2^53 - 1; an append with
@@ -147,24 +162,52 @@ export class MemoryDurableStreams implements DurableStreamStore {
     this.#host.assertOpen();
     assertDurableRef(ref);
     const key = keyOf(ref);
-    const existing = this.#live(key);
+    const existing = this.#present(key);
     if (existing !== undefined) {
-      const same = sameConfig(existing.config, request.config) && existing.closed === request.closed;
+      if (existing.deleted) return { kind: 'deleted', info: infoOf(existing) };
+      // A fork is not what a create makes: a create of a fork's path conflicts.
+      const same =
+        existing.origin === null && sameConfig(existing.config, request.config) && existing.closed === request.closed;
       return { kind: same ? 'exists' : 'conflict', info: infoOf(existing) };
     }
     const { contentType, ttlSeconds, expiresAt } = request.config;
-    const stream: DurableStream = {
-      id: crypto.randomUUID(),
-      config: { contentType, ttlSeconds, expiresAt },
-      messages: [],
-      appended: 0,
-      tail: ZERO_CURSOR,
-      closed: request.closed,
-      closedBy: null,
-      streamSeq: null,
-      producers: new Map(),
-      touchedAt: this.#host.now(),
+    const stream = this.#newStream({ contentType, ttlSeconds, expiresAt }, request.closed, null, []);
+    this.#streams.set(key, stream);
+    this.#write(stream, request.messages, request.retention);
+    return { kind: 'created', info: infoOf(stream) };
+  }
+
+  async fork(ref: DurableStreamRef, request: DurableFork): Promise<DurableForkResult> {
+    this.#host.assertOpen();
+    assertDurableRef(ref);
+    assertDurableFork(request);
+    const key = keyOf(ref);
+    const existing = this.#present(key);
+    if (existing !== undefined) {
+      if (existing.deleted) return { kind: 'deleted', info: infoOf(existing) };
+      const same = sameFork(existing.origin, existing.config, existing.closed, request);
+      return { kind: same ? 'exists' : 'conflict', info: infoOf(existing) };
+    }
+    const sourceKey = keyOf({ prefix: ref.prefix, path: request.source });
+    const source = this.#live(sourceKey);
+    if (source === undefined) return { kind: 'source-not-found' };
+    if (source.deleted) return { kind: 'source-deleted' };
+    const start = forkStart(source, request, (messages, cursor) => this.#host.indexAfter(messages, cursor, false));
+    if ('kind' in start) return start;
+    const inherited = { ttlSeconds: source.config.ttlSeconds, expiresAt: source.config.expiresAt };
+    const config = { contentType: request.contentType ?? source.config.contentType, ...forkExpiry(request, inherited) };
+    const origin: ForkOrigin = {
+      sourceKey,
+      source: request.source,
+      sourceId: source.id,
+      offset: start.offset,
+      subOffset: request.subOffset,
+      inherited,
     };
+    const stream = this.#newStream(config, request.closed, origin, start.messages);
+    stream.appended = start.messages.length + (start.trimmed ? 1 : 0);
+    stream.tail = start.tail;
+    source.forks.set(key, stream.id);
     this.#streams.set(key, stream);
     this.#write(stream, request.messages, request.retention);
     return { kind: 'created', info: infoOf(stream) };
@@ -177,6 +220,7 @@ export class MemoryDurableStreams implements DurableStreamStore {
     const key = keyOf(ref);
     const stream = this.#live(key);
     if (stream === undefined) return { kind: 'not-found' };
+    if (stream.deleted) throw deletedStreamError(ref.path);
     stream.touchedAt = this.#host.now();
     const info = infoOf(stream);
     const claim = request.producer;
@@ -226,6 +270,7 @@ export class MemoryDurableStreams implements DurableStreamStore {
       // Again on every wake-up: the stream may have been deleted, expired or trimmed.
       const stream = this.#live(key);
       if (stream === undefined) return null;
+      if (stream.deleted) throw deletedStreamError(ref.path);
       stream.touchedAt = this.#host.now();
       const messages = this.#page(ref.path, stream, query);
       const remaining = deadline - Date.now();
@@ -238,6 +283,7 @@ export class MemoryDurableStreams implements DurableStreamStore {
     this.#host.assertOpen();
     assertDurableRef(ref);
     const stream = this.#live(keyOf(ref));
+    if (stream?.deleted) throw deletedStreamError(ref.path);
     return stream === undefined ? null : infoOf(stream);
   }
 
@@ -245,10 +291,44 @@ export class MemoryDurableStreams implements DurableStreamStore {
     this.#host.assertOpen();
     assertDurableRef(ref);
     const key = keyOf(ref);
-    if (this.#live(key) === undefined) return false;
-    this.#streams.delete(key);
+    const stream = this.#present(key);
+    if (stream === undefined) return false;
+    if (stream.deleted) throw deletedStreamError(ref.path);
+    // Forks past their time go first, releasing this stream.
+    for (const fork of [...stream.forks.keys()]) this.#live(fork);
+    if (stream.forks.size === 0) {
+      this.#drop(key, stream);
+      return true;
+    }
+    // Its forks hold copies of what they inherited: only the tombstone stays.
+    stream.deleted = true;
+    stream.messages.splice(0);
+    stream.producers.clear();
     this.#host.wake(key);
     return true;
+  }
+
+  #newStream(
+    config: DurableStreamConfig,
+    closed: boolean,
+    origin: ForkOrigin | null,
+    messages: readonly StoredDurableMessage[],
+  ): DurableStream {
+    return {
+      id: crypto.randomUUID(),
+      config,
+      messages: [...messages],
+      appended: 0,
+      tail: ZERO_CURSOR,
+      closed,
+      closedBy: null,
+      streamSeq: null,
+      producers: new Map(),
+      touchedAt: this.#host.now(),
+      origin,
+      forks: new Map(),
+      deleted: false,
+    };
   }
 
   #write(stream: DurableStream, messages: readonly DurableMessage[], retention: DurableRetention): void {
@@ -302,9 +382,31 @@ export class MemoryDurableStreams implements DurableStreamStore {
     const expired =
       (expiresAt !== null && now >= expiresAt) || (ttlSeconds !== null && now >= stream.touchedAt + ttlSeconds * 1000);
     if (!expired) return stream;
+    this.#drop(key, stream);
+    return undefined;
+  }
+
+  // As #live, but a tombstone's forks are looked at first: those past their time go,
+  // and a tombstone they leave without forks goes with them.
+  #present(key: string): DurableStream | undefined {
+    const stream = this.#live(key);
+    if (stream === undefined || !stream.deleted) return stream;
+    for (const fork of [...stream.forks.keys()]) this.#live(fork);
+    return this.#live(key);
+  }
+
+  // Removes a stream for good, wakes its readers, and releases its source if it is a fork.
+  #drop(key: string, stream: DurableStream): void {
     this.#streams.delete(key);
     this.#host.wake(key);
-    return undefined;
+    const origin = stream.origin;
+    if (origin === null) return;
+    const source = this.#streams.get(origin.sourceKey);
+    // Another incarnation of the source's path never counted this fork.
+    if (source === undefined || source.id !== origin.sourceId || source.forks.get(key) !== stream.id) return;
+    source.forks.delete(key);
+    // The last fork of a deleted source: the tombstone goes too, and so up the chain.
+    if (source.deleted && source.forks.size === 0) this.#drop(origin.sourceKey, source);
   }
 }
 

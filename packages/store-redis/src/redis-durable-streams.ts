@@ -1,18 +1,20 @@
 /**
  * @module
  * `store.durableStreams` on Redis: the streams `@replayrail/durable-streams` serves
- * (docs/durable-streams.md). Each is four keys in one slot (durable-stream-scripts.ts
+ * (docs/durable-streams.md). Each is five keys in one slot (durable-stream-scripts.ts
  * has the layout), created, appended to, read and deleted by one script each, so every
  * check of an append (closed, content type, the producer's epoch and sequence,
  * Stream-Seq) is atomic with it, and a page is read with the figures that decide
  * `410 Gone`. A live read waits as the store's event reads do (wakeups.ts), on two
- * keys: the messages, and the signal a close or a delete adds to.
+ * keys: the messages, and the signal a close or a delete adds to. Forks are made in
+ * steps across two slots (redis-durable-forks.ts).
  */
 
 import type { Cursor } from '@replayrail/core';
 import { ZERO_CURSOR } from '@replayrail/core/cursor';
 import {
   assertDurableAppend,
+  assertDurableFork,
   assertDurableRead,
   assertDurableRef,
   assertReplayable,
@@ -20,74 +22,37 @@ import {
   type DurableAppendResult,
   type DurableCreate,
   type DurableCreateResult,
-  type DurableMessage,
+  type DurableFork,
+  type DurableForkResult,
   type DurableReadQuery,
   type DurableReadResult,
-  type DurableRetention,
   type DurableStreamInfo,
   type DurableStreamRef,
   type DurableStreamStore,
+  deletedStreamError,
   nextCursor,
   normaliseContentType,
 } from '@replayrail/core/store';
+import {
+  type DurableStreamsHost,
+  durableStreamKeys,
+  infoOf,
+  keyList,
+  messageArgs,
+  retentionArgs,
+} from './durable-stream-keys.js';
 import { DURABLE_APPEND, DURABLE_CREATE, DURABLE_DELETE, DURABLE_READ } from './durable-stream-scripts.js';
 import { fieldsOf, type RawEntry } from './entry-fields.js';
+import { busyWait, RedisDurableForks } from './redis-durable-forks.js';
 import { figuresFromReply } from './scripts.js';
-import type { StoreHost } from './store-host.js';
-import type { Wakeups } from './wakeups.js';
-
-/** What durable streams need from their store. */
-export interface DurableStreamsHost extends StoreHost {
-  /** How live reads wait (wakeups.ts), chosen once per store. */
-  wakeups(): Promise<Wakeups>;
-  /** The wake channel of `key` an append must `SPUBLISH` on, or undefined when readers do not wait that way. */
-  wakeChannel(key: string): Promise<string | undefined>;
-}
-
-/** The Redis keys of a durable stream, in one slot: its messages, info, producers and signal. */
-export function durableStreamKeys(ref: DurableStreamRef): {
-  messages: string;
-  info: string;
-  producers: string;
-  signal: string;
-} {
-  // Encoded, so the hash tag holds the whole path whatever braces it has.
-  const base = `${ref.prefix}:ds:{${encodeURIComponent(ref.path)}}`;
-  return { messages: `${base}:m`, info: `${base}:i`, producers: `${base}:p`, signal: `${base}:s` };
-}
-
-const keyList = (keys: ReturnType<typeof durableStreamKeys>) => [keys.messages, keys.info, keys.producers, keys.signal];
-
-// The reply's info fields (id, ct, ttl, exp, closed, tail), from `at`.
-function infoOf(reply: readonly unknown[], at: number): DurableStreamInfo {
-  const [id, contentType, ttl, expiresAt, closed, tail] = reply.slice(at, at + 6).map(String);
-  return {
-    id: id as string,
-    contentType: contentType as string,
-    ttlSeconds: ttl === '' ? null : Number(ttl),
-    expiresAt: expiresAt === '' ? null : Number(expiresAt),
-    closed: closed === '1',
-    tail: tail as Cursor,
-  };
-}
-
-function retentionArgs(retention: DurableRetention): string[] {
-  return [
-    retention.maxLength === null ? '' : String(retention.maxLength),
-    '1',
-    retention.maxAgeMs === null ? '' : String(retention.maxAgeMs),
-  ];
-}
-
-function messageArgs(messages: readonly DurableMessage[]): string[] {
-  return messages.flatMap((message) => [message.data, message.base64 ? '1' : '']);
-}
 
 export class RedisDurableStreams implements DurableStreamStore {
   readonly #host: DurableStreamsHost;
+  readonly #forks: RedisDurableForks;
 
   constructor(host: DurableStreamsHost) {
     this.#host = host;
+    this.#forks = new RedisDurableForks(host);
   }
 
   async create(ref: DurableStreamRef, request: DurableCreate): Promise<DurableCreateResult> {
@@ -95,23 +60,38 @@ export class RedisDurableStreams implements DurableStreamStore {
     assertDurableRef(ref);
     const keys = durableStreamKeys(ref);
     const { config } = request;
-    const reply = (await this.#host.script(
-      DURABLE_CREATE,
-      keyList(keys),
-      [
-        crypto.randomUUID(),
-        config.contentType,
-        normaliseContentType(config.contentType),
-        config.ttlSeconds === null ? '' : String(config.ttlSeconds),
-        config.expiresAt === null ? '' : String(config.expiresAt),
-        request.closed ? '1' : '',
-        ...retentionArgs(request.retention),
-        ...messageArgs(request.messages),
-      ],
-      'durable stream create',
-      { path: ref.path },
-    )) as unknown[];
-    return { kind: String(reply[0]) as DurableCreateResult['kind'], info: infoOf(reply, 1) };
+    const args = [
+      crypto.randomUUID(),
+      config.contentType,
+      normaliseContentType(config.contentType),
+      config.ttlSeconds === null ? '' : String(config.ttlSeconds),
+      config.expiresAt === null ? '' : String(config.expiresAt),
+      request.closed ? '1' : '',
+      ...retentionArgs(request.retention),
+      ...messageArgs(request.messages),
+    ];
+    const wait = busyWait(ref.path);
+    for (;;) {
+      const reply = (await this.#host.script(DURABLE_CREATE, keyList(keys), args, 'durable stream create', {
+        path: ref.path,
+      })) as unknown[];
+      const kind = String(reply[0]);
+      // A fork being copied in here: its create answers once it is made.
+      if (kind === 'busy') {
+        await wait();
+        continue;
+      }
+      // A tombstone whose forks are all gone goes: the path is free again.
+      if (kind === 'deleted' && (await this.#forks.settle(ref, reply.slice(7)))) continue;
+      return { kind: kind as DurableCreateResult['kind'], info: infoOf(reply, 1) };
+    }
+  }
+
+  async fork(ref: DurableStreamRef, request: DurableFork): Promise<DurableForkResult> {
+    this.#host.assertOpen();
+    assertDurableRef(ref);
+    assertDurableFork(request);
+    return this.#forks.fork(ref, request);
   }
 
   async append(ref: DurableStreamRef, request: DurableAppend): Promise<DurableAppendResult> {
@@ -140,6 +120,7 @@ export class RedisDurableStreams implements DurableStreamStore {
     )) as unknown[];
     const kind = String(reply[0]);
     if (kind === 'not-found') return { kind };
+    if (kind === 'gone') throw deletedStreamError(ref.path);
     const info = infoOf(reply, 1);
     const extra = reply.slice(7).map(String);
     switch (kind) {
@@ -195,14 +176,38 @@ export class RedisDurableStreams implements DurableStreamStore {
     this.#host.assertOpen();
     assertDurableRef(ref);
     const keys = durableStreamKeys(ref);
-    const existed = await this.#host.script(
-      DURABLE_DELETE,
-      keyList(keys),
-      [(await this.#host.wakeChannel(keys.signal)) ?? ''],
-      'durable stream delete',
-      { path: ref.path },
-    );
-    return Number(existed) === 1;
+    const wake = (await this.#host.wakeChannel(keys.signal)) ?? '';
+    for (let looked = false; ; looked = true) {
+      const reply = (await this.#host.script(
+        DURABLE_DELETE,
+        keyList(keys),
+        [wake, looked ? '1' : ''],
+        'durable stream delete',
+        { path: ref.path },
+      )) as unknown[];
+      const [kind, source, sourceId, id] = reply.map(String);
+      switch (kind) {
+        case 'absent':
+          return false;
+        case 'gone':
+          // Deleted before; collected now if its forks are all gone.
+          if (await this.#forks.settle(ref, reply.slice(1))) return false;
+          throw deletedStreamError(ref.path);
+        case 'forks':
+          // Forks that no longer exist are released first: only live ones keep a tombstone.
+          await this.#forks.settle(ref, reply.slice(1));
+          continue;
+        case 'soft':
+          return true;
+        default:
+          // A fork releases its source, which goes too if it is a tombstone left without forks.
+          if (source !== '')
+            await this.#forks.release({ prefix: ref.prefix, path: source as string }, sourceId as string, [
+              [ref.path, id as string],
+            ]);
+          return true;
+      }
+    }
   }
 
   // One page with the info and the figures that decide whether it is complete, and
@@ -221,6 +226,7 @@ export class RedisDurableStreams implements DurableStreamStore {
       'durable stream read',
       { path: ref.path, after },
     )) as unknown[];
+    if (reply[0] === 2) throw deletedStreamError(ref.path);
     if (reply[0] !== 1) return { result: null, signalled: String(reply[1]) };
     const info = infoOf(reply, 1);
     const figures = reply.slice(7, 13);

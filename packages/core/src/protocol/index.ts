@@ -23,6 +23,7 @@ export type { TransportSocket, UpgradeRequest } from './admission.js';
 export { Admission, Connection } from './admission.js';
 export type { Authorize, AuthorizeRequest } from './authorize.js';
 export { checkAuthorized } from './authorize.js';
+export { clientGone } from './client-gone.js';
 export type { PreparedFrame } from './frame-writer.js';
 export { FrameCache, prepareFrame, writeFrames } from './frame-writer.js';
 export type { ClientFrame } from './frames.js';

@@ -7,7 +7,9 @@
  * is closed, its writers' sequences and its idempotent producers' epochs. Every
  * check of an append (closed, content type, `Stream-Seq`, the producer's epoch and
  * sequence) is made in the same atomic step as the append itself (a script on
- * Redis), so no two servers can both accept a producer's sequence.
+ * Redis), so no two servers can both accept a producer's sequence. A fork is a stream
+ * made with copies of another's messages, with their IDs (docs/durable-streams.md,
+ * "Forks").
  */
 
 import type { Cursor } from '../types.js';
@@ -80,8 +82,61 @@ export type DurableCreateResult =
   | { readonly kind: 'created'; readonly info: DurableStreamInfo }
   /** It existed with the same configuration and closure: nothing written. */
   | { readonly kind: 'exists'; readonly info: DurableStreamInfo }
-  /** It exists with another configuration or closure. */
-  | { readonly kind: 'conflict'; readonly info: DurableStreamInfo };
+  /** It exists with another configuration or closure, or is a fork (a create is not; a fork's create must match it). */
+  | { readonly kind: 'conflict'; readonly info: DurableStreamInfo }
+  /**
+   * It was deleted while it had forks and is kept as a tombstone until they are gone
+   * (the protocol's soft delete): its path cannot be used again until then.
+   */
+  | { readonly kind: 'deleted'; readonly info: DurableStreamInfo };
+
+/**
+ * A fork's create (`PUT` with `Stream-Forked-From`, PROTOCOL.md section 4.2): a new
+ * stream whose first messages are copies of the source's, with the source's IDs, up to
+ * `offset`; its own messages follow. Nothing of the source's producers, `Stream-Seq` or
+ * closure is inherited.
+ */
+export interface DurableFork {
+  readonly retention: DurableRetention;
+  /** The source's path, under the fork's prefix. */
+  readonly source: string;
+  /** The last source ID inherited; null: the source's tail as the fork is made. */
+  readonly offset: Cursor | null;
+  /**
+   * How far past `offset` the fork reaches (0 none): in JSON mode the next `subOffset`
+   * messages; otherwise the first `subOffset` bytes of the next message, which becomes a
+   * message of the fork (with that message's ID).
+   */
+  readonly subOffset: number;
+  /** Must match the source's (normalised); null inherits it. */
+  readonly contentType: string | null;
+  /** The fork's own TTL or expiry; both null inherit the source's (no capping either way). */
+  readonly ttlSeconds: number | null;
+  readonly expiresAt: number | null;
+  /** Created closed (`Stream-Closed: true`). A closed source's fork starts open unless asked. */
+  readonly closed: boolean;
+  /** The fork's first own messages (a body), after the inherited ones. */
+  readonly messages: readonly DurableMessage[];
+  /** The most messages a fork may copy: a longer inheritance is refused (`too-many-messages`). */
+  readonly maxMessages: number;
+}
+
+/** What a fork's create did: a create's answers (for the fork's path), or why the source refused. */
+export type DurableForkResult =
+  | DurableCreateResult
+  /** No such source (or it expired). */
+  | { readonly kind: 'source-not-found' }
+  /** The source was deleted while it had forks: no new fork of it. */
+  | { readonly kind: 'source-deleted' }
+  | { readonly kind: 'content-type-mismatch'; readonly sourceContentType: string }
+  /** `offset` is past the source's tail. */
+  | { readonly kind: 'offset-beyond-tail'; readonly tail: Cursor }
+  /** Fewer bytes (or JSON messages) than `subOffset` follow `offset`: `available` do. */
+  | { readonly kind: 'sub-offset-overshoot'; readonly available: number }
+  /** More than `maxMessages` would be copied. */
+  | { readonly kind: 'too-many-messages'; readonly limit: number }
+  /** Retention trimmed the source while the fork was copying it: nothing was made, a retry forks what is left. */
+  | { readonly kind: 'source-trimmed' };
 
 /** An append (`POST`): messages, a close, or both. */
 export interface DurableAppend {
@@ -149,7 +204,9 @@ export interface DurableReadResult {
 /**
  * The durable streams of a store. Reads throw `ReplayWindowExpiredError` when a
  * message after `after` is no longer retained (the protocol's `410 Gone`), decided
- * with the page, as event replays are.
+ * with the page, as event replays are. A stream deleted while it had forks (a
+ * tombstone) is gone for itself: `read`, `info`, `append` and `delete` throw
+ * `ReplayWindowExpiredError` (410), `create` answers `deleted` (409).
  */
 export interface DurableStreamStore {
   create(ref: DurableStreamRef, request: DurableCreate): Promise<DurableCreateResult>;
@@ -158,6 +215,12 @@ export interface DurableStreamStore {
   read(ref: DurableStreamRef, query: DurableReadQuery): Promise<DurableReadResult | null>;
   /** The stream's information, or null. Does not reset a sliding TTL (`HEAD`). */
   info(ref: DurableStreamRef): Promise<DurableStreamInfo | null>;
-  /** Deletes it; resolves to whether it existed. */
+  /**
+   * Deletes it; resolves to whether it existed. A stream with live forks is only marked
+   * deleted (a tombstone, its messages dropped) until its last fork goes; deleting a
+   * fork releases its source, collecting a tombstone left without forks, up the chain.
+   */
   delete(ref: DurableStreamRef): Promise<boolean>;
+  /** Creates `ref` as a fork of `request.source` (docs/durable-streams.md, "Forks"). */
+  fork(ref: DurableStreamRef, request: DurableFork): Promise<DurableForkResult>;
 }

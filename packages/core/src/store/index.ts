@@ -25,6 +25,14 @@ export { largeIntegersOption } from '../large-integers.js';
 export { booleanOption, choiceOption, integerOption, optionError } from '../options.js';
 export type { EventFields } from '../types.js';
 export {
+  assertDurableFork,
+  DEFAULT_MAX_FORK_MESSAGES,
+  deletedStreamError,
+  forkExpiry,
+  messageByteLength,
+  messagePrefix,
+} from './durable-fork.js';
+export {
   assertDurableAppend,
   assertDurableRead,
   assertDurableRef,
@@ -37,6 +45,8 @@ export type {
   DurableAppendResult,
   DurableCreate,
   DurableCreateResult,
+  DurableFork,
+  DurableForkResult,
   DurableMessage,
   DurableReadQuery,
   DurableReadResult,

@@ -2,6 +2,7 @@ import { it } from 'vitest';
 import type {
   DurableAppend,
   DurableCreate,
+  DurableFork,
   DurableStreamConfig,
   DurableStreamRef,
   DurableStreamStore,
@@ -52,6 +53,23 @@ export function createOf(config: Partial<DurableStreamConfig> = {}, extra: Parti
     config: { contentType: JSON_TYPE, ttlSeconds: null, expiresAt: null, ...config },
     closed: false,
     messages: [],
+    ...extra,
+  };
+}
+
+/** A fork of `source` at its tail, inheriting its content type and expiry, open and without a body, but for `extra`. */
+export function forkOf(source: string, extra: Partial<DurableFork> = {}): DurableFork {
+  return {
+    retention: KEEP_ALL,
+    source,
+    offset: null,
+    subOffset: 0,
+    contentType: null,
+    ttlSeconds: null,
+    expiresAt: null,
+    closed: false,
+    messages: [],
+    maxMessages: 100_000,
     ...extra,
   };
 }

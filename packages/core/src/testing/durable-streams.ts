@@ -15,6 +15,7 @@ import {
   readAll,
   sleep,
 } from './durable-fixtures.js';
+import { durableForkTests } from './durable-forks.js';
 import { durableProducerTests } from './durable-producers.js';
 
 /** Options of the durable-stream section. */
@@ -442,6 +443,7 @@ export function durableStreamTests(ctx: () => ConformanceContext, options: Durab
     });
 
     durableProducerTests(ctx, options);
+    durableForkTests(ctx);
   });
 }
 

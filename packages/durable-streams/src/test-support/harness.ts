@@ -35,6 +35,7 @@ export function countingStore(base: MemoryEventStore = new MemoryEventStore()): 
     append: (ref, request) => durable.append(ref, request),
     info: (ref) => durable.info(ref),
     delete: (ref) => durable.delete(ref),
+    fork: (ref, request) => durable.fork(ref, request),
     async read(ref: DurableStreamRef, query: DurableReadQuery) {
       reads.all++;
       if (query.blockMs === 0) return durable.read(ref, query);
