@@ -4,7 +4,8 @@
 // count of a fork that no longer exists. The store-level behaviour every store shares
 // is in the conformance suite (packages/core/src/testing/durable-forks.ts).
 
-import type { DurableCreate, DurableFork, DurableStreamRef, DurableStreamStore } from '@replayrail/core/store';
+import type { DurableStreamRef, DurableStreamStore } from '@replayrail/core/store';
+import { durableCreateOf, durableForkOf } from '@replayrail/core/testing';
 import { deleteKeysUnder, describeWithRedis, uniquePrefix } from '@replayrail/testkit';
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, expect, it } from 'vitest';
@@ -17,26 +18,6 @@ import { newIoredis } from './test-support/clients.js';
 type Hook = (args: string[]) => Promise<void> | void;
 
 const KEEP_ALL = { maxLength: null, maxAgeMs: null };
-
-const createOf = (): DurableCreate => ({
-  retention: KEEP_ALL,
-  config: { contentType: 'application/json', ttlSeconds: null, expiresAt: null },
-  closed: false,
-  messages: [],
-});
-
-const forkOf = (source: string): DurableFork => ({
-  retention: KEEP_ALL,
-  source,
-  offset: null,
-  subOffset: 0,
-  contentType: null,
-  ttlSeconds: null,
-  expiresAt: null,
-  closed: false,
-  messages: [],
-  maxMessages: 100_000,
-});
 
 // `client`, running `hook` before each command the store sends on its own (the fork's
 // steps are sent one at a time, so each goes out through `call`).
@@ -70,7 +51,7 @@ describeWithRedis('forks on Redis, step by step', (url) => {
   // A source of 600 messages: the copy takes three pages (256 each).
   async function longSource(path: string): Promise<DurableStreamRef> {
     const source = ref(path);
-    await streams.create(source, createOf());
+    await streams.create(source, durableCreateOf());
     for (let n = 0; n < 600; n += 100) {
       const messages = Array.from({ length: 100 }, (_, k) => ({ data: String(n + k), base64: false }));
       await streams.append(source, {
@@ -118,7 +99,7 @@ describeWithRedis('forks on Redis, step by step', (url) => {
       await admin.xtrim(durableStreamKeys(source).messages, 'MAXLEN', 10);
     };
     const fork = ref('/steps/trimmed-fork');
-    expect(await streams.fork(fork, forkOf(source.path))).toEqual({ kind: 'source-trimmed' });
+    expect(await streams.fork(fork, durableForkOf(source.path))).toEqual({ kind: 'source-trimmed' });
     await expectUndone(fork, source);
   });
 
@@ -129,7 +110,7 @@ describeWithRedis('forks on Redis, step by step', (url) => {
       if (runs(args, FORK_WRITE) && ++writes === 2) throw new Error('connection lost');
     };
     const fork = ref('/steps/failing-fork');
-    await expect(streams.fork(fork, forkOf(source.path))).rejects.toThrow('connection lost');
+    await expect(streams.fork(fork, durableForkOf(source.path))).rejects.toThrow('connection lost');
     hook = () => {};
     await expectUndone(fork, source);
   });
@@ -144,7 +125,7 @@ describeWithRedis('forks on Redis, step by step', (url) => {
       expect(await admin.hget(durableStreamKeys(source).info, 'del')).toBe('1');
     };
     const fork = ref('/steps/deleted-fork');
-    expect(await streams.fork(fork, forkOf(source.path))).toEqual({ kind: 'source-deleted' });
+    expect(await streams.fork(fork, durableForkOf(source.path))).toEqual({ kind: 'source-deleted' });
     // The undo released the tombstone's one fork: it went.
     const keys = durableStreamKeys(source);
     expect(await admin.exists(keys.info, keys.forks)).toBe(0);
@@ -160,13 +141,13 @@ describeWithRedis('forks on Redis, step by step', (url) => {
     expect(await streams.info(path)).toBeNull();
     expect(await streams.delete(path)).toBe(false);
     const started = Date.now();
-    expect((await streams.create(path, createOf())).kind).toBe('created');
+    expect((await streams.create(path, durableCreateOf())).kind).toBe('created');
     expect(Date.now() - started).toBeGreaterThanOrEqual(250);
   });
 
   it('does not let a counted fork that no longer exists keep its source', async () => {
     const source = ref('/steps/ghosted');
-    await streams.create(source, createOf());
+    await streams.create(source, durableCreateOf());
     await admin.hset(durableStreamKeys(source).forks, '/steps/ghost', 'gone-long-ago');
     expect(await streams.delete(source)).toBe(true);
     expect(await streams.info(source)).toBeNull();

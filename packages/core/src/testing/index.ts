@@ -37,6 +37,8 @@ import { retentionTests } from './retention.js';
 import { stateTests } from './state.js';
 
 export type { ConformanceContext } from './context.js';
+/** A durable stream's create and fork requests as the conformance suite makes them, for a store's own tests. */
+export { createOf as durableCreateOf, forkOf as durableForkOf } from './durable-fixtures.js';
 export type { StoreHarness, StoreHarnessFactory } from './harness.js';
 export type { StateTestOptions } from './state.js';
 export { checkHandOff, KeyedView, keyedPolicy } from './state.js';
