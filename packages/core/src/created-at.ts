@@ -1,8 +1,9 @@
 /**
  * @module
  * `created_at` in the form the Python ReplayRail writes (docs/architecture.md, "The envelope and the Redis layout"): UTC with `Z`,
- * no fraction when it is zero, else exactly six fractional digits. Stored values
- * are read back as text, never re-formatted, so both libraries agree byte for byte.
+ * no fraction when it is zero, else exactly six fractional digits. A stored value
+ * in that form is read back byte for byte; one another writer stored in another
+ * ISO form is read in this one, so every reader sees one form whoever wrote it.
  */
 
 import { InvalidCreatedAtError } from './errors.js';
@@ -97,6 +98,29 @@ function parseIsoTime(value: string): { epochMs: number; extraMicros: number } {
   const offsetMs = sign === undefined ? 0 : (sign === '-' ? -1 : 1) * (Number(oh) * 60 + Number(om)) * 60_000;
   const micros = Number(fraction.slice(0, 6).padEnd(6, '0'));
   return { epochMs: utc - offsetMs + Math.floor(micros / 1000), extraMicros: micros % 1000 };
+}
+
+// The envelope's own form, which nearly every stored value has: checked without a
+// Date. A day past 28 (is it in its month?), year 0 and a zero fraction (written
+// without one) take the full parse below it.
+const ENVELOPE_FORM =
+  /^(\d{4})-(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.(\d{6}))?Z$/;
+
+/**
+ * A stored `created_at` in the envelope's form: as stored when it has that form,
+ * else the same instant from any other ISO 8601 time with a zone (an offset such as
+ * `+02:00`, 1 to 9 fractional digits or none, a space for the `T`). Throws
+ * `InvalidCreatedAtError` on anything else: text that is not a time, a time without
+ * a zone, a date that does not exist.
+ *
+ * @example
+ * readCreatedAt('2026-06-29T12:00:00.123000Z'); // as stored
+ * readCreatedAt('2026-06-29T14:00:00.123+02:00'); // '2026-06-29T12:00:00.123000Z'
+ */
+export function readCreatedAt(stored: string): string {
+  const match = ENVELOPE_FORM.exec(stored);
+  if (match !== null && match[1] !== '0000' && match[2] !== '000000') return stored;
+  return formatCreatedAt(stored);
 }
 
 // Many events share a millisecond under load: format each one once.

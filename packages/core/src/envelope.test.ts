@@ -60,6 +60,30 @@ describe('decodeEntry', () => {
   });
 });
 
+describe('decodeEntry created_at', () => {
+  const fields = (created_at: string) => ({ ...encodeEvent(event, limits), created_at });
+
+  it('reads another ISO form in the envelope form, and the envelope form as stored', () => {
+    expect(decodeEntry('5-0', fields('2026-06-29T14:00:00.5+02:00')).created_at).toBe('2026-06-29T12:00:00.500000Z');
+    expect(decodeEntry('5-0', fields('2026-06-29T12:00:00.123Z')).created_at).toBe('2026-06-29T12:00:00.123000Z');
+    expect(decodeEntry('5-0', fields('2026-06-29T12:00:00.123000Z')).created_at).toBe('2026-06-29T12:00:00.123000Z');
+  });
+
+  it('fails with the entry ID when it is no time', () => {
+    for (const bad of ['not-a-date', '2026-06-29T12:00:00', '2026-13-01T00:00:00Z']) {
+      let error: SerializationError | undefined;
+      try {
+        decodeEntry('5-0', fields(bad));
+      } catch (caught) {
+        error = caught as SerializationError;
+      }
+      expect(error, bad).toBeInstanceOf(SerializationError);
+      expect(error?.context).toMatchObject({ id: '5-0', field: 'created_at', value: bad });
+      expect(error?.message).toContain('stream entry 5-0');
+    }
+  });
+});
+
 describe('toWireJson', () => {
   it('writes the documented key order', () => {
     expect(toWireJson({ ...event, id: '1-0' })).toBe(

@@ -6,6 +6,7 @@
  * shapes themselves are in types.ts.
  */
 
+import { readCreatedAt } from './created-at.js';
 import { EventTooLargeError, SerializationError } from './errors.js';
 import { decodeJsonObject, encodeJsonObject, utf8Length } from './json.js';
 import type { LargeIntegers } from './large-integers.js';
@@ -72,9 +73,12 @@ export interface DecodeOptions {
 /**
  * Reads a stream entry as written by this library or the Python one: a missing or
  * empty `event_id` falls back to the stream ID, a missing `metadata` is `{}`, an
- * `actor` of `null` or empty is null. An entry that cannot be decoded, or that holds
- * an integer JavaScript would round (unless `largeIntegers: 'string'`), raises
- * `SerializationError` naming its ID; it is never dropped or changed in silence.
+ * `actor` of `null` or empty is null, a `created_at` in another ISO form (an offset,
+ * three fractional digits) is read in the envelope's. An entry that cannot be
+ * decoded (JSON that is not an object, a `created_at` that is not a time with a
+ * zone), or that holds an integer JavaScript would round (unless
+ * `largeIntegers: 'string'`), raises `SerializationError` naming its ID; it is never
+ * dropped or changed in silence.
  */
 export function decodeEntry(
   id: Cursor,
@@ -103,8 +107,20 @@ export function decodeEntry(
     payload: decodeJsonObject(required('payload'), 'payload', where, large),
     actor,
     metadata: fields.metadata === undefined ? {} : decodeJsonObject(fields.metadata, 'metadata', where, large),
-    created_at: required('created_at'),
+    created_at: storedCreatedAt(required('created_at'), where),
   };
+}
+
+// The entry's time in the envelope's form; a value that is no time makes the entry undecodable.
+function storedCreatedAt(text: string, where: { id: Cursor; channel: string | undefined }): string {
+  try {
+    return readCreatedAt(text);
+  } catch (error) {
+    throw new SerializationError(
+      `stream entry ${where.id}: stored created_at ${JSON.stringify(text.slice(0, 64))} is not an ISO 8601 time with a zone`,
+      { context: { ...where, field: 'created_at', value: text.slice(0, 64) }, cause: error },
+    );
+  }
 }
 
 /**

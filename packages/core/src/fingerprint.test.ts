@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { eventFingerprint, type FingerprintedContent, pythonJsonDumps } from './fingerprint.js';
-import type { JsonObject } from './types.js';
+import type { JsonObject, JsonValue } from './types.js';
 
 const base = { channel: 'c', type: 't', actor: null, metadata: {}, created_at: '2026-06-29T12:00:00Z' };
 
@@ -77,6 +77,11 @@ describe('eventFingerprint', () => {
     expect(pythonJsonDumps([1e-5, 1.5e-7, -2.5e-5, 0.0001, 1e21, 0.1, 5e-324])).toBe(
       '[1e-05,1.5e-07,-2.5e-05,0.0001,1e+21,0.1,5e-324]',
     );
+  });
+
+  it('writes a bigint as the int Python dumps from the same digits', () => {
+    const value = { u: 2n ** 64n - 1n, i: -(2n ** 63n), small: 5n } as unknown as JsonValue;
+    expect(pythonJsonDumps(value)).toBe('{"i":-9223372036854775808,"small":5,"u":18446744073709551615}');
   });
 
   // The strongest check: random JSON through this code and through CPython itself.

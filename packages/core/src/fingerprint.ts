@@ -59,6 +59,9 @@ export function pythonJsonDumps(value: JsonValue): string {
       return pythonNumber(value);
     case 'boolean':
       return value ? 'true' : 'false';
+    case 'bigint':
+      // A published bigint (json.ts) is the int Python reads from its digits.
+      return String(value);
   }
   if (value === null) return 'null';
   let text: string;

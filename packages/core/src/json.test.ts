@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SerializationError } from './errors.js';
-import { decodeJsonObject, encodeJsonObject, utf8Length } from './json.js';
+import { copyEncoded, decodeJsonObject, encodeJsonObject, utf8Length } from './json.js';
 
 function rejection(value: unknown, maxDepth = 32): SerializationError {
   try {
@@ -37,7 +37,8 @@ describe('encodeJsonObject', () => {
       [{ n: Number.NaN }, 'payload.n'],
       [{ n: Number.POSITIVE_INFINITY }, 'payload.n'],
       [{ list: [1, -Infinity] }, 'payload.list[1]'],
-      [{ big: 10n }, 'payload.big'],
+      [{ big: 2n ** 64n }, 'payload.big'],
+      [{ list: [-(2n ** 63n) - 1n] }, 'payload.list[0]'],
       [{ fn: () => 1 }, 'payload.fn'],
       [{ sym: Symbol('x') }, 'payload.sym'],
       [{ gone: undefined }, 'payload.gone'],
@@ -70,6 +71,26 @@ describe('encodeJsonObject', () => {
     expect(rejection(nest(100_000), 32).context.maxDepth).toBe(32);
   });
 
+  it('writes a bigint within 64 bits as its exact integer, and refuses one past them', () => {
+    const limits = { int64Min: -(2n ** 63n), uint64Max: 2n ** 64n - 1n };
+    expect(
+      encodeJsonObject(
+        { small: 5n, min: limits.int64Min, max: limits.uint64Max, nested: { list: [1, 2n ** 53n + 1n, 'x'] } },
+        'payload',
+        32,
+      ),
+    ).toBe(
+      '{"small":5,"min":-9223372036854775808,"max":18446744073709551615,"nested":{"list":[1,9007199254740993,"x"]}}',
+    );
+    // Key order, escapes and floats as JSON.stringify writes them; only the bigints differ.
+    const mixed = { 2: 'two', 'quote"d': 'é\n', f: 0.5, n: null, t: true, o: {}, a: [], b: 1n };
+    expect(encodeJsonObject(mixed, 'payload', 32)).toBe(JSON.stringify({ ...mixed, b: 1 }));
+    expect(rejection({ id: 2n ** 64n }).message).toMatch(/^payload\.id is 18446744073709551616n, outside 64 bits/);
+    expect(rejection({ id: 2n ** 64n }).context.value).toBe('18446744073709551616');
+    expect(rejection({ deep: { x: 1n } }, 1).context.maxDepth).toBe(1);
+    expect(rejection({ n: 2 ** 60 }).message).toMatch(/pass it as a bigint or a string/);
+  });
+
   it('allows a shared sub-object that is not a cycle', () => {
     const shared = { id: 1 };
     expect(encodeJsonObject({ a: shared, b: [shared] }, 'payload', 32)).toBe('{"a":{"id":1},"b":[{"id":1}]}');
@@ -87,8 +108,26 @@ describe('decodeJsonObject', () => {
     })();
     expect(error).toBeInstanceOf(SerializationError);
     expect(error?.context).toMatchObject({ id: '1-0', field: 'payload' });
-    expect(() => decodeJsonObject('[1]', 'metadata', { id: '1-0' })).toThrow(SerializationError);
+    // In the message too: a CLI or an HTTP error body shows only that.
+    expect(error?.message).toMatch(/^stream entry 1-0: stored payload is not valid JSON/);
+    expect(() => decodeJsonObject('[1]', 'metadata', { id: '1-0' })).toThrow(/^stream entry 1-0: /);
     expect(decodeJsonObject('{"a":1}', 'payload', {})).toEqual({ a: 1 });
+  });
+});
+
+describe('copyEncoded', () => {
+  it('parses the encoding, or copies the value where parsing would round a bigint', () => {
+    const plain = { a: { b: [1, 'x'] } };
+    const copy = copyEncoded(encodeJsonObject(plain, 'payload', 32), plain);
+    expect(copy).toEqual(plain);
+    expect(copy).not.toBe(plain);
+    const big = { id: 2n ** 63n - 1n, small: 5n, list: [{ n: 1n }], phone: '12345678901234567890' };
+    const bigCopy = copyEncoded(encodeJsonObject(big, 'payload', 32), big) as unknown as typeof big;
+    expect(bigCopy).toEqual(big);
+    expect(bigCopy.list[0]).not.toBe(big.list[0]);
+    // A small bigint alone reads back exactly as a number.
+    expect(copyEncoded(encodeJsonObject({ small: 5n }, 'payload', 32), { small: 5n })).toEqual({ small: 5 });
+    expect(copyEncoded('null', null)).toBeNull();
   });
 });
 

@@ -2,13 +2,15 @@
  * @module
  * Safe JSON for payload, actor and metadata. `JSON.stringify` silently turns NaN
  * into null, drops `undefined`, functions and symbol keys, flattens Maps to `{}`
- * and throws an unhelpful TypeError on BigInt and cycles; an audit log must lose
- * nothing, so every one of those is a `SerializationError` naming the path.
+ * and throws an unhelpful TypeError on cycles; an audit log must lose nothing, so
+ * every one of those is a `SerializationError` naming the path. A `bigint` within
+ * 64 bits is written as the exact JSON integer other languages read as one (a
+ * Python `int`, a Go `int64` or `uint64`).
  */
 
 import { SerializationError } from './errors.js';
 import { guardLargeIntegers, type LargeIntegers } from './large-integers.js';
-import type { JsonObject } from './types.js';
+import type { JsonObject, JsonValue } from './types.js';
 
 function fail(path: string, problem: string, context: Record<string, unknown> = {}): never {
   throw new SerializationError(`${path} ${problem}`, { context: { path, ...context } });
@@ -42,10 +44,21 @@ function locate(error: unknown, key: string | number): unknown {
   return error;
 }
 
-// Rejects anything JSON.stringify would change. `ancestors` holds the objects on
-// the current path: a cycle is found, a shared (non-cyclic) sub-object is allowed.
-// Depth counts objects and arrays, the root at 1.
-function check(value: unknown, depth: number, maxDepth: number, ancestors: object[]): void {
+// The range of a 64-bit integer, signed or unsigned: what other languages' JSON
+// readers hold exactly (Python's int holds more, but Go, Java and SQL do not).
+const MIN_INT64 = -(2n ** 63n);
+const MAX_UINT64 = 2n ** 64n - 1n;
+
+// One check of a value: the objects on the current path (a cycle is found, a shared
+// sub-object is allowed), and whether a bigint was met, which JSON.stringify cannot write.
+interface Walk {
+  readonly maxDepth: number;
+  readonly ancestors: object[];
+  bigints: boolean;
+}
+
+// Rejects anything JSON.stringify would change. Depth counts objects and arrays, the root at 1.
+function check(value: unknown, depth: number, walk: Walk): void {
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -56,17 +69,24 @@ function check(value: unknown, depth: number, maxDepth: number, ancestors: objec
       // could not tell from a 64-bit integer it must not round (large-integers.ts).
       if (Number.isInteger(value) && !Number.isSafeInteger(value) && Math.abs(value) < 1e21) {
         throw new Problem(
-          `is ${value}, an integer outside ±(2^53 − 1), which JavaScript does not hold exactly: store it as a string`,
+          `is ${value}, an integer outside ±(2^53 − 1), which JavaScript does not hold exactly: pass it as a bigint or a string`,
         );
       }
+      return;
+    case 'bigint':
+      if (value < MIN_INT64 || value > MAX_UINT64) {
+        throw new Problem(`is ${value}n, outside 64 bits (−2^63 to 2^64 − 1)`, { value: String(value) });
+      }
+      walk.bigints = true;
       return;
     case 'object':
       break;
     default:
-      // undefined, bigint, function, symbol
+      // undefined, function, symbol
       throw new Problem(`is ${typeName(value)}, which is not a JSON value`);
   }
   if (value === null) return;
+  const { maxDepth, ancestors } = walk;
   if (depth > maxDepth) throw new Problem(`nests deeper than the limit of ${maxDepth} levels`, { maxDepth });
   if (ancestors.includes(value)) throw new Problem('refers back to itself (a cycle)');
   ancestors.push(value);
@@ -74,7 +94,7 @@ function check(value: unknown, depth: number, maxDepth: number, ancestors: objec
     for (let i = 0; i < value.length; i++) {
       try {
         if (!(i in value)) throw new Problem('is a hole in a sparse array');
-        check(value[i], depth + 1, maxDepth, ancestors);
+        check(value[i], depth + 1, walk);
       } catch (error) {
         throw locate(error, i);
       }
@@ -90,7 +110,7 @@ function check(value: unknown, depth: number, maxDepth: number, ancestors: objec
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i] as string;
       try {
-        check((value as Record<string, unknown>)[key], depth + 1, maxDepth, ancestors);
+        check((value as Record<string, unknown>)[key], depth + 1, walk);
       } catch (error) {
         throw locate(error, key);
       }
@@ -99,27 +119,62 @@ function check(value: unknown, depth: number, maxDepth: number, ancestors: objec
   ancestors.pop();
 }
 
+// JSON.stringify's output for a value `check` passed, with each bigint as its
+// digits: the exact integer it is, which JSON.stringify refuses to write.
+function stringifyWithBigInts(value: unknown): string {
+  if (typeof value === 'bigint') return value.toString();
+  if (typeof value !== 'object' || value === null) return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(stringifyWithBigInts).join(',')}]`;
+  const members: string[] = [];
+  for (const [key, member] of Object.entries(value))
+    members.push(`${JSON.stringify(key)}:${stringifyWithBigInts(member)}`);
+  return `{${members.join(',')}}`;
+}
+
 /**
  * Encodes a JSON object to compact text, or throws `SerializationError` naming the
- * first value that would not survive the trip (`field` starts the path).
+ * first value that would not survive the trip (`field` starts the path). A bigint
+ * within 64 bits is written as its exact integer.
  *
  * @example
  * encodeJsonObject({ order_id: 'ord_1' }, 'payload', 32); // '{"order_id":"ord_1"}'
+ * encodeJsonObject({ user_id: 2n ** 63n - 1n }, 'payload', 32); // '{"user_id":9223372036854775807}'
  * encodeJsonObject({ total: NaN }, 'payload', 32); // throws: payload.total is NaN …
  */
 export function encodeJsonObject(value: unknown, field: string, maxDepth: number): string {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     fail(field, `must be a JSON object, got ${Array.isArray(value) ? 'an array' : typeName(value)}`);
   }
+  const walk: Walk = { maxDepth, ancestors: [], bigints: false };
   try {
-    check(value, 1, maxDepth, []);
+    check(value, 1, walk);
   } catch (error) {
     if (!(error instanceof Problem)) throw error;
     let path = field;
     for (const key of error.keys) path += typeof key === 'number' ? `[${key}]` : `.${key}`;
     fail(path, error.message, error.context);
   }
-  return JSON.stringify(value);
+  return walk.bigints ? stringifyWithBigInts(value) : JSON.stringify(value);
+}
+
+// A deep copy of a value `check` passed: plain objects, arrays and primitives.
+function copyChecked(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map(copyChecked);
+  const copy: Record<string, unknown> = {};
+  for (const [key, member] of Object.entries(value)) copy[key] = copyChecked(member);
+  return copy;
+}
+
+/**
+ * A copy of `value`, which `encodeJsonObject` encoded as `text`, that later changes
+ * to `value` cannot reach: parsed from `text`, or, where `text` holds an integer
+ * past ±(2^53 − 1) (a bigint) that parsing would round, copied from `value`.
+ */
+export function copyEncoded(text: string, value: unknown): JsonValue {
+  return guardLargeIntegers(text, '', {}, 'string') === text
+    ? (JSON.parse(text) as JsonValue)
+    : (copyChecked(value) as JsonValue);
 }
 
 /**
@@ -135,16 +190,17 @@ export function decodeJsonObject(
 ): JsonObject {
   let value: unknown;
   const exact = guardLargeIntegers(text, field, where, largeIntegers);
+  const entry = typeof where.id === 'string' ? `stream entry ${where.id}: ` : '';
   try {
     value = JSON.parse(exact);
   } catch (error) {
-    throw new SerializationError(`stored ${field} is not valid JSON: ${(error as Error).message}`, {
+    throw new SerializationError(`${entry}stored ${field} is not valid JSON: ${(error as Error).message}`, {
       context: { field, ...where },
       cause: error,
     });
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new SerializationError(`stored ${field} is not a JSON object`, { context: { field, ...where } });
+    throw new SerializationError(`${entry}stored ${field} is not a JSON object`, { context: { field, ...where } });
   }
   return value as JsonObject;
 }

@@ -86,8 +86,9 @@ export function guardLargeIntegers(
       if (integer && isUnsafeInteger(token.startsWith('-') ? token.slice(1) : token)) {
         const path = pathOf(field, stack);
         if (mode === 'error') {
+          const entry = typeof where.id === 'string' ? `stream entry ${where.id}: ` : '';
           throw new SerializationError(
-            `stored ${path} is ${token}, an integer outside ±(2^53 − 1) that JavaScript would round to ${String(Number(token))}; read such integers as strings with largeIntegers: 'string'`,
+            `${entry}stored ${path} is ${token}, an integer outside ±(2^53 − 1) that JavaScript would round to ${String(Number(token))}; read such integers as strings with largeIntegers: 'string'`,
             { context: { ...where, field, path, value: token } },
           );
         }

@@ -12,7 +12,10 @@ import type { DuplicatePolicy } from './types.js';
 export interface PublishInput {
   channel: string;
   type: string;
-  /** A JSON object. NaN, BigInt, cycles, `undefined`, Dates and Maps are rejected. */
+  /**
+   * A JSON object. NaN, cycles, `undefined`, Dates and Maps are rejected; a `bigint`
+   * from −2^63 to 2^64 − 1 is stored as its exact integer (a Python `int`).
+   */
   payload: object;
   /** Who caused the event, for audit; a JSON object or null. */
   actor?: object | null;

@@ -28,12 +28,14 @@ import { eventFingerprint } from './fingerprint.js';
 import type { SubscriptionStart } from './hub/catch-up.js';
 import { type HubSubscribeOptions, LiveHub } from './hub/hub.js';
 import type { EventListener, Subscription, SubscriptionEnd } from './hub/subscription.js';
+import { eventsBefore, undecodableEntry } from './hub/undecodable.js';
+import { copyEncoded } from './json.js';
 import { type Cause, causedMetadata, correlationOf } from './lineage/causation.js';
 import { buildLineage, type Lineage } from './lineage/lineage.js';
 import type { PublishInput } from './publish-input.js';
 import { type ParsedStart, parseStart, type StartOptions } from './start.js';
 import type { DurableStreamStore } from './store/durable-stream-store.js';
-import type { EventStore } from './store/event-store.js';
+import type { EventStore, ReplayQuery } from './store/event-store.js';
 import type { GroupRef, GroupStore } from './store/group-store.js';
 import type { EventLocation, LineageIndexing } from './store/lineage-store.js';
 import type { StateChange } from './store/state-store.js';
@@ -62,7 +64,11 @@ export interface ReplayPage {
    * none. Null while a snapshot has more pages (go on with `snapshot` below).
    */
   next: Cursor | null;
-  /** True when the page is full, so more events may follow; false at the end (of the stream, or `until`). */
+  /**
+   * True when the page is full, so more events may follow, or when it ended before an
+   * entry that cannot be decoded (the next page reports it); false at the end (of the
+   * stream, or `until`).
+   */
   hasMore: boolean;
   /**
    * On a page of a snapshot (`from: 'snapshot'`): the cursor it is exact at, and the
@@ -251,9 +257,9 @@ export class ReplayRail {
     // cannot alter what the outbox holds.
     return {
       ...event,
-      payload: JSON.parse(fields.payload) as JsonObject,
-      actor: JSON.parse(fields.actor) as JsonObject | null,
-      metadata: JSON.parse(fields.metadata) as JsonObject,
+      payload: copyEncoded(fields.payload, event.payload) as JsonObject,
+      actor: copyEncoded(fields.actor, event.actor) as JsonObject | null,
+      metadata: copyEncoded(fields.metadata, event.metadata) as JsonObject,
     };
   }
 
@@ -272,9 +278,14 @@ export class ReplayRail {
   }
 
   /**
-   * One page of a channel's retained events, in order.
+   * One page of a channel's retained events, in order. A page ends before an entry
+   * that cannot be decoded (written by another writer: JSON Python wrote with a bare
+   * `NaN`, a `created_at` that is no time), as live delivery does: its events before
+   * the entry, `hasMore` true; the page that starts at the entry throws
+   * `SerializationError` naming it (`error.context.id`); go on with `after` that ID.
    *
    * @throws ReplayWindowExpiredError when events after `after` are no longer retained.
+   * @throws SerializationError when the page's first entry cannot be decoded.
    * @example
    * let page = await rail.replay('orders', { after: lastSeen, limit: 100 });
    * while (page.hasMore) page = await rail.replay('orders', { after: page.next!, limit: 100 });
@@ -289,16 +300,19 @@ export class ReplayRail {
     }
     const until = parsed.until instanceof Date ? lastCursorAtTime(parsed.until) : parsed.until;
     const start = await this.#resolve(stream, parsed);
-    let events: StoredEvent[];
+    let page: { events: StoredEvent[]; cut: boolean };
     try {
-      events = await this.#store.replay(stream, { ...start, limit, ...(until !== undefined && { until }) });
+      page = await this.#page(stream, { ...start, limit, ...(until !== undefined && { until }) });
     } catch (error) {
       if (isReplayRailError(error, 'replay_window_expired', 'stream_reset')) {
         this.telemetry?.historyLost(channel, error.code);
       }
       throw error;
     }
+    const { events } = page;
     const last = events[events.length - 1];
+    // Cut before an undecodable entry: more follows, starting with the entry's report.
+    if (page.cut && last !== undefined) return { events, next: last.id, hasMore: true };
     const next = last !== undefined ? last.id : (start.after ?? null);
     // A full page may be followed by more, unless it reached `until`. (Reading one
     // extra entry would tell for sure, but would also decode it, and an undecodable
@@ -309,7 +323,9 @@ export class ReplayRail {
 
   /**
    * Every retained event from a position to the current end, page by page in
-   * bounded memory. Stop early with `break`; expiry is rechecked on every page.
+   * bounded memory. Stop early with `break`; expiry is rechecked on every page. An
+   * entry that cannot be decoded ends it: the events before it, then
+   * `SerializationError` naming it (`error.context.id`, where to go on `after`).
    *
    * @example
    * for await (const event of rail.replayAll('orders', { after: '0-0' })) apply(event);
@@ -663,6 +679,22 @@ export class ReplayRail {
       await this.#store.lineage?.mark(stream, correlationId, event.id, mark, { ttlMs, maxEntries });
     },
   };
+
+  // A page of the store's. One that meets an entry no reader can decode ends before
+  // it (`cut`), as live delivery hands over the events before such an entry; the
+  // page that starts at the entry throws its SerializationError, naming it. So no
+  // caller of `replay` skips it unawares, and none gets an event twice.
+  async #page(stream: StreamRef, query: ReplayQuery): Promise<{ events: StoredEvent[]; cut: boolean }> {
+    try {
+      return { events: await this.#store.replay(stream, query), cut: false };
+    } catch (error) {
+      const bad = undecodableEntry(error);
+      if (bad === undefined) throw error;
+      const events = await eventsBefore(this.#store, stream, query, bad, query.limit);
+      if (events.length === 0) throw error;
+      return { events, cut: true };
+    }
+  }
 
   // A page of a snapshot, as `replay` gives pages: `next` is the snapshot's cursor
   // once its last page is out.

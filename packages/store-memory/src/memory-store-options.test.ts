@@ -47,6 +47,28 @@ describe('MemoryEventStore', () => {
     expect(() => new MemoryEventStore({ largeIntegers: 'number' as 'string' })).toThrow(ConfigError);
   });
 
+  it("reads a published bigint back by largeIntegers: its exact digits with 'string'", async () => {
+    const store = new MemoryEventStore({ largeIntegers: 'string' });
+    const rail = new ReplayRail({ store });
+    const payload = { user_id: 2n ** 63n - 1n, max: 2n ** 64n - 1n, min: -(2n ** 63n), small: 7n };
+    const published = await rail.publish({ channel: 'users', type: 'user.created', payload });
+    expect(published.payload).toEqual(payload);
+    const { events } = await rail.replay('users');
+    expect(events[0]?.payload).toEqual({
+      user_id: '9223372036854775807',
+      max: '18446744073709551615',
+      min: '-9223372036854775808',
+      small: 7,
+    });
+    // An outbox event keeps its bigints, and publishes the same entry.
+    const prepared = rail.prepareEvent({ channel: 'users', type: 'user.created', payload, eventId: 'evt-outbox' });
+    expect(prepared.payload).toEqual(payload);
+    const stored = await rail.publishEvent(prepared);
+    expect((await rail.replay('users', { after: published.id })).events).toEqual([
+      { ...stored, payload: events[0]?.payload },
+    ]);
+  });
+
   it('keeps IDs increasing when the clock goes backwards', async () => {
     const { rail, setNow } = railWithClock(5000);
     const first = await rail.publish({ channel: 'c', type: 't', payload: {} });

@@ -9,7 +9,7 @@
 
 import { type Cursor, compareCursors, type EventStore, type StoredEvent } from '@replayrail/core';
 import { parseCursor, ZERO_CURSOR } from '@replayrail/core/cursor';
-import { StoreClosedError } from '@replayrail/core/errors';
+import { isReplayRailError, StoreClosedError } from '@replayrail/core/errors';
 import {
   type AppendRequest,
   assertReplayable,
@@ -321,7 +321,9 @@ export class MemoryEventStore implements EventStore {
     // disagree with the stream.
     if (request.state !== null) this.#state.change(key, request.state, id, fields);
     if (request.lineage !== null) this.#lineage.add(stream, request.lineage, id);
-    return decodeEntry(id, fields, this.#decode);
+    // The event as published, as the Redis store returns it: a bigint stays the one
+    // given (a read returns it by `largeIntegers`).
+    return { ...request.event, id };
   }
 
   #appendFields(
@@ -422,11 +424,19 @@ export class MemoryEventStore implements EventStore {
     return stored.record;
   }
 
-  // The event the first publish stored; rebuilt from the retry if trimming removed it.
+  // The event the first publish stored; rebuilt from the retry (the same content, by
+  // its fingerprint) if trimming removed it, or if it holds an integer past 2^53 (a
+  // bigint) that this store reads as an error.
   #firstPublished(record: IdempotencyRecord, request: AppendRequest): StoredEvent {
     const entries = this.#streams.get(record.stream_key)?.entries ?? [];
     const entry = entries[firstIndexAfter(entries, record.stream_id, true)];
-    if (entry?.id === record.stream_id) return decodeEntry(entry.id, entry.fields, this.#decode);
+    if (entry?.id === record.stream_id) {
+      try {
+        return decodeEntry(entry.id, entry.fields, this.#decode);
+      } catch (error) {
+        if (!isReplayRailError(error, 'serialization_error')) throw error;
+      }
+    }
     return { ...request.event, id: record.stream_id, created_at: record.created_at ?? request.event.created_at };
   }
 

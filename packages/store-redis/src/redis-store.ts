@@ -9,7 +9,7 @@
 
 import type { Cursor, EventStore, StoredEvent } from '@replayrail/core';
 import { ZERO_CURSOR } from '@replayrail/core/cursor';
-import { StoreClosedError, StoreError } from '@replayrail/core/errors';
+import { isReplayRailError, StoreClosedError, StoreError } from '@replayrail/core/errors';
 import {
   type AppendRequest,
   assertReplayable,
@@ -403,7 +403,12 @@ export class RedisStreamStore implements EventStore {
     if (reply[0] === 'created') return { ...request.event, id: String(reply[1]) };
 
     const record = this.#parseRecord(reply[1], context);
-    const first = await this.#entry(record.stream_key, record.stream_id);
+    // An entry holding an integer past 2^53 (a bigint) that this store reads as an
+    // error: the retry's own content stands in for it, once its fingerprint matched.
+    const first = await this.#entry(record.stream_key, record.stream_id).catch((error: unknown) => {
+      if (isReplayRailError(error, 'serialization_error')) return undefined;
+      throw error;
+    });
     // A record the Python library wrote has no created_at: take it from the entry.
     const known = record.created_at ?? first?.created_at;
     const withTime = known === undefined ? record : { ...record, created_at: known };

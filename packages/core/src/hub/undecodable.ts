@@ -1,9 +1,11 @@
 /**
  * @module
- * An entry no reader can decode (Python's bare `NaN`) in the middle of a page. A
- * store fails the whole page naming the entry; the hub then reads the events
- * before it (they decode), delivers them, tells every subscriber the entry's ID,
- * and goes on after it. Nothing is dropped in silence, and nothing good is skipped.
+ * An entry no reader can decode (Python's bare `NaN`, a `created_at` that is no
+ * time) in the middle of a page. A store fails the whole page naming the entry;
+ * the hub then reads the events before it (they decode), delivers them, tells every
+ * subscriber the entry's ID, and goes on after it. `rail.replay` reads them the same
+ * way and returns them as a page that ends before the entry. Nothing is dropped in
+ * silence, and nothing good is skipped.
  */
 
 import { previousCursor } from '../cursor.js';
@@ -26,7 +28,7 @@ export function undecodableEntry(error: unknown): Cursor | undefined {
 export function eventsBefore(
   store: EventStore,
   stream: StreamRef,
-  start: { readonly after: Cursor } | { readonly since: Date },
+  start: { readonly after?: Cursor; readonly since?: Date },
   bad: Cursor,
   limit: number,
 ): Promise<StoredEvent[]> {

@@ -89,7 +89,11 @@ export interface ReplayQuery {
 export interface EventStore {
   /** Appends one event, trimming and deduplicating as asked; resolves to the stored event. */
   append(stream: StreamRef, request: AppendRequest): Promise<StoredEvent>;
-  /** One page of retained events, ascending by ID, at most `query.limit`. */
+  /**
+   * One page of retained events, ascending by ID, at most `query.limit`. An entry it
+   * cannot decode fails the page with `decodeEntry`'s `SerializationError`, which
+   * names it: the rail and the hub then read the events before it (`until`).
+   */
   replay(stream: StreamRef, query: ReplayQuery): Promise<StoredEvent[]>;
   /** Like `replay` after a cursor, but waits up to `blockMs` when nothing is there yet. */
   read(stream: StreamRef, query: ReadQuery): Promise<StoredEvent[]>;

@@ -26,7 +26,7 @@ export function badInputTests(ctx: () => ConformanceContext): void {
         [{ channel: 'ok', type: 'bad type', payload: {} }, InvalidEventTypeError],
         [{ channel: 'ok', type: 't', payload: {}, eventId: 'no spaces' }, InvalidEventIdError],
         [{ channel: 'ok', type: 't', payload: { n: Number.NaN } }, SerializationError],
-        [{ channel: 'ok', type: 't', payload: { n: 1n } }, SerializationError],
+        [{ channel: 'ok', type: 't', payload: { n: 2n ** 64n } }, SerializationError],
         [{ channel: 'ok', type: 't', payload: { gone: undefined } }, SerializationError],
         [{ channel: 'ok', type: 't', payload: cyclic }, SerializationError],
         [{ channel: 'ok', type: 't', payload: [1, 2] }, SerializationError],
@@ -53,27 +53,6 @@ export function badInputTests(ctx: () => ConformanceContext): void {
       await expect(rail.replay('ok', { since: new Date(Number.NaN) })).rejects.toBeInstanceOf(InvalidCursorError);
       await expect(rail.read('ok', { after: '0-0', blockMs: -1 })).rejects.toBeInstanceOf(InvalidRequestError);
       await expect(rail.replay('bad channel')).rejects.toBeInstanceOf(InvalidChannelError);
-    });
-
-    it('reports an undecodable entry by its ID instead of skipping it', async () => {
-      const { rail: makeRail, harness, stream } = ctx();
-      const rail = makeRail();
-      const good = await rail.publish({ channel: 'mixed', type: 't', payload: { ok: true } });
-      // Python writes float('nan') as a bare NaN, which JSON.parse rejects.
-      const badId = await harness.appendRaw(stream('mixed'), {
-        event_id: 'py-nan',
-        channel: 'mixed',
-        type: 't',
-        payload: '{"value":NaN}',
-        actor: 'null',
-        metadata: '{}',
-        created_at: '2026-06-29T12:00:00Z',
-      });
-      const error = await rail.replay('mixed', { after: '0-0' }).catch((caught: unknown) => caught);
-      expect(error).toBeInstanceOf(SerializationError);
-      expect((error as SerializationError).context).toMatchObject({ id: badId, field: 'payload' });
-      expect((error as SerializationError).message).toContain('payload');
-      expect((await rail.replay('mixed', { after: '0-0', limit: 1 })).events).toEqual([good]);
     });
 
     it('reads entries in the Python library layout as the same envelope', async () => {

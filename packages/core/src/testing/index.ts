@@ -26,6 +26,7 @@ import { blockingReadTests } from './blocking-read.js';
 import { consumerTests } from './consumer.js';
 import { useConformanceContext } from './context.js';
 import { durableStreamTests } from './durable-streams.js';
+import { foreignEntryTests } from './foreign-entries.js';
 import { groupTests } from './groups.js';
 import type { StoreHarnessFactory } from './harness.js';
 import { idempotencyTests } from './idempotency.js';
@@ -67,7 +68,8 @@ export interface ConformanceOptions {
 /**
  * Registers the EventStore conformance suite (docs/architecture.md, "Where each is tested"): publish and replay,
  * paging, ordering under concurrency, blocking reads, trimming and exact expiry,
- * idempotency, decoding of entries in the Python layout, bad input, close, the
+ * idempotency, decoding of entries in the Python layout and of entries no reader
+ * can decode, bigints, bad input, close, the
  * lineage index, durable streams, and fast-check properties. `createHarness` is called before every test with a
  * fresh, unique key prefix.
  */
@@ -83,6 +85,7 @@ export function describeEventStore(
     retentionTests(ctx);
     idempotencyTests(ctx);
     badInputTests(ctx);
+    foreignEntryTests(ctx);
     if (options.consumerGroups !== false) {
       groupTests(ctx);
       consumerTests(ctx);
