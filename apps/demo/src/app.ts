@@ -9,8 +9,9 @@
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import { createNodeWebSocket } from '@hono/node-ws';
 import { createReplayRailRoutes } from '@replayrail/adapter-hono';
+// The adapter's Node helper: an idle socket keeps nothing of its upgrade's request.
+import { createNodeWebSocket } from '@replayrail/adapter-hono/node';
 import { type EventStore, ReplayRail } from '@replayrail/core';
 import { MemoryEventStore } from '@replayrail/store-memory';
 import { RedisStreamStore } from '@replayrail/store-redis';

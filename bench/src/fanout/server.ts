@@ -1,9 +1,10 @@
 /**
  * Fanout benchmark, the server process of one stack: `ReplayRailWebSocketServer` on a
- * `RedisStreamStore`, the Hono adapter's routes on `@hono/node-server` + `@hono/node-ws` on
- * the same store, or a Socket.IO 4 server with `connectionStateRecovery` and the
- * Redis Streams adapter, both on ioredis named after the stack (so the driver can
- * count this process's Redis connections in CLIENT LIST) and listening on 127.0.0.1.
+ * `RedisStreamStore`, the Hono adapter's routes on `@hono/node-server` with the adapter's
+ * Node helper (or `@hono/node-ws`'s) on the same store, the floor (floor.ts), or a
+ * Socket.IO 4 server with `connectionStateRecovery` and the Redis Streams adapter, all
+ * on ioredis named after the stack (so the driver can count this process's Redis
+ * connections in CLIENT LIST) and listening on 127.0.0.1.
  * It measures its own CPU time (`process.cpuUsage()` between `cpu-start` and
  * `cpu-stop`) and memory (RSS and heap after `gc()`) when the driver asks. With
  * `telemetry`, its rail reports to the OpenTelemetry SDK (otel-sdk.ts, loaded only then).
@@ -13,8 +14,9 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve as serveHono } from '@hono/node-server';
-import { createNodeWebSocket } from '@hono/node-ws';
+import { createNodeWebSocket as honoNodeWs } from '@hono/node-ws';
 import { createReplayRailRoutes } from '@replayrail/adapter-hono';
+import { createNodeWebSocket } from '@replayrail/adapter-hono/node';
 import { ReplayRail } from '@replayrail/core';
 import { ReplayRailWebSocketServer } from '@replayrail/server-ws';
 import { RedisStreamStore } from '@replayrail/store-redis';
@@ -24,15 +26,8 @@ import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
 import { serve } from '../ipc.js';
 import type { OtelSdk } from '../otel-sdk.js';
-import {
-  isRail,
-  REDIS_URL,
-  railConfig,
-  type StackOptions,
-  serverClientName,
-  sioAdapterOptions,
-  sleep,
-} from './shared.js';
+import { startFloor } from './floor.js';
+import { REDIS_URL, railConfig, type StackOptions, serverClientName, sioAdapterOptions, sleep } from './shared.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error('run with node --expose-gc');
@@ -44,33 +39,20 @@ let sdk: OtelSdk | undefined;
 
 async function start(options: StackOptions): Promise<{ port: number }> {
   if (options.telemetry === true) {
-    if (!isRail(options.target) || options.bare === true) throw new Error('telemetry is for ReplayRail servers');
+    if (options.target !== 'rr' && options.target !== 'hono') throw new Error('telemetry is for ReplayRail servers');
     sdk = (await import('../otel-sdk.js')).startOtelSdk();
   }
   const telemetry = sdk === undefined ? {} : { telemetry: sdk.telemetry };
   const redis = new Redis(REDIS_URL, { connectionName: serverClientName(options), maxRetriesPerRequest: 1 });
   redis.on('error', () => {}); // Failures surface through the commands that fail.
-  if (options.target === 'hono' && options.bare === true) {
-    const app = new Hono();
-    const nodeWs = createNodeWebSocket({ app });
-    const open = new Set<unknown>();
-    app.get(
-      '/ws/:channel',
-      nodeWs.upgradeWebSocket(() => ({
-        onOpen: (_event, ws) => open.add(ws),
-        onClose: (_event, ws) => open.delete(ws),
-      })),
-    );
-    const server = serveHono({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
-    nodeWs.injectWebSocket(server);
-    await new Promise<void>((resolve) => (server.listening ? resolve() : server.once('listening', () => resolve())));
-    connections = () => open.size;
+  if (options.target === 'floor') {
+    const floor = await startFloor(redis, railConfig(options).streamPrefix);
+    connections = floor.connections;
     close = async () => {
-      for (const client of nodeWs.wss.clients) client.terminate();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await floor.close();
       await redis.quit();
     };
-    return { port: (server.address() as AddressInfo).port };
+    return { port: floor.port };
   }
   if (options.target === 'hono') {
     const rail = new ReplayRail({
@@ -79,7 +61,7 @@ async function start(options: StackOptions): Promise<{ port: number }> {
       ...telemetry,
     });
     const app = new Hono();
-    const nodeWs = createNodeWebSocket({ app });
+    const nodeWs = (options.nodeWs === true ? honoNodeWs : createNodeWebSocket)({ app });
     const routes = createReplayRailRoutes({
       rail,
       upgradeWebSocket: nodeWs.upgradeWebSocket,
@@ -141,9 +123,18 @@ async function start(options: StackOptions): Promise<{ port: number }> {
   return { port: typeof address === 'object' && address !== null ? address.port : 0 };
 }
 
-async function memory(): Promise<{ rss: number; heapUsed: number }> {
+/**
+ * RSS and heap after garbage collection. `reduce`: a memory-reducing collection (V8's
+ * last-resort one, which also shrinks the young generation back to its least), so
+ * what is left is what the live objects need, not what earlier allocation grew.
+ */
+async function memory(reduce: boolean): Promise<{ rss: number; heapUsed: number }> {
   for (let i = 0; i < 3; i++) {
     gc?.();
+    await sleep(50);
+  }
+  if (reduce) {
+    (gc as (options: object) => void)({ type: 'major', execution: 'sync', flavor: 'last-resort' });
     await sleep(50);
   }
   const { rss, heapUsed } = process.memoryUsage();
@@ -164,7 +155,7 @@ serve(async (op, args) => {
     case 'connections':
       return connections();
     case 'memory':
-      return memory();
+      return memory(args === 'reduce');
     case 'exported': {
       if (sdk === undefined) return null;
       await sdk.flush();

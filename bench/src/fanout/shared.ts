@@ -11,12 +11,14 @@ export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /**
  * `rr`: ReplayRail's `@replayrail/server-ws`; `hono`: ReplayRail's `@replayrail/adapter-hono` on
- * `@hono/node-server` + `@hono/node-ws` (both on `@replayrail/store-redis`, the same endpoints and
- * clients); `sio`: Socket.IO 4 with the Redis Streams adapter.
+ * `@hono/node-server` with the adapter's Node helper (`@replayrail/adapter-hono/node`) (both on
+ * `@replayrail/store-redis`, the same endpoints and clients); `floor`: the least server that gives
+ * their subscribers the same frames (floor.ts), the target they are held to; `sio`: Socket.IO 4
+ * with the Redis Streams adapter, the peer.
  */
-export type Target = 'rr' | 'hono' | 'sio';
+export type Target = 'rr' | 'hono' | 'floor' | 'sio';
 
-/** Whether a target is one of ReplayRail's servers (the same protocol, publisher and clients). */
+/** Whether a target speaks ReplayRail's protocol (the same publisher, endpoint and clients). */
 export const isRail = (target: Target): boolean => target !== 'sio';
 
 /** What every process of one stack is started with. */
@@ -31,10 +33,10 @@ export interface StackOptions {
   /** ReplayRail trims exactly (`approximateTrimming: false`); the Socket.IO adapter always trims with `~`. */
   exactTrim: boolean;
   /**
-   * With `hono`: a bare Hono route upgraded by `@hono/node-ws` that only keeps its
-   * sockets (no ReplayRail), the floor of what an idle socket costs on that stack.
+   * With `hono`: the sockets upgraded by `@hono/node-ws` instead of the adapter's own
+   * helper, to show what the helper changes (idle memory).
    */
-  bare?: boolean;
+  nodeWs?: boolean;
   /**
    * With `rr` or `hono`: the server's and the publisher's rails get `openTelemetry()`
    * on the OpenTelemetry SDK with exporters that discard (see otel-sdk.ts).

@@ -303,6 +303,10 @@ serve(async (op, args) => {
       return null;
     case 'count':
       return delivered;
+    case 'disconnect':
+      // Closes every socket `connect` opened; the process stays for more.
+      for (const close of closers.splice(0)) close();
+      return null;
     case 'collect':
       return collect();
     case 'rc-connect':

@@ -1,7 +1,8 @@
 /**
  * @module
  * `@replayrail/adapter-hono`: ReplayRail's WebSocket, HTTP and Server-Sent Events
- * routes on Hono, for Node (`@hono/node-ws`) and any runtime Hono runs on.
+ * routes on Hono, for Node (with the WebSocket helper of `@replayrail/adapter-hono/node`,
+ * or `@hono/node-ws`) and any runtime Hono runs on.
  */
 
 // The catalog is core's (@replayrail/core/schema), here where apps write their routes.

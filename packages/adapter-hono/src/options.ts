@@ -14,7 +14,7 @@ import type { CatalogEvent, EventCatalog } from '@replayrail/core/schema';
 import type { Context } from 'hono';
 import type { UpgradeWebSocket } from 'hono/ws';
 
-/** Something holding a `ws`-style frame limit: `@hono/node-ws`'s `wss`, or a `WebSocketServer`. */
+/** Something holding a `ws`-style frame limit: a Node helper's `wss`, or a `WebSocketServer`. */
 export interface FrameLimitHolder {
   options: { maxPayload?: number | undefined };
 }
@@ -25,15 +25,15 @@ export interface ReplayRailRoutesOptions<Catalog extends EventCatalog = EventCat
   rail: ReplayRail;
   /**
    * Your runtime's WebSocket helper (`createNodeWebSocket(...).upgradeWebSocket` on
-   * Node, `upgradeWebSocket` from `hono/bun` or `hono/deno`). Without it, no
-   * WebSocket routes are mounted.
+   * Node, from `@replayrail/adapter-hono/node` or `@hono/node-ws`; `upgradeWebSocket`
+   * from `hono/bun` or `hono/deno`). Without it, no WebSocket routes are mounted.
    */
   upgradeWebSocket?: UpgradeWebSocket<unknown>;
   /**
-   * `@hono/node-ws`'s `wss` (or the `WebSocketServer` you gave `@hono/node-server`):
+   * The Node helper's `wss` (or the `WebSocketServer` you gave `@hono/node-server` 2):
    * its frame limit is set to `limits.maxFrameBytes`, so an oversized frame is
-   * refused (1009) before it is buffered. Without it, `@hono/node-ws` reads frames
-   * of up to 100 MiB, which the adapter then refuses with the same 1009.
+   * refused (1009) before it is buffered. Without it, `ws` reads frames of up to
+   * 100 MiB, which the adapter then refuses with the same 1009.
    */
   webSocketServer?: FrameLimitHolder;
   /** Event type → zod schema of its payload; unknown types and bad payloads are refused (400). */

@@ -7,8 +7,8 @@
  * The adapter takes channels from the request line instead, wherever the runtime
  * keeps it, and refuses what server-ws refuses (README: "Paths as sent"):
  *
- * - Node (`@hono/node-server`, `@hono/node-ws`): Node's own request, bound to the
- *   context, has the request line's target and method as sent;
+ * - Node (`@hono/node-server`, and either Node WebSocket helper): Node's own request,
+ *   bound to the context, has the request line's target and method as sent;
  * - Deno: the Request's URL keeps the path as sent;
  * - Bun: the Request's URL is already resolved, and nothing else keeps the path, so
  *   dot segments and backslashes cannot be seen there (a `#` still can).
@@ -17,7 +17,7 @@
 import { channelFromPath, type SentTarget, splitTarget } from '@replayrail/core/protocol';
 import type { Context } from 'hono';
 
-/** What `@hono/node-server` and `@hono/node-ws` bind to a request: Node's own request and response. */
+/** What `@hono/node-server` and the Node WebSocket helpers bind to a request: Node's own request and response. */
 interface NodeBindings {
   incoming?: { url?: unknown; method?: unknown };
   outgoing?: unknown;
@@ -34,7 +34,7 @@ export function sentTarget(c: Context): SentTarget {
   return splitTarget(typeof url === 'string' ? url : c.req.raw.url);
 }
 
-/** The method as sent: `@hono/node-ws` dispatches every upgrade as a GET, Node's request knows better. */
+/** The method as sent: the Node WebSocket helpers dispatch every upgrade as a GET, Node's request knows better. */
 export function sentMethod(c: Context): string {
   const method = nodeRequest(c)?.incoming?.method;
   return typeof method === 'string' ? method : c.req.method;
@@ -42,7 +42,7 @@ export function sentMethod(c: Context): string {
 
 /**
  * Whether the request came by the runtime's upgrade path (Node's `upgrade` event,
- * through `@hono/node-ws` or `@hono/node-server` 2): whatever answers it, only a
+ * through a Node WebSocket helper or `@hono/node-server` 2): whatever answers it, only a
  * status line goes back, and its socket closes then. A route that streams (an event
  * stream) would hold its subscription for a reader that never comes.
  */

@@ -128,12 +128,12 @@ function onNodeServer2(name: string, fixture: () => Promise<StoreFixture>): void
 }
 
 const memory = storeFixture(() => new MemoryEventStore());
-onHono('adapter-hono on @hono/node-ws, memory store', memory);
+onHono('adapter-hono on @replayrail/adapter-hono/node, memory store', memory);
 onNodeServer2('adapter-hono on @hono/node-server 2, memory store', memory);
 
 const url = redisUrl();
 if (url !== null) {
   const redis = redisStoreFixture(url, (client) => new RedisStreamStore({ client }));
-  onHono('adapter-hono on @hono/node-ws, Redis store', redis);
+  onHono('adapter-hono on @replayrail/adapter-hono/node, Redis store', redis);
   onNodeServer2('adapter-hono on @hono/node-server 2, Redis store', redis);
 }

@@ -29,7 +29,7 @@ function pageProbe(base: string): StartProbe {
 }
 
 startTableSuite(
-  'adapter-hono on @hono/node-ws, memory store',
+  'adapter-hono on @replayrail/adapter-hono/node, memory store',
   storeFixture(() => new MemoryEventStore()),
   async (rail) => {
     const app = await startApp(rail);

@@ -126,8 +126,8 @@ class HonoSocket implements TransportSocket, WSEvents<unknown> {
 
   // The handshake is over: stop watching for the client leaving mid-way, and let
   // the Node request go. (@hono/node-ws keeps the request's context as long as the
-  // socket lives; the request, its headers and its socket's HTTP state need not
-  // come with it.)
+  // socket lives, and the multiplexed endpoint's session keeps it for `authorize`;
+  // Node's request, its headers and its socket's HTTP state need not come with it.)
   #handshakeDone(): void {
     this.#watch?.done();
     this.#watch = undefined;
@@ -249,10 +249,10 @@ function refusal(problem: HandshakeRefusal): Response {
 }
 
 /**
- * Whether the runtime's upgrade helper took the upgrade on: Deno's answers 101;
- * `@hono/node-ws`, `@hono/node-server` 2 and Bun's answer 2xx and complete the
- * handshake out of band. Anything else (their own refusal, a fall-through 404, a
- * throw turned into a 500) means no socket will ever open for this request.
+ * Whether the runtime's upgrade helper took the upgrade on: Deno's answers 101; the
+ * Node helpers (ours, `@hono/node-ws`), `@hono/node-server` 2 and Bun's answer 2xx and
+ * complete the handshake out of band. Anything else (their own refusal, a fall-through
+ * 404, a throw turned into a 500) means no socket will ever open for this request.
  */
 function upgradeTaken(response: Response): boolean {
   return response.status === 101 || (response.status >= 200 && response.status < 300);

@@ -1,13 +1,28 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import { createNodeWebSocket } from '@hono/node-ws';
+import { createNodeWebSocket as honoNodeWs } from '@hono/node-ws';
 import type { ReplayRail } from '@replayrail/core';
 import type { StartTransport } from '@replayrail/testkit';
 import { Hono } from 'hono';
+import type { UpgradeWebSocket } from 'hono/ws';
 import { createReplayRailRoutes } from '../index.js';
-import type { ReplayRailRoutesOptions } from '../options.js';
+import { createNodeWebSocket } from '../node-websocket.js';
+import type { FrameLimitHolder, ReplayRailRoutesOptions } from '../options.js';
 
-/** The routes on a real Node HTTP server (`@hono/node-server` + `@hono/node-ws`) on a loopback port. */
+/** A Node WebSocket helper for Hono: the adapter's (`/node`) or `@hono/node-ws`'s, the same shape. */
+export type NodeWebSocketHelper = (init: { app: Hono }) => {
+  upgradeWebSocket: UpgradeWebSocket<unknown>;
+  injectWebSocket(server: ReturnType<typeof serve>): void;
+  wss: FrameLimitHolder;
+};
+
+/** The helpers the suites run on, by the name their titles give. */
+export const NODE_HELPERS: Record<string, NodeWebSocketHelper> = {
+  '@replayrail/adapter-hono/node': createNodeWebSocket,
+  '@hono/node-ws': honoNodeWs,
+};
+
+/** The routes on a real Node HTTP server (`@hono/node-server` + a WebSocket helper) on a loopback port. */
 export interface RunningApp {
   readonly base: string;
   readonly routes: ReturnType<typeof createReplayRailRoutes>;
@@ -17,9 +32,10 @@ export interface RunningApp {
 export async function startApp(
   rail: ReplayRail,
   options: Omit<ReplayRailRoutesOptions, 'rail' | 'upgradeWebSocket' | 'webSocketServer'> = {},
+  helper: NodeWebSocketHelper = createNodeWebSocket,
 ): Promise<RunningApp> {
   const app = new Hono();
-  const nodeWs = createNodeWebSocket({ app });
+  const nodeWs = helper({ app });
   const routes = createReplayRailRoutes({
     rail,
     upgradeWebSocket: nodeWs.upgradeWebSocket,
@@ -45,18 +61,27 @@ export async function startApp(
   };
 }
 
-/** The Hono adapter as a transport of the shared socket suite. */
-export const honoTransport: StartTransport = async (rail, options) => {
-  const { authorize, ...rest } = options;
-  const running = await startApp(rail, {
-    ...rest,
-    ...(authorize && {
-      authorize: ({ request, channel }) => authorize((name) => request.req.header(name), channel),
-    }),
-  });
-  return {
-    url: `${running.base.replace('http', 'ws')}/ws`,
-    connections: () => running.routes.connections,
-    close: () => running.close(),
+/** The Hono adapter on `helper` as a transport of the shared suites. */
+export function honoTransportOn(helper: NodeWebSocketHelper): StartTransport {
+  return async (rail, options) => {
+    const { authorize, ...rest } = options;
+    const running = await startApp(
+      rail,
+      {
+        ...rest,
+        ...(authorize && {
+          authorize: ({ request, channel }) => authorize((name) => request.req.header(name), channel),
+        }),
+      },
+      helper,
+    );
+    return {
+      url: `${running.base.replace('http', 'ws')}/ws`,
+      connections: () => running.routes.connections,
+      close: () => running.close(),
+    };
   };
-};
+}
+
+/** The Hono adapter on its own Node helper, as the README sets it up. */
+export const honoTransport: StartTransport = honoTransportOn(createNodeWebSocket);
