@@ -11,7 +11,9 @@
  *   after a pause.
  * - **Handling.** At most `concurrency` handlers run at once; an entry is
  *   acknowledged only after its handler resolved, in one write with the others
- *   that finished meanwhile (a slot is free again as soon as its handler is). A throw
+ *   that finished within `ackWindowMs` (or up to `ackBatchSize` of them: ack-batcher.ts);
+ *   a slot is free again as soon as its handler is, and the entry stays held (its
+ *   claim kept) until the write is done. A throw
  *   is reported; the entry runs again after a backoff, its delivery count raised in
  *   the store first (a crash during the backoff still counts it); after
  *   `maxDeliveries` it goes to the dead letters, with the error, and is acknowledged
@@ -25,8 +27,9 @@
  *   on any consumer of the group (one that died), reports pending entries that
  *   retention removed, and removes consumers idle for `removeIdleConsumersAfterMs`
  *   that hold nothing (one that holds entries never is).
- * - **Stopping.** `stop()` stops fetching and claiming, lets running handlers finish
- *   for up to `graceMs` (their entries acknowledged as usual), leaves everything else
+ * - **Stopping.** `stop()` stops fetching and claiming, writes the acknowledgements
+ *   waiting for their window, lets running handlers finish for up to `graceMs` (their
+ *   entries acknowledged as they finish, without a window), leaves everything else
  *   pending for another consumer, and clears every timer it set.
  */
 
@@ -144,6 +147,37 @@ function itemOf(held: Held, raw: boolean): StoredEvent | RawEntry | undefined {
   return raw ? { id: entry.origin, channel: held.ref.channel, fields: entry.fields } : entry.event;
 }
 
+// An entry with its new delivery count. Its event is read through the entry: a
+// store's entry may decode it on first use, with a getter a spread would not carry
+// over (a class, for the reason group-layout.ts gives).
+class Redelivered implements GroupEntry {
+  readonly id: Cursor;
+  readonly source: GroupEntry['source'];
+  readonly origin: Cursor;
+  readonly fields: Readonly<Record<string, string>>;
+  readonly failure: RecordedFailure | undefined;
+  readonly deliveries: number;
+  readonly #entry: GroupEntry;
+
+  constructor(entry: GroupEntry, deliveries: number) {
+    this.id = entry.id;
+    this.source = entry.source;
+    this.origin = entry.origin;
+    this.fields = entry.fields;
+    this.failure = entry.failure;
+    this.deliveries = deliveries;
+    this.#entry = entry;
+  }
+
+  get event(): StoredEvent | undefined {
+    return this.#entry.event;
+  }
+
+  get error(): ReplayRailError | undefined {
+    return this.#entry.error;
+  }
+}
+
 export class Consumer {
   readonly #store: GroupStore;
   readonly #options: ResolvedConsumeOptions;
@@ -196,6 +230,7 @@ export class Consumer {
     this.#acks = new AckBatcher<Held>(
       (ref, entries) => store.ack(ref, entries),
       (helds, error) => this.#acknowledged(helds, error),
+      { windowMs: options.ackWindowMs, batchSize: options.ackBatchSize },
     );
   }
 
@@ -262,6 +297,7 @@ export class Consumer {
   async #createGroupsAndRun(): Promise<void> {
     for (const ref of this.#refs) await this.#store.createGroup(ref, this.#options.groupStart);
     this.#state = 'running';
+    this.#acks.relax();
     this.#telemetry?.started(this);
     for (const ref of this.#refs) this.#orphans.add(ref);
     const signal = this.#shutdown.signal;
@@ -284,6 +320,9 @@ export class Consumer {
     this.#shutdown.abort(new Error('consumer stopped'));
     this.#wakeFetchers();
     this.#ready = []; // entries not started stay pending for another consumer
+    // Acknowledgements waiting for their window are written now, and those of the
+    // handlers still running as they finish: stop() returns with none left unwritten.
+    this.#acks.hurry();
     await Promise.all(this.#fetchers);
     // Running handlers get their grace; the claims they hold are still kept meanwhile.
     let graceTimer: ReturnType<typeof setTimeout> | undefined;
@@ -338,6 +377,7 @@ export class Consumer {
         resolve();
         return;
       }
+      this.#unblockRoom();
       const previous = this.#roomFreed;
       this.#roomFreed = () => {
         previous?.();
@@ -346,11 +386,22 @@ export class Consumer {
     });
   }
 
+  // Acknowledgements waiting for their window hold the room of a read once more
+  // than `concurrency + prefetch` of them wait (#free): they are written now
+  // (with a small prefetch the window would otherwise pace the reads).
+  #unblockRoom(): void {
+    if (this.#acking > this.#options.concurrency + this.#options.prefetch) this.#acks.flush();
+  }
+
   // Wakes the fetch loops waiting for room, once there is (or the consumer stops):
   // not on every entry settled, which would cost a wasted turn of each loop.
   #wakeFetchers(): void {
     const wake = this.#roomFreed;
-    if (wake === undefined || (this.#state === 'running' && !this.#readyToRead())) return;
+    if (wake === undefined) return;
+    if (this.#state === 'running' && !this.#readyToRead()) {
+      this.#unblockRoom();
+      return;
+    }
     this.#roomFreed = undefined;
     wake();
   }
@@ -418,7 +469,12 @@ export class Consumer {
         this.#report(error);
       }
     }
-    if (!this.#lanes.enter(held.key, held)) return; // after the entries of its key before it
+    if (!this.#lanes.enter(held.key, held)) {
+      // After the entries of its key before it: the one whose turn it is may be done,
+      // its acknowledgement waiting for the window, which this one must not wait out.
+      this.#acks.flush(ref);
+      return;
+    }
     this.#ready.push(held);
     this.#pump();
   }
@@ -488,7 +544,8 @@ export class Consumer {
     }
     if (failure === undefined && !held.lost) {
       this.#acking++;
-      this.#acks.ack(held); // #acknowledged ends the attempt
+      // The next entry of its key starts once this one is acknowledged: no window then.
+      this.#acks.ack(held, this.#lanes.waits(held.key)); // #acknowledged ends the attempt
       this.#wakeFetchers();
       return;
     }
@@ -546,7 +603,7 @@ export class Consumer {
       this.#release(held); // claimed by another consumer, or the store failed: it stays pending
       return;
     }
-    held.entry = { ...entry, deliveries };
+    held.entry = new Redelivered(entry, deliveries);
     this.#ready.push(held); // its key's turn is still its own
     this.#pump();
   }

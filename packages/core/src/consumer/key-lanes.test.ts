@@ -10,6 +10,7 @@ describe('KeyLanes', () => {
     expect(lanes.enter('b', 'b1')).toBe(true);
     expect(lanes.enter(undefined, 'free')).toBe(true);
     expect(lanes.size).toBe(2);
+    expect([lanes.waits('a'), lanes.waits('b'), lanes.waits(undefined)]).toEqual([true, false, false]);
     expect(lanes.leave('a')).toBe('a2');
     expect(lanes.enter('a', 'a4')).toBe(false); // behind a3
     expect(lanes.leave('a')).toBe('a3');

@@ -26,6 +26,11 @@ export class KeyLanes<T> {
     return false;
   }
 
+  /** Whether an item of `key` waits for its turn. */
+  waits(key: string | undefined): boolean {
+    return key !== undefined && (this.#waiting.get(key)?.length ?? 0) > 0;
+  }
+
   /** The item that had the key's turn is done: the next one of that key, whose turn it is now. */
   leave(key: string | undefined): T | undefined {
     if (key === undefined) return undefined;

@@ -14,6 +14,8 @@ describe('resolveConsumeOptions', () => {
       concurrency: 1,
       prefetch: 100,
       claimIdleMs: 30_000,
+      ackWindowMs: 50,
+      ackBatchSize: 100,
       maxDeliveries: 5,
       backoff: { initialMs: 1_000, maxMs: 60_000, multiplier: 2, jitter: 0.2 },
       groupStart: '$',
@@ -40,6 +42,13 @@ describe('resolveConsumeOptions', () => {
     [{ prefetch: 10_001 }, 'prefetch'],
     [{ claimIdleMs: 5 }, 'claimIdleMs'],
     [{ maxDeliveries: 0 }, 'maxDeliveries'],
+    [{ ackWindowMs: -1 }, 'ackWindowMs'],
+    [{ ackWindowMs: 2.5 }, 'ackWindowMs'],
+    [{ ackWindowMs: '10' }, 'ackWindowMs'],
+    [{ ackWindowMs: 10_001 }, 'ackWindowMs'], // past claimIdleMs / 3 of the default 30000
+    [{ claimIdleMs: 300, ackWindowMs: 101 }, 'ackWindowMs'],
+    [{ ackBatchSize: 0 }, 'ackBatchSize'],
+    [{ ackBatchSize: 10_001 }, 'ackBatchSize'],
     [{ blockMs: 0 }, 'blockMs'],
     [{ start: 'earliest' }, 'start'], // now from: the error names it
     [{ from: 'yesterday' }, 'from'],
@@ -60,6 +69,16 @@ describe('resolveConsumeOptions', () => {
     }
     expect(caught).toBeInstanceOf(ConfigError);
     expect((caught as ConfigError).context.field).toBe(field);
+  });
+
+  it('keeps the acknowledgement window inside claimIdleMs / 3, by default and as given', () => {
+    const resolved = (options: Partial<ConsumeOptions>) => resolveConsumeOptions({ ...base, ...options }, 5_000);
+    expect(resolved({ claimIdleMs: 12 }).ackWindowMs).toBe(4);
+    expect(resolved({ claimIdleMs: 300, ackWindowMs: 100 }).ackWindowMs).toBe(100);
+    expect(resolved({ ackWindowMs: 0, ackBatchSize: 1 })).toMatchObject({ ackWindowMs: 0, ackBatchSize: 1 });
+    expect(() => resolved({ claimIdleMs: 300, ackWindowMs: 101 })).toThrow(
+      'invalid consume option: ackWindowMs must be at most claimIdleMs / 3 (100), got 101',
+    );
   });
 
   it('starts a new group where the start vocabulary says: earliest, latest, after a cursor, at a time', () => {

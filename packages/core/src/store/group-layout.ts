@@ -43,6 +43,53 @@ function decodeOrError(
   }
 }
 
+// A group's entry, decoded on first use. A class, not an object literal with getters:
+// a literal's getters are closures of their own per entry, which V8 holds from the
+// old generation, so every entry read (its fields and event with it) outlived the
+// young-generation collections until a full one. That was most of a busy consumer's
+// garbage-collection time.
+class StoredGroupEntry implements GroupEntry {
+  readonly id: Cursor;
+  readonly source: EntrySource;
+  readonly origin: Cursor;
+  readonly deliveries: number;
+  readonly fields: Readonly<Record<string, string>>;
+  readonly failure: RecordedFailure | undefined;
+  readonly #options: DecodeOptions;
+  #decoded: ReturnType<typeof decodeOrError> | undefined;
+
+  constructor(
+    id: Cursor,
+    source: EntrySource,
+    origin: Cursor,
+    fields: Readonly<Record<string, string>>,
+    deliveries: number,
+    options: DecodeOptions,
+    failure: RecordedFailure | undefined,
+  ) {
+    this.id = id;
+    this.source = source;
+    this.origin = origin;
+    this.deliveries = deliveries;
+    this.fields = fields;
+    this.failure = failure;
+    this.#options = options;
+  }
+
+  get event(): StoredEvent | undefined {
+    return this.#decode().event;
+  }
+
+  get error(): ReplayRailError | undefined {
+    return this.#decode().error;
+  }
+
+  #decode(): ReturnType<typeof decodeOrError> {
+    this.#decoded ??= decodeOrError(this.origin, this.fields, this.#options);
+    return this.#decoded;
+  }
+}
+
 /**
  * A group's entry from its raw fields: decoded, or with the reason it cannot be
  * (an undecodable entry must reach the dead letters, not stop the group). Decoded
@@ -59,25 +106,7 @@ export function groupEntry(
 ): GroupEntry {
   const origin = source === 'redrive' ? (fields[REDRIVEN_ORIGIN] ?? id) : id;
   const own = source === 'redrive' ? entryFieldsOf(fields) : fields;
-  let decoded: ReturnType<typeof decodeOrError> | undefined;
-  const decode = () => {
-    decoded ??= decodeOrError(origin, own, options);
-    return decoded;
-  };
-  return {
-    id,
-    source,
-    origin,
-    deliveries,
-    fields: own,
-    failure,
-    get event() {
-      return decode().event;
-    },
-    get error() {
-      return decode().error;
-    },
-  };
+  return new StoredGroupEntry(id, source, origin, own, deliveries, options, failure);
 }
 
 /** A recorded failure as text (how the Redis store keeps it, in a hash per group). */

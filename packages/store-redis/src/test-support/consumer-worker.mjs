@@ -3,13 +3,16 @@
 // event in the sink hash (HINCRBY <prefix>:sink <event_id> 1) before it resolves, so
 // the test counts completions and duplicate runs, and notes good events delivered
 // more than once (reclaimed from a killed consumer); an event whose payload says
-// `poison` always throws. Arguments: <redis url> <stream prefix> <consumer name>.
+// `poison` always throws. Acknowledgements wait up to the default window (50 ms) or
+// for <ack batch size> of them: a kill between a handler's end and that write runs
+// the entry twice (a duplicate in the sink), never loses it.
+// Arguments: <redis url> <stream prefix> <consumer name> <ack batch size>.
 // Loads the built packages (dist/). Prints "ready" once consuming; SIGTERM stops it.
 import { ReplayRail } from '@replayrail/core';
 import { Redis } from 'ioredis';
 import { RedisStreamStore } from '../../dist/index.js';
 
-const [url, prefix, name] = process.argv.slice(2);
+const [url, prefix, name, ackBatchSize] = process.argv.slice(2);
 const client = new Redis(url, { connectionName: name, maxRetriesPerRequest: null });
 client.on('error', () => {});
 const rail = new ReplayRail({
@@ -27,6 +30,7 @@ const consumer = rail.consume({
   claimIdleMs: 5_000,
   removeIdleConsumersAfterMs: 3_000,
   blockMs: 500,
+  ackBatchSize: Number(ackBatchSize),
   backoff: { initialMs: 20, maxMs: 200, jitter: 0.2 },
   handler: async (event, { attempt }) => {
     await sleep(1 + Math.floor(Math.random() * 20));
