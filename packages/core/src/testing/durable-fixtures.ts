@@ -1,4 +1,5 @@
-import { it } from 'vitest';
+import { expect, it } from 'vitest';
+import { ReplayWindowExpiredError, StreamResetError } from '../errors.js';
 import type {
   DurableAppend,
   DurableCreate,
@@ -121,4 +122,23 @@ export const sleep = (ms: number): Promise<void> => new Promise((resolve) => set
 export function verdict<Result extends { readonly kind: string }>(result: Result): Omit<Result, 'info'> {
   const { info: _info, ...rest } = result as Result & { info?: unknown };
   return rest;
+}
+
+/** Expects `call` to fail as history that is gone (410), not as a stream that was reset. */
+export async function expectGone(call: Promise<unknown>): Promise<void> {
+  const error = await call.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(ReplayWindowExpiredError);
+  expect(error).not.toBeInstanceOf(StreamResetError);
+}
+
+/** Appends `count` JSON messages `"m0"` … in batches of 50; their IDs. */
+export async function fill(streams: DurableStreamStore, ref: DurableStreamRef, count: number): Promise<Cursor[]> {
+  for (let n = 0; n < count; n += 50) {
+    const batch = Array.from({ length: Math.min(50, count - n) }, (_, k) => `"m${n + k}"`);
+    await streams.append(ref, appendOf(batch));
+  }
+  return (await readAll(streams, ref)).map(({ id }) => id);
 }

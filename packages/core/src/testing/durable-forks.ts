@@ -1,29 +1,23 @@
 import { expect } from 'vitest';
 import { compareCursors } from '../cursor.js';
-import { ReplayWindowExpiredError, StreamResetError } from '../errors.js';
-import type { DurableStreamRef, DurableStreamStore } from '../store/durable-stream-store.js';
+import { ReplayWindowExpiredError } from '../errors.js';
 import type { Cursor } from '../types.js';
 import type { ConformanceContext } from './context.js';
-import { appendOf, claim, closeOf, createOf, dataOf, durableIt, forkOf, readAll, sleep } from './durable-fixtures.js';
+import {
+  appendOf,
+  claim,
+  closeOf,
+  createOf,
+  dataOf,
+  durableIt,
+  expectGone,
+  fill,
+  forkOf,
+  readAll,
+  sleep,
+} from './durable-fixtures.js';
 
 // A call on a stream deleted while it had forks: 410, as ReplayWindowExpiredError (not a reset).
-async function expectGone(call: Promise<unknown>): Promise<void> {
-  const error = await call.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(ReplayWindowExpiredError);
-  expect(error).not.toBeInstanceOf(StreamResetError);
-}
-
-// `count` messages `"m0"` … in batches of 50; their IDs.
-async function fill(streams: DurableStreamStore, ref: DurableStreamRef, count: number): Promise<Cursor[]> {
-  for (let n = 0; n < count; n += 50) {
-    const batch = Array.from({ length: Math.min(50, count - n) }, (_, k) => `"m${n + k}"`);
-    await streams.append(ref, appendOf(batch));
-  }
-  return (await readAll(streams, ref)).map(({ id }) => id);
-}
 
 /**
  * Forks (`DurableStreamStore.fork`, docs/durable-streams.md, "Forks"): a copy of the
