@@ -124,7 +124,11 @@ describeWithRedis('the demo board', (redisUrl) => {
             }
           }
         })();
-        await sleep(400);
+        // Counted in events, not time: a loaded machine posts fewer in a given time.
+        const postedAtLeast = async (count: number) => {
+          while (posted.length < count) await sleep(20);
+        };
+        await postedAtLeast(12);
         await kill();
         await page.waitForFunction(
           () => document.querySelector('#badge')?.getAttribute('data-state') === 'reconnecting',
@@ -132,7 +136,7 @@ describeWithRedis('the demo board', (redisUrl) => {
         await sleep(300);
         await start();
         await page.waitForFunction(() => document.querySelector('#badge')?.getAttribute('data-state') === 'live');
-        await sleep(300);
+        await postedAtLeast(posted.length + 12);
         publishing = false;
         await traffic;
 
