@@ -41,6 +41,7 @@ import {
 import { BlockingPool } from './blocking-pool.js';
 import { connectionFor, type RedisConnection } from './connection.js';
 import { fieldsOf, type RawEntry } from './entry-fields.js';
+import { pageAfterPresent } from './page-after-present.js';
 import { RedisDurableStreams } from './redis-durable-streams.js';
 import { CommandDeadlines } from './redis-errors.js';
 import { RedisGroups } from './redis-groups.js';
@@ -526,10 +527,22 @@ export class RedisStreamStore implements EventStore {
     // The cursor to look up (is it a real entry?) and the inclusive start of the page.
     const check = since === undefined && after !== ZERO_CURSOR ? after : '';
     const start = since ?? nextCursor(after);
+    const context = { channel: stream.channel, after: query.after, since: since };
+    if (check !== '') {
+      const page = await this.#deadlines.run(
+        pageAfterPresent(this.#connection, key, check, query.limit, query.until ?? '+'),
+        'replay',
+        context,
+      );
+      if (page !== undefined) {
+        assertReplayable(stream.channel, after, page.figures);
+        return page.entries.map(([id, fields]) => decodeEntry(id, fieldsOf(fields), this.#decode));
+      }
+    }
     const reply = (await this.#deadlines.run(
       runScript(this.#connection, REPLAY_PAGE, [key], [check, start, String(query.limit), query.until ?? '+']),
       'replay',
-      { channel: stream.channel, after: query.after, since: since },
+      context,
     )) as unknown[];
     const figures = figuresFromReply(reply, check !== '' ? reply[6] === 1 : false);
     if (since !== undefined) assertReplayableSince(stream.channel, since, figures);

@@ -35,8 +35,8 @@ export function isNoSuchKey(error: unknown): boolean {
   return /no such key/i.test(String((error as Error)?.message ?? error));
 }
 
-// An entry as XINFO gives it: [id, fields] (or { id, message } from node-redis).
-function entryId(entry: unknown): Cursor | null {
+/** The ID of an entry as XINFO gives it: [id, fields] (or { id, message } from node-redis). */
+export function entryId(entry: unknown): Cursor | null {
   if (Array.isArray(entry)) return String(entry[0]);
   if (typeof entry === 'object' && entry !== null && 'id' in entry) return String((entry as { id: unknown }).id);
   return null;
