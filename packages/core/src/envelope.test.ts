@@ -1,6 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from './config.js';
-import { decodeEntry, encodeEvent, fieldsByteLength, toWireJson } from './envelope.js';
+import { decodeEntry, encodeEvent, fieldsByteLength, toWireJson, wireJsonAsRead } from './envelope.js';
 import { EventTooLargeError, SerializationError } from './errors.js';
 import type { NewEvent } from './types.js';
 
@@ -90,5 +91,56 @@ describe('toWireJson', () => {
       '{"id":"1-0","event_id":"evt-1","channel":"restaurant:123:orders","type":"order.created",' +
         '"payload":{"order_id":"ord_123"},"actor":null,"metadata":{},"created_at":"2026-06-29T12:00:00Z"}',
     );
+  });
+});
+
+describe('wireJsonAsRead', () => {
+  // Fields as this library or the Python one (its json.dumps spacing) may store them.
+  const stored = fc.record({
+    event_id: fc.oneof(fc.constant(''), fc.string({ minLength: 1, maxLength: 20 })),
+    channel: fc.string({ minLength: 1, maxLength: 20 }),
+    type: fc.string({ minLength: 1, maxLength: 20 }),
+    payload: fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 4 })),
+    actor: fc.option(fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 2 }))),
+    metadata: fc.option(fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 2 }))),
+    created_at: fc.constantFrom('2026-06-29T12:00:00Z', '2026-06-29T14:00:00.5+02:00', '2026-06-29 12:00:00.123Z'),
+    spaced: fc.boolean(),
+  });
+  const text = (value: unknown, spaced: boolean) =>
+    spaced ? JSON.stringify(value, null, 1).replace(/\n */g, ' ') : JSON.stringify(value);
+
+  it('is the same JSON value as toWireJson for every entry decodeEntry reads', () => {
+    fc.assert(
+      fc.property(stored, (entry) => {
+        const fields: Record<string, string> = {
+          event_id: entry.event_id,
+          channel: entry.channel,
+          type: entry.type,
+          payload: text(entry.payload, entry.spaced),
+          actor: entry.actor === null ? 'null' : text(entry.actor, entry.spaced),
+          created_at: entry.created_at,
+        };
+        if (entry.metadata !== null) fields.metadata = text(entry.metadata, entry.spaced);
+        // (jsonValue makes integers past 2^53 too: read as strings of their digits.)
+        const decoded = decodeEntry('5-1', fields, { largeIntegers: 'string' });
+        expect(JSON.parse(wireJsonAsRead(decoded))).toEqual(JSON.parse(toWireJson(decoded)));
+        if (!entry.spaced) expect(wireJsonAsRead(decoded)).toBe(toWireJson(decoded));
+      }),
+    );
+  });
+
+  it('frames integers past 2^53 as largeIntegers read them', () => {
+    const fields = { ...encodeEvent(event, limits), payload: '{"big":9007199254740993,"float":1e20}' };
+    const decoded = decodeEntry('5-1', fields, { largeIntegers: 'string' });
+    expect(decoded.payload).toEqual({ big: '9007199254740993', float: 1e20 });
+    expect(wireJsonAsRead(decoded)).toContain('"payload":{"big":"9007199254740993","float":1e20}');
+    expect(() => decodeEntry('5-1', fields)).toThrow(SerializationError);
+  });
+
+  it('encodes any other event, and an event read but copied, with toWireJson', () => {
+    const decoded = decodeEntry('5-1', { ...encodeEvent(event, limits), payload: '{"a": 1}' });
+    expect(wireJsonAsRead(decoded)).toContain('"payload":{"a": 1}');
+    expect(wireJsonAsRead({ ...decoded })).toBe(toWireJson(decoded));
+    expect(wireJsonAsRead({ ...event, id: '1-0' })).toBe(toWireJson({ ...event, id: '1-0' }));
   });
 });

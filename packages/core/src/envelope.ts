@@ -8,7 +8,7 @@
 
 import { readCreatedAt } from './created-at.js';
 import { EventTooLargeError, SerializationError } from './errors.js';
-import { decodeJsonObject, encodeJsonObject, utf8Length } from './json.js';
+import { encodeJsonObject, readJsonObject, utf8Length } from './json.js';
 import type { LargeIntegers } from './large-integers.js';
 import type { Cursor, EventFields, NewEvent, ReplayRailLimits, StoredEvent } from './types.js';
 import { assertChannel, assertEventId, assertEventType } from './validate.js';
@@ -97,18 +97,29 @@ export function decodeEntry(
   const actorText = fields.actor;
   const actor =
     actorText === undefined || actorText === '' || actorText === 'null'
-      ? null
-      : decodeJsonObject(actorText, 'actor', where, large);
-  return {
+      ? undefined
+      : readJsonObject(actorText, 'actor', where, large);
+  const channel = required('channel');
+  const type = required('type');
+  const payload = readJsonObject(required('payload'), 'payload', where, large);
+  const metadata =
+    fields.metadata === undefined ? undefined : readJsonObject(fields.metadata, 'metadata', where, large);
+  const event: StoredEvent = {
     id,
     event_id: fields.event_id || id,
-    channel: required('channel'),
-    type: required('type'),
-    payload: decodeJsonObject(required('payload'), 'payload', where, large),
-    actor,
-    metadata: fields.metadata === undefined ? {} : decodeJsonObject(fields.metadata, 'metadata', where, large),
+    channel,
+    type,
+    payload: payload.value,
+    actor: actor === undefined ? null : actor.value,
+    metadata: metadata === undefined ? {} : metadata.value,
     created_at: storedCreatedAt(required('created_at'), where),
   };
+  // The frame, from the texts just checked: toWireJson's JSON, nothing encoded again.
+  asRead.set(
+    event,
+    `{"id":${JSON.stringify(id)},"event_id":${JSON.stringify(event.event_id)},"channel":${JSON.stringify(event.channel)},"type":${JSON.stringify(event.type)},"payload":${payload.text},"actor":${actor === undefined ? 'null' : actor.text},"metadata":${metadata === undefined ? '{}' : metadata.text},"created_at":${JSON.stringify(event.created_at)}}`,
+  );
+  return event;
 }
 
 // The entry's time in the envelope's form; a value that is no time makes the entry undecodable.
@@ -121,6 +132,22 @@ function storedCreatedAt(text: string, where: { id: Cursor; channel: string | un
       { context: { ...where, field: 'created_at', value: text.slice(0, 64) }, cause: error },
     );
   }
+}
+
+// The wire JSON of each event decodeEntry read, built from the stored texts (see wireJsonAsRead).
+const asRead = new WeakMap<StoredEvent, string>();
+
+/**
+ * The wire JSON of an event a store has just read: spliced from its stored texts by
+ * `decodeEntry` (each checked there: JSON objects, integers JavaScript keeps exactly,
+ * the envelope's created_at), so a catch-up and a live feed frame an entry without
+ * encoding it again. The same JSON value as `toWireJson` gives (its spacing and number
+ * forms may be the stored ones, e.g. Python's `{"a": 1.0}`). Only for an event no code
+ * has been handed yet: one changed since it was read would still be framed as stored.
+ * Any other event: `toWireJson`.
+ */
+export function wireJsonAsRead(event: StoredEvent): string {
+  return asRead.get(event) ?? toWireJson(event);
 }
 
 /**

@@ -9,7 +9,7 @@
  */
 
 import { SerializationError } from './errors.js';
-import { guardLargeIntegers, type LargeIntegers } from './large-integers.js';
+import { guardLargeIntegers, holdsUnsafeInteger, type LargeIntegers } from './large-integers.js';
 import type { JsonObject, JsonValue } from './types.js';
 
 function fail(path: string, problem: string, context: Record<string, unknown> = {}): never {
@@ -188,11 +188,32 @@ export function decodeJsonObject(
   where: Record<string, unknown>,
   largeIntegers: LargeIntegers = 'error',
 ): JsonObject {
-  let value: unknown;
+  return readJsonObject(text, field, where, largeIntegers).value;
+}
+
+/**
+ * `decodeJsonObject`, with the text the value was read from: the stored text, or,
+ * under `largeIntegers: 'string'`, the stored text with its unsafe integers quoted.
+ * Either is valid JSON of the value, ready to splice into a frame as it is.
+ */
+export function readJsonObject(
+  text: string,
+  field: string,
+  where: Record<string, unknown>,
+  largeIntegers: LargeIntegers = 'error',
+): { readonly value: JsonObject; readonly text: string } {
+  let value = parseJsonObject(text, field, where);
+  if (!holdsUnsafeInteger(value)) return { value, text };
   const exact = guardLargeIntegers(text, field, where, largeIntegers);
+  if (exact !== text) value = parseJsonObject(exact, field, where);
+  return { value, text: exact };
+}
+
+function parseJsonObject(text: string, field: string, where: Record<string, unknown>): JsonObject {
+  let value: unknown;
   const entry = typeof where.id === 'string' ? `stream entry ${where.id}: ` : '';
   try {
-    value = JSON.parse(exact);
+    value = JSON.parse(text);
   } catch (error) {
     throw new SerializationError(`${entry}stored ${field} is not valid JSON: ${(error as Error).message}`, {
       context: { field, ...where },

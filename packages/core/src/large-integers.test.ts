@@ -2,8 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeEntry } from './envelope.js';
 import { isReplayRailError } from './errors.js';
-import { encodeJsonObject } from './json.js';
-import { guardLargeIntegers } from './large-integers.js';
+import { decodeJsonObject, encodeJsonObject } from './json.js';
+import { guardLargeIntegers, holdsUnsafeInteger } from './large-integers.js';
 
 const where = { id: '1719367320123-0', channel: 'c' };
 
@@ -109,6 +109,59 @@ describe('integers outside ±(2^53 − 1) in stored JSON', () => {
     expect(failure(() => encodeJsonObject({ big: 1e20 }, 'payload', 32))).toMatchObject({ path: 'payload.big' });
     expect(encodeJsonObject({ safe: Number.MAX_SAFE_INTEGER, float: 1e21, half: 0.5 }, 'payload', 32)).toBe(
       '{"safe":9007199254740991,"float":1e+21,"half":0.5}',
+    );
+  });
+});
+
+describe('holdsUnsafeInteger', () => {
+  it('finds a parsed integer past 2^53 anywhere, and nothing else', () => {
+    expect(holdsUnsafeInteger({ a: [1, { b: 2 ** 53 }] })).toBe(true);
+    expect(holdsUnsafeInteger({ a: [-(2 ** 60)] })).toBe(true);
+    expect(holdsUnsafeInteger({ a: 2 ** 53 - 1, b: 1.5, c: '9007199254740993', d: null, e: true })).toBe(false);
+  });
+
+  it('leaves a value nested past the call stack to the text scan', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 200_000; i++) deep = [deep];
+    expect(holdsUnsafeInteger(deep)).toBe(true);
+    const text = `${'['.repeat(200_000)}1${']'.repeat(200_000)}`;
+    expect(decodeJsonObject(`{"a":${text}}`, 'payload', where)).toBeTypeOf('object');
+  });
+
+  it('lets decodeJsonObject read any JSON as the text scan alone would', () => {
+    const integer = fc.oneof(fc.integer(), fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }));
+    const leaf = fc.oneof(
+      integer.map(String),
+      fc.double({ noNaN: true, noDefaultInfinity: true }).map(String),
+      fc.string().map((s) => JSON.stringify(s)),
+    );
+    const json = fc.letrec<{ value: string }>((tie) => ({
+      value: fc.oneof(
+        { depthSize: 'small' },
+        leaf,
+        fc.array(tie('value')).map((items) => `[${items.join(',')}]`),
+        fc.dictionary(fc.string(), tie('value')).map(
+          (o) =>
+            `{${Object.entries(o)
+              .map(([k, v]) => `${JSON.stringify(k)}:${v}`)
+              .join(',')}}`,
+        ),
+      ),
+    })).value;
+    fc.assert(
+      fc.property(json, (member) => {
+        const text = `{"v":${member}}`;
+        for (const mode of ['error', 'string'] as const) {
+          let scanned: unknown;
+          try {
+            scanned = JSON.parse(guardLargeIntegers(text, 'payload', where, mode));
+          } catch (error) {
+            expect(() => decodeJsonObject(text, 'payload', where, mode)).toThrow((error as Error).message);
+            continue;
+          }
+          expect(decodeJsonObject(text, 'payload', where, mode)).toEqual(scanned);
+        }
+      }),
     );
   });
 });

@@ -114,6 +114,32 @@ export function guardLargeIntegers(
   return copiedTo === 0 ? text : out + text.slice(copiedTo);
 }
 
+/**
+ * Whether a parsed JSON value holds a number that is an integer outside ±(2^53 − 1):
+ * where its text had an unsafe integer literal, parsing left such a number. Walking
+ * what was parsed costs a fifth of searching the text for a 16-digit run, and nearly
+ * every value holds none; only then is the text scanned (`guardLargeIntegers`), which
+ * also tells an integer literal from a float one of the same value (`1e20`).
+ */
+export function holdsUnsafeInteger(value: unknown): boolean {
+  try {
+    return walkForUnsafe(value);
+  } catch {
+    return true; // nested past the call stack: let the text scan, which keeps its own stack, decide
+  }
+}
+
+function walkForUnsafe(value: unknown): boolean {
+  if (typeof value === 'number') return !Number.isSafeInteger(value) && Number.isInteger(value);
+  if (typeof value !== 'object' || value === null) return false;
+  if (Array.isArray(value)) {
+    for (const member of value) if (walkForUnsafe(member)) return true;
+    return false;
+  }
+  for (const key in value) if (walkForUnsafe((value as Record<string, unknown>)[key])) return true;
+  return false;
+}
+
 /** Checks a store's `largeIntegers` option, naming the store when it is wrong. */
 export function largeIntegersOption(value: unknown, store: string): LargeIntegers {
   return choiceOption(store, 'largeIntegers', value, ['error', 'string'], 'error');

@@ -17,7 +17,7 @@
  */
 
 import type { ResolvedConfig } from '../config.js';
-import { toWireJson } from '../envelope.js';
+import { wireJsonAsRead } from '../envelope.js';
 import type { ReplayRailError } from '../errors.js';
 import type { EventStore } from '../store/event-store.js';
 import type { StatePage } from '../store/state-store.js';
@@ -133,7 +133,7 @@ async function handOverSnapshot(
   let count = 0;
   for (;;) {
     const events = page.entries.map((entry): StoredEvent => ({ ...entry.event, snapshot: true }));
-    await handOver(subscription, events, events.map(toWireJson), replayed);
+    await handOver(subscription, events, events.map(wireJsonAsRead), replayed);
     if (subscription.closed) return null;
     count += events.length;
     if (page.nextKey === null) {
@@ -189,14 +189,14 @@ export async function catchUp(
       // The page's events before it go out first, then the subscriber is told its ID.
       const before = await eventsBefore(store, stream, from, bad, read.limit);
       if (subscription.closed) return;
-      for (const event of before) subscription.deliver(event, toWireJson(event));
+      for (const event of before) subscription.deliver(event, wireJsonAsRead(event));
       replayed?.(before.length);
       subscription.skip(bad, result.error as ReplayRailError);
       cursor = bad;
       continue;
     }
     const events = result.events;
-    const frames = events.map(toWireJson);
+    const frames = events.map(wireJsonAsRead);
     const last = events.at(-1)?.id;
     const full = events.length === read.limit;
     // A full page: there is likely more. Read it while this one is handed over.

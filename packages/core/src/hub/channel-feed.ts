@@ -13,7 +13,7 @@
 
 import type { ResolvedConfig } from '../config.js';
 import { compareCursors } from '../cursor.js';
-import { toWireJson } from '../envelope.js';
+import { wireJsonAsRead } from '../envelope.js';
 import { isReplayRailError, type ReplayRailError, StoreError, toReplayRailError } from '../errors.js';
 import type { EventStore } from '../store/event-store.js';
 import type { StreamRef } from '../store/stream-ref.js';
@@ -90,7 +90,7 @@ export class ChannelFeed {
   #deliver(events: readonly StoredEvent[]): void {
     this.#telemetry?.delivered(this.#stream.channel, events.length * this.#live.size);
     for (const event of events) {
-      const frame = toWireJson(event);
+      const frame = wireJsonAsRead(event);
       for (const subscription of this.#live) subscription.deliver(event, frame);
     }
     this.#head = (events[events.length - 1] as StoredEvent).id;
