@@ -144,14 +144,10 @@ class HonoSocket implements TransportSocket, WSEvents<unknown> {
     if (this.#ws !== undefined) writeFrames(this.#ws.raw, [this.shared.frames.frame(text)], this.#ws);
   }
 
-  sendBatch(texts: readonly string[]): void {
+  sendBatch(texts: readonly string[], shared = false): void {
     const ws = this.#ws;
     if (ws === undefined) return;
-    writeFrames(
-      ws.raw,
-      texts.map((text) => this.shared.frames.frame(text)),
-      ws,
-    );
+    writeFrames(ws.raw, this.shared.frames.frames(texts, shared), ws);
   }
 
   close(code: number, reason: string): void {

@@ -56,12 +56,8 @@ class WsSocket implements TransportSocket {
     writeFrames(this.ws, [this.frames.frame(text)], this.ws);
   }
 
-  sendBatch(texts: readonly string[]): void {
-    writeFrames(
-      this.ws,
-      texts.map((text) => this.frames.frame(text)),
-      this.ws,
-    );
+  sendBatch(texts: readonly string[], shared = false): void {
+    writeFrames(this.ws, this.frames.frames(texts, shared), this.ws);
   }
 
   close(code: number, reason: string): void {

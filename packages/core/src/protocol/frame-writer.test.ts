@@ -92,6 +92,18 @@ describe('writeFrames and FrameCache', () => {
     await Promise.resolve();
     expect(cache.frame(text)).not.toBe(first);
   });
+
+  it('frames a batch through the cache only when it is shared', () => {
+    const cache = new FrameCache();
+    const texts = ['{"id":"1-0"}', '{"id":"2-0"}'];
+    const own = cache.frames(texts, false);
+    expect(own.map((frame) => Buffer.from(frame.bytes).subarray(2).toString())).toEqual(texts);
+    const shared = cache.frames(texts, true);
+    expect(shared[0]).not.toBe(own[0]);
+    expect(cache.frames(texts, true)).toEqual(shared);
+    expect(cache.frames(texts, true)[1]).toBe(shared[1]);
+    expect(cache.frames(texts, false)[1]).not.toBe(shared[1]);
+  });
 });
 
 // RFC 6455 §5.2, written out plainly: what every prepared frame must equal.

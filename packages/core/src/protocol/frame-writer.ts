@@ -94,6 +94,11 @@ export class FrameCache {
   readonly #frames = new Map<string, PreparedFrame>();
   #clearing = false;
 
+  /** `texts` framed: through the cache when `shared` (see `ProtocolSocket.sendBatch`), else each on its own. */
+  frames(texts: readonly string[], shared: boolean): PreparedFrame[] {
+    return shared ? texts.map((text) => this.frame(text)) : texts.map(prepareFrame);
+  }
+
   frame(text: string): PreparedFrame {
     let prepared = this.#frames.get(text);
     if (prepared === undefined) {

@@ -34,8 +34,12 @@ import {
 /** What a session needs of a socket. */
 export interface ProtocolSocket {
   send(text: string): void;
-  /** Sends several frames at once, e.g. in one write (optional: `send` each otherwise). */
-  sendBatch?(texts: readonly string[]): void;
+  /**
+   * Sends several frames at once, e.g. in one write (optional: `send` each otherwise).
+   * `shared`: some of them go to other sockets too, the very same strings (a live
+   * feed's events), so framing each once for all of them pays.
+   */
+  sendBatch?(texts: readonly string[], shared?: boolean): void;
   close(code: number, reason: string): void;
   /** Bytes queued for sending and not yet written to the network. */
   readonly bufferedAmount: number;
@@ -74,6 +78,10 @@ export class ProtocolSession<Request> {
   // Frames of this turn, written together once the turn's events are all in: one
   // write per socket per read batch, however many events the batch holds.
   #outbox: string[] | undefined;
+  // Whether the outbox holds a frame a live feed hands to its other sockets too:
+  // then the transport frames through its cache; a catch-up's frames are this
+  // socket's alone, and looking each one up would cost more than it saves.
+  #outboxShared = false;
 
   constructor(rail: ReplayRail, request: Request, options: SessionOptions<Request>) {
     this.#rail = rail;
@@ -125,12 +133,15 @@ export class ProtocolSession<Request> {
       let waiting: string[] | undefined = [];
       let undecodable: ReplayRailError | undefined;
       let subscription: Subscription | undefined;
-      const out = (frame: string): void => {
-        if (waiting === undefined) this.#send(frame);
+      // Until the subscription joins the channel's live feed, its events come from
+      // its own catch-up: frames no other socket gets.
+      let live = false;
+      const out = (frame: string, shared = false): void => {
+        if (waiting === undefined) this.#send(frame, shared);
         else waiting.push(frame);
       };
       const options: SubscribeOptions = {
-        onEvent: (_event, frame) => out(frame),
+        onEvent: (_event, frame) => out(frame, live),
         onError: single
           ? (error) => {
               if (waiting === undefined) this.#closeUndecodable(error);
@@ -142,8 +153,11 @@ export class ProtocolSession<Request> {
         },
         room: () => this.#room(),
       };
-      // The one-channel endpoint sends events only (as the Python library does).
-      if (!single) options.onLive = () => out(liveFrame(channel));
+      options.onLive = () => {
+        live = true;
+        // The one-channel endpoint sends events only (as the Python library does).
+        if (!single) out(liveFrame(channel));
+      };
       if (start.after !== undefined) options.after = start.after;
       if (start.from !== undefined) options.from = start.from;
       if (start.since !== undefined) options.since = start.since;
@@ -285,7 +299,7 @@ export class ProtocolSession<Request> {
     return waiting === 0 ? Number.POSITIVE_INFINITY : this.#options.maxBufferedBytes - waiting;
   }
 
-  #send(frame: string): void {
+  #send(frame: string, shared = false): void {
     if (this.#closed) return;
     if (this.#socket === undefined) {
       this.#early ??= [];
@@ -297,12 +311,15 @@ export class ProtocolSession<Request> {
       queueMicrotask(() => this.#flush());
     }
     this.#outbox.push(frame);
+    if (shared) this.#outboxShared = true;
   }
 
   #flush(): void {
     const socket = this.#socket;
     const frames = this.#outbox;
+    const shared = this.#outboxShared;
     this.#outbox = undefined;
+    this.#outboxShared = false;
     if (this.#closed || socket === undefined || frames === undefined) return;
     // What is still queued from earlier writes: a reader that keeps up has drained it.
     if (socket.bufferedAmount > this.#options.maxBufferedBytes) {
@@ -313,7 +330,7 @@ export class ProtocolSession<Request> {
       return;
     }
     try {
-      writeAll(socket, frames);
+      writeAll(socket, frames, shared);
     } catch (error) {
       // Runs in a microtask: a throw here would take the process down. A socket that
       // cannot be written to is done; its subscriptions are released.
@@ -348,7 +365,7 @@ export class ProtocolSession<Request> {
   }
 }
 
-function writeAll(socket: ProtocolSocket, frames: readonly string[]): void {
-  if (socket.sendBatch !== undefined) socket.sendBatch(frames);
+function writeAll(socket: ProtocolSocket, frames: readonly string[], shared = false): void {
+  if (socket.sendBatch !== undefined) socket.sendBatch(frames, shared);
   else for (const frame of frames) socket.send(frame);
 }
