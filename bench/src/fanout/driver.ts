@@ -20,7 +20,8 @@
  *   them minus before, per socket, as a fresh process meets them and in the steady
  *   state (see `idleRound`). Also the Hono adapter on `@hono/node-ws`, which the
  *   adapter's own helper replaces (README of adapter-hono, "WebSockets on Node").
- * - Reconnect: one subscriber misses 10,000 events and comes back with its cursor;
+ * - Reconnect: one subscriber misses 10,000 events and comes back with its cursor, three
+ *   times a round (the median kept);
  *   the time until it has them all and whether each came once, in order. Then one
  *   that misses more than the stream keeps (1,000): what each target but the floor
  *   (which checks no expiry) does.
@@ -62,6 +63,8 @@ const WARMUP = { rate: 50, count: SMOKE ? 20 : 100 };
 const ROUNDS = SMOKE ? 1 : 3;
 const IDLE_SOCKETS = SMOKE ? 200 : 2_000;
 const MISSED = SMOKE ? 2_000 : 10_000;
+/** Catch-ups per target per round in the retained case (the median is kept). */
+const CATCH_UPS = SMOKE ? 1 : 3;
 const SMALL_MAXLEN = 1_000;
 const TIME_LIMIT_MS = 1_500_000;
 const TARGETS: readonly Target[] = ['rr', 'hono', 'floor', 'sio'];
@@ -161,12 +164,20 @@ async function idleRound(target: Target, round: number, nodeWs = false): Promise
 
 type Reconnect = Recovery & { xrange?: { plain: number; decoded: number } };
 
+/** The attempt with the median time; one that did not get every event in order stands for all. */
+function medianRecovery(attempts: readonly Recovery[]): Recovery {
+  const failed = attempts.find((attempt) => !attempt.inOrder || attempt.ms === null);
+  if (failed !== undefined) return failed;
+  const sorted = [...attempts].sort((a, b) => (a.ms as number) - (b.ms as number));
+  return sorted[Math.floor((sorted.length - 1) / 2)] as Recovery;
+}
+
 async function reconnect(target: Target, expired: boolean, round: number): Promise<Reconnect> {
   const options = {
     target,
     prefix: PREFIX,
     name: `reconnect-${expired ? 'expired' : 'retained'}-${target}-${round}`,
-    maxLen: expired ? SMALL_MAXLEN : 2 * MISSED,
+    maxLen: expired ? SMALL_MAXLEN : (CATCH_UPS + 1) * MISSED,
     exactTrim: expired,
   };
   const stack = await startStack(options, 1, true);
@@ -176,10 +187,18 @@ async function reconnect(target: Target, expired: boolean, round: number): Promi
     await subscriber.request('rc-connect', connectArgs(stack, 1));
     await stack.publisher.request('run', { phase: 'marker', count: 1, rate: 0 });
     await subscriber.request('rc-marker');
-    await subscriber.request('rc-disconnect');
-    for (let i = 0; i < 100 && (await stack.server.request<number>('connections')) > 0; i++) await sleep(50);
-    await stack.publisher.request('run', { phase: 'missed', count: MISSED, rate: 0 }, 60_000);
-    const recovery = await subscriber.request<Recovery>('rc-reconnect', { expected: MISSED }, 40_000);
+    // The retained case three times over (each from the cursor the last one reached),
+    // the median kept: one catch-up of 10,000 lasts a tenth of a second, and a single
+    // one moves with whatever else the machine did in that tenth.
+    const attempts: Recovery[] = [];
+    for (let attempt = 0; attempt < (expired ? 1 : CATCH_UPS); attempt++) {
+      await subscriber.request('rc-disconnect');
+      for (let i = 0; i < 100 && (await stack.server.request<number>('connections')) > 0; i++) await sleep(50);
+      await stack.publisher.request('run', { phase: 'missed', count: MISSED, rate: 0 }, 60_000);
+      attempts.push(await subscriber.request<Recovery>('rc-reconnect', { expected: MISSED }, 40_000));
+      if (attempts.at(-1)?.inOrder !== true) break;
+    }
+    const recovery = medianRecovery(attempts);
     if (target === 'sio' || target === 'floor' || expired) return recovery;
     // The same missed entries again, read with a plain XRANGE loop: the floor of a catch-up.
     const key = `${railConfig(options).streamPrefix}:${options.name}`;
@@ -530,8 +549,10 @@ async function run(redis: Redis): Promise<string> {
     'after a memory-reducing collection (`gc({ flavor: "last-resort" })`, which also shrinks the young generation)',
     'with them minus before: the steady state. Reconnect: one subscriber gets one event, drops its connection,',
     `${int(MISSED)} events are published, it reconnects with its cursor (ReplayRail and the floor \`?last_event_id=\`,`,
-    'Socket.IO its session and offset); the time runs from the reconnect call to the last missed event; the plain',
-    'XRANGE loop reads the same entries afterwards in the subscriber process. In the expired case the streams keep',
+    'Socket.IO its session and offset); the time runs from the reconnect call to the last missed event. Per round',
+    `and target this runs ${CATCH_UPS} times in a row (each from the cursor the last one reached) and the median time is`,
+    'kept (one that lost or repeated an event would be kept instead). The plain XRANGE loop reads the first',
+    'batch of missed entries afterwards in the subscriber process. In the expired case the streams keep',
     `${int(SMALL_MAXLEN)} events (ReplayRail \`maxStreamLength: ${SMALL_MAXLEN}\`, \`approximateTrimming: false\`;`,
     `the adapter's \`maxLen: ${SMALL_MAXLEN}\`, always \`MAXLEN ~\`); the floor does not run it. 2 cores shared by Redis`,
     'and every process; no case was scaled down, and the deliveries rows show whether every subscriber got every event.',
