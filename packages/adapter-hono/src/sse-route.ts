@@ -16,7 +16,13 @@
  * events after that cursor as usual (docs/protocol.md, "HTTP and Server-Sent Events").
  */
 
-import { isReplayRailError, type Snapshot, type SubscribeOptions, type Subscription } from '@replayrail/core';
+import {
+  isReplayRailError,
+  type ReplayRailError,
+  type Snapshot,
+  type SubscribeOptions,
+  type Subscription,
+} from '@replayrail/core';
 import { clientGone, startFromQuery, toReplayRailError, toWireJson } from '@replayrail/core/protocol';
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
@@ -49,6 +55,10 @@ export async function sseRoute(c: Context, deps: RouteDeps): Promise<Response> {
   let closed = false;
   let keepAlive: ReturnType<typeof setInterval> | undefined;
   let finished = false;
+  // Where an undecodable entry is reported, once the stream is open: the iterator
+  // tells it in its place, after the events before it.
+  let reportSkipped: ((error: ReplayRailError) => void) | undefined;
+  const onError = (error: ReplayRailError): void => reportSkipped?.(error);
   // Everything the stream holds, let go once: when it ends, or when the client goes,
   // whichever comes first (even while authorize or the store is still working; and
   // a write to a stream nobody reads never resolves, so its end may never come).
@@ -81,13 +91,14 @@ export async function sseRoute(c: Context, deps: RouteDeps): Promise<Response> {
       snapshot = await rail.snapshot(channel);
       subscription = await rail.subscribe(channel, {
         after: snapshot.cursor,
+        onError,
         // Closed (`close()` of the routes): stop writing the snapshot too. Ended by an
         // error, it is reported once the snapshot and the events before it are out.
         onEnd: (end) => {
           if (end === null) closed = true;
         },
       });
-    } else subscription = await rail.subscribe(channel, start);
+    } else subscription = await rail.subscribe(channel, { ...start, onError });
     if (finished || gone.aborted) {
       finish();
       return c.body(null, 204); // nobody reads it: the client is gone
@@ -102,6 +113,12 @@ export async function sseRoute(c: Context, deps: RouteDeps): Promise<Response> {
   return streamSSE(c, async (stream) => {
     stream.onAbort(finish);
     keepAlive = setInterval(() => void stream.write(': keep-alive\n\n'), resolved.sseKeepAliveMs);
+    // An entry no reader could decode: named, with its ID as the last event ID, so
+    // a reconnect resumes after it; the stream goes on.
+    reportSkipped = (error) => {
+      const id = typeof error.context.id === 'string' ? error.context.id : undefined;
+      void stream.write(message('skipped', JSON.stringify({ code: error.code, message: error.message, id }), id));
+    };
     try {
       // `retry:` tells EventSource how soon to reconnect after a drop.
       await stream.write(`retry: 1000\n: subscribed\n\n`);

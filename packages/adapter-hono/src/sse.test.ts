@@ -14,8 +14,8 @@ function sseSuite(name: string, fixture: () => Promise<StoreFixture>): void {
     const startRailApp = appHarness(fixture);
 
     async function start(config: ReplayRailConfig = {}, options: Omit<ReplayRailRoutesOptions, 'rail'> = {}) {
-      const { rail, app } = await startRailApp(config, options);
-      return { rail, app, url: (path: string) => `${app.base}/events/${path}` };
+      const { rail, app, appendRaw } = await startRailApp(config, options);
+      return { rail, app, appendRaw, url: (path: string) => `${app.base}/events/${path}` };
     }
 
     it('resumes with Last-Event-ID after drops, under concurrent publishing: every event once, in order', async () => {
@@ -72,6 +72,36 @@ function sseSuite(name: string, fixture: () => Promise<StoreFixture>): void {
       await both.until(() => both.messages.length === 1);
       expect(both.messages[0]?.id).toBe(events[3]?.id);
       both.drop();
+    });
+
+    it('names an entry it cannot decode in its place, as the last event ID, and goes on', async () => {
+      const { rail, url, appendRaw } = await start();
+      const good = await rail.publish({ channel: 'mixed', type: 't', payload: { n: 1 } });
+      // The Python library writes float('nan') as a bare NaN, which no JSON reader takes.
+      const bad = await appendRaw('mixed', {
+        event_id: 'py-nan',
+        channel: 'mixed',
+        type: 't',
+        payload: '{"value":NaN}',
+        actor: 'null',
+        metadata: '{}',
+        created_at: '2026-06-29T12:00:00Z',
+      });
+      const after = await rail.publish({ channel: 'mixed', type: 't', payload: { n: 2 } });
+      const stream = await openSse(url('mixed?from=earliest'));
+      await stream.until(() => stream.messages.length >= 3, 'three messages');
+      stream.drop();
+      expect(stream.messages.map(({ event, id }) => ({ event, id }))).toEqual([
+        { event: 'message', id: good.id },
+        { event: 'skipped', id: bad },
+        { event: 'message', id: after.id },
+      ]);
+      expect(JSON.parse(stream.messages[1]?.data ?? '')).toMatchObject({ code: 'serialization_error', id: bad });
+      // A reconnect from the skipped entry's ID resumes after it.
+      const again = await openSse(url('mixed'), { 'last-event-id': bad });
+      await again.until(() => again.messages.length >= 1, 'the event after it');
+      again.drop();
+      expect(again.messages.map((message) => message.id)).toEqual([after.id]);
     });
 
     it('sends an expired event for a cursor past retention, then ends the stream', async () => {

@@ -121,7 +121,11 @@ export interface ReadOptions {
 export interface SubscribeOptions extends StartOptions {
   /** Receive each event with its wire frame; without it, iterate the subscription. */
   onEvent?: EventListener;
-  /** Told of an entry that could not be decoded (by its ID) and was skipped. */
+  /**
+   * Told of an entry that could not be decoded (by its ID) and was skipped, after
+   * the events before it: at once with `onEvent`; when iterated, as the iteration
+   * reaches its place.
+   */
   onError?: (error: ReplayRailError) => void;
   /** Called once when it ends: with null when closed by its owner, else the error that ended it (as `ended`). */
   onEnd?: (end: SubscriptionEnd) => void;

@@ -16,8 +16,8 @@ export function appHarness(fixture: () => Promise<StoreFixture>) {
   return async (
     config: ReplayRailConfig = {},
     options: Omit<ReplayRailRoutesOptions, 'rail'> = {},
-  ): Promise<{ rail: ReplayRail; app: RunningApp }> => {
-    const { store, prefix, dispose } = await fixture();
+  ): Promise<{ rail: ReplayRail; app: RunningApp; appendRaw: StoreFixture['appendRaw'] }> => {
+    const { store, prefix, dispose, appendRaw } = await fixture();
     const rail = new ReplayRail({ store, config: { streamPrefix: prefix, ...config } });
     const app = await startApp(rail, options);
     cleanups.push(async () => {
@@ -25,6 +25,6 @@ export function appHarness(fixture: () => Promise<StoreFixture>) {
       await rail.close();
       await dispose();
     });
-    return { rail, app };
+    return { rail, app, appendRaw };
   };
 }

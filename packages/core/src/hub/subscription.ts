@@ -20,6 +20,11 @@ export interface FramedEvent {
   readonly frame: string;
 }
 
+/** An entry that could not be decoded, in its place among the events an iterator waits for. */
+interface SkippedEntry {
+  readonly skipped: ReplayRailError;
+}
+
 /** How a subscription ended: null when closed by its owner, else the error that ended it. */
 export type SubscriptionEnd = ReplayRailError | null;
 
@@ -120,7 +125,9 @@ export class LiveSubscription implements Subscription {
   #room: (() => number) | undefined;
   #feed: SubscriptionFeed | undefined;
   // Only an iterating consumer needs a buffer; a listener gets events as they come.
-  #buffer: FramedEvent[] | undefined;
+  // Events waiting for the iterator, and the undecodable entries among them in their
+  // place, so an iterating owner hears of one after the events before it.
+  #buffer: (FramedEvent | SkippedEntry)[] | undefined;
   #wake: (() => void) | undefined;
 
   constructor(init: SubscriptionInit, owner?: SubscriptionOwner) {
@@ -211,7 +218,13 @@ export class LiveSubscription implements Subscription {
     if (this.#end !== undefined) return;
     if (this.#cursor !== null && compareCursors(id, this.#cursor) <= 0) return;
     this.#cursor = id;
-    this.#onError?.(error);
+    if (this.#onEvent !== undefined || this.#onError === undefined) this.#onError?.(error);
+    else {
+      // Iterated: told when the iterator reaches it, after the events before it.
+      this.#buffer ??= [];
+      this.#buffer.push({ skipped: error });
+      this.#wake?.();
+    }
   }
 
   /**
@@ -277,7 +290,8 @@ export class LiveSubscription implements Subscription {
       for (;;) {
         const next = this.#buffer?.shift();
         if (next !== undefined) {
-          yield next;
+          if ('skipped' in next) this.#onError?.(next.skipped);
+          else yield next;
           continue;
         }
         if (this.#end !== undefined) {

@@ -82,6 +82,18 @@ export function foreignEntryTests(ctx: () => ConformanceContext): void {
       await expect.poll(() => events).toEqual([good.id, after.id]);
       expect(skipped).toEqual([nan, noTime]);
       subscription.close();
+
+      // Iterated: each bad entry told in its place, after the events before it.
+      const told: string[] = [];
+      const iterated = await rail.subscribe('mixed', {
+        after: '0-0',
+        onError: (error) => told.push(`skipped ${String(error.context.id)}`),
+      });
+      for await (const event of iterated) {
+        told.push(event.id);
+        if (event.id === after.id) break;
+      }
+      expect(told).toEqual([good.id, `skipped ${nan}`, `skipped ${noTime}`, after.id]);
     });
 
     it('reads a created_at in another ISO form in the envelope form', async () => {
