@@ -211,20 +211,25 @@ export function readJsonObject(
 
 function parseJsonObject(text: string, field: string, where: Record<string, unknown>): JsonObject {
   let value: unknown;
-  const entry = typeof where.id === 'string' ? `stream entry ${where.id}: ` : '';
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new SerializationError(`${entry}stored ${field} is not valid JSON: ${(error as Error).message}`, {
+    throw new SerializationError(`${entryOf(where)}stored ${field} is not valid JSON: ${(error as Error).message}`, {
       context: { field, ...where },
       cause: error,
     });
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new SerializationError(`${entry}stored ${field} is not a JSON object`, { context: { field, ...where } });
+    throw new SerializationError(`${entryOf(where)}stored ${field} is not a JSON object`, {
+      context: { field, ...where },
+    });
   }
   return value as JsonObject;
 }
+
+// The entry an error names, when there is one (made only for an error: a read parses thousands).
+const entryOf = (where: Record<string, unknown>): string =>
+  typeof where.id === 'string' ? `stream entry ${where.id}: ` : '';
 
 /** The UTF-8 size of a string, without allocating an encoded copy. */
 export function utf8Length(text: string): number {
