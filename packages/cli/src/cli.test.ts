@@ -87,6 +87,24 @@ describeWithRedis('the replayrail binary on a real Redis', (url) => {
     }
   }, 30_000);
 
+  it('tail --follow names an entry it cannot decode on stderr and goes on', async () => {
+    const good = await rail.publish({ channel: 'mixed', type: 't', payload: { n: 1 } });
+    // The Python library writes float('nan') as a bare NaN, which no JSON reader takes.
+    const bad = await redis.xadd(
+      `${prefix}:mixed`,
+      '*',
+      ...['event_id', 'py-nan', 'channel', 'mixed', 'type', 't'],
+      ...['payload', '{"value":NaN}', 'actor', 'null', 'metadata', '{}', 'created_at', '2026-06-29T12:00:00Z'],
+    );
+    const after = await rail.publish({ channel: 'mixed', type: 't', payload: { n: 2 } });
+    // (--follow stops at --until once it sees an event past it.)
+    await rail.publish({ channel: 'mixed', type: 't', payload: { n: 3 } });
+    const result = await run(['tail', 'mixed', '--from', 'earliest', '--until', after.id, '--follow']);
+    expect(result.code).toBe(0);
+    expect(lines(result.stdout).map((line) => line.split(' ')[0])).toEqual([good.id, after.id]);
+    expect(result.stderr).toContain(`replayrail: skipped ${bad}`);
+  }, 30_000);
+
   it('tail --json | head -1: one line, exit 0 and nothing on stderr when its reader goes away', async () => {
     // Enough events that the CLI is still writing when head has had its line and left.
     const many = Array.from({ length: 3_000 }, (_, n) => `{"n":${n}}`).join('\n');

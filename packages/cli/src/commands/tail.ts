@@ -61,7 +61,12 @@ export async function tail(
     if (why !== undefined) io.err(`replayrail: ${why}; waiting for its next event`);
     // `--until` as the last cursor to print, as replay reads it (a time: its last cursor).
     const last = until === undefined ? undefined : until instanceof Date ? lastCursorAtTime(until) : until;
-    const subscription = await connection.rail.subscribe(channel, { ...start, signal: io.signal });
+    const subscription = await connection.rail.subscribe(channel, {
+      ...start,
+      signal: io.signal,
+      // An entry no reader can decode: said on stderr in its place, and the tail goes on.
+      onError: (error) => io.err(`replayrail: skipped ${String(error.context.id)}: ${error.message}`),
+    });
     for await (const event of subscription) {
       if (last !== undefined && compareCursors(event.id, last) > 0) break;
       io.out(eventLine(event, json));
