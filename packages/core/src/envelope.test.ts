@@ -122,7 +122,7 @@ describe('wireJsonAsRead', () => {
         };
         if (entry.metadata !== null) fields.metadata = text(entry.metadata, entry.spaced);
         // (jsonValue makes integers past 2^53 too: read as strings of their digits.)
-        const decoded = decodeEntry('5-1', fields, { largeIntegers: 'string' });
+        const decoded = decodeEntry('5-1', fields, { largeIntegers: 'string', framed: true });
         expect(JSON.parse(wireJsonAsRead(decoded))).toEqual(JSON.parse(toWireJson(decoded)));
         if (!entry.spaced) expect(wireJsonAsRead(decoded)).toBe(toWireJson(decoded));
       }),
@@ -131,15 +131,19 @@ describe('wireJsonAsRead', () => {
 
   it('frames integers past 2^53 as largeIntegers read them', () => {
     const fields = { ...encodeEvent(event, limits), payload: '{"big":9007199254740993,"float":1e20}' };
-    const decoded = decodeEntry('5-1', fields, { largeIntegers: 'string' });
+    const decoded = decodeEntry('5-1', fields, { largeIntegers: 'string', framed: true });
     expect(decoded.payload).toEqual({ big: '9007199254740993', float: 1e20 });
     expect(wireJsonAsRead(decoded)).toContain('"payload":{"big":"9007199254740993","float":1e20}');
     expect(() => decodeEntry('5-1', fields)).toThrow(SerializationError);
   });
 
   it('encodes any other event, and an event read but copied, with toWireJson', () => {
-    const decoded = decodeEntry('5-1', { ...encodeEvent(event, limits), payload: '{"a": 1}' });
+    const fields = { ...encodeEvent(event, limits), payload: '{"a": 1}' };
+    const decoded = decodeEntry('5-1', fields, { framed: true });
     expect(wireJsonAsRead(decoded)).toContain('"payload":{"a": 1}');
+    // Read for anything but framing: nothing kept, encoded when asked.
+    const unframed = decodeEntry('5-1', fields);
+    expect(wireJsonAsRead(unframed)).toBe(toWireJson(unframed));
     expect(wireJsonAsRead({ ...decoded })).toBe(toWireJson(decoded));
     expect(wireJsonAsRead({ ...event, id: '1-0' })).toBe(toWireJson({ ...event, id: '1-0' }));
   });

@@ -68,6 +68,8 @@ export function fieldsByteLength(fields: EventFields): number {
 export interface DecodeOptions {
   /** What an integer outside ±(2^53 − 1) becomes. @default 'error' */
   readonly largeIntegers?: LargeIntegers;
+  /** Keep the event's wire JSON, spliced from the stored texts, for `wireJsonAsRead` (a transport will frame it). */
+  readonly framed?: boolean;
 }
 
 /**
@@ -114,6 +116,7 @@ export function decodeEntry(
     metadata: metadata === undefined ? {} : metadata.value,
     created_at: storedCreatedAt(required('created_at'), where),
   };
+  if (options.framed !== true) return event;
   // The frame, from the texts just checked: toWireJson's JSON, nothing encoded again.
   asRead.set(
     event,
@@ -138,8 +141,8 @@ function storedCreatedAt(text: string, where: { id: Cursor; channel: string | un
 const asRead = new WeakMap<StoredEvent, string>();
 
 /**
- * The wire JSON of an event a store has just read: spliced from its stored texts by
- * `decodeEntry` (each checked there: JSON objects, integers JavaScript keeps exactly,
+ * The wire JSON of an event a store has just read for framing (`ReplayQuery.framed`):
+ * spliced from its stored texts by `decodeEntry` (each checked there: JSON objects, integers JavaScript keeps exactly,
  * the envelope's created_at), so a catch-up and a live feed frame an entry without
  * encoding it again. The same JSON value as `toWireJson` gives (its spacing and number
  * forms may be the stored ones, e.g. Python's `{"a": 1.0}`). Only for an event no code

@@ -45,4 +45,39 @@ describe('frames a session hands its transport', () => {
     session.close(1000, 'done');
     await rail.close();
   });
+
+  it('frames an entry from its stored texts, in a catch-up and live alike', async () => {
+    const store = new MemoryEventStore();
+    const rail = new ReplayRail({ store });
+    const stream = { prefix: rail.config.streamPrefix, channel: 'c' };
+    // As the Python library's json.dumps writes it: spaces after ':' and ','.
+    const python = (n: number) => ({
+      event_id: `py-${n}`,
+      channel: 'c',
+      type: 't',
+      payload: `{"n": ${n}, "tags": ["a", "b"]}`,
+      actor: 'null',
+      metadata: '{}',
+      created_at: '2026-06-29T12:00:00Z',
+    });
+    const first = store.appendRaw(stream, python(1));
+    store.appendRaw(stream, python(2));
+    const { socket, batches } = batchRecorder();
+    const session = new ProtocolSession(rail, {}, { maxBufferedBytes: 1 << 20, report: () => {} });
+    session.attach(socket);
+    await session.subscribe('c', { after: '0-0' }, true);
+    await until(() => batches.length > 0);
+    store.appendRaw(stream, python(3));
+    await rail.publish({ channel: 'c', type: 't', payload: { n: 4 } }); // wakes the feed
+    await until(() => batches.flatMap((batch) => batch.texts).length >= 4);
+    const texts = batches.flatMap((batch) => batch.texts);
+    expect(texts.slice(0, 3).map((text) => text.match(/"payload":(\{[^}]*\})/)?.[1])).toEqual([
+      '{"n": 1, "tags": ["a", "b"]}',
+      '{"n": 2, "tags": ["a", "b"]}',
+      '{"n": 3, "tags": ["a", "b"]}',
+    ]);
+    expect(JSON.parse(texts[0] as string)).toMatchObject({ id: first, payload: { n: 1, tags: ['a', 'b'] } });
+    session.close(1000, 'done');
+    await rail.close();
+  });
 });

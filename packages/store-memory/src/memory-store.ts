@@ -115,6 +115,8 @@ export class MemoryEventStore implements EventStore {
   readonly #ttlMs: number | null;
   readonly #now: () => number;
   readonly #decode: DecodeOptions;
+  // The same, for pages a transport frames (ReplayQuery.framed).
+  readonly #decodeFramed: DecodeOptions;
   /** Consumer groups on this store's streams (what `rail.consume` and `rail.group` run on). */
   readonly groups: GroupStore;
   /** Streams in a layout of their own (store.raw): what `@replayrail/rpc` sends through. */
@@ -147,6 +149,7 @@ export class MemoryEventStore implements EventStore {
     this.#ttlMs = ttl === null ? null : ttl * 1000;
     this.#now = options.now ?? Date.now;
     this.#decode = { largeIntegers: largeIntegersOption(options.largeIntegers, 'MemoryEventStore') };
+    this.#decodeFramed = { ...this.#decode, framed: true };
     this.#groups = new MemoryGroups({
       stream: (key) => this.#streams.get(key),
       ensureStream: (key) => this.#ensureStream(key),
@@ -409,9 +412,10 @@ export class MemoryEventStore implements EventStore {
     if (state === undefined) return [];
     // `until` is inclusive: the page ends before the first entry after it.
     const end = query.until === undefined ? state.entries.length : firstIndexAfter(state.entries, query.until, false);
+    const decode = query.framed === true ? this.#decodeFramed : this.#decode;
     return state.entries
       .slice(start, Math.min(start + query.limit, end))
-      .map((entry) => decodeEntry(entry.id, entry.fields, this.#decode));
+      .map((entry) => decodeEntry(entry.id, entry.fields, decode));
   }
 
   #liveRecord(key: string): IdempotencyRecord | undefined {

@@ -160,6 +160,8 @@ export class RedisStreamStore implements EventStore {
   readonly #deadlines: CommandDeadlines;
   readonly #closeClient: boolean;
   readonly #decode: DecodeOptions;
+  // The same, for pages a transport frames (ReplayQuery.framed).
+  readonly #decodeFramed: DecodeOptions;
   /** Consumer groups on this store's streams (what `rail.consume` and `rail.group` run on). */
   readonly groups: GroupStore;
   /** Streams in a layout of their own (store.raw): what `@replayrail/rpc` sends through. */
@@ -207,6 +209,7 @@ export class RedisStreamStore implements EventStore {
     });
     this.#closeClient = options.closeClient ?? false;
     this.#decode = { largeIntegers: largeIntegersOption(options.largeIntegers, 'RedisStreamStore') };
+    this.#decodeFramed = { ...this.#decode, framed: true };
     const host: StoreHost = {
       streamKey: (stream) => this.streamKey(stream),
       hashTags: this.#hashTags,
@@ -528,6 +531,7 @@ export class RedisStreamStore implements EventStore {
     const check = since === undefined && after !== ZERO_CURSOR ? after : '';
     const start = since ?? nextCursor(after);
     const context = { channel: stream.channel, after: query.after, since: since };
+    const decode = query.framed === true ? this.#decodeFramed : this.#decode;
     if (check !== '') {
       const page = await this.#deadlines.run(
         pageAfterPresent(this.#connection, key, check, query.limit, query.until ?? '+'),
@@ -536,7 +540,7 @@ export class RedisStreamStore implements EventStore {
       );
       if (page !== undefined) {
         assertReplayable(stream.channel, after, page.figures);
-        return page.entries.map(([id, fields]) => decodeEntry(id, fieldsOf(fields), this.#decode));
+        return page.entries.map(([id, fields]) => decodeEntry(id, fieldsOf(fields), decode));
       }
     }
     const reply = (await this.#deadlines.run(
@@ -548,6 +552,6 @@ export class RedisStreamStore implements EventStore {
     if (since !== undefined) assertReplayableSince(stream.channel, since, figures);
     else assertReplayable(stream.channel, after, figures);
     const page = (reply[0] === 1 ? reply[7] : []) as RawEntry[];
-    return page.map(([id, fields]) => decodeEntry(id, fieldsOf(fields), this.#decode));
+    return page.map(([id, fields]) => decodeEntry(id, fieldsOf(fields), decode));
   }
 }

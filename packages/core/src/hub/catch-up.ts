@@ -61,7 +61,7 @@ function readPage(
 ): { readonly limit: number; readonly result: Promise<PageRead> } {
   return {
     limit,
-    result: store.replay(stream, { ...from, limit }).then(
+    result: store.replay(stream, { ...from, limit, framed: true }).then(
       (events) => ({ events }),
       (error: unknown) => ({ error }),
     ),

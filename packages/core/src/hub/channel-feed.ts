@@ -113,6 +113,7 @@ export class ChannelFeed {
           blockMs: this.#config.readBlockMs,
           limit: this.#config.readBatchSize,
           signal,
+          framed: true,
         });
         retryMs = RETRY_MIN_MS;
       } catch (error) {

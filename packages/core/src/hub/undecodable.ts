@@ -32,5 +32,5 @@ export function eventsBefore(
   bad: Cursor,
   limit: number,
 ): Promise<StoredEvent[]> {
-  return store.replay(stream, { ...start, until: previousCursor(bad), limit });
+  return store.replay(stream, { ...start, until: previousCursor(bad), limit, framed: true });
 }

@@ -76,6 +76,13 @@ export interface ReplayQuery {
   /** The greatest ID to include (inclusive, like XRANGE's end). */
   readonly until?: Cursor;
   readonly limit: number;
+  /**
+   * The events go to a transport to be framed (the live hub's reads): a store that
+   * decodes entries passes it on (`decodeEntry`'s `framed`), so each event's wire
+   * JSON comes from its checked stored texts (`wireJsonAsRead`). Other reads (a
+   * page for the application, a consumer's) keep nothing of the sort.
+   */
+  readonly framed?: boolean;
 }
 
 /**

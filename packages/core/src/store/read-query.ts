@@ -14,4 +14,6 @@ export interface ReadQuery {
   readonly limit: number;
   /** Aborting rejects the read with the signal's reason. */
   readonly signal?: AbortSignal;
+  /** The events go to a transport to be framed (see `ReplayQuery.framed`). */
+  readonly framed?: boolean;
 }
