@@ -39,6 +39,13 @@ export interface RedisConnection {
   readonly isCluster: boolean;
   /** Sends one command. `key` routes it to its slot's node in a cluster. */
   send(args: readonly string[], key?: string): Promise<unknown>;
+  /**
+   * Sends commands as one transaction (`MULTI` … `EXEC`) to `key`'s node: they run
+   * together, nothing of anyone else's between them. Resolves to each command's
+   * reply, or the `Error` it ran into; rejects when the transaction did not run
+   * (`EXECABORT`, a slot that moved, the connection).
+   */
+  transaction(commands: readonly (readonly string[])[], key: string): Promise<unknown[]>;
   /** A new, separate connection with the same options, for blocking commands. */
   duplicate(): Promise<RedisConnection>;
   /** Closes the connection at once, failing what is in flight. */
@@ -69,6 +76,10 @@ interface IoredisLike {
     call(command: string, ...args: string[]): unknown;
     exec(): Promise<[Error | null, unknown][] | null>;
   };
+  multi(): {
+    call(command: string, ...args: string[]): unknown;
+    exec(): Promise<[Error | null, unknown][] | null>;
+  };
   duplicate(override?: Record<string, unknown>): IoredisLike;
   disconnect(): void;
   quit(): Promise<unknown>;
@@ -80,8 +91,14 @@ interface IoredisLike {
   sunsubscribe?(channel: string): Promise<unknown>;
 }
 
+/** A node-redis transaction being built (`client.multi()`, `cluster.multi(key)`). */
+interface NodeRedisMultiLike {
+  exec(): Promise<unknown[]>;
+}
+
 interface NodeRedisClientLike {
   sendCommand(args: readonly string[]): Promise<unknown>;
+  multi(): NodeRedisMultiLike & { addCommand(args: readonly string[]): unknown };
   duplicate(overrides?: Record<string, unknown>): NodeRedisClientLike;
   connect(): Promise<unknown>;
   destroy(): void;
@@ -95,6 +112,9 @@ interface NodeRedisClientLike {
 
 interface NodeRedisClusterLike {
   sendCommand(firstKey: string | undefined, isReadonly: boolean | undefined, args: readonly string[]): Promise<unknown>;
+  multi(routing: string): NodeRedisMultiLike & {
+    addCommand(firstKey: string, isReadonly: boolean, args: readonly string[]): unknown;
+  };
   duplicate(): NodeRedisClusterLike;
   connect(): Promise<unknown>;
   destroy(): void;
@@ -103,6 +123,29 @@ interface NodeRedisClusterLike {
   masters: readonly { host: string; port: number }[];
   nodeClient(node: { host: string; port: number }): Promise<NodeRedisClientLike>;
   isOpen: boolean;
+}
+
+/** An ioredis transaction's `EXEC` replies: each reply, or the error its command ran into. */
+async function ioredisTransaction(client: IoredisLike, commands: readonly (readonly string[])[]): Promise<unknown[]> {
+  const multi = client.multi();
+  for (const args of commands) multi.call(args[0] as string, ...args.slice(1));
+  const replies = await multi.exec();
+  if (replies === null) throw new Error('EXECABORT the transaction was discarded');
+  return replies.map(([error, reply]) => error ?? reply);
+}
+
+/**
+ * A node-redis transaction's `EXEC` replies: node-redis rejects the whole of it
+ * when one command failed (`MultiErrorReply`, which holds every reply, errors in place).
+ */
+async function nodeRedisTransaction(multi: NodeRedisMultiLike): Promise<unknown[]> {
+  try {
+    return await multi.exec();
+  } catch (error) {
+    const replies = (error as { replies?: unknown }).replies;
+    if (Array.isArray(replies) && Array.isArray((error as { errorIndexes?: unknown }).errorIndexes)) return replies;
+    throw error;
+  }
 }
 
 // Without a listener, a client's 'error' event would crash the process.
@@ -236,6 +279,8 @@ function fromIoredis(client: IoredisLike): RedisConnection {
     // ioredis finds the keys of a command itself and routes it in a cluster; a
     // cluster pipeline must stay within one slot, so only standalone clients batch.
     send: isCluster ? (args) => client.call(args[0] as string, ...args.slice(1)) : pipelined(client),
+    // (A cluster's transaction goes to its first key's node; ioredis finds it.)
+    transaction: (commands) => ioredisTransaction(client, commands),
     duplicate: async () => {
       const copy = client.duplicate();
       // A duplicate is ours alone; its errors surface through the commands we send.
@@ -259,6 +304,11 @@ function fromNodeRedisClient(client: NodeRedisClientLike): RedisConnection {
     kind: 'node-redis',
     isCluster: false,
     send: (args) => client.sendCommand(args),
+    transaction: (commands) => {
+      const multi = client.multi();
+      for (const args of commands) multi.addCommand(args);
+      return nodeRedisTransaction(multi);
+    },
     duplicate: async () => {
       const copy = client.duplicate();
       copy.on('error', ignore);
@@ -280,6 +330,11 @@ function fromNodeRedisCluster(cluster: NodeRedisClusterLike): RedisConnection {
     kind: 'node-redis-cluster',
     isCluster: true,
     send: (args, key) => cluster.sendCommand(key, false, args),
+    transaction: (commands, key) => {
+      const multi = cluster.multi(key);
+      for (const args of commands) multi.addCommand(key, false, args);
+      return nodeRedisTransaction(multi);
+    },
     duplicate: async () => {
       const copy = cluster.duplicate();
       copy.on('error', ignore);

@@ -42,6 +42,7 @@ import {
   groupEntry,
   type RecordedFailure,
 } from '@replayrail/core/store';
+import { entriesOf } from './blocking-xread.js';
 import { fieldsOf, type RawEntry } from './entry-fields.js';
 import {
   ACK,
@@ -49,16 +50,22 @@ import {
   CREATE_GROUP,
   DEAD_LETTER,
   PENDING_OF,
+  READ_CHECK,
   READ_GROUP,
   REDRIVE,
   REMOVE_IDLE_CONSUMERS,
   TOUCH,
 } from './group-scripts.js';
+import { toStoreError } from './redis-errors.js';
 import type { StoreHost } from './store-host.js';
 import { isNoSuchKey, xinfoRecord } from './stream-description.js';
 import type { LivePage, LiveQuery } from './wakeups.js';
 
 const toNumber = (value: unknown): number => (typeof value === 'number' ? value : Number(value));
+
+// A transaction that did not run at all (queued against a slot on the move, or
+// discarded): the script path reads instead.
+const NOT_RUN = /\b(EXECABORT|MOVED|ASK|TRYAGAIN|CROSSSLOT|CLUSTERDOWN)\b/;
 
 /** What the groups need of the store. */
 export interface GroupsHost extends StoreHost {
@@ -97,6 +104,8 @@ export class RedisGroups implements GroupStore {
     this.#host.assertOpen();
     const key = this.#host.streamKey(ref);
     return this.#host.readLive(key, query, async () => {
+      const fast = await this.#readChecked(ref, key, query);
+      if (fast !== undefined) return fast;
       const reply = (await this.#host.script(
         READ_GROUP,
         [key, this.groupKey(ref, 'redrive')],
@@ -112,6 +121,56 @@ export class RedisGroups implements GroupStore {
       // With nothing new, the wait is for an entry after the group's last delivered one.
       return { result: { entries, lost }, found: entries.length > 0 || lost !== null, after: String(reply[6]) };
     });
+  }
+
+  /**
+   * READ_GROUP without the script's cost: READ_CHECK (the lost-entry check) and the
+   * two XREADGROUPs in one transaction, so nothing is trimmed between the check and
+   * the read, and the entries come back from Redis directly instead of through Lua
+   * (a third of the Redis time of a read of a hundred). Each read takes up to `limit`:
+   * while redriven entries wait, they come first and the channel's may follow them,
+   * up to twice the limit in all. Undefined when the transaction did not run (a slot
+   * on the move): READ_GROUP reads then.
+   */
+  async #readChecked(ref: GroupRef, key: string, query: GroupReadQuery): Promise<LivePage<GroupRead> | undefined> {
+    const redrive = this.groupKey(ref, 'redrive');
+    const count = String(Math.max(1, query.limit));
+    const context = this.#context(ref);
+    let replies: unknown[];
+    try {
+      replies = await this.#host.transaction(
+        [
+          ['EVAL', READ_CHECK.source, '1', key, ref.group],
+          ['XREADGROUP', 'GROUP', ref.group, query.consumer, 'COUNT', count, 'STREAMS', redrive, '>'],
+          ['XREADGROUP', 'GROUP', ref.group, query.consumer, 'COUNT', count, 'STREAMS', key, '>'],
+        ],
+        key,
+        'XREADGROUP',
+        context,
+      );
+    } catch (error) {
+      if (NOT_RUN.test(String((error as Error).cause ?? error))) return undefined;
+      throw error;
+    }
+    const [check, redriven, fresh] = replies as [unknown, unknown, unknown];
+    if (check instanceof Error) throw toStoreError(check, 'XREADGROUP', context);
+    if (fresh instanceof Error) throw toStoreError(fresh, 'XREADGROUP', context);
+    const [lostFlag, lostAfter, lostBefore, lostCount, last] = check as [number, string, string, number, string];
+    // A group made before it had a redrive stream reads none from it (as READ_GROUP's pcall).
+    const fromRedrive = redriven instanceof Error ? [] : (entriesOf(redriven, redrive) as RawEntry[]);
+    const fromStream = entriesOf(fresh, key) as RawEntry[];
+    const entries = [...this.#entries(fromRedrive, 'redrive', null), ...this.#entries(fromStream, 'stream', null)];
+    const lost =
+      toNumber(lostFlag) === 1
+        ? {
+            after: String(lostAfter),
+            before: lostBefore === '' ? null : String(lostBefore),
+            count: toNumber(lostCount),
+          }
+        : null;
+    // With nothing new, the wait is for an entry after the group's last delivered one.
+    const after = fromStream.at(-1)?.[0] ?? String(last);
+    return { result: { entries, lost }, found: entries.length > 0 || lost !== null, after: String(after) };
   }
 
   async pendingOf(ref: GroupRef, consumer: string, limit: number): Promise<GroupEntry[]> {

@@ -216,6 +216,8 @@ export class RedisStreamStore implements EventStore {
       command: (args, key, operation, context) => this.#command(args, key, operation, context),
       script: (source, keys, args, operation, context) =>
         this.#deadlines.run(runScript(this.#connection, source, keys, args), operation, context),
+      transaction: (commands, key, operation, context) =>
+        this.#deadlines.run(this.#connection.transaction(commands, key), operation, context),
       assertOpen: () => this.#assertOpen(),
     };
     this.#groups = new RedisGroups({

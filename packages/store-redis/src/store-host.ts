@@ -23,6 +23,16 @@ export interface StoreHost {
     operation: string,
     context: Record<string, unknown>,
   ): Promise<unknown>;
+  /**
+   * Commands as one transaction on the user's client, under the command timeout:
+   * each command's reply or the error it ran into (see `RedisConnection.transaction`).
+   */
+  transaction(
+    commands: readonly (readonly string[])[],
+    key: string,
+    operation: string,
+    context: Record<string, unknown>,
+  ): Promise<unknown[]>;
   /** Throws `StoreClosedError` once the store is closed. */
   assertOpen(): void;
 }

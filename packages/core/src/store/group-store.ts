@@ -78,6 +78,11 @@ export interface GroupRead {
 /** A read of new entries for one consumer. */
 export interface GroupReadQuery {
   readonly consumer: string;
+  /**
+   * How many entries to take. Redriven entries come first; while some wait, a store
+   * may give up to `limit` of them and up to `limit` of the channel's after them
+   * (the Redis store reads both in one transaction).
+   */
   readonly limit: number;
   /** How long to wait when there is nothing new; 0 returns at once. */
   readonly blockMs: number;
