@@ -82,31 +82,24 @@ export function formatCursor(parts: CursorParts): Cursor {
 
 // Canonical decimals compare by length first, then digit by digit: exact for any
 // size and no BigInt on the hot path.
-// Compares the digits of `a` and `b` over [from, to) (as long in both): -1, 0 or 1.
-function compareDigits(a: string, b: string, from: number, to: number): number {
-  for (let i = from; i < to; i++) {
-    const difference = a.charCodeAt(i) - b.charCodeAt(i);
-    if (difference !== 0) return difference < 0 ? -1 : 1;
-  }
-  return 0;
-}
-
 /**
  * Compares two canonical cursors numerically: negative, zero or positive.
  * Callers validate first; this runs once per delivered event, so it reads the
- * digits in place: with no leading zeros, a longer number is the larger one.
+ * digits in place: with no leading zeros, a longer number is the larger one, and
+ * numbers of one length compare as text.
  *
  * @example
  * compareCursors('9-0', '10-0'); // < 0 (a string comparison would say > 0)
  */
 export function compareCursors(a: Cursor, b: Cursor): number {
-  const dashA = a.indexOf('-');
-  const dashB = b.indexOf('-');
-  if (dashA !== dashB) return dashA < dashB ? -1 : 1;
-  const ms = compareDigits(a, b, 0, dashA);
-  if (ms !== 0) return ms;
-  if (a.length !== b.length) return a.length < b.length ? -1 : 1;
-  return compareDigits(a, b, dashA + 1, a.length);
+  const dash = a.indexOf('-');
+  const other = b.indexOf('-');
+  if (dash !== other) return dash - other;
+  if (a.length === b.length) return a < b ? -1 : a > b ? 1 : 0;
+  // The same millisecond length, sequences of different lengths: the milliseconds
+  // decide, and when they are equal the longer sequence is the larger.
+  for (let i = 0; i < dash; i++) if (a[i] !== b[i]) return (a[i] as string) < (b[i] as string) ? -1 : 1;
+  return a.length - b.length;
 }
 
 /** The smallest cursor greater than `cursor` (the sequence overflows into the next millisecond). */

@@ -127,7 +127,7 @@ export class RedisGroups implements GroupStore {
    * READ_GROUP without the script's cost: READ_CHECK (the lost-entry check) and the
    * two XREADGROUPs in one transaction, so nothing is trimmed between the check and
    * the read, and the entries come back from Redis directly instead of through Lua
-   * (a third of the Redis time of a read of a hundred). Each read takes up to `limit`:
+   * (a third of the script's Redis time for a read of a hundred). Each read takes up to `limit`:
    * while redriven entries wait, they come first and the channel's may follow them,
    * up to twice the limit in all. Undefined when the transaction did not run (a slot
    * on the move): READ_GROUP reads then.
