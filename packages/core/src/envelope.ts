@@ -142,12 +142,12 @@ const asRead = new WeakMap<StoredEvent, string>();
 
 /**
  * The wire JSON of an event a store has just read for framing (`ReplayQuery.framed`):
- * spliced from its stored texts by `decodeEntry` (each checked there: JSON objects, integers JavaScript keeps exactly,
- * the envelope's created_at), so a catch-up and a live feed frame an entry without
- * encoding it again. The same JSON value as `toWireJson` gives (its spacing and number
- * forms may be the stored ones, e.g. Python's `{"a": 1.0}`). Only for an event no code
- * has been handed yet: one changed since it was read would still be framed as stored.
- * Any other event: `toWireJson`.
+ * spliced from its stored texts by `decodeEntry`, each checked there (JSON objects,
+ * integers JavaScript keeps exactly, the envelope's created_at), so a catch-up and a
+ * live feed frame an entry without encoding it again. The same JSON value as
+ * `toWireJson` gives (its spacing and number forms may be the stored ones, e.g.
+ * Python's `{"a": 1.0}`). Only for an event no code has been handed yet: one changed
+ * since it was read would still be framed as stored. Any other event: `toWireJson`.
  */
 export function wireJsonAsRead(event: StoredEvent): string {
   return asRead.get(event) ?? toWireJson(event);
