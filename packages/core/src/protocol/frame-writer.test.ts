@@ -93,6 +93,14 @@ describe('writeFrames and FrameCache', () => {
     expect(cache.frame(text)).not.toBe(first);
   });
 
+  it('makes each frame a Buffer where the runtime has them (a Node socket writes it without wrapping it)', () => {
+    for (const text of ['{"id":"1-0"}', 'x'.repeat(40_000)]) {
+      const { bytes } = prepareFrame(text);
+      expect(Buffer.isBuffer(bytes)).toBe(true);
+      expect(Buffer.from(bytes).equals(referenceFrame(text))).toBe(true);
+    }
+  });
+
   it('frames a batch through the cache only when it is shared', () => {
     const cache = new FrameCache();
     const texts = ['{"id":"1-0"}', '{"id":"2-0"}'];

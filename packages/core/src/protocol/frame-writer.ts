@@ -41,6 +41,19 @@ const MAX_HEADER = 10;
 let slab = new Uint8Array(0);
 let slabUsed = 0;
 
+// Node's sockets take a Buffer as it is and wrap any other Uint8Array in a new Buffer
+// on every write: a frame that hundreds of sockets get is made a Buffer view once,
+// where the runtime has Buffer (looked up, never imported: core runs anywhere).
+const NodeBuffer = (globalThis as { Buffer?: { from(bytes: ArrayBufferLike, at: number, length: number): Uint8Array } })
+  .Buffer;
+
+/** `bytes` from `start` to `end`, without a copy: a Buffer where there are Buffers. */
+function frameView(bytes: Uint8Array, start: number, end: number): Uint8Array {
+  return NodeBuffer === undefined
+    ? bytes.subarray(start, end)
+    : NodeBuffer.from(bytes.buffer, bytes.byteOffset + start, end - start);
+}
+
 function headerLength(length: number): number {
   return length < 126 ? 2 : length < 65_536 ? 4 : 10;
 }
@@ -69,7 +82,7 @@ export function prepareFrame(text: string): PreparedFrame {
     const bytes = new Uint8Array(header + length);
     writeHeader(bytes, 0, length);
     encoder.encodeInto(text, bytes.subarray(header));
-    return { text, bytes };
+    return { text, bytes: frameView(bytes, 0, bytes.length) };
   }
   if (slab.length - slabUsed < MAX_HEADER + most) {
     slab = new Uint8Array(SLAB_BYTES);
@@ -81,7 +94,7 @@ export function prepareFrame(text: string): PreparedFrame {
   const start = payload - headerLength(written);
   writeHeader(slab, start, written);
   slabUsed = payload + written;
-  return { text, bytes: slab.subarray(start, payload + written) };
+  return { text, bytes: frameView(slab, start, payload + written) };
 }
 
 /**
