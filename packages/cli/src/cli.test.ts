@@ -377,6 +377,77 @@ describeWithRedis('the replayrail binary on a real Redis', (url) => {
     expect(await redis.zrange(keys, '0', '-1')).toEqual(['ord_1', 'ord_2']);
   }, 60_000);
 
+  it("tail --from snapshot: each key's latest event, then (with --follow) what came after, the boundary on stderr", async () => {
+    const policy = ['--key-field', 'order_id', '--tombstone', 'order.deleted'];
+    for (const [type, payload] of [
+      ['order.created', '{"order_id":"ord_2"}'],
+      ['order.created', '{"order_id":"ord_1"}'],
+      ['order.paid', '{"order_id":"ord_2"}'],
+      ['order.created', '{"order_id":"ord_3"}'],
+      ['order.deleted', '{"order_id":"ord_3"}'],
+    ] as const) {
+      expect((await run(['publish', 'restaurant:12:orders', type, payload, ...policy])).code).toBe(0);
+    }
+    const stored = (await rail.replay('restaurant:12:orders', { after: '0-0' })).events;
+    const snapshot = await run([
+      'tail',
+      'restaurant:12:orders',
+      '--from',
+      'snapshot',
+      '--json',
+      '--key-field',
+      'order_id',
+    ]);
+    expect(snapshot.code).toBe(0);
+    // Key order, each marked as the snapshot's; nothing came after it.
+    expect(lines(snapshot.stdout).map((line) => JSON.parse(line))).toEqual([
+      { ...stored[1], snapshot: true },
+      { ...stored[2], snapshot: true },
+    ]);
+    expect(snapshot.stderr).toBe('replayrail: 2 keys from the snapshot above; what follows came after it\n');
+
+    // --follow: the snapshot, then an event published after it started, after the boundary line.
+    const child = start(['tail', 'restaurant:12:orders', '--from', 'snapshot', '--follow', ...policy]);
+    const done = finished(child);
+    let seen = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+    });
+    await expect.poll(() => lines(seen).length, { timeout: 10_000 }).toBe(2);
+    const after = await rail.publish({
+      channel: 'restaurant:12:orders',
+      type: 'order.paid',
+      payload: { order_id: 'ord_1' },
+    });
+    await expect.poll(() => seen, { timeout: 10_000 }).toContain(after.id);
+    child.kill('SIGINT');
+    const followed = await done;
+    expect(followed.code).toBe(0);
+    expect(lines(followed.stdout).map((line) => line.split(' ')[0])).toEqual([stored[1]?.id, stored[2]?.id, after.id]);
+    expect(followed.stderr).toBe('replayrail: 2 keys from the snapshot above; what follows came after it\n');
+
+    // Without a policy, or bounded by --until: a usage error, nothing read.
+    const bare = await run(['tail', 'restaurant:12:orders', '--from', 'snapshot']);
+    expect(bare).toMatchObject({ code: 2, stdout: '' });
+    expect(bare.stderr).toContain(
+      "tail --from snapshot needs the channel's state policy: --config <module> (your rail config's channels) or --key-field <payload field>",
+    );
+    const bounded = await run(['tail', 'restaurant:12:orders', '--from', 'snapshot', '--until', after.id, ...policy]);
+    expect(bounded).toMatchObject({ code: 2, stdout: '' });
+    expect(bounded.stderr).toContain('--until does not bound a snapshot');
+    // A channel the policy gives no state: the rail's own words, exit 2.
+    const unkeyed = await run([
+      'tail',
+      'restaurant:12:tables',
+      '--from',
+      'snapshot',
+      '--config',
+      join(packageDir, 'src', 'test-support', 'channels.mjs'),
+    ]);
+    expect(unkeyed).toMatchObject({ code: 2, stdout: '' });
+    expect(unkeyed.stderr).toContain('keeps no state');
+  }, 60_000);
+
   it("state rebuild: what was written without the policy joins the state; --config is the application's own", async () => {
     // A writer that bypasses the append step (as the Python library does): events, no state.
     await rail.publish({ channel: 'restaurant:8:orders', type: 'order.created', payload: { order_id: 'o1' } });

@@ -41,19 +41,21 @@ export async function runCli(
   let code: ExitCode = EXIT.ok;
   // Each command runs with a connection that is closed however it ends, on a rail
   // with the channel policies its options give for its channel, the first argument
-  // (policy.ts); a state command is refused without one, before connecting.
+  // (policy.ts); a command that reads the state is refused without one, before
+  // connecting (`needs` says why it needs one, given its options).
   const withPolicies =
     <A extends unknown[]>(
       work: (connection: Connection, policies: Policies | undefined, ...args: A) => Promise<ExitCode>,
-      use = { required: false, writes: false },
+      use: { needs?: (options: Record<string, unknown>) => string | undefined; writes: boolean } = { writes: false },
     ) =>
     async (...args: unknown[]): Promise<void> => {
       const command = args[args.length - 1] as Command;
-      const options = command.optsWithGlobals<GlobalOptions & PolicyOptions>();
+      const options = command.optsWithGlobals<GlobalOptions & PolicyOptions & Record<string, unknown>>();
       const policies = await loadPolicies(args[0] as string, options, use);
-      if (use.required && policies === undefined) {
+      const needs = use.needs?.(options);
+      if (needs !== undefined && policies === undefined) {
         throw new UsageError(
-          "state needs the channel's state policy: --config <module> (your rail config's channels) or --key-field <payload field>",
+          `${needs} the channel's state policy: --config <module> (your rail config's channels) or --key-field <payload field>`,
         );
       }
       const connection = await connectWith(options, policies);
@@ -65,6 +67,9 @@ export async function runCli(
     };
   const withConnection = (work: (connection: Connection, ...args: never[]) => Promise<ExitCode>) =>
     withPolicies((connection, _policies, ...args: never[]) => work(connection, ...args));
+  const stateNeeds = () => 'state needs';
+  const tailNeeds = (options: Record<string, unknown>) =>
+    options.from === 'snapshot' ? 'tail --from snapshot needs' : undefined;
   const connectWith = async (options: GlobalOptions, policies: Policies | undefined): Promise<Connection> => {
     try {
       return await connect({ ...options, ...(policies !== undefined && { channels: policies.channels }) }, env);
@@ -78,7 +83,7 @@ export async function runCli(
   };
   const stateTarget = (connection: Connection, policies: Policies | undefined): StateTarget => ({
     rail: connection.rail,
-    policies: policies as Policies, // withPolicies refused a state command without (`required`)
+    policies: policies as Policies, // withPolicies refused a state command without (`needs`)
     whyEmpty: (channel) => missingChannel(connection, channel),
   });
   // The options that give a channel's state policy (policy.ts), on every command that needs or keeps a state.
@@ -100,20 +105,26 @@ export async function runCli(
       writeErr: (text) => cli.err(text.replace(/\n$/, '')),
     });
 
-  program
-    .command('tail')
-    .description("print a channel's events in order, one per line; --follow keeps printing new ones")
-    .argument('<channel>')
-    .option('--from <position>', 'earliest, latest or a cursor to start after (default: earliest)')
-    .option('--since <time>', 'start at the first event at or after this time (ISO 8601 with a zone)')
-    .option('--until <time|cursor>', 'stop after this cursor or time')
-    .option('-f, --follow', 'keep printing events as they are published (Ctrl-C ends)')
-    .option('--json', 'one envelope per line (NDJSON)')
-    .action(
-      withConnection((connection, channel: string, options: Parameters<typeof tail>[3]) =>
+  policyOptions(
+    program
+      .command('tail')
+      .description("print a channel's events in order, one per line; --follow keeps printing new ones")
+      .argument('<channel>')
+      .option(
+        '--from <position>',
+        'earliest, latest, snapshot (a keyed channel) or a cursor to start after (default: earliest)',
+      )
+      .option('--since <time>', 'start at the first event at or after this time (ISO 8601 with a zone)')
+      .option('--until <time|cursor>', 'stop after this cursor or time')
+      .option('-f, --follow', 'keep printing events as they are published (Ctrl-C ends)')
+      .option('--json', 'one envelope per line (NDJSON)'),
+  ).action(
+    withPolicies(
+      (connection, _policies, channel: string, options: Parameters<typeof tail>[3]) =>
         tail(connection, cli, channel, options),
-      ),
-    );
+      { needs: tailNeeds, writes: false },
+    ),
+  );
 
   policyOptions(
     program
@@ -136,7 +147,7 @@ export async function runCli(
         payload: string | undefined,
         options: Parameters<typeof publish>[5],
       ) => publish(connection, cli, channel, type, payload, options),
-      { required: false, writes: true },
+      { writes: true },
     ),
   );
 
@@ -166,7 +177,7 @@ export async function runCli(
     withPolicies(
       (connection, policies, channel: string, options: Parameters<typeof showState>[3]) =>
         showState(stateTarget(connection, policies), cli, channel, options),
-      { required: true, writes: false },
+      { needs: stateNeeds, writes: false },
     ),
   );
   policyOptions(
@@ -180,7 +191,7 @@ export async function runCli(
     withPolicies(
       (connection, policies, channel: string, options: Parameters<typeof rebuildState>[3]) =>
         rebuildState(stateTarget(connection, policies), cli, channel, options),
-      { required: true, writes: true },
+      { needs: stateNeeds, writes: true },
     ),
   );
 

@@ -2,7 +2,9 @@
  * @module
  * `replayrail tail <channel>`: the channel's events in cursor order, one per line,
  * then (with `--follow`) live ones as they are published. History that is gone is
- * said on stderr with exit code 3, never skipped in silence.
+ * said on stderr with exit code 3, never skipped in silence. From a keyed channel's
+ * snapshot (`--from snapshot`, with its state policy), each key's latest event comes
+ * first, then a line on stderr, then the events after the snapshot.
  */
 
 import type { StoredEvent } from '@replayrail/core';
@@ -12,7 +14,7 @@ import type { Connection } from '../connect.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { eventLine } from '../format.js';
 import type { CliIo } from '../io.js';
-import { startOptions } from '../parse.js';
+import { startOptions, UsageError } from '../parse.js';
 import { missingChannel } from './not-found.js';
 
 export interface TailOptions {
@@ -38,9 +40,15 @@ export async function tail(
     ...startOptions(options),
     ...(options.since === undefined && options.from === undefined && { from: 'earliest' }),
   };
+  if (options.from === 'snapshot' && options.until !== undefined) {
+    throw new UsageError(
+      "--until does not bound a snapshot (its events are each key's latest): leave it out with --from snapshot",
+    );
+  }
   const until = options.until === undefined ? undefined : parseStart({ until: options.until }, 'page').until;
   const json = options.json === true;
   const progress = new Progress(io);
+  const boundary = new SnapshotBoundary(io, options.from === 'snapshot');
   try {
     if (options.follow !== true) {
       for await (const event of connection.rail.replayAll(channel, {
@@ -49,9 +57,11 @@ export async function tail(
         pageSize: 1_000,
         signal: io.signal,
       })) {
+        boundary.passed(event);
         io.out(eventLine(event, json));
         progress.passed(event);
       }
+      boundary.end();
       // Nothing printed from a channel with nothing in it: say why on stderr, so an empty output is no mystery.
       const why = progress.count === 0 ? await missingChannel(connection, channel) : undefined;
       if (why !== undefined) io.err(`replayrail: ${why}`);
@@ -69,12 +79,39 @@ export async function tail(
     });
     for await (const event of subscription) {
       if (last !== undefined && compareCursors(event.id, last) > 0) break;
+      boundary.passed(event);
       io.out(eventLine(event, json));
       progress.passed(event);
     }
     return EXIT.ok;
   } finally {
     progress.end();
+  }
+}
+
+// Where a snapshot's events end and the channel's events after it begin, said once
+// on stderr (a snapshot's lines are in key order, not cursor order): before the first
+// event after it, or at the end of a tail without --follow.
+class SnapshotBoundary {
+  readonly #io: CliIo;
+  #keys = 0;
+  #open: boolean;
+
+  constructor(io: CliIo, fromSnapshot: boolean) {
+    this.#io = io;
+    this.#open = fromSnapshot;
+  }
+
+  passed(event: StoredEvent): void {
+    if (event.snapshot === true) this.#keys++;
+    else this.end();
+  }
+
+  end(): void {
+    if (!this.#open) return;
+    this.#open = false;
+    const keys = `${this.#keys} key${this.#keys === 1 ? '' : 's'}`;
+    this.#io.err(`replayrail: ${keys} from the snapshot above; what follows came after it`);
   }
 }
 
