@@ -16,6 +16,7 @@ export interface BackoffOptions {
 
 /** The wait before attempt `attempt` (0 for the first retry): uniform in [0, min(max, initial × 2^attempt)). */
 export function backoffDelay(attempt: number, options: BackoffOptions = {}, random = Math.random): number {
-  const step = Math.min(options.maxMs ?? 30_000, (options.initialMs ?? 500) * 2 ** Math.min(attempt, 30));
-  return Math.floor(random() * step);
+  return Math.floor(
+    random() * Math.min(options.maxMs ?? 30_000, (options.initialMs ?? 500) * 2 ** Math.min(attempt, 30)),
+  );
 }

@@ -111,6 +111,11 @@ export class ReplayRailClient<Events = undefined> implements SubscriptionHost {
     return this.#options.single === true;
   }
 
+  /** @internal the reconnect steps (`backoff`), which a repeated expiry waits out too */
+  get backoff(): BackoffOptions | undefined {
+    return this.#options.backoff;
+  }
+
   /** The connection's state. */
   get state(): ClientState {
     return this.#state;
@@ -164,6 +169,7 @@ export class ReplayRailClient<Events = undefined> implements SubscriptionHost {
 
   /** @internal */
   request(subscription: ClientSubscription<never>): void {
+    subscription.ready = true;
     if (subscription.closed) return;
     if (!this.#started) {
       this.#started = true;

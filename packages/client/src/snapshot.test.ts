@@ -44,6 +44,7 @@ describe('snapshots in the client', () => {
   });
   afterEach(() => {
     vi.useRealTimers();
+    vi.restoreAllMocks();
   });
 
   it("starts from: 'snapshot' with reset, the snapshot's events marked, and keeps a cursor only after it", async () => {
@@ -163,6 +164,82 @@ describe('snapshots in the client', () => {
     await settle();
     expect(FakeSocket.last.frames.at(-1)).toEqual({ op: 'subscribe', channel: 'orders', from: 'snapshot' });
     expect(errors.map((error) => error.code)).toEqual(['replay_window_expired', 'stream_reset']);
+    client.close();
+  });
+
+  it('a snapshot whose hand-off expires again is asked for after growing backoff steps, not at once', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0.999);
+    const { client, seen, errors, handler, reset } = setup({ backoff: { initialMs: 100, maxMs: 1_000 } });
+    client.subscribe('orders', handler, { from: '5-0', onExpired: 'snapshot', reset });
+    await settle();
+    FakeSocket.last.open();
+    const socket = FakeSocket.last;
+    const subscribes = () => socket.frames.filter((frame) => frame.op === 'subscribe').length;
+    // Expired with a cursor: the snapshot is asked for at once.
+    socket.receive({ op: 'expired', channel: 'orders', code: 'replay_window_expired', message: 'gone' });
+    await settle();
+    expect(subscribes()).toBe(2);
+    // Each snapshot's hand-off expires before any event after it: 99, 199, 399, 799, 999 ms (capped) apart.
+    for (const wait of [99, 199, 399, 799, 999]) {
+      socket.receive({ op: 'subscribed', channel: 'orders', cursor: '80-0', snapshot: true });
+      socket.receive(snapshotEnvelope('orders', '70-0'));
+      socket.receive({ op: 'expired', channel: 'orders', code: 'replay_window_expired', message: 'gone' });
+      await settle();
+      const before = subscribes();
+      await vi.advanceTimersByTimeAsync(wait - 1);
+      expect(subscribes(), `${wait} ms`).toBe(before);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(subscribes(), `${wait} ms`).toBe(before + 1);
+      expect(socket.frames.at(-1)).toEqual({ op: 'subscribe', channel: 'orders', from: 'snapshot' });
+    }
+    expect(errors).toHaveLength(6);
+    // Complete at last: the next expiry has a cursor again and is asked for at once.
+    socket.receive({ op: 'subscribed', channel: 'orders', cursor: '90-0', snapshot: true });
+    socket.receive(snapshotEnvelope('orders', '70-0'));
+    socket.receive(envelope('orders', '91-0'));
+    await settle();
+    expect(seen.at(-1)).toBe('91-0');
+    socket.receive({ op: 'expired', channel: 'orders', code: 'stream_reset', message: 'lost' });
+    await settle();
+    expect(socket.frames.at(-1)).toEqual({ op: 'subscribe', channel: 'orders', from: 'snapshot' });
+    client.close();
+  });
+
+  it('a reconnect while an expiry waits its step does not ask for it; the step does, once', async () => {
+    // The expiry's step 999 ms, the reconnects' 100 ms.
+    vi.spyOn(Math, 'random').mockReturnValueOnce(0.999).mockReturnValue(0.1);
+    const { client, errors, handler } = setup({ backoff: { initialMs: 1_000, maxMs: 1_000 } });
+    client.subscribe('orders', handler, { from: 'snapshot', onExpired: 'snapshot' });
+    client.subscribe('tables', handler, { from: '1-0' });
+    await settle();
+    FakeSocket.last.open();
+    FakeSocket.last.receive({ op: 'subscribed', channel: 'orders', cursor: '80-0', snapshot: true });
+    FakeSocket.last.receive({ op: 'expired', channel: 'orders', code: 'replay_window_expired', message: 'gone' });
+    await settle();
+    // The connection drops and comes back within the step: only the other channel is asked for.
+    const first = FakeSocket.last;
+    first.serverClose(1006);
+    await vi.advanceTimersByTimeAsync(100);
+    const again = FakeSocket.last;
+    expect(again).not.toBe(first);
+    again.open();
+    await settle();
+    expect(again.frames).toEqual([{ op: 'subscribe', channel: 'tables', after: '1-0' }]);
+    await vi.advanceTimersByTimeAsync(898);
+    expect(again.frames).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(again.frames).toEqual([
+      { op: 'subscribe', channel: 'tables', after: '1-0' },
+      { op: 'subscribe', channel: 'orders', from: 'snapshot' },
+    ]);
+    // Another reconnect asks for both.
+    again.serverClose(1006);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(FakeSocket.last).not.toBe(again);
+    FakeSocket.last.open();
+    await settle();
+    expect(FakeSocket.last.frames.map((frame) => frame.channel)).toEqual(['orders', 'tables']);
+    expect(errors.map((error) => error.code)).toEqual(['replay_window_expired', 'connection_lost', 'connection_lost']);
     client.close();
   });
 

@@ -9,6 +9,7 @@
  */
 
 import { compareCursors } from '@replayrail/core/cursor';
+import { type BackoffOptions, backoffDelay } from './backoff.js';
 import type { CursorStorage } from './storage.js';
 import type { ClientError, ClientEvent, ExpiredInfo, SubscriptionState } from './types.js';
 
@@ -70,6 +71,8 @@ export interface SubscriptionHost {
   report(error: ClientError): void;
   /** Whether it serves one channel from a one-channel URL. */
   readonly single: boolean;
+  /** The client's reconnect steps, which an expiry that repeats waits out too. */
+  readonly backoff: BackoffOptions | undefined;
 }
 
 export class ClientSubscription<Event extends { id: string; snapshot?: true } = ClientEvent> {
@@ -80,7 +83,9 @@ export class ClientSubscription<Event extends { id: string; snapshot?: true } = 
   #snapshot: string | null | undefined;
   #state: SubscriptionState = 'replaying';
   #closed = false;
-  /** Its stored cursor is loaded: it can be asked for. */
+  // Expiries in a row with no cursor between them (see expired).
+  #expiries = 0;
+  /** It has been asked for (its stored cursor loaded, no expiry waiting): a reconnect asks for it again. */
   ready = false;
   // Each step (event, acknowledgement, state change) runs after the previous one
   // finished, so the handler sees events one at a time, in order.
@@ -102,7 +107,6 @@ export class ClientSubscription<Event extends { id: string; snapshot?: true } = 
     this.#queue = (async () => {
       const stored = await host.storage.get(channel);
       this.#cursor = named ? (stored ?? null) : given;
-      this.ready = true;
       host.request(this);
     })().catch((error: unknown) => this.#fail('storage_error', error));
   }
@@ -190,6 +194,12 @@ export class ClientSubscription<Event extends { id: string; snapshot?: true } = 
     this.#then(async () => {
       // Reported however it is handled: lost history is never silent.
       this.host.report(info);
+      // Expired again before it had a cursor (a snapshot whose hand-off outlives the
+      // channel's retention, say): asked for again after a backoff step, growing
+      // while that repeats, not at once; and not by a reconnect meanwhile (`ready`).
+      let wait = 0;
+      if (this.#cursor === null) wait = backoffDelay(this.#expiries++, this.host.backoff);
+      else this.#expiries = 0;
       const mode = this.options.onExpired;
       if (mode === 'snapshot') this.from = mode;
       else {
@@ -198,7 +208,8 @@ export class ClientSubscription<Event extends { id: string; snapshot?: true } = 
       }
       await this.#advance(null);
       this.#state = 'replaying';
-      this.host.request(this);
+      this.ready = false;
+      setTimeout(() => this.host.request(this), wait);
     });
   }
 

@@ -45,6 +45,19 @@ describe('cursors', () => {
         expect(Math.sign(compareCursors(formatCursor(a), formatCursor(b)))).toBe(expected);
       }),
     );
+    // Milliseconds equal or one digit apart, sequences of one length or not: the
+    // cases where comparing as text would be wrong.
+    const small = fc.bigInt({ min: 0n, max: 1_000n });
+    fc.assert(
+      fc.property(small, small, small, fc.boolean(), (ms, seqA, seqB, apart) => {
+        const a = { ms, seq: seqA };
+        const b = { ms: apart ? ms + 1n : ms, seq: seqB };
+        const expected = a.ms === b.ms ? Math.sign(Number(a.seq - b.seq)) : -1;
+        expect(Math.sign(compareCursors(formatCursor(a), formatCursor(b)))).toBe(expected);
+        expect(Math.sign(compareCursors(formatCursor(b), formatCursor(a)))).toBe(0 - expected);
+      }),
+      { numRuns: 2000 },
+    );
     expect(compareCursors('9-0', '10-0')).toBeLessThan(0);
     expect(compareCursors('1-9', '1-10')).toBeLessThan(0);
     expect(compareCursors('9007199254740993-0', '9007199254740992-0')).toBeGreaterThan(0);

@@ -21,7 +21,7 @@ export interface CursorParts {
   readonly seq: bigint;
 }
 
-const MAX_U64 = (1n << 64n) - 1n;
+const MAX_U64 = 0xffff_ffff_ffff_ffffn; // 2^64 − 1
 // Canonical decimal: "0", or a non-zero digit then up to 19 more. ASCII only, so
 // no other script's digits and no "+1", "1e3", " 1" or "01" slip through.
 const CURSOR_PATTERN = /^(0|[1-9][0-9]{0,19})-(0|[1-9][0-9]{0,19})$/;
@@ -95,11 +95,10 @@ export function compareCursors(a: Cursor, b: Cursor): number {
   const dash = a.indexOf('-');
   const other = b.indexOf('-');
   if (dash !== other) return dash - other;
-  if (a.length === b.length) return a < b ? -1 : a > b ? 1 : 0;
-  // The same millisecond length, sequences of different lengths: the milliseconds
-  // decide, and when they are equal the longer sequence is the larger.
-  for (let i = 0; i < dash; i++) if (a[i] !== b[i]) return (a[i] as string) < (b[i] as string) ? -1 : 1;
-  return a.length - b.length;
+  // Milliseconds of one length: as text, unless they are equal and the sequences
+  // are not of one length (then the longer is the larger; rare, so the slice is too).
+  if (a.length !== b.length && a.startsWith(b.slice(0, dash + 1))) return a.length - b.length;
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** The smallest cursor greater than `cursor` (the sequence overflows into the next millisecond). */
