@@ -27,6 +27,7 @@ export default defineConfig({
             'apps/*/src/**/*.test.ts',
             'examples/**/*.test.ts',
             'scripts/*.test.ts',
+            'bench/src/**/*.test.ts',
           ],
           exclude: [READMES, '**/node_modules/**'],
           sequence: { groupOrder: 0 },
