@@ -42,7 +42,7 @@ export async function runCli(
   // Each command runs with a connection that is closed however it ends, on a rail
   // with the channel policies its options give for its channel, the first argument
   // (policy.ts); a command that reads the state is refused without one, before
-  // connecting (`needs` says why it needs one, given its options).
+  // connecting (`needs` names what needs one, given the command's options).
   const withPolicies =
     <A extends unknown[]>(
       work: (connection: Connection, policies: Policies | undefined, ...args: A) => Promise<ExitCode>,
@@ -55,7 +55,7 @@ export async function runCli(
       const needs = use.needs?.(options);
       if (needs !== undefined && policies === undefined) {
         throw new UsageError(
-          `${needs} the channel's state policy: --config <module> (your rail config's channels) or --key-field <payload field>`,
+          `${needs} needs the channel's state policy: --config <module> (your rail config's channels) or --key-field <payload field>`,
         );
       }
       const connection = await connectWith(options, policies);
@@ -67,9 +67,9 @@ export async function runCli(
     };
   const withConnection = (work: (connection: Connection, ...args: never[]) => Promise<ExitCode>) =>
     withPolicies((connection, _policies, ...args: never[]) => work(connection, ...args));
-  const stateNeeds = () => 'state needs';
+  const stateNeeds = () => 'state';
   const tailNeeds = (options: Record<string, unknown>) =>
-    options.from === 'snapshot' ? 'tail --from snapshot needs' : undefined;
+    options.from === 'snapshot' ? 'tail --from snapshot' : undefined;
   const connectWith = async (options: GlobalOptions, policies: Policies | undefined): Promise<Connection> => {
     try {
       return await connect({ ...options, ...(policies !== undefined && { channels: policies.channels }) }, env);

@@ -83,6 +83,7 @@ export async function tail(
       io.out(eventLine(event, json));
       progress.passed(event);
     }
+    boundary.end();
     return EXIT.ok;
   } finally {
     progress.end();
@@ -91,7 +92,7 @@ export async function tail(
 
 // Where a snapshot's events end and the channel's events after it begin, said once
 // on stderr (a snapshot's lines are in key order, not cursor order): before the first
-// event after it, or at the end of a tail without --follow.
+// event after it, or when the tail ends with none.
 class SnapshotBoundary {
   readonly #io: CliIo;
   #keys = 0;
