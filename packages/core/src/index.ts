@@ -49,6 +49,7 @@ export type { PublishInput } from './publish-input.js';
 export type {
   HealthReport,
   LineageOptions,
+  LineageRebuildReport,
   ReadOptions,
   ReplayAllOptions,
   ReplayOptions,

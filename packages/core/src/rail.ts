@@ -37,7 +37,7 @@ import { type ParsedStart, parseStart, type StartOptions } from './start.js';
 import type { DurableStreamStore } from './store/durable-stream-store.js';
 import type { EventStore, ReplayQuery } from './store/event-store.js';
 import type { GroupRef, GroupStore } from './store/group-store.js';
-import type { EventLocation, LineageIndexing } from './store/lineage-store.js';
+import type { EventLocation, LineageIndexing, LineageStore } from './store/lineage-store.js';
 import type { StateChange } from './store/state-store.js';
 import type { StreamRef } from './store/stream-ref.js';
 import { GuardedStore } from './store-guard.js';
@@ -95,6 +95,16 @@ export interface SnapshotOptions {
    */
   pageSize?: number;
   signal?: AbortSignal;
+}
+
+/** What `rebuildLineage` did. */
+export interface LineageRebuildReport {
+  /** Retained events it read. */
+  readonly events: number;
+  /** Of those, the ones it added to the index (the others were there, or name no correlation). */
+  readonly indexed: number;
+  /** The correlations the events named. */
+  readonly correlations: number;
 }
 
 /** Options of `replayAll`. */
@@ -493,15 +503,52 @@ export class ReplayRail {
         `a correlation ID is a string of 1 to ${max} characters (limits.maxEventIdLength), got ${JSON.stringify(correlationId)}`,
       );
     }
-    const store = this.#store.lineage;
-    if (store === undefined) {
-      throw new ConfigError('this store keeps no lineage index (store.lineage): rail.lineage needs one', {
-        context: { field: 'store' },
-      });
-    }
+    const store = this.#lineageStore('lineage');
     const prefix = this.config.streamPrefix;
     const records = await store.read(prefix, correlationId);
     return buildLineage(correlationId, records, limit, (locations) => store.events(prefix, locations));
+  }
+
+  /**
+   * Adds a channel's retained events that name a correlation (`metadata.correlation_id`)
+   * to the lineage index, each unless it is there already: for events appended around
+   * the rail (the Python library, a raw `XADD`), which no append indexed. Safe while
+   * publishing goes on; an entry that cannot be decoded stops it (docs/lineage.md).
+   *
+   * @throws ConfigError when the store keeps no lineage index (store.lineage).
+   */
+  async rebuildLineage(channel: string, options: SnapshotOptions = {}): Promise<LineageRebuildReport> {
+    const stream = this.#stream(channel);
+    const pageSize = this.#limit(options.pageSize, this.config.defaultReplayLimit, 'pageSize');
+    const store = this.#lineageStore('rebuildLineage');
+    const retention = {
+      ttlMs: this.config.channels.of(channel).maxStreamAge ?? this.config.lineage.ttlMs,
+      maxEntries: this.config.lineage.maxEntries,
+    };
+    const correlations = new Set<string>();
+    const report = { events: 0, indexed: 0, correlations: 0 };
+    // A page's events by correlation, one store call each.
+    let page = new Map<string, Cursor[]>();
+    const flush = async () => {
+      for (const [correlationId, ids] of page)
+        report.indexed += await store.index(stream, correlationId, ids, retention);
+      page = new Map();
+    };
+    const signal = options.signal && { signal: options.signal };
+    for await (const event of this.replayAll(channel, { after: ZERO_CURSOR, pageSize, ...signal })) {
+      report.events++;
+      const correlationId = correlationOf(event);
+      if (correlationId !== undefined && correlationId.length <= this.config.limits.maxEventIdLength) {
+        correlations.add(correlationId);
+        const ids = page.get(correlationId);
+        if (ids === undefined) page.set(correlationId, [event.id]);
+        else ids.push(event.id);
+      }
+      if (report.events % pageSize === 0) await flush();
+    }
+    await flush();
+    report.correlations = correlations.size;
+    return report;
   }
 
   /**
@@ -660,6 +707,17 @@ export class ReplayRail {
       return null;
     }
     return { channel: cause.channel, id: cause.id };
+  }
+
+  // The store's lineage index, for a method that needs one.
+  #lineageStore(method: string): LineageStore {
+    const store = this.#store.lineage;
+    if (store === undefined) {
+      throw new ConfigError(`this store keeps no lineage index (store.lineage): rail.${method} needs one`, {
+        context: { field: 'store' },
+      });
+    }
+    return store;
   }
 
   // The correlation an event is indexed under, if it is.

@@ -7,7 +7,7 @@
  * synchronous step as the append. An index expires `ttlMs` after its last entry.
  */
 
-import type { Cursor, StoredEvent } from '@replayrail/core';
+import { type Cursor, compareCursors, type StoredEvent } from '@replayrail/core';
 import type {
   EventLocation,
   LineageIndexing,
@@ -68,6 +68,31 @@ export class MemoryLineage implements LineageStore {
     return locations.map(({ channel, id }) => this.#host.event({ prefix, channel }, id));
   }
 
+  async index(
+    stream: StreamRef,
+    correlationId: string,
+    ids: readonly Cursor[],
+    retention: LineageRetention,
+  ): Promise<number> {
+    this.#host.assertOpen();
+    const held = new Set(
+      (this.#live(stream.prefix, correlationId)?.get(stream.channel)?.entries ?? []).flatMap((entry) =>
+        entry.kind === 'event' ? [entry.id] : [],
+      ),
+    );
+    const missing = [...new Set(ids)].filter((id) => !held.has(id));
+    if (missing.length === 0) return 0;
+    // In cursor order among what is held (a stable sort keeps marks after their
+    // event), then the newest `maxEntries`, as an append keeps them.
+    this.#push(
+      stream,
+      correlationId,
+      missing.map((id) => ({ kind: 'event', id, cause: null })),
+      retention,
+    );
+    return missing.length;
+  }
+
   async mark(
     stream: StreamRef,
     correlationId: string,
@@ -79,13 +104,18 @@ export class MemoryLineage implements LineageStore {
     this.#push(stream, correlationId, { kind: 'mark', id, mark }, retention);
   }
 
-  #push(stream: StreamRef, correlationId: string, entry: IndexEntry, retention: LineageRetention): void {
+  // Adds an entry (an append, a mark: the newest), or entries of events held already
+  // (a rebuild: put in cursor order among the others).
+  #push(stream: StreamRef, correlationId: string, added: IndexEntry | IndexEntry[], retention: LineageRetention): void {
     const key = `${stream.prefix}\n${correlationId}`;
     const channels = this.#live(stream.prefix, correlationId) ?? new Map<string, ChannelIndex>();
     this.#indexes.set(key, channels);
     const index = channels.get(stream.channel) ?? { entries: [], expiresAt: 0 };
     channels.set(stream.channel, index);
-    index.entries.push(entry);
+    if (Array.isArray(added)) {
+      index.entries.push(...added);
+      index.entries.sort((a, b) => compareCursors(a.id, b.id));
+    } else index.entries.push(added);
     if (index.entries.length > retention.maxEntries)
       index.entries.splice(0, index.entries.length - retention.maxEntries);
     index.expiresAt = retention.ttlMs === null ? Number.POSITIVE_INFINITY : this.#host.now() + retention.ttlMs;

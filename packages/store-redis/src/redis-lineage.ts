@@ -24,7 +24,7 @@ import {
   type StreamRef,
 } from '@replayrail/core/store';
 import { fieldsOf, type RawEntry } from './entry-fields.js';
-import { LINEAGE_MARK, LINEAGE_READ, LINEAGE_REGISTER } from './lineage-scripts.js';
+import { LINEAGE_INDEX, LINEAGE_MARK, LINEAGE_READ, LINEAGE_REGISTER } from './lineage-scripts.js';
 import type { StoreHost } from './store-host.js';
 
 /** What the index needs from its store. */
@@ -133,6 +133,32 @@ export class RedisLineage implements LineageStore {
       'lineage mark',
       { channel: stream.channel, correlation_id: correlationId },
     );
+  }
+
+  async index(
+    stream: StreamRef,
+    correlationId: string,
+    ids: readonly Cursor[],
+    retention: LineageRetention,
+  ): Promise<number> {
+    this.#host.assertOpen();
+    if (ids.length === 0) return 0;
+    const keys = lineageKeys(stream, correlationId);
+    if (this.#host.isCluster) await this.#register(stream, keys.channels, retention.ttlMs);
+    const added = await this.#host.script(
+      LINEAGE_INDEX,
+      this.#host.isCluster ? [keys.index] : [keys.index, keys.channels],
+      [
+        retention.ttlMs === null ? '' : String(retention.ttlMs),
+        String(retention.maxEntries),
+        setTtl(retention.ttlMs),
+        stream.channel,
+        ...ids,
+      ],
+      'lineage index',
+      { channel: stream.channel, correlation_id: correlationId },
+    );
+    return Number(added);
   }
 
   async #readChannel(stream: StreamRef, correlationId: string): Promise<LineageRecord[]> {

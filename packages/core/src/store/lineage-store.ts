@@ -67,6 +67,13 @@ export interface LineageStore {
   read(prefix: string, correlationId: string): Promise<LineageRecord[]>;
   /** The events at these locations (under `prefix`), null for each one no longer held. */
   events(prefix: string, locations: readonly EventLocation[]): Promise<(StoredEvent | null)[]>;
+  /**
+   * Adds events already in `stream` to their correlation's index, each unless the
+   * index holds it: for events appended around the rail (the Python library, a raw
+   * `XADD`), which no append indexed. The index keeps cursor order (and its newest
+   * `maxEntries`); resolves to how many it added.
+   */
+  index(stream: StreamRef, correlationId: string, ids: readonly Cursor[], retention: LineageRetention): Promise<number>;
   /** Adds a mark on the event `id` of `stream` to its correlation's index. */
   mark(
     stream: StreamRef,

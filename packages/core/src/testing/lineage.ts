@@ -221,6 +221,59 @@ export function lineageTests(ctx: () => ConformanceContext, options: LineageTest
       expect((await rail.lineage(plain.event_id)).nodes).toEqual([]);
     });
 
+    it('rebuildLineage indexes what was written around the rail, once, in cursor order, its newest maxEntries', async () => {
+      const context = ctx();
+      const rail = context.rail({ maxStreamLength: null, lineage: { index: true, maxEntries: 4 } });
+      // What the Python library writes: the stream only, the causation in the metadata.
+      let n = 0;
+      const raw = (channel: string, metadata: Record<string, string>) =>
+        context.harness.appendRaw(context.stream(channel), {
+          event_id: `py-${++n}`,
+          channel,
+          type: 'py',
+          payload: JSON.stringify({ n }),
+          actor: 'null',
+          metadata: JSON.stringify(metadata),
+          created_at: '2026-06-29T12:00:00Z',
+        });
+      const root = await rail.publish({
+        channel: 'orders',
+        type: 'root',
+        payload: {},
+        metadata: { correlation_id: 'w' },
+      });
+      await raw('orders', { correlation_id: 'w', causation_id: root.event_id }); // py-1
+      await raw('orders', {}); // py-2: no correlation
+      await raw('orders', { correlation_id: 'other' }); // py-3
+      await raw('kitchen', { correlation_id: 'w', causation_id: 'py-1' }); // py-4
+      const last = await rail.publish({ channel: 'orders', type: 'paid', payload: {}, causedBy: root });
+      const before = await rail.lineage('w');
+      expect(before.nodes.map(({ event }) => event.event_id)).toEqual([root.event_id, last.event_id]);
+
+      expect(await rail.rebuildLineage('orders', { pageSize: 2 })).toEqual({ events: 5, indexed: 2, correlations: 2 });
+      expect(await rail.rebuildLineage('kitchen')).toEqual({ events: 1, indexed: 1, correlations: 1 });
+      const after = await rail.lineage('w');
+      expect(after.nodes.map(({ event }) => event.event_id)).toEqual([root.event_id, 'py-1', 'py-4', last.event_id]);
+      expect(after.edges.map((edge) => `${edge.cause} ${edge.effect}`).sort()).toEqual(
+        [`${root.event_id} py-1`, 'py-1 py-4', `${root.event_id} ${last.event_id}`].sort(),
+      );
+      expect((await rail.lineage('other')).nodes.map(({ event }) => event.event_id)).toEqual(['py-3']);
+      // Again: all there already. And the rail's own entries were not written twice.
+      expect(await rail.rebuildLineage('orders')).toEqual({ events: 5, indexed: 0, correlations: 2 });
+      expect((await rail.lineage('w')).nodes).toHaveLength(4);
+
+      // More than maxEntries in a channel: the newest four are kept, in cursor order.
+      const capped = [await raw('capped', { correlation_id: 'c' })];
+      for (let i = 0; i < 2; i++) {
+        capped.push(
+          (await rail.publish({ channel: 'capped', type: 't', payload: {}, metadata: { correlation_id: 'c' } })).id,
+        );
+      }
+      for (let i = 0; i < 3; i++) capped.push(await raw('capped', { correlation_id: 'c' }));
+      expect(await rail.rebuildLineage('capped')).toMatchObject({ events: 6, indexed: 4 });
+      expect((await rail.lineage('c')).nodes.map(({ event }) => event.id)).toEqual(capped.slice(-4));
+    });
+
     it('gives every causation edge of random workflows over channels, and no other', async () => {
       const { rail: makeRail } = ctx();
       const rail: ReplayRail = makeRail({ maxStreamLength: null, lineage: INDEXED });
