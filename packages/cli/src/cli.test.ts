@@ -547,6 +547,45 @@ describeWithRedis('the replayrail binary on a real Redis', (url) => {
     expect((await run(['lineage', 'cli-flow', '--json', '--mermaid'])).code).toBe(2);
   }, 30_000);
 
+  it('lineage rebuild indexes what the Python library wrote, once; then lineage shows it', async () => {
+    const root = await rail.publish({
+      channel: 'py:orders',
+      type: 'order.created',
+      payload: {},
+      metadata: { correlation_id: 'py-flow' },
+    });
+    // Python's layout, its causation in the metadata: no append indexed it.
+    const xadd = (channel: string, eventId: string, metadata: object) =>
+      redis.xadd(
+        `${prefix}:${channel}`,
+        '*',
+        ...['event_id', eventId, 'channel', channel, 'type', 'ticket.printed', 'payload', '{}', 'actor', 'null'],
+        ...['metadata', JSON.stringify(metadata), 'created_at', '2026-06-29T12:00:00.000000Z'],
+      );
+    await xadd('py:kitchen', 'py-ticket', { correlation_id: 'py-flow', causation_id: root.event_id });
+    await xadd('py:kitchen', 'py-other', {});
+    expect(lines((await run(['lineage', 'py-flow'])).stdout)).toHaveLength(1);
+
+    const rebuilt = await run(['lineage', 'rebuild', 'py:kitchen']);
+    expect(rebuilt).toMatchObject({ code: 0, stderr: '' });
+    expect(rebuilt.stdout).toBe(
+      'indexed the lineage of py:kitchen: 2 retained events read, 1 event added to the index, 1 correlation named\n',
+    );
+    const shown = await run(['lineage', 'py-flow']);
+    expect(lines(shown.stdout)).toEqual([
+      `${root.created_at}  py:orders  order.created  ${root.event_id}`,
+      // (the envelope writes a time with no fraction as Python does: none)
+      `2026-06-29T12:00:00Z  py:kitchen  ticket.printed  py-ticket  <- ${root.event_id}`,
+    ]);
+    // Again: nothing to add. A channel with no stream: said on stderr.
+    const again = await run(['lineage', 'rebuild', 'py:kitchen', '--json']);
+    expect(JSON.parse(again.stdout)).toEqual({ channel: 'py:kitchen', events: 2, indexed: 0, correlations: 1 });
+    const none = await run(['lineage', 'rebuild', 'py:nothing']);
+    expect(none.code).toBe(0);
+    expect(none.stderr).toContain('replayrail: nothing to index: no channel py:nothing');
+    expect((await run(['lineage', 'rebuild', 'py:kitchen', '--page-size', '0'])).code).toBe(2);
+  }, 30_000);
+
   it('says what is wrong: usage errors exit 2, an unreachable Redis 1, --help 0', async () => {
     const usage = [
       ['tail', 'orders', '--from', 'yesterday'],

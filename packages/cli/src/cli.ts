@@ -10,7 +10,7 @@ import { isReplayRailError } from '@replayrail/core';
 import { Command, CommanderError } from 'commander';
 import { type DeadLettersAction, deadLetters } from './commands/dead-letters.js';
 import { info } from './commands/info.js';
-import { lineage } from './commands/lineage.js';
+import { lineage, rebuildLineage } from './commands/lineage.js';
 import { type McpOptions, mcp, mcpSetup } from './commands/mcp.js';
 import { missingChannel } from './commands/not-found.js';
 import { publish } from './commands/publish.js';
@@ -195,9 +195,14 @@ export async function runCli(
     ),
   );
 
-  program
+  const lineageCommand = program
     .command('lineage')
-    .description("a workflow's events across channels and which caused which, by its correlation ID")
+    .description(
+      "a workflow's events across channels and which caused which (lineage <correlation-id>), or index a channel's (lineage rebuild <channel>)",
+    );
+  lineageCommand
+    .command('show', { isDefault: true })
+    .description("a workflow's events across channels and which caused which, by its correlation ID (the default)")
     .argument('<correlation-id>')
     .option('--mermaid', 'a Mermaid flowchart')
     .option('--json', "the lineage's JSON")
@@ -205,6 +210,19 @@ export async function runCli(
     .action(
       withConnection((connection, correlationId: string, options: Parameters<typeof lineage>[3]) =>
         lineage(connection, cli, correlationId, options),
+      ),
+    );
+  lineageCommand
+    .command('rebuild')
+    .description(
+      "add the channel's retained events that name a correlation to the index (those written around the rail)",
+    )
+    .argument('<channel>')
+    .option('--page-size <n>', 'events read per Redis call (default: 1000)')
+    .option('--json', 'what it did, as one JSON object')
+    .action(
+      withConnection((connection, channel: string, options: Parameters<typeof rebuildLineage>[3]) =>
+        rebuildLineage(connection, cli, channel, options),
       ),
     );
 

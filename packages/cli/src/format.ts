@@ -13,3 +13,6 @@ export function eventLine(event: StoredEvent, json: boolean): string {
   const actor = event.actor === null ? '' : ` actor=${JSON.stringify(event.actor)}`;
   return `${event.id} ${event.created_at} ${event.type} ${JSON.stringify(event.payload)}${actor}`;
 }
+
+/** `n` things, the noun plural unless there is one: `1 key`, `2 keys`. */
+export const count = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;

@@ -3,14 +3,17 @@
  * `replayrail lineage <correlation-id>`: one workflow's events across channels and
  * which caused which (docs/lineage.md), read from the store's index of that
  * correlation: as lines (the default), as a Mermaid flowchart (`--mermaid`), or as
- * the lineage's JSON (`--json`).
+ * the lineage's JSON (`--json`). `replayrail lineage rebuild <channel>` indexes the
+ * channel's events written around the rail (the Python library, a raw `XADD`).
  */
 
 import { type Lineage, toMermaid } from '@replayrail/core';
 import type { Connection } from '../connect.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
-import type { CliIo } from '../io.js';
+import { count } from '../format.js';
+import { type CliIo, OutputClosed } from '../io.js';
 import { positiveCount, UsageError } from '../parse.js';
+import { missingChannel } from './not-found.js';
 
 export interface LineageCommandOptions {
   mermaid?: boolean;
@@ -47,12 +50,50 @@ export async function lineage(
   const limit = positiveCount(options.limit, '--limit', connection.rail.config.limits.maxReplayLimit);
   const found = await connection.rail.lineage(correlationId, { limit });
   if (found.nodes.length === 0) {
-    io.err(`replayrail: no events indexed under correlation ${correlationId} (prefix ${connection.prefix})`);
+    io.err(
+      `replayrail: no events indexed under correlation ${correlationId} (prefix ${connection.prefix}); events written around the rail (the Python library) are indexed by: replayrail lineage rebuild <channel>`,
+    );
     return EXIT.notFound;
   }
   if (options.json === true) io.out(JSON.stringify(found));
   else if (options.mermaid === true) io.out(toMermaid(found).trimEnd());
   else for (const line of lines(found)) io.out(line);
   if (found.truncated) io.err(`replayrail: the first ${limit} events shown; --limit for more`);
+  return EXIT.ok;
+}
+
+export interface LineageRebuildOptions {
+  pageSize?: string;
+  json?: boolean;
+}
+
+/** `replayrail lineage rebuild <channel>`: the channel's retained events that name a correlation, each added to the index once. */
+export async function rebuildLineage(
+  connection: Connection,
+  io: CliIo,
+  channel: string,
+  options: LineageRebuildOptions,
+): Promise<ExitCode> {
+  const pageSize = positiveCount(options.pageSize, '--page-size', 1_000);
+  let report: Awaited<ReturnType<typeof connection.rail.rebuildLineage>>;
+  try {
+    report = await connection.rail.rebuildLineage(channel, { pageSize, signal: io.signal });
+  } catch (error) {
+    if (!io.signal.aborted || io.signal.reason instanceof OutputClosed) throw error;
+    // Ctrl-C: an entry is added once, so what it added is right, and running it again finishes it.
+    io.err(
+      `replayrail: the lineage rebuild of ${channel} stopped part-way: what it added stays; run it again to finish`,
+    );
+    return EXIT.failed;
+  }
+  io.out(
+    options.json === true
+      ? JSON.stringify({ channel, ...report })
+      : `indexed the lineage of ${channel}: ${count(report.events, 'retained event')} read, ${count(report.indexed, 'event')} added to the index, ${count(report.correlations, 'correlation')} named`,
+  );
+  if (report.events === 0) {
+    const why = await missingChannel(connection, channel);
+    io.err(`replayrail: nothing to index: ${why ?? `${channel} retains no event`}`);
+  }
   return EXIT.ok;
 }

@@ -10,7 +10,7 @@
 import type { NewEvent, ReplayRail, StoredEvent } from '@replayrail/core';
 import { assertChannel, toWireJson } from '@replayrail/core/protocol';
 import { EXIT, type ExitCode } from '../exit-codes.js';
-import { eventLine } from '../format.js';
+import { count, eventLine } from '../format.js';
 import { type CliIo, OutputClosed } from '../io.js';
 import { positiveCount } from '../parse.js';
 import type { Policies } from '../policy.js';
@@ -33,8 +33,6 @@ export interface StateTarget {
   /** Why a channel shows no events, when the store can tell (not-found.ts's `missingChannel`, on Redis). */
   readonly whyEmpty?: (channel: string) => Promise<string | undefined>;
 }
-
-const count = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
 
 // Keys per store call: memory stays bounded by it, whatever the number of keys.
 const DEFAULT_PAGE_SIZE = 1_000;
