@@ -82,8 +82,8 @@ export class MemoryLineage implements LineageStore {
     );
     const missing = [...new Set(ids)].filter((id) => !held.has(id));
     if (missing.length === 0) return 0;
-    // In cursor order among what is held (a stable sort keeps marks after their
-    // event), then the newest `maxEntries`, as an append keeps them.
+    // In cursor order among what is held (a stable sort keeps the entries of one ID
+    // in the order they came), then the newest `maxEntries`, as an append keeps them.
     this.#push(
       stream,
       correlationId,
