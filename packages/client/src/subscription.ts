@@ -194,9 +194,10 @@ export class ClientSubscription<Event extends { id: string; snapshot?: true } = 
     this.#then(async () => {
       // Reported however it is handled: lost history is never silent.
       this.host.report(info);
-      // Expired again before it had a cursor (a snapshot whose hand-off outlives the
-      // channel's retention, say): asked for again after a backoff step, growing
-      // while that repeats, not at once; and not by a reconnect meanwhile (`ready`).
+      // Expired while it had no cursor (a snapshot whose hand-off outlives the
+      // channel's retention, say, again and again): asked for again after a backoff
+      // step, growing while that repeats, not at once; and not by a reconnect
+      // meanwhile (`ready`). With a cursor, at once.
       let wait = 0;
       if (this.#cursor === null) wait = backoffDelay(this.#expiries++, this.host.backoff);
       else this.#expiries = 0;
