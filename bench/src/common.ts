@@ -90,11 +90,9 @@ export function spread(ratios: readonly number[]): string {
 
 /** A Markdown table with padded columns (as Biome formats it); all but the first two are right-aligned. */
 export function table(header: string[], rows: string[][]): string[] {
-  const widths = header.map((title, i) => Math.max(3, title.length, ...rows.map((cells) => (cells[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    `| ${widths.map((width, i) => (i < 2 ? (cells[i] ?? '').padEnd(width) : (cells[i] ?? '').padStart(width))).join(' | ')} |`;
-  const rule = `| ${widths.map((width, i) => (i < 2 ? '-'.repeat(width) : `${'-'.repeat(width - 1)}:`)).join(' | ')} |`;
-  return [line(header), rule, ...rows.map(line)];
+  const line = (cells: string[]) => `| ${header.map((_, i) => cells[i] ?? '').join(' | ')} |`;
+  const rule = line(header.map((_, i) => (i < 2 ? '---' : '---:')));
+  return alignTables([line(header), rule, ...rows.map(line)].join('\n')).split('\n');
 }
 
 /** Deletes every key under `<prefix>:`; returns how many. */
