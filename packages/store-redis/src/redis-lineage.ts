@@ -46,6 +46,14 @@ export function lineageKeys(stream: StreamRef, correlationId: string): { index: 
 /** The set outlives every index it lists: twice the index's TTL (see `register`). */
 const setTtl = (ttlMs: number | null) => (ttlMs === null ? '' : String(ttlMs * 2));
 
+/** The arguments every script that writes an index takes: the index's TTL and length, the set's TTL, the channel. */
+const retentionArgs = (stream: StreamRef, retention: LineageRetention): string[] => [
+  retention.ttlMs === null ? '' : String(retention.ttlMs),
+  String(retention.maxEntries),
+  setTtl(retention.ttlMs),
+  stream.channel,
+];
+
 /** Registrations remembered on a cluster; past it the memory starts again. */
 const REMEMBERED = 10_000;
 
@@ -70,8 +78,7 @@ export class RedisLineage implements LineageStore {
   ): { keys: string[]; args: string[]; before: Promise<void> | undefined; stored: () => void } {
     const keys = lineageKeys(stream, indexing.correlationId);
     const cause = indexing.cause === null ? '' : ` ${indexing.cause.channel} ${indexing.cause.id}`;
-    const ttl = indexing.ttlMs === null ? '' : String(indexing.ttlMs);
-    const args = [cause, ttl, String(indexing.maxEntries), setTtl(indexing.ttlMs), stream.channel];
+    const args = [cause, ...retentionArgs(stream, indexing)];
     const none = () => {};
     if (this.#host.isCluster) {
       return { keys: [keys.index], args, before: this.#register(stream, keys.channels, indexing.ttlMs), stored: none };
@@ -118,18 +125,10 @@ export class RedisLineage implements LineageStore {
     retention: LineageRetention,
   ): Promise<void> {
     this.#host.assertOpen();
-    const keys = lineageKeys(stream, correlationId);
-    if (this.#host.isCluster) await this.#register(stream, keys.channels, retention.ttlMs);
     await this.#host.script(
       LINEAGE_MARK,
-      this.#host.isCluster ? [keys.index] : [keys.index, keys.channels],
-      [
-        `m ${id} ${JSON.stringify(mark)}`,
-        retention.ttlMs === null ? '' : String(retention.ttlMs),
-        String(retention.maxEntries),
-        setTtl(retention.ttlMs),
-        stream.channel,
-      ],
+      await this.#writeKeys(stream, correlationId, retention.ttlMs),
+      [`m ${id} ${JSON.stringify(mark)}`, ...retentionArgs(stream, retention)],
       'lineage mark',
       { channel: stream.channel, correlation_id: correlationId },
     );
@@ -143,18 +142,10 @@ export class RedisLineage implements LineageStore {
   ): Promise<number> {
     this.#host.assertOpen();
     if (ids.length === 0) return 0;
-    const keys = lineageKeys(stream, correlationId);
-    if (this.#host.isCluster) await this.#register(stream, keys.channels, retention.ttlMs);
     const added = await this.#host.script(
       LINEAGE_INDEX,
-      this.#host.isCluster ? [keys.index] : [keys.index, keys.channels],
-      [
-        retention.ttlMs === null ? '' : String(retention.ttlMs),
-        String(retention.maxEntries),
-        setTtl(retention.ttlMs),
-        stream.channel,
-        ...ids,
-      ],
+      await this.#writeKeys(stream, correlationId, retention.ttlMs),
+      [...retentionArgs(stream, retention), ...ids],
       'lineage index',
       { channel: stream.channel, correlation_id: correlationId },
     );
@@ -196,6 +187,16 @@ export class RedisLineage implements LineageStore {
     const cause = causeChannel !== undefined && causeId !== undefined ? { channel: causeChannel, id: causeId } : null;
     const event = entry === null ? null : decodeEntry(id, fieldsOf(entry), this.#host.decode);
     return { kind: 'event', channel, id, event, cause };
+  }
+
+  // The keys of a script that writes a correlation's index outside an append (a mark,
+  // a rebuild): on one server the script adds the channel to the set too; on a
+  // cluster, where the set is in another slot, it is registered first.
+  async #writeKeys(stream: StreamRef, correlationId: string, ttlMs: number | null): Promise<string[]> {
+    const keys = lineageKeys(stream, correlationId);
+    if (!this.#host.isCluster) return [keys.index, keys.channels];
+    await this.#register(stream, keys.channels, ttlMs);
+    return [keys.index];
   }
 
   // On a cluster: adds the channel to the correlation's set unless that was done
