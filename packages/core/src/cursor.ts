@@ -80,12 +80,10 @@ export function formatCursor(parts: CursorParts): Cursor {
   return `${ms}-${seq}`;
 }
 
-// Canonical decimals compare by length first, then digit by digit: exact for any
-// size and no BigInt on the hot path.
 /**
  * Compares two canonical cursors numerically: negative, zero or positive.
- * Callers validate first; this runs once per delivered event, so it reads the
- * digits in place: with no leading zeros, a longer number is the larger one, and
+ * Callers validate first; this runs once per delivered event, so it compares the
+ * text, no BigInt: with no leading zeros, a longer number is the larger one, and
  * numbers of one length compare as text.
  *
  * @example
